@@ -1,0 +1,673 @@
+"""Update rules as Numba kernels on flat float64 vectors.
+
+One iteration is driven by reverse communication, so the same kernels step a
+2-D point on an analytic surface (driven from a Numba loop) and the flat
+weight vector of a network (driven from Python):
+
+* ``begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff)`` starts an iteration at
+  the iterate ``theta`` with loss ``f`` and gradient ``g`` (``h`` is the
+  Hessian, read by Newton only).  It returns ``DONE`` after updating
+  ``theta`` in place, or ``NEED_EVAL`` after writing a query point into ``q``.
+* ``resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff)`` receives f and ∇f at
+  ``q`` and returns ``NEED_EVAL`` again, ``DONE``, ``DONE_AT_QUERY`` (theta
+  became ``q``) or ``STALLED``.
+
+First-order rules finish in ``begin``; textbook Nesterov asks for the gradient
+at its look-ahead point; CG and L-BFGS run a weak-Wolfe bisection line search
+through ``resume``.  ``S`` holds per-coordinate state rows, ``sc`` scalars;
+``eff`` receives the per-coordinate effective learning rate of the step.
+
+Each rule follows torch.optim's documented algorithm where torch has the
+optimizer (defaults, ε placement, first step); Lion follows its paper; the
+local-gains rule follows the lecture notes.  ``tests/reference.py`` holds the
+slow readable versions these kernels are tested against.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from optimizers._slots import (
+    ADADELTA,
+    ADAGRAD,
+    ADAM,
+    ADAMW,
+    AMSGRAD,
+    BETA1,
+    BETA2,
+    BETA_RULE,
+    C1,
+    C2,
+    CENTERED,
+    CG,
+    CG_SINCE_RESTART,
+    CONVENTION,
+    DAMPENING,
+    DAMPING,
+    DBD,
+    DECOUPLED_WD,
+    DONE,
+    DONE_AT_QUERY,
+    EPS,
+    ETA_MINUS,
+    ETA_PLUS,
+    FLETCHER_REEVES,
+    GAIN_MAX,
+    GAIN_MIN,
+    GAIN_STEP,
+    HISTORY,
+    INITIAL_ACC,
+    LB_COUNT,
+    LB_HEAD,
+    LBFGS,
+    LION,
+    LR_DECAY,
+    LS_ALPHA,
+    LS_BEST_ALPHA,
+    LS_BEST_F,
+    LS_DPHI0,
+    LS_F0,
+    LS_HI,
+    LS_LO,
+    LS_NEVALS,
+    LS_PREV_ALPHA,
+    LS_PREV_DPHI,
+    MAX_EVALS,
+    MOMENTUM,
+    MOMENTUM_,
+    MOMENTUM_DECAY,
+    MU_PRODUCT,
+    N_SCALARS,
+    NADAM,
+    NEED_EVAL,
+    NESTEROV,
+    NESTEROV_,
+    NEWTON,
+    RHO,
+    RMSPROP,
+    RPROP,
+    SGD,
+    STALLED,
+    STEP_MAX,
+    STEP_MIN,
+    TEXTBOOK,
+    WEIGHT_DECAY,
+    T,
+)
+
+
+def state_rows(oid: int, hp: np.ndarray) -> int:
+    """Number of per-coordinate state rows the optimizer needs."""
+    if oid == LBFGS:
+        return 2 * int(hp[HISTORY]) + 2
+    if oid in (RMSPROP, ADAM, ADAMW, DBD):
+        return 3
+    if oid in (ADADELTA, NADAM, RPROP, CG):
+        return 2
+    if oid == NEWTON:
+        return 0
+    return 1
+
+
+def scalar_slots(oid: int, hp: np.ndarray) -> int:
+    """Length of the scalar-state vector."""
+    return N_SCALARS + (int(hp[HISTORY]) if oid == LBFGS else 0)
+
+
+@njit(cache=True)
+def init_state(oid, hp, S, sc):
+    """Reset the state for a new run (torch's lazy state initialisation)."""
+    S[:, :] = 0.0
+    sc[:] = 0.0
+    if oid == ADAGRAD:
+        S[0, :] = hp[INITIAL_ACC]
+    elif oid == RPROP:
+        S[0, :] = hp[0]  # step sizes start at lr
+    elif oid == DBD:
+        S[0, :] = 1.0  # gains start at 1
+    elif oid == NADAM:
+        sc[MU_PRODUCT] = 1.0
+
+
+@njit(inline="always", cache=True)
+def _dot(a, b):
+    s = 0.0
+    for i in range(a.size):
+        s += a[i] * b[i]
+    return s
+
+
+@njit(inline="always", cache=True)
+def _sign(v):
+    if v > 0.0:
+        return 1.0
+    if v < 0.0:
+        return -1.0
+    return 0.0
+
+
+@njit(inline="always", cache=True)
+def _sgd(hp, lr, S, sc, theta, g, q, eff):
+    """torch.optim.SGD, or the textbook v ← αv − εg; θ ← θ + v."""
+    mu = hp[MOMENTUM_]
+    tau = hp[DAMPENING]
+    wd = hp[WEIGHT_DECAY]
+    nesterov = hp[NESTEROV_] != 0.0
+    first = sc[T] == 1.0
+    if hp[CONVENTION] == TEXTBOOK:
+        if nesterov:
+            for i in range(theta.size):
+                q[i] = theta[i] + mu * S[0, i]
+            return NEED_EVAL
+        for i in range(theta.size):
+            gi = g[i] + wd * theta[i]
+            S[0, i] = mu * S[0, i] - lr * gi
+            theta[i] += S[0, i]
+            eff[i] = lr
+        return DONE
+    for i in range(theta.size):
+        gi = g[i] + wd * theta[i]
+        if mu != 0.0:
+            if first:
+                S[0, i] = gi
+            else:
+                S[0, i] = mu * S[0, i] + (1.0 - tau) * gi
+            if nesterov:
+                gi = gi + mu * S[0, i]
+            else:
+                gi = S[0, i]
+        theta[i] -= lr * gi
+        eff[i] = lr
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff):
+    """θ̃ = θ + αv was evaluated: v ← αv − ε∇f(θ̃); θ ← θ + v."""
+    mu = hp[MOMENTUM_]
+    wd = hp[WEIGHT_DECAY]
+    for i in range(theta.size):
+        gi = gq[i] + wd * q[i]
+        S[0, i] = mu * S[0, i] - lr * gi
+        theta[i] += S[0, i]
+        eff[i] = lr
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _adagrad(hp, lr, S, sc, theta, g, eff):
+    wd = hp[WEIGHT_DECAY]
+    eps = hp[EPS]
+    clr = lr / (1.0 + (sc[T] - 1.0) * hp[LR_DECAY])
+    for i in range(theta.size):
+        gi = g[i] + wd * theta[i]
+        S[0, i] += gi * gi
+        std = math.sqrt(S[0, i]) + eps
+        theta[i] -= clr * gi / std
+        eff[i] = clr / std
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _rmsprop(hp, lr, S, sc, theta, g, eff):
+    alpha = hp[RHO]
+    eps = hp[EPS]
+    wd = hp[WEIGHT_DECAY]
+    mu = hp[MOMENTUM_]
+    centered = hp[CENTERED] != 0.0
+    for i in range(theta.size):
+        gi = g[i] + wd * theta[i]
+        S[0, i] = alpha * S[0, i] + (1.0 - alpha) * gi * gi
+        if centered:
+            S[2, i] = alpha * S[2, i] + (1.0 - alpha) * gi
+            avg = math.sqrt(S[0, i] - S[2, i] * S[2, i]) + eps
+        else:
+            avg = math.sqrt(S[0, i]) + eps
+        if mu > 0.0:
+            S[1, i] = mu * S[1, i] + gi / avg
+            theta[i] -= lr * S[1, i]
+        else:
+            theta[i] -= lr * gi / avg
+        eff[i] = lr / avg
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _adadelta(hp, lr, S, sc, theta, g, eff):
+    rho = hp[RHO]
+    eps = hp[EPS]
+    wd = hp[WEIGHT_DECAY]
+    for i in range(theta.size):
+        gi = g[i] + wd * theta[i]
+        S[0, i] = rho * S[0, i] + (1.0 - rho) * gi * gi
+        ratio = math.sqrt(S[1, i] + eps) / math.sqrt(S[0, i] + eps)
+        delta = ratio * gi
+        S[1, i] = rho * S[1, i] + (1.0 - rho) * delta * delta
+        theta[i] -= lr * delta
+        eff[i] = lr * ratio
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
+    """Adam (L2 weight decay) or AdamW (decoupled decay θ ← θ(1 − ηλ))."""
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    eps = hp[EPS]
+    wd = hp[WEIGHT_DECAY]
+    amsgrad = hp[AMSGRAD] != 0.0
+    t = sc[T]
+    bc1 = 1.0 - b1**t
+    bc2_sqrt = math.sqrt(1.0 - b2**t)
+    step_size = lr / bc1
+    for i in range(theta.size):
+        if decoupled:
+            theta[i] *= 1.0 - lr * wd
+            gi = g[i]
+        else:
+            gi = g[i] + wd * theta[i]
+        S[0, i] = b1 * S[0, i] + (1.0 - b1) * gi
+        S[1, i] = b2 * S[1, i] + (1.0 - b2) * gi * gi
+        if amsgrad:
+            if S[1, i] > S[2, i]:
+                S[2, i] = S[1, i]
+            denom = math.sqrt(S[2, i]) / bc2_sqrt + eps
+        else:
+            denom = math.sqrt(S[1, i]) / bc2_sqrt + eps
+        theta[i] -= step_size * S[0, i] / denom
+        eff[i] = lr / denom
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _nadam(hp, lr, S, sc, theta, g, eff):
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    eps = hp[EPS]
+    wd = hp[WEIGHT_DECAY]
+    psi = hp[MOMENTUM_DECAY]
+    decoupled = hp[DECOUPLED_WD] != 0.0
+    t = sc[T]
+    bc2 = 1.0 - b2**t
+    mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+    mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1.0) * psi))
+    sc[MU_PRODUCT] *= mu
+    mu_prod = sc[MU_PRODUCT]
+    mu_prod_next = mu_prod * mu_next
+    for i in range(theta.size):
+        if decoupled:
+            theta[i] *= 1.0 - lr * wd
+            gi = g[i]
+        else:
+            gi = g[i] + wd * theta[i]
+        S[0, i] = b1 * S[0, i] + (1.0 - b1) * gi
+        S[1, i] = b2 * S[1, i] + (1.0 - b2) * gi * gi
+        denom = math.sqrt(S[1, i] / bc2) + eps
+        theta[i] -= lr * (1.0 - mu) / (1.0 - mu_prod) * gi / denom
+        theta[i] -= lr * mu_next / (1.0 - mu_prod_next) * S[0, i] / denom
+        eff[i] = lr / denom
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _lion(hp, lr, S, sc, theta, g, eff):
+    """Lion (Chen et al. 2023): c = β1m + (1−β1)g; θ ← θ − η(sign c + λθ); m ← β2m + (1−β2)g."""
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    wd = hp[WEIGHT_DECAY]
+    for i in range(theta.size):
+        c = b1 * S[0, i] + (1.0 - b1) * g[i]
+        theta[i] -= lr * (_sign(c) + wd * theta[i])
+        S[0, i] = b2 * S[0, i] + (1.0 - b2) * g[i]
+        eff[i] = lr
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _rprop(hp, lr, S, sc, theta, g, eff):
+    eta_minus = hp[ETA_MINUS]
+    eta_plus = hp[ETA_PLUS]
+    smin = hp[STEP_MIN]
+    smax = hp[STEP_MAX]
+    for i in range(theta.size):
+        gi = g[i]
+        s = gi * S[1, i]
+        if s > 0.0:
+            factor = eta_plus
+        elif s < 0.0:
+            factor = eta_minus
+            gi = 0.0  # a sign change skips this coordinate's step
+        else:
+            factor = 1.0
+        step = S[0, i] * factor
+        S[0, i] = min(max(step, smin), smax)
+        theta[i] -= _sign(gi) * S[0, i]
+        S[1, i] = gi
+        eff[i] = S[0, i]
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _dbd(hp, lr, S, sc, theta, g, eff):
+    """Local gains: gain += δ when ∂E/∂w keeps its sign, gain ×= 1 − δ otherwise."""
+    delta = hp[GAIN_STEP]
+    gmin = hp[GAIN_MIN]
+    gmax = hp[GAIN_MAX]
+    mu = hp[MOMENTUM_]
+    for i in range(theta.size):
+        if g[i] * S[1, i] > 0.0:
+            gain = S[0, i] + delta
+        else:
+            gain = S[0, i] * (1.0 - delta)
+        gain = min(max(gain, gmin), gmax)
+        S[0, i] = gain
+        S[2, i] = mu * S[2, i] - lr * gain * g[i]
+        theta[i] += S[2, i]
+        S[1, i] = g[i]
+        eff[i] = lr * gain
+    return DONE
+
+
+@njit(cache=True)
+def _solve(a, b, out):
+    """Solve a·x = b by Gaussian elimination with partial pivoting; False if singular."""
+    n = b.size
+    m = np.empty((n, n + 1))
+    for i in range(n):
+        for j in range(n):
+            m[i, j] = a[i, j]
+        m[i, n] = b[i]
+    for k in range(n):
+        p = k
+        for i in range(k + 1, n):
+            if abs(m[i, k]) > abs(m[p, k]):
+                p = i
+        if not abs(m[p, k]) > 1e-300:
+            return False
+        if p != k:
+            for j in range(n + 1):
+                tmp = m[k, j]
+                m[k, j] = m[p, j]
+                m[p, j] = tmp
+        for i in range(k + 1, n):
+            r = m[i, k] / m[k, k]
+            for j in range(k, n + 1):
+                m[i, j] -= r * m[k, j]
+    for i in range(n - 1, -1, -1):
+        s = m[i, n]
+        for j in range(i + 1, n):
+            s -= m[i, j] * out[j]
+        out[i] = s / m[i, i]
+        if not math.isfinite(out[i]):
+            return False
+    return True
+
+
+@njit(cache=True)
+def _newton(hp, lr, theta, g, h, eff):
+    """Damped Newton: θ ← θ − η (H + λI)⁻¹ ∇f."""
+    n = theta.size
+    a = h.copy()
+    for i in range(n):
+        a[i, i] += hp[DAMPING]
+    d = np.empty(n)
+    if not _solve(a, g, d):
+        return STALLED
+    for i in range(n):
+        step = lr * d[i]
+        theta[i] -= step
+        eff[i] = abs(step / g[i]) if g[i] != 0.0 else 0.0
+    return DONE
+
+
+@njit(inline="always", cache=True)
+def _ls_start(hp, sc, theta, d, g, q, f, alpha0):
+    """Begin a weak-Wolfe line search along d from theta (φ(α) = f(θ + αd))."""
+    dphi0 = _dot(g, d)
+    sc[LS_F0] = f
+    sc[LS_DPHI0] = dphi0
+    sc[LS_LO] = 0.0
+    sc[LS_HI] = math.inf
+    sc[LS_NEVALS] = 0.0
+    sc[LS_ALPHA] = alpha0
+    sc[LS_BEST_ALPHA] = 0.0
+    sc[LS_BEST_F] = f
+    for i in range(theta.size):
+        q[i] = theta[i] + alpha0 * d[i]
+    return NEED_EVAL
+
+
+@njit(inline="always", cache=True)
+def _ls_step(hp, sc, theta, d, q, fq, gq):
+    """One bisection step of the weak-Wolfe search; returns 1 accept, 0 continue, -1 give up.
+
+    Armijo fails (or f is not finite): hi ← α.  Curvature fails: lo ← α.
+    α ← (lo + hi)/2, or 2α while no upper bracket exists.
+    """
+    alpha = sc[LS_ALPHA]
+    f0 = sc[LS_F0]
+    dphi0 = sc[LS_DPHI0]
+    sc[LS_NEVALS] += 1.0
+    finite = math.isfinite(fq)
+    if finite and fq < sc[LS_BEST_F]:
+        sc[LS_BEST_F] = fq
+        sc[LS_BEST_ALPHA] = alpha
+    if not finite or fq > f0 + hp[C1] * alpha * dphi0:
+        sc[LS_HI] = alpha
+    else:
+        dphi = 0.0
+        ok = True
+        for i in range(gq.size):
+            if not math.isfinite(gq[i]):
+                ok = False
+            dphi += gq[i] * d[i]
+        if ok and dphi >= hp[C2] * dphi0:
+            return 1
+        sc[LS_LO] = alpha
+    if sc[LS_NEVALS] >= hp[MAX_EVALS]:
+        return -1
+    if sc[LS_HI] == math.inf:
+        alpha = 2.0 * alpha
+    else:
+        alpha = 0.5 * (sc[LS_LO] + sc[LS_HI])
+    sc[LS_ALPHA] = alpha
+    for i in range(theta.size):
+        q[i] = theta[i] + alpha * d[i]
+    return 0
+
+
+@njit(inline="always", cache=True)
+def _ls_give_up(sc, theta, d, eff, g_at_theta):
+    """Take the best decreasing trial point, if any, after the search ran out of evaluations."""
+    a = sc[LS_BEST_ALPHA]
+    if a == 0.0:
+        return STALLED
+    for i in range(theta.size):
+        step = a * d[i]
+        theta[i] += step
+        eff[i] = abs(step / g_at_theta[i]) if g_at_theta[i] != 0.0 else 0.0
+    return DONE
+
+
+@njit(cache=True)
+def _cg_begin(hp, lr, S, sc, theta, f, g, q):
+    """Nonlinear CG (PR+ or FR), restarted every n iterations or when d is not a descent direction."""
+    n = theta.size
+    d = S[0]
+    gprev = S[1]
+    restart = sc[T] == 1.0 or sc[CG_SINCE_RESTART] >= n
+    beta = 0.0
+    if not restart:
+        gg_prev = _dot(gprev, gprev)
+        if hp[BETA_RULE] == 1.0:  # Fletcher–Reeves
+            beta = _dot(g, g) / gg_prev
+        else:  # Polak–Ribière+
+            num = 0.0
+            for i in range(n):
+                num += g[i] * (g[i] - gprev[i])
+            beta = max(0.0, num / gg_prev)
+        if not math.isfinite(beta):
+            beta = 0.0
+    for i in range(n):
+        d[i] = -g[i] + beta * d[i]
+    if _dot(g, d) >= 0.0:
+        for i in range(n):
+            d[i] = -g[i]
+        restart = True
+    sc[CG_SINCE_RESTART] = 0.0 if restart or beta == 0.0 else sc[CG_SINCE_RESTART] + 1.0
+    gnorm1 = 0.0
+    for i in range(n):
+        gnorm1 += abs(g[i])
+        gprev[i] = g[i]
+    if gnorm1 == 0.0:
+        return DONE
+    dphi0 = _dot(g, d)
+    if sc[T] == 1.0:
+        alpha0 = lr * min(1.0, 1.0 / gnorm1)
+    else:  # Nocedal & Wright (3.59): α₀ = α_{k−1} φ'_{k−1}(0) / φ'_k(0)
+        alpha0 = sc[LS_PREV_ALPHA] * sc[LS_PREV_DPHI] / dphi0
+        if not (alpha0 > 1e-12 and alpha0 < 1e12):
+            alpha0 = lr * min(1.0, 1.0 / gnorm1)
+    return _ls_start(hp, sc, theta, d, g, q, f, alpha0)
+
+
+@njit(cache=True)
+def _lbfgs_direction(hp, S, sc, g, d):
+    """Two-loop recursion: d = −H_k ∇f with H₀ = γI, γ = sᵀy / yᵀy of the newest pair."""
+    m = int(hp[HISTORY])
+    count = int(sc[LB_COUNT])
+    head = int(sc[LB_HEAD])  # slot of the newest pair
+    n = g.size
+    for i in range(n):
+        d[i] = -g[i]
+    for k in range(count):
+        j = (head - k) % m
+        rho = 1.0 / _dot(S[m + j], S[j])
+        a = rho * _dot(S[j], d)
+        sc[N_SCALARS + j] = a
+        for i in range(n):
+            d[i] -= a * S[m + j, i]
+    if count > 0:
+        gamma = _dot(S[head], S[m + head]) / _dot(S[m + head], S[m + head])
+        for i in range(n):
+            d[i] *= gamma
+    for k in range(count - 1, -1, -1):
+        j = (head - k) % m
+        rho = 1.0 / _dot(S[m + j], S[j])
+        b = rho * _dot(S[m + j], d)
+        a = sc[N_SCALARS + j]
+        for i in range(n):
+            d[i] += (a - b) * S[j, i]
+
+
+@njit(cache=True)
+def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q):
+    m = int(hp[HISTORY])
+    n = theta.size
+    d = S[2 * m]
+    gprev = S[2 * m + 1]
+    _lbfgs_direction(hp, S, sc, g, d)
+    if _dot(g, d) >= 0.0:  # lost descent: forget the curvature pairs
+        sc[LB_COUNT] = 0.0
+        for i in range(n):
+            d[i] = -g[i]
+    gnorm1 = 0.0
+    for i in range(n):
+        gnorm1 += abs(g[i])
+        gprev[i] = g[i]
+    if gnorm1 == 0.0:
+        return DONE
+    if sc[T] == 1.0:
+        alpha0 = lr * min(1.0, 1.0 / gnorm1)
+    else:
+        alpha0 = lr
+    return _ls_start(hp, sc, theta, d, g, q, f, alpha0)
+
+
+@njit(cache=True)
+def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
+    """Move to q and store the pair (s, y) when sᵀy > 0 (always true after a Wolfe step)."""
+    m = int(hp[HISTORY])
+    n = theta.size
+    gprev = S[2 * m + 1]
+    head = (int(sc[LB_HEAD]) + 1) % m
+    sy = 0.0
+    for i in range(n):
+        sy += (q[i] - theta[i]) * (gq[i] - gprev[i])
+    if sy > 1e-12 * max(1.0, abs(sc[LS_DPHI0])) and math.isfinite(sy):
+        for i in range(n):
+            S[head, i] = q[i] - theta[i]
+            S[m + head, i] = gq[i] - gprev[i]
+        sc[LB_HEAD] = head
+        sc[LB_COUNT] = min(sc[LB_COUNT] + 1.0, m)
+    for i in range(n):
+        step = q[i] - theta[i]
+        eff[i] = abs(step / gprev[i]) if gprev[i] != 0.0 else 0.0
+        theta[i] = q[i]
+    return DONE_AT_QUERY
+
+
+@njit(cache=True)
+def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
+    """Start one iteration at theta (see the module docstring)."""
+    sc[T] += 1.0
+    if oid == SGD or oid == MOMENTUM or oid == NESTEROV:
+        return _sgd(hp, lr, S, sc, theta, g, q, eff)
+    if oid == ADAM:
+        return _adam(hp, lr, S, sc, theta, g, eff, False)
+    if oid == ADAMW:
+        return _adam(hp, lr, S, sc, theta, g, eff, True)
+    if oid == ADAGRAD:
+        return _adagrad(hp, lr, S, sc, theta, g, eff)
+    if oid == RMSPROP:
+        return _rmsprop(hp, lr, S, sc, theta, g, eff)
+    if oid == ADADELTA:
+        return _adadelta(hp, lr, S, sc, theta, g, eff)
+    if oid == NADAM:
+        return _nadam(hp, lr, S, sc, theta, g, eff)
+    if oid == LION:
+        return _lion(hp, lr, S, sc, theta, g, eff)
+    if oid == RPROP:
+        return _rprop(hp, lr, S, sc, theta, g, eff)
+    if oid == DBD:
+        return _dbd(hp, lr, S, sc, theta, g, eff)
+    if oid == NEWTON:
+        return _newton(hp, lr, theta, g, h, eff)
+    if oid == CG:
+        return _cg_begin(hp, lr, S, sc, theta, f, g, q)
+    if oid == LBFGS:
+        return _lbfgs_begin(hp, lr, S, sc, theta, f, g, q)
+    return STALLED
+
+
+@njit(cache=True)
+def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
+    """Continue an iteration with f and ∇f evaluated at the query point q."""
+    if oid == SGD or oid == MOMENTUM or oid == NESTEROV:
+        return _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff)
+    if oid == CG or oid == LBFGS:
+        if oid == CG:
+            d = S[0]
+            gprev = S[1]
+        else:
+            m = int(hp[HISTORY])
+            d = S[2 * m]
+            gprev = S[2 * m + 1]
+        verdict = _ls_step(hp, sc, theta, d, q, fq, gq)
+        if verdict == 0:
+            return NEED_EVAL
+        if verdict < 0:
+            return _ls_give_up(sc, theta, d, eff, gprev)
+        sc[LS_PREV_ALPHA] = sc[LS_ALPHA]
+        sc[LS_PREV_DPHI] = sc[LS_DPHI0]
+        if oid == LBFGS:
+            return _lbfgs_accept(hp, S, sc, theta, q, gq, eff)
+        for i in range(theta.size):
+            step = q[i] - theta[i]
+            eff[i] = abs(step / gprev[i]) if gprev[i] != 0.0 else 0.0
+            theta[i] = q[i]
+        return DONE_AT_QUERY
+    return STALLED

@@ -1,0 +1,560 @@
+"""What each optimizer is, for people and for the kernels.
+
+Every optimizer has a name, a display name, its hyperparameters (default,
+valid range, slider range, log scale or not, symbol), its update rule in
+LaTeX, and notes on the convention it follows.  ``make_config`` validates user
+values at the boundary and packs them into the kernels' hyperparameter vector.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimizers import _slots as S
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One hyperparameter: where it lives in the vector and what values it takes."""
+
+    key: str
+    slot: int
+    default: float
+    low: float
+    high: float
+    symbol: str
+    description: str
+    log: bool = False
+    kind: str = "float"  # float | int | bool | choice
+    choices: tuple[str, ...] = ()
+    ui_low: float | None = None
+    ui_high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def slider_range(self) -> tuple[float, float]:
+        """Range a slider should offer (narrower than the valid range for open-ended values)."""
+        return (self.low if self.ui_low is None else self.ui_low, self.high if self.ui_high is None else self.ui_high)
+
+    def describe_range(self) -> str:
+        if self.kind == "bool":
+            return "true|false"
+        if self.kind == "choice":
+            return "|".join(self.choices)
+        lo = "(" if self.low_open else "["
+        hi = ")" if self.high_open else "]"
+        return f"{lo}{self.low:g}, {self.high:g}{hi}"
+
+    def default_value(self) -> Any:
+        """The default as the user sees it (bool, choice name, int or float)."""
+        if self.kind == "bool":
+            return bool(self.default)
+        if self.kind == "choice":
+            return self.choices[int(self.default)]
+        if self.kind == "int":
+            return int(self.default)
+        return self.default
+
+    def coerce(self, raw: Any) -> float:
+        """User value → the float stored in the vector; ValueError with a one-line reason."""
+        if self.kind == "bool":
+            if isinstance(raw, bool):
+                return 1.0 if raw else 0.0
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return 1.0
+            if text in ("0", "false", "no", "off"):
+                return 0.0
+            raise ValueError(f"{self.key} must be true or false, got {raw!r}")
+        if self.kind == "choice":
+            text = str(raw).strip().lower()
+            if text in self.choices:
+                return float(self.choices.index(text))
+            raise ValueError(f"{self.key} must be one of {', '.join(self.choices)}, got {raw!r}")
+        if isinstance(raw, bool):
+            raise ValueError(f"{self.key} must be a number, got {raw!r}")
+        try:
+            v = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.key} must be a number, got {raw!r}") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{self.key} must be finite, got {raw!r}")
+        if self.kind == "int":
+            if v != int(v):
+                raise ValueError(f"{self.key} must be a whole number, got {raw!r}")
+        too_low = v <= self.low if self.low_open else v < self.low
+        too_high = v >= self.high if self.high_open else v > self.high
+        if too_low or too_high:
+            raise ValueError(f"{self.key} must be in {self.describe_range()}, got {raw!r}")
+        return v
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer as the UI and CLI see it."""
+
+    name: str
+    oid: int
+    display_name: str
+    family: str  # first-order | second-order | line-search
+    params: tuple[HyperParam, ...]
+    rule_latex: str
+    convention: str
+    state_names: tuple[tuple[str, int], ...] = ()  # (shown name, state row)
+    notes: str = ""
+    textbook_rule_latex: str = ""
+
+    @property
+    def first_order(self) -> bool:
+        """Whether schedules, clipping and gradient noise apply."""
+        return self.family == "first-order"
+
+    def param(self, key: str) -> HyperParam:
+        for p in self.params:
+            if p.key == key:
+                return p
+        raise ValueError(f"optimizer '{self.name}' has no hyperparameter {key!r} (has: {', '.join(self.keys())})")
+
+    def keys(self) -> list[str]:
+        return [p.key for p in self.params]
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.key: p.default_value() for p in self.params}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "family": self.family,
+            "rule_latex": self.rule_latex,
+            "textbook_rule_latex": self.textbook_rule_latex or None,
+            "convention": self.convention,
+            "notes": self.notes,
+            "state": [n for n, _ in self.state_names],
+            "hyperparameters": [
+                {
+                    "key": p.key,
+                    "symbol": p.symbol,
+                    "default": p.default_value(),
+                    "range": p.describe_range(),
+                    "kind": p.kind,
+                    "log": p.log,
+                    "description": p.description,
+                }
+                for p in self.params
+            ],
+        }
+
+
+def _lr(default: float, ui_low: float = 1e-5, ui_high: float = 10.0, desc: str = "learning rate") -> HyperParam:
+    return HyperParam(
+        "lr", S.LR, default, 0.0, 1e6, r"\eta", desc, log=True, ui_low=ui_low, ui_high=ui_high, low_open=True
+    )
+
+
+def _wd(default: float = 0.0, desc: str = "L2 weight decay, added to the gradient") -> HyperParam:
+    return HyperParam("weight_decay", S.WEIGHT_DECAY, default, 0.0, 1e3, r"\lambda", desc, ui_high=1.0)
+
+
+def _eps(default: float) -> HyperParam:
+    return HyperParam("eps", S.EPS, default, 0.0, 1.0, r"\epsilon", "term added for numerical stability", log=True,
+                      ui_low=1e-12, ui_high=1e-1)  # fmt: skip
+
+
+def _beta(key: str, slot: int, default: float, symbol: str, desc: str) -> HyperParam:
+    return HyperParam(key, slot, default, 0.0, 1.0, symbol, desc, high_open=True, ui_high=0.9999)
+
+
+_MOMENTUM = HyperParam("momentum", S.MOMENTUM_, 0.9, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999)
+_DAMPENING = HyperParam("dampening", S.DAMPENING, 0.0, 0.0, 1.0, r"\tau", "dampening of the gradient in the buffer")
+_CONVENTION = HyperParam(
+    "convention", S.CONVENTION, S.TORCH, 0, 1, "", "torch: b←μb+g, θ←θ−ηb;  textbook: v←αv−εg, θ←θ+v",
+    kind="choice", choices=("torch", "textbook"),
+)  # fmt: skip
+_C1 = HyperParam("c1", S.C1, 1e-4, 0.0, 1.0, "c_1", "sufficient-decrease (Armijo) constant", log=True,
+                 low_open=True, high_open=True, ui_low=1e-6, ui_high=0.5)  # fmt: skip
+_MAX_EVALS = HyperParam("max_evals", S.MAX_EVALS, 25, 1, 200, "", "function evaluations per line search", kind="int")
+
+_SGD_RULE = (
+    r"g_t \leftarrow \nabla f(\theta_{t-1}) + \lambda\theta_{t-1}\\"
+    r"b_t \leftarrow \mu b_{t-1} + (1-\tau) g_t \quad (b_1 = g_1)\\"
+    r"\theta_t \leftarrow \theta_{t-1} - \eta\,(\text{nesterov}\ ?\ g_t + \mu b_t : b_t)"
+)
+_TEXTBOOK_MOMENTUM = r"v \leftarrow \alpha v - \epsilon \nabla f(\theta)\\ \theta \leftarrow \theta + v"
+_TEXTBOOK_NESTEROV = (
+    r"\tilde\theta \leftarrow \theta + \alpha v\\ v \leftarrow \alpha v - \epsilon \nabla f(\tilde\theta)\\"
+    r"\theta \leftarrow \theta + v"
+)
+_ADAM_RULE = (
+    r"m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t\\"
+    r"v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2) g_t^2\\"
+    r"\hat m_t = m_t/(1-\beta_1^t),\ \hat v_t = v_t/(1-\beta_2^t)\\"
+    r"\theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t / (\sqrt{\hat v_t} + \epsilon)"
+)
+
+SPECS: tuple[OptimizerSpec, ...] = (
+    OptimizerSpec(
+        name="sgd",
+        oid=S.SGD,
+        display_name="SGD",
+        family="first-order",
+        params=(
+            _lr(1e-3),
+            HyperParam("momentum", S.MOMENTUM_, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
+            _DAMPENING,
+            HyperParam("nesterov", S.NESTEROV_, 0.0, 0, 1, "", "use Nesterov momentum", kind="bool"),
+            _wd(),
+        ),
+        rule_latex=_SGD_RULE,
+        convention="torch.optim.SGD: the first step copies the gradient into the buffer; "
+        "Nesterov uses g + μb (the look-ahead folded into the iterate).",
+        state_names=(("momentum_buffer", 0),),
+        notes="With momentum = 0 this is plain gradient descent θ ← θ − η∇f.",
+    ),
+    OptimizerSpec(
+        name="momentum",
+        oid=S.MOMENTUM,
+        display_name="Momentum (heavy ball)",
+        family="first-order",
+        params=(_lr(1e-3), _MOMENTUM, _DAMPENING, _wd(), _CONVENTION),
+        rule_latex=r"b_t \leftarrow \mu b_{t-1} + (1-\tau) g_t\quad(b_1 = g_1)\\ \theta_t \leftarrow \theta_{t-1} - \eta b_t",
+        textbook_rule_latex=_TEXTBOOK_MOMENTUM,
+        convention="torch (default): b ← μb + g, θ ← θ − ηb.  textbook (Goodfellow et al. 8.3.2): "
+        "v ← αv − εg, θ ← θ + v.  With a constant learning rate the two give the same iterates; "
+        "under a schedule torch rescales the whole buffer, the textbook only new gradients.",
+        state_names=(("momentum_buffer", 0),),
+        notes="Dampening applies to the torch convention only.",
+    ),
+    OptimizerSpec(
+        name="nesterov",
+        oid=S.NESTEROV,
+        display_name="Nesterov momentum",
+        family="first-order",
+        params=(
+            _lr(1e-3),
+            HyperParam("momentum", S.MOMENTUM_, 0.9, 0.0, 1.0, r"\mu", "momentum factor", low_open=True,
+                       high_open=True, ui_low=0.01, ui_high=0.999),  # fmt: skip
+            _wd(),
+            _CONVENTION,
+        ),
+        rule_latex=r"b_t \leftarrow \mu b_{t-1} + g_t\quad(b_1 = g_1)\\ \theta_t \leftarrow \theta_{t-1} - \eta\,(g_t + \mu b_t)",
+        textbook_rule_latex=_TEXTBOOK_NESTEROV,
+        convention="torch (default): gradient at the iterate, step g + μb.  textbook (Sutskever et al. 2013): "
+        "gradient at the look-ahead point θ + αv.  The two are the same method in shifted variables; "
+        "the plotted points differ.",
+        state_names=(("momentum_buffer", 0),),
+    ),
+    OptimizerSpec(
+        name="adagrad",
+        oid=S.ADAGRAD,
+        display_name="AdaGrad",
+        family="first-order",
+        params=(
+            _lr(1e-2),
+            HyperParam("lr_decay", S.LR_DECAY, 0.0, 0.0, 10.0, "", "learning-rate decay η/(1+(t−1)·decay)", ui_high=1.0),
+            _wd(),
+            HyperParam("initial_accumulator_value", S.INITIAL_ACC, 0.0, 0.0, 1e3, "", "initial sum of squares",
+                       ui_high=1.0),  # fmt: skip
+            _eps(1e-10),
+        ),
+        rule_latex=r"r_t \leftarrow r_{t-1} + g_t^2\\ \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{r_t}+\epsilon}\,g_t",
+        convention="torch.optim.Adagrad: ε outside the square root; the effective rate η/(√r+ε) only shrinks.",
+        state_names=(("sum", 0),),
+    ),
+    OptimizerSpec(
+        name="rmsprop",
+        oid=S.RMSPROP,
+        display_name="RMSProp",
+        family="first-order",
+        params=(
+            _lr(1e-2),
+            _beta("rho", S.RHO, 0.99, r"\rho", "decay of the squared-gradient average (torch's alpha)"),
+            _eps(1e-8),
+            _wd(),
+            HyperParam("momentum", S.MOMENTUM_, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
+            HyperParam("centered", S.CENTERED, 0.0, 0, 1, "", "divide by the centred (variance) estimate", kind="bool"),
+        ),
+        rule_latex=r"r_t \leftarrow \rho r_{t-1} + (1-\rho) g_t^2\\ \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{r_t}+\epsilon}\,g_t",
+        convention="torch.optim.RMSprop: ε outside the square root, no bias correction, so the first steps are "
+        "large; with momentum the buffer accumulates g/(√r+ε).",
+        state_names=(("square_avg", 0), ("momentum_buffer", 1), ("grad_avg", 2)),
+    ),
+    OptimizerSpec(
+        name="adadelta",
+        oid=S.ADADELTA,
+        display_name="Adadelta",
+        family="first-order",
+        params=(
+            _lr(1.0, ui_high=10.0, desc="scale applied to the Adadelta step"),
+            _beta("rho", S.RHO, 0.9, r"\rho", "decay of the running averages"),
+            _eps(1e-6),
+            _wd(),
+        ),
+        rule_latex=r"v_t \leftarrow \rho v_{t-1} + (1-\rho) g_t^2\\ \Delta_t = \frac{\sqrt{u_{t-1}+\epsilon}}{\sqrt{v_t+\epsilon}}\,g_t\\"
+        r"u_t \leftarrow \rho u_{t-1} + (1-\rho)\Delta_t^2\\ \theta_t \leftarrow \theta_{t-1} - \eta\,\Delta_t",
+        convention="torch.optim.Adadelta: ε inside both square roots; the step's units match θ's.",
+        state_names=(("square_avg", 0), ("acc_delta", 1)),
+    ),
+    OptimizerSpec(
+        name="adam",
+        oid=S.ADAM,
+        display_name="Adam",
+        family="first-order",
+        params=(
+            _lr(1e-3),
+            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
+            _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
+            _eps(1e-8),
+            _wd(),
+            HyperParam("amsgrad", S.AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool"),
+        ),
+        rule_latex=_ADAM_RULE,
+        convention="torch.optim.Adam: bias-corrected moments, ε added after the square root; weight decay is L2 "
+        "(added to the gradient).",
+        state_names=(("exp_avg", 0), ("exp_avg_sq", 1), ("max_exp_avg_sq", 2)),
+    ),
+    OptimizerSpec(
+        name="adamw",
+        oid=S.ADAMW,
+        display_name="AdamW",
+        family="first-order",
+        params=(
+            _lr(1e-3),
+            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
+            _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
+            _eps(1e-8),
+            _wd(1e-2, "decoupled weight decay θ ← θ(1 − ηλ)"),
+            HyperParam("amsgrad", S.AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool"),
+        ),
+        rule_latex=r"\theta_{t-1} \leftarrow \theta_{t-1}(1 - \eta\lambda)\\" + _ADAM_RULE,
+        convention="torch.optim.AdamW: the decay is decoupled from the gradient and scaled by the learning rate "
+        "(ηλ), not by λ alone as in Loshchilov & Hutter's schedule multiplier.",
+        state_names=(("exp_avg", 0), ("exp_avg_sq", 1), ("max_exp_avg_sq", 2)),
+    ),
+    OptimizerSpec(
+        name="nadam",
+        oid=S.NADAM,
+        display_name="NAdam",
+        family="first-order",
+        params=(
+            _lr(2e-3),
+            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
+            _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
+            _eps(1e-8),
+            _wd(),
+            HyperParam("momentum_decay", S.MOMENTUM_DECAY, 4e-3, 0.0, 1.0, r"\psi", "momentum schedule decay",
+                       ui_high=0.1),  # fmt: skip
+            HyperParam("decoupled_weight_decay", S.DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2",
+                       kind="bool"),  # fmt: skip
+        ),
+        rule_latex=r"\mu_t = \beta_1\left(1 - \tfrac12 0.96^{t\psi}\right)\\ m_t, v_t \text{ as in Adam}\\"
+        r"\theta_t \leftarrow \theta_{t-1} - \eta\frac{(1-\mu_t)\,g_t/(1-\prod_{i\le t}\mu_i) + "
+        r"\mu_{t+1} m_t/(1-\prod_{i\le t+1}\mu_i)}{\sqrt{v_t/(1-\beta_2^t)}+\epsilon}",
+        convention="torch.optim.NAdam (Dozat 2016) with the momentum schedule μ_t.",
+        state_names=(("exp_avg", 0), ("exp_avg_sq", 1)),
+    ),
+    OptimizerSpec(
+        name="lion",
+        oid=S.LION,
+        display_name="Lion",
+        family="first-order",
+        params=(
+            _lr(1e-4),
+            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "interpolation for the update direction"),
+            _beta("beta2", S.BETA2, 0.99, r"\beta_2", "decay of the momentum"),
+            _wd(0.0, "decoupled weight decay, scaled by η"),
+        ),
+        rule_latex=r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t\\ \theta_t \leftarrow \theta_{t-1} - \eta\,(\operatorname{sign} c_t + \lambda\theta_{t-1})\\"
+        r"m_t \leftarrow \beta_2 m_{t-1} + (1-\beta_2) g_t",
+        convention="Chen et al. 2023, Algorithm 2: every coordinate moves by exactly η (sign update); "
+        "the default η is 10× smaller than Adam's.",
+        state_names=(("exp_avg", 0),),
+    ),
+    OptimizerSpec(
+        name="rprop",
+        oid=S.RPROP,
+        display_name="Rprop",
+        family="first-order",
+        params=(
+            _lr(1e-2, desc="initial step size"),
+            HyperParam("eta_minus", S.ETA_MINUS, 0.5, 0.0, 1.0, r"\eta_-", "step shrink factor on a sign change",
+                       low_open=True, high_open=True),  # fmt: skip
+            HyperParam("eta_plus", S.ETA_PLUS, 1.2, 1.0, 10.0, r"\eta_+", "step growth factor while the sign holds",
+                       low_open=True),  # fmt: skip
+            HyperParam("step_min", S.STEP_MIN, 1e-6, 0.0, 1e3, "", "smallest step size", log=True, ui_low=1e-9, ui_high=1.0),
+            HyperParam("step_max", S.STEP_MAX, 50.0, 0.0, 1e6, "", "largest step size", log=True, low_open=True,
+                       ui_low=1e-3, ui_high=100.0),  # fmt: skip
+        ),
+        rule_latex=r"s_t = \begin{cases}\min(s_{t-1}\eta_+, s_{\max}) & g_t g_{t-1} > 0\\ \max(s_{t-1}\eta_-, s_{\min}) & g_t g_{t-1} < 0,\ g_t \leftarrow 0\\ s_{t-1} & \text{else}\end{cases}\\"
+        r"\theta_t \leftarrow \theta_{t-1} - s_t \operatorname{sign} g_t",
+        convention="torch.optim.Rprop: after a sign change the gradient is set to zero (no step for that "
+        "coordinate, and no sign comparison on the next step). Only the sign of the gradient is used.",
+        state_names=(("step_size", 0), ("prev", 1)),
+        notes="Rprop is meant for full-batch gradients: with gradient noise the sign flips and the steps collapse.",
+    ),
+    OptimizerSpec(
+        name="delta_bar_delta",
+        oid=S.DBD,
+        display_name="Local gains (delta-bar-delta)",
+        family="first-order",
+        params=(
+            _lr(1e-2),
+            HyperParam("gain_step", S.GAIN_STEP, 0.05, 0.0, 1.0, r"\delta", "additive gain increase / multiplicative decrease",
+                       high_open=True, ui_high=0.5),  # fmt: skip
+            HyperParam("gain_min", S.GAIN_MIN, 0.1, 0.0, 1.0, "", "smallest gain", low_open=True),
+            HyperParam("gain_max", S.GAIN_MAX, 10.0, 1.0, 1e4, "", "largest gain", log=True, ui_high=100.0),
+            HyperParam("momentum", S.MOMENTUM_, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
+        ),
+        rule_latex=r"g_{ij} \leftarrow \begin{cases} g_{ij} + \delta & \frac{\partial E}{\partial w_{ij}}(t)\,\frac{\partial E}{\partial w_{ij}}(t-1) > 0\\"
+        r" g_{ij}(1-\delta) & \text{otherwise}\end{cases}\\ v \leftarrow \mu v - \eta\, g_{ij} \frac{\partial E}{\partial w_{ij}},\ w \leftarrow w + v",
+        convention="The lecture's local-gain rule (Hinton; Jacobs 1988): additive increase, multiplicative "
+        "decrease, gains clipped to [gain_min, gain_max]. A zero product (the first step) counts as a sign change.",
+        state_names=(("gain", 0), ("prev_grad", 1), ("velocity", 2)),
+    ),
+    OptimizerSpec(
+        name="newton",
+        oid=S.NEWTON,
+        display_name="Newton (damped)",
+        family="second-order",
+        params=(
+            _lr(1.0, ui_low=1e-3, ui_high=2.0, desc="step fraction"),
+            HyperParam("damping", S.DAMPING, 0.0, 0.0, 1e6, r"\lambda", "Levenberg damping added to the Hessian's diagonal",
+                       ui_high=100.0),  # fmt: skip
+        ),
+        rule_latex=r"\theta_t \leftarrow \theta_{t-1} - \eta\,\left(\nabla^2 f + \lambda I\right)^{-1} \nabla f",
+        convention="Exact Hessian of the surface. Newton's method seeks any stationary point: on a saddle it "
+        "walks to the saddle. A singular system ends the run ('stalled').",
+    ),
+    OptimizerSpec(
+        name="cg",
+        oid=S.CG,
+        display_name="Conjugate gradient",
+        family="line-search",
+        params=(
+            _lr(1.0, ui_low=1e-3, desc="first trial step of the first line search"),
+            HyperParam("beta_rule", S.BETA_RULE, S.POLAK_RIBIERE, 0, 1, r"\beta", "conjugacy formula",
+                       kind="choice", choices=("pr+", "fr")),  # fmt: skip
+            _C1,
+            HyperParam("c2", S.C2, 0.1, 0.0, 1.0, "c_2", "curvature (Wolfe) constant", low_open=True, high_open=True),
+            _MAX_EVALS,
+        ),
+        rule_latex=r"d_t = -g_t + \beta_t d_{t-1},\ \beta_t^{PR+} = \max\!\left(0, \frac{g_t^\top(g_t - g_{t-1})}{g_{t-1}^\top g_{t-1}}\right)\\"
+        r"\theta_t \leftarrow \theta_{t-1} + \alpha_t d_t,\ \alpha_t \text{ by a weak-Wolfe line search}",
+        convention="Nonlinear CG (Nocedal & Wright §5.2), restarted every n steps and whenever d is not a descent "
+        "direction. One iteration may evaluate f several times (the line search).",
+        state_names=(("direction", 0),),
+    ),
+    OptimizerSpec(
+        name="lbfgs",
+        oid=S.LBFGS,
+        display_name="L-BFGS",
+        family="line-search",
+        params=(
+            _lr(1.0, ui_low=1e-3, desc="trial step of each line search"),
+            HyperParam("history", S.HISTORY, 10, 1, 100, "m", "number of stored curvature pairs", kind="int"),
+            _C1,
+            HyperParam("c2", S.C2, 0.9, 0.0, 1.0, "c_2", "curvature (Wolfe) constant", low_open=True, high_open=True),
+            _MAX_EVALS,
+        ),
+        rule_latex=r"d_t = -H_t g_t \text{ (two-loop recursion over the last } m \text{ pairs } (s_i, y_i))\\"
+        r"H_0 = \frac{s^\top y}{y^\top y} I,\ \theta_t \leftarrow \theta_{t-1} + \alpha_t d_t",
+        convention="Nocedal & Wright Algorithm 7.4/7.5 with a weak-Wolfe bisection line search; the first step "
+        "is η·min(1, 1/‖g‖₁) as in torch.optim.LBFGS.",
+        state_names=(("direction", -1),),
+    ),
+)
+
+BY_NAME: dict[str, OptimizerSpec] = {s.name: s for s in SPECS}
+
+
+def optimizer_names() -> list[str]:
+    return [s.name for s in SPECS]
+
+
+def get_spec(name: str) -> OptimizerSpec:
+    spec = BY_NAME.get(name)
+    if spec is None:
+        raise ValueError(f"unknown optimizer {name!r} (known: {', '.join(optimizer_names())})")
+    return spec
+
+
+@dataclass(frozen=True, eq=False)
+class OptimizerConfig:
+    """A validated optimizer configuration and its kernel vector."""
+
+    spec: OptimizerSpec
+    values: dict[str, Any]
+    vector: np.ndarray = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def label(self) -> str:
+        """Short human label listing the values that differ from the defaults."""
+        changed = [f"{k}={_fmt(v)}" for k, v in self.values.items() if v != self.spec.param(k).default_value()]
+        return self.spec.display_name + (f" ({', '.join(changed)})" if changed else "")
+
+    def state_rows(self) -> list[tuple[str, int]]:
+        """(name, row) of the state rows worth showing, with L-BFGS's direction row resolved."""
+        out = []
+        for name, row in self.spec.state_names:
+            if row < 0:
+                row = 2 * int(self.values["history"])
+            out.append((name, row))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "hyperparameters": dict(self.values), "convention": self.spec.convention}
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _check_combination(spec: OptimizerSpec, vals: dict[str, Any]) -> None:
+    """Rules that involve more than one hyperparameter (torch's constructor checks)."""
+    if spec.name == "sgd" and vals["nesterov"] and (vals["momentum"] <= 0 or vals["dampening"] != 0):
+        raise ValueError("nesterov requires momentum > 0 and dampening = 0")
+    if spec.name in ("momentum", "nesterov") and vals["convention"] == "textbook" and vals.get("dampening", 0) != 0:
+        raise ValueError("dampening applies to the torch convention only")
+    if spec.name == "rprop" and vals["step_min"] > vals["step_max"]:
+        raise ValueError("step_min must not exceed step_max")
+    if spec.name == "delta_bar_delta" and vals["gain_min"] > vals["gain_max"]:
+        raise ValueError("gain_min must not exceed gain_max")
+    if spec.name in ("cg", "lbfgs") and not vals["c1"] < vals["c2"]:
+        raise ValueError("the line search needs c1 < c2")
+
+
+def make_config(name: str, **overrides: Any) -> OptimizerConfig:
+    """Validate ``overrides`` against optimizer ``name`` and pack the kernel vector.
+
+    Raises ValueError naming the first bad key or value.
+    """
+    spec = get_spec(name)
+    known = set(spec.keys())
+    for key in overrides:
+        if key not in known:
+            raise ValueError(f"optimizer '{name}' has no hyperparameter {key!r} (has: {', '.join(spec.keys())})")
+    vec = np.zeros(S.N_HP)
+    values: dict[str, Any] = {}
+    for p in spec.params:
+        raw = overrides.get(p.key, p.default_value())
+        v = p.coerce(raw)
+        vec[p.slot] = v
+        if p.kind == "bool":
+            values[p.key] = bool(v)
+        elif p.kind == "choice":
+            values[p.key] = p.choices[int(v)]
+        elif p.kind == "int":
+            values[p.key] = int(v)
+        else:
+            values[p.key] = v
+    if spec.oid == S.NESTEROV:
+        vec[S.NESTEROV_] = 1.0
+    _check_combination(spec, values)
+    return OptimizerConfig(spec=spec, values=values, vector=vec)
