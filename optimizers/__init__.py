@@ -5,6 +5,7 @@
 0.9
 """
 
+import surfaces._numba_cache  # noqa: F401  (first: keys the Numba cache by source)
 from optimizers.modifiers import Modifiers
 from optimizers.registry import (
     HyperParam,

@@ -36,6 +36,8 @@ from optimizers._slots import (
     ADAM,
     ADAMW,
     AMSGRAD,
+    B1_POW,
+    B2_POW,
     BETA1,
     BETA2,
     BETA_RULE,
@@ -86,6 +88,7 @@ from optimizers._slots import (
     NESTEROV,
     NESTEROV_,
     NEWTON,
+    PSI_POW,
     RHO,
     RMSPROP,
     RPROP,
@@ -128,8 +131,11 @@ def init_state(oid, hp, S, sc):
         S[0, :] = hp[0]  # step sizes start at lr
     elif oid == DBD:
         S[0, :] = 1.0  # gains start at 1
-    elif oid == NADAM:
+    sc[B1_POW] = 1.0
+    sc[B2_POW] = 1.0
+    if oid == NADAM:
         sc[MU_PRODUCT] = 1.0
+        sc[PSI_POW] = 0.96 ** hp[MOMENTUM_DECAY]
 
 
 @njit(inline="always", cache=True)
@@ -259,26 +265,26 @@ def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
     eps = hp[EPS]
     wd = hp[WEIGHT_DECAY]
     amsgrad = hp[AMSGRAD] != 0.0
-    t = sc[T]
-    bc1 = 1.0 - b1**t
-    bc2_sqrt = math.sqrt(1.0 - b2**t)
+    sc[B1_POW] *= b1
+    sc[B2_POW] *= b2
+    bc1 = 1.0 - sc[B1_POW]
+    bc2_sqrt = math.sqrt(1.0 - sc[B2_POW])
     step_size = lr / bc1
-    for i in range(theta.size):
-        if decoupled:
+    inv_bc2_sqrt = 1.0 / bc2_sqrt
+    if decoupled and wd != 0.0:
+        for i in range(theta.size):
             theta[i] *= 1.0 - lr * wd
-            gi = g[i]
-        else:
-            gi = g[i] + wd * theta[i]
+    l2 = 0.0 if decoupled else wd
+    vrow = 2 if amsgrad else 1
+    for i in range(theta.size):
+        gi = g[i] + l2 * theta[i]
         S[0, i] = b1 * S[0, i] + (1.0 - b1) * gi
         S[1, i] = b2 * S[1, i] + (1.0 - b2) * gi * gi
         if amsgrad:
-            if S[1, i] > S[2, i]:
-                S[2, i] = S[1, i]
-            denom = math.sqrt(S[2, i]) / bc2_sqrt + eps
-        else:
-            denom = math.sqrt(S[1, i]) / bc2_sqrt + eps
-        theta[i] -= step_size * S[0, i] / denom
-        eff[i] = lr / denom
+            S[2, i] = max(S[2, i], S[1, i])
+        r = 1.0 / (math.sqrt(S[vrow, i]) * inv_bc2_sqrt + eps)
+        theta[i] -= step_size * S[0, i] * r
+        eff[i] = lr * r
     return DONE
 
 
@@ -290,10 +296,13 @@ def _nadam(hp, lr, S, sc, theta, g, eff):
     wd = hp[WEIGHT_DECAY]
     psi = hp[MOMENTUM_DECAY]
     decoupled = hp[DECOUPLED_WD] != 0.0
-    t = sc[T]
-    bc2 = 1.0 - b2**t
-    mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-    mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1.0) * psi))
+    sc[B2_POW] *= b2
+    bc2 = 1.0 - sc[B2_POW]
+    decay = sc[PSI_POW]  # 0.96^(tψ), kept as a running product
+    mu = b1 * (1.0 - 0.5 * decay)
+    decay_next = decay * 0.96**psi
+    sc[PSI_POW] = decay_next
+    mu_next = b1 * (1.0 - 0.5 * decay_next)
     sc[MU_PRODUCT] *= mu
     mu_prod = sc[MU_PRODUCT]
     mu_prod_next = mu_prod * mu_next
@@ -498,7 +507,9 @@ def _cg_begin(hp, lr, S, sc, theta, f, g, q):
     n = theta.size
     d = S[0]
     gprev = S[1]
-    restart = sc[T] == 1.0 or sc[CG_SINCE_RESTART] >= n
+    # CG_SINCE_RESTART counts the conjugate steps since the last steepest-descent step:
+    # a cycle of n iterations is one steepest-descent step and n − 1 conjugate steps
+    restart = sc[T] == 1.0 or sc[CG_SINCE_RESTART] >= n - 1
     beta = 0.0
     if not restart:
         gg_prev = _dot(gprev, gprev)
@@ -610,7 +621,7 @@ def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
     return DONE_AT_QUERY
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     """Start one iteration at theta (see the module docstring)."""
     sc[T] += 1.0
@@ -643,7 +654,7 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     return STALLED
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
     """Continue an iteration with f and ∇f evaluated at the query point q."""
     if oid == SGD or oid == MOMENTUM or oid == NESTEROV:

@@ -17,9 +17,11 @@ import numpy as np
 from numba import njit
 
 from optimizers._kernels import begin, init_state, resume
-from optimizers._modkernels import apply_noise_and_clip, scheduled_lr
+from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
 from optimizers._slots import (
     COMPLETED,
+    CLIP_MODE,
+    CLIP_VALUE,
     CONVENTION,
     CONVERGED,
     DIVERGED,
@@ -28,6 +30,8 @@ from optimizers._slots import (
     NEED_EVAL,
     NESTEROV_,
     NEWTON,
+    NOISE_SIGMA,
+    SCHED_KIND,
     SEED,
     STALLED,
     STALLED_STATUS,
@@ -35,7 +39,7 @@ from optimizers._slots import (
 )
 from optimizers._slots import NESTEROV as NESTEROV_ID
 from optimizers._slots import SGD as SGD_ID
-from surfaces._kernels import evaluate
+from surfaces._kernels import evaluate, evaluate_grad
 
 #: evaluations one iteration may request before it is declared stalled
 MAX_EVALS_PER_STEP = 200
@@ -44,6 +48,24 @@ MAX_EVALS_PER_STEP = 200
 @njit(inline="always", cache=True)
 def _finite2(a, b):
     return math.isfinite(a) and math.isfinite(b)
+
+
+@njit(inline="always", cache=True)
+def _eval_into(sid, sp, code, consts, x, y, want_h, g, h):
+    """f at (x, y); ∇f into g, and ∇²f into h only when ``want_h`` (Newton)."""
+    if want_h:
+        j = evaluate(sid, sp, code, consts, x, y)
+        h[0, 0] = j[3]
+        h[0, 1] = j[4]
+        h[1, 0] = j[4]
+        h[1, 1] = j[5]
+        g[0] = j[1]
+        g[1] = j[2]
+        return j[0]
+    j1 = evaluate_grad(sid, sp, code, consts, x, y)
+    g[0] = j1[1]
+    g[1] = j1[2]
+    return j1[0]
 
 
 @njit(cache=True, nogil=True)
@@ -73,16 +95,10 @@ def run(
     lookahead = (oid >= SGD_ID and oid <= NESTEROV_ID) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
     want_h = oid == NEWTON
     rng = np.uint64(int(mods[SEED]))
+    scheduled = first_order and mods[SCHED_KIND] != 0.0
+    perturbed = first_order and (mods[NOISE_SIGMA] > 0.0 or mods[CLIP_MODE] != 0.0)
 
-    j = evaluate(sid, sp, code, consts, theta[0], theta[1])
-    f = j[0]
-    g[0] = j[1]
-    g[1] = j[2]
-    if want_h:
-        h[0, 0] = j[3]
-        h[0, 1] = j[4]
-        h[1, 0] = j[4]
-        h[1, 1] = j[5]
+    f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, h)
     final[0] = theta[0]
     final[1] = theta[1]
     if not (math.isfinite(f) and _finite2(g[0], g[1])):
@@ -108,12 +124,9 @@ def run(
         old[1] = theta[1]
         gm[0] = g[0]
         gm[1] = g[1]
-        if first_order:
-            lr = scheduled_lr(hp[LR], mods, t - 1)
-            if not lookahead:
-                rng = apply_noise_and_clip(mods, gm, rng)
-        else:
-            lr = hp[LR]
+        lr = scheduled_lr(hp[LR], mods, t - 1) if scheduled else hp[LR]
+        if perturbed and not lookahead:
+            rng = apply_noise_and_clip(mods, gm, rng)
         res = begin(oid, hp, lr, S, sc, theta, f, gm, h, q, eff)
         fq = math.nan
         evals = 0
@@ -122,15 +135,13 @@ def run(
             if evals > MAX_EVALS_PER_STEP:
                 res = STALLED
                 break
-            jq = evaluate(sid, sp, code, consts, q[0], q[1])
-            fq = jq[0]
-            gq[0] = jq[1]
-            gq[1] = jq[2]
+            fq = _eval_into(sid, sp, code, consts, q[0], q[1], False, gq, h)
             if lookahead:
                 if not (math.isfinite(fq) and _finite2(gq[0], gq[1])):
                     fq = math.nan
                     break
-                rng = apply_noise_and_clip(mods, gq, rng)
+                if perturbed:
+                    rng = apply_noise_and_clip(mods, gq, rng)
             res = resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff)
         if res == STALLED:
             theta[0] = old[0]
@@ -147,15 +158,7 @@ def run(
             g[0] = gq[0]
             g[1] = gq[1]
         else:
-            j = evaluate(sid, sp, code, consts, theta[0], theta[1])
-            f = j[0]
-            g[0] = j[1]
-            g[1] = j[2]
-            if want_h:
-                h[0, 0] = j[3]
-                h[0, 1] = j[4]
-                h[1, 0] = j[4]
-                h[1, 1] = j[5]
+            f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, h)
         if not (
             _finite2(theta[0], theta[1])
             and math.isfinite(f)
@@ -193,8 +196,7 @@ def run(
     final[0] = theta[0]
     final[1] = theta[1]
     if status == DIVERGED or status == STALLED_STATUS:
-        jf = evaluate(sid, sp, code, consts, theta[0], theta[1])
-        f = jf[0]
+        f = evaluate_grad(sid, sp, code, consts, theta[0], theta[1])[0]
     return last, status, f
 
 
@@ -226,3 +228,142 @@ def sweep(
         out_loss[k] = f if math.isfinite(f) else math.inf
         out_steps[k] = last if status == CONVERGED else -1
         out_status[k] = status
+
+
+@njit(cache=True, nogil=True)
+def sweep_lockstep(
+    sid, sp, code, consts, oid, hp, mods, starts, n_steps, radius, gtol, xtol,
+    rows, nsc, block, out_final, out_loss, out_steps, out_status,
+):  # fmt: skip
+    """``sweep`` for first-order optimizers sharing one hyperparameter vector.
+
+    Every first-order rule acts coordinate by coordinate and its scalar state
+    (step count, bias corrections, schedule) is the same for all runs at step t,
+    so a block of B runs is stepped as one flat vector of 2B coordinates.  The
+    independent runs fill the CPU's pipelines (and SIMD lanes) instead of one
+    run's dependency chain.  Noise is drawn once per step and shared, exactly as
+    each run would draw it alone from the same seed, and clipping by norm is
+    applied per run, so every job equals its single ``run``.
+    """
+    m = starts.shape[0]
+    lookahead = (oid >= SGD_ID and oid <= NESTEROV_ID) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
+    scheduled = mods[SCHED_KIND] != 0.0
+    sigma = mods[NOISE_SIGMA]
+    clip_mode = mods[CLIP_MODE]
+    zero_mods = np.zeros(mods.size)
+    zero_mods[CLIP_MODE] = clip_mode
+    zero_mods[CLIP_VALUE] = mods[CLIP_VALUE]
+    h = np.zeros((2, 2))
+    noise = np.zeros(2)
+    pair = np.zeros(2)
+    for b0 in range(0, m, block):
+        nb = min(block, m - b0)
+        n = 2 * nb
+        theta = np.empty(n)
+        for k in range(nb):
+            theta[2 * k] = starts[b0 + k, 0]
+            theta[2 * k + 1] = starts[b0 + k, 1]
+        S = np.zeros((rows, n))
+        sc = np.zeros(nsc)
+        init_state(oid, hp, S, sc)
+        g = np.empty(n)
+        gm = np.empty(n)
+        q = np.zeros(n)
+        gq = np.empty(n)
+        eff = np.zeros(n)
+        old = np.empty(n)
+        f = np.empty(nb)
+        done = np.zeros(nb, dtype=np.bool_)
+        remaining = nb
+        rng = np.uint64(int(mods[SEED]))
+        for k in range(nb):
+            j = evaluate_grad(sid, sp, code, consts, theta[2 * k], theta[2 * k + 1])
+            f[k] = j[0]
+            g[2 * k] = j[1]
+            g[2 * k + 1] = j[2]
+            out_final[b0 + k, 0] = theta[2 * k]
+            out_final[b0 + k, 1] = theta[2 * k + 1]
+            out_steps[b0 + k] = -1
+            if not (math.isfinite(j[0]) and _finite2(j[1], j[2])):
+                done[k] = True
+                remaining -= 1
+                out_status[b0 + k] = DIVERGED
+                out_loss[b0 + k] = math.inf
+        for t in range(1, n_steps + 1):
+            if remaining == 0:
+                break
+            for i in range(n):
+                old[i] = theta[i]
+                gm[i] = g[i]
+            lr = scheduled_lr(hp[LR], mods, t - 1) if scheduled else hp[LR]
+            if sigma > 0.0 and not lookahead:
+                noise[0], rng = normal(rng)
+                noise[1], rng = normal(rng)
+                for i in range(n):
+                    gm[i] += sigma * noise[i % 2]
+            if clip_mode != 0.0 and not lookahead:
+                for k in range(nb):
+                    pair[0] = gm[2 * k]
+                    pair[1] = gm[2 * k + 1]
+                    apply_noise_and_clip(zero_mods, pair, rng)
+                    gm[2 * k] = pair[0]
+                    gm[2 * k + 1] = pair[1]
+            res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
+            if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points
+                for k in range(nb):
+                    jq = evaluate_grad(sid, sp, code, consts, q[2 * k], q[2 * k + 1])
+                    gq[2 * k] = jq[1]
+                    gq[2 * k + 1] = jq[2]
+                if sigma > 0.0:
+                    noise[0], rng = normal(rng)
+                    noise[1], rng = normal(rng)
+                    for i in range(n):
+                        gq[i] += sigma * noise[i % 2]
+                if clip_mode != 0.0:
+                    for k in range(nb):
+                        pair[0] = gq[2 * k]
+                        pair[1] = gq[2 * k + 1]
+                        apply_noise_and_clip(zero_mods, pair, rng)
+                        gq[2 * k] = pair[0]
+                        gq[2 * k + 1] = pair[1]
+                resume(oid, hp, lr, S, sc, theta, q, 0.0, gq, eff)
+            for k in range(nb):
+                x = theta[2 * k]
+                y = theta[2 * k + 1]
+                j = evaluate_grad(sid, sp, code, consts, x, y)
+                f[k] = j[0]
+                g[2 * k] = j[1]
+                g[2 * k + 1] = j[2]
+                if done[k]:
+                    continue
+                if not (
+                    _finite2(x, y) and math.isfinite(j[0]) and _finite2(j[1], j[2])
+                    and abs(x) <= radius and abs(y) <= radius
+                ):  # fmt: skip
+                    done[k] = True
+                    remaining -= 1
+                    out_status[b0 + k] = DIVERGED
+                    ox = old[2 * k]
+                    oy = old[2 * k + 1]
+                    out_final[b0 + k, 0] = ox
+                    out_final[b0 + k, 1] = oy
+                    jf = evaluate_grad(sid, sp, code, consts, ox, oy)
+                    out_loss[b0 + k] = jf[0] if math.isfinite(jf[0]) else math.inf
+                    continue
+                if gtol > 0.0:
+                    dx = x - old[2 * k]
+                    dy = y - old[2 * k + 1]
+                    if math.sqrt(j[1] * j[1] + j[2] * j[2]) <= gtol and math.sqrt(dx * dx + dy * dy) <= xtol:
+                        done[k] = True
+                        remaining -= 1
+                        out_status[b0 + k] = CONVERGED
+                        out_steps[b0 + k] = t
+                        out_final[b0 + k, 0] = x
+                        out_final[b0 + k, 1] = y
+                        out_loss[b0 + k] = j[0]
+        for k in range(nb):
+            if not done[k]:
+                out_status[b0 + k] = COMPLETED
+                out_final[b0 + k, 0] = theta[2 * k]
+                out_final[b0 + k, 1] = theta[2 * k + 1]
+                out_loss[b0 + k] = f[k]

@@ -79,7 +79,10 @@ LB_HEAD = 11
 CG_SINCE_RESTART = 12
 LS_BEST_ALPHA = 13
 LS_BEST_F = 14
-N_SCALARS = 16  # L-BFGS appends `history` scratch slots after these
+B1_POW = 15  # β1^t, a running product (Adam-family bias correction)
+B2_POW = 16  # β2^t
+PSI_POW = 17  # 0.96^(tψ) of NAdam's momentum schedule
+N_SCALARS = 20  # L-BFGS appends `history` scratch slots after these
 
 # return codes of a step
 DONE = 0  # the iterate was updated in place

@@ -23,12 +23,15 @@ from optimizers import _slots as S
 from optimizers._kernels import scalar_slots, state_rows
 from optimizers._runkernels import run as _run_kernel
 from optimizers._runkernels import sweep as _sweep_kernel
+from optimizers._runkernels import sweep_lockstep as _lockstep_kernel
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import OptimizerConfig
 
 #: hard limits on the work one call may request
 MAX_STEPS = 100_000
 MAX_SWEEP_JOBS = 400 * 400
+#: runs stepped together as one flat vector by the lock-step sweep
+LOCKSTEP_BLOCK = 64
 
 STATUS_NAMES = {
     S.COMPLETED: "completed",
@@ -221,16 +224,24 @@ def sweep(
     radius = escape_radius(surface)
     threads = threads or min(os.cpu_count() or 1, 8)
     chunks = np.array_split(np.arange(m), max(1, min(threads, m)))
+    # first-order rules act per coordinate: runs sharing hyperparameters can step in lock-step
+    lockstep = config.spec.first_order and bool(np.all(hps == hps[0]))
 
     def work(idx: np.ndarray) -> None:
         if idx.size == 0:
             return
         a, b = idx[0], idx[-1] + 1
         with np.errstate(all="ignore"):
-            _sweep_kernel(
-                sid, sp, code, consts, oid, hps[a:b], mods, st[a:b], n, radius, gtol, xtol,
-                rows, nsc, out_final[a:b], out_loss[a:b], out_steps[a:b], out_status[a:b],
-            )  # fmt: skip
+            if lockstep:
+                _lockstep_kernel(
+                    sid, sp, code, consts, oid, hps[0], mods, st[a:b], n, radius, gtol, xtol,
+                    rows, nsc, LOCKSTEP_BLOCK, out_final[a:b], out_loss[a:b], out_steps[a:b], out_status[a:b],
+                )  # fmt: skip
+            else:
+                _sweep_kernel(
+                    sid, sp, code, consts, oid, hps[a:b], mods, st[a:b], n, radius, gtol, xtol,
+                    rows, nsc, out_final[a:b], out_loss[a:b], out_steps[a:b], out_status[a:b],
+                )  # fmt: skip
 
     if len(chunks) == 1:
         work(chunks[0])

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+import surfaces._numba_cache  # noqa: F401  (first: keys the Numba cache by source)
 from surfaces import _kernels
 from surfaces.catalog import BY_NAME, SPECS, Bounds, Minimum, SurfaceParam, SurfaceSpec
 

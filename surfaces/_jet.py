@@ -1,89 +1,224 @@
-"""Second-order forward-mode jets in two variables.
+"""Forward-mode jets in two variables, of order 1 or 2.
 
-A jet is the tuple ``(v, gx, gy, hxx, hxy, hyy)``: the value of an expression
-together with its exact gradient and Hessian with respect to ``(x, y)``.  Every
-surface is written once as jet arithmetic, so its value, gradient and Hessian
-come from that single definition.  The user-formula virtual machine evaluates
-with the same operations.
+A jet of order 2 is the tuple ``(v, gx, gy, hxx, hxy, hyy)``: the value of an
+expression with its exact gradient and Hessian with respect to ``(x, y)``; a
+jet of order 1 is ``(v, gx, gy)``.  Every surface is written once as jet
+arithmetic on its input jets ``X`` and ``Y``; Numba compiles it once per
+order, so first-order optimizers never pay for Hessian arithmetic, and value,
+gradient and Hessian come from the single definition.  The user-formula
+virtual machine evaluates with the same operations (order 2).
 
-All functions are Numba ``njit`` and tiny, so LLVM inlines them; when a caller
-uses only the value and gradient, the Hessian arithmetic is dead code and is
-eliminated by the compiler.
+The primitives that look inside a jet (``add``, ``mul``, ``chain``, ...) are
+generic over the order through ``numba.extending.overload``; their plain
+Python bodies work on either order too, so they can be used (and tested)
+outside Numba.  Everything else is composed from them.
 """
 
 from __future__ import annotations
 
 import math
 
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 
-@njit(inline="always", cache=True)
+def _order(a) -> int:
+    return 2 if len(a) == 6 else 1
+
+
 def var_x(x):
+    """x as a jet of order 2."""
     return (x, 1.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(inline="always", cache=True)
 def var_y(y):
+    """y as a jet of order 2."""
     return (y, 0.0, 1.0, 0.0, 0.0, 0.0)
 
 
-@njit(inline="always", cache=True)
+def var_x1(x):
+    """x as a jet of order 1."""
+    return (x, 1.0, 0.0)
+
+
+def var_y1(y):
+    """y as a jet of order 1."""
+    return (y, 0.0, 1.0)
+
+
 def const(c):
+    """The constant c as a jet of order 2."""
     return (c, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(inline="always", cache=True)
+def const_like(a, c):
+    """The constant c as a jet of a's order."""
+    return (c,) + (0.0,) * (len(a) - 1)
+
+
+def truncate_like(a, j):
+    """The order-2 jet j cut down to a's order."""
+    return tuple(j[: len(a)])
+
+
 def add(a, b):
-    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5])
+    return tuple(u + v for u, v in zip(a, b))
 
 
-@njit(inline="always", cache=True)
 def sub(a, b):
-    return (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3], a[4] - b[4], a[5] - b[5])
+    return tuple(u - v for u, v in zip(a, b))
 
 
-@njit(inline="always", cache=True)
 def addc(a, c):
     """a + c for a plain number c."""
-    return (a[0] + c, a[1], a[2], a[3], a[4], a[5])
+    return (a[0] + c,) + tuple(a[1:])
 
 
-@njit(inline="always", cache=True)
 def scale(a, c):
     """c * a for a plain number c."""
-    return (c * a[0], c * a[1], c * a[2], c * a[3], c * a[4], c * a[5])
+    return tuple(c * u for u in a)
 
 
-@njit(inline="always", cache=True)
 def neg(a):
-    return (-a[0], -a[1], -a[2], -a[3], -a[4], -a[5])
+    return tuple(-u for u in a)
 
 
-@njit(inline="always", cache=True)
 def mul(a, b):
-    """Product rule to second order: H(ab) = a Hb + b Ha + ∇a∇bᵀ + ∇b∇aᵀ."""
-    return (
-        a[0] * b[0],
-        a[1] * b[0] + a[0] * b[1],
-        a[2] * b[0] + a[0] * b[2],
+    """Product rule; at order 2 also H(ab) = a Hb + b Ha + ∇a∇bᵀ + ∇b∇aᵀ."""
+    first = (a[0] * b[0], a[1] * b[0] + a[0] * b[1], a[2] * b[0] + a[0] * b[2])
+    if _order(a) == 1:
+        return first
+    return first + (
         a[3] * b[0] + 2.0 * a[1] * b[1] + a[0] * b[3],
         a[4] * b[0] + a[1] * b[2] + a[2] * b[1] + a[0] * b[4],
         a[5] * b[0] + 2.0 * a[2] * b[2] + a[0] * b[5],
     )
 
 
-@njit(inline="always", cache=True)
 def chain(a, f0, f1, f2):
-    """Apply a scalar function with value f0, slope f1, curvature f2 at a[0]."""
-    return (
-        f0,
-        f1 * a[1],
-        f1 * a[2],
+    """Apply a scalar function with value f0, slope f1 and curvature f2 at a[0]."""
+    first = (f0, f1 * a[1], f1 * a[2])
+    if _order(a) == 1:
+        return first
+    return first + (
         f2 * a[1] * a[1] + f1 * a[3],
         f2 * a[1] * a[2] + f1 * a[4],
         f2 * a[2] * a[2] + f1 * a[5],
     )
+
+
+def _is_order1(a) -> bool:
+    return isinstance(a, types.UniTuple) and a.count == 3
+
+
+@overload(var_x, inline="always")
+def _ov_var_x(x):
+    return lambda x: (x, 1.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@overload(var_y, inline="always")
+def _ov_var_y(y):
+    return lambda y: (y, 0.0, 1.0, 0.0, 0.0, 0.0)
+
+
+@overload(var_x1, inline="always")
+def _ov_var_x1(x):
+    return lambda x: (x, 1.0, 0.0)
+
+
+@overload(var_y1, inline="always")
+def _ov_var_y1(y):
+    return lambda y: (y, 0.0, 1.0)
+
+
+@overload(const, inline="always")
+def _ov_const(c):
+    return lambda c: (c, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@overload(const_like, inline="always")
+def _ov_const_like(a, c):
+    if _is_order1(a):
+        return lambda a, c: (c, 0.0, 0.0)
+    return lambda a, c: (c, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@overload(truncate_like, inline="always")
+def _ov_truncate_like(a, j):
+    if _is_order1(a):
+        return lambda a, j: (j[0], j[1], j[2])
+    return lambda a, j: j
+
+
+@overload(add, inline="always")
+def _ov_add(a, b):
+    if _is_order1(a):
+        return lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+    return lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5])
+
+
+@overload(sub, inline="always")
+def _ov_sub(a, b):
+    if _is_order1(a):
+        return lambda a, b: (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+    return lambda a, b: (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3], a[4] - b[4], a[5] - b[5])
+
+
+@overload(addc, inline="always")
+def _ov_addc(a, c):
+    if _is_order1(a):
+        return lambda a, c: (a[0] + c, a[1], a[2])
+    return lambda a, c: (a[0] + c, a[1], a[2], a[3], a[4], a[5])
+
+
+@overload(scale, inline="always")
+def _ov_scale(a, c):
+    if _is_order1(a):
+        return lambda a, c: (c * a[0], c * a[1], c * a[2])
+    return lambda a, c: (c * a[0], c * a[1], c * a[2], c * a[3], c * a[4], c * a[5])
+
+
+@overload(neg, inline="always")
+def _ov_neg(a):
+    if _is_order1(a):
+        return lambda a: (-a[0], -a[1], -a[2])
+    return lambda a: (-a[0], -a[1], -a[2], -a[3], -a[4], -a[5])
+
+
+@overload(mul, inline="always")
+def _ov_mul(a, b):
+    if _is_order1(a):
+        return lambda a, b: (a[0] * b[0], a[1] * b[0] + a[0] * b[1], a[2] * b[0] + a[0] * b[2])
+
+    def impl(a, b):
+        return (
+            a[0] * b[0],
+            a[1] * b[0] + a[0] * b[1],
+            a[2] * b[0] + a[0] * b[2],
+            a[3] * b[0] + 2.0 * a[1] * b[1] + a[0] * b[3],
+            a[4] * b[0] + a[1] * b[2] + a[2] * b[1] + a[0] * b[4],
+            a[5] * b[0] + 2.0 * a[2] * b[2] + a[0] * b[5],
+        )
+
+    return impl
+
+
+@overload(chain, inline="always")
+def _ov_chain(a, f0, f1, f2):
+    if _is_order1(a):
+        return lambda a, f0, f1, f2: (f0, f1 * a[1], f1 * a[2])
+
+    def impl(a, f0, f1, f2):
+        return (
+            f0,
+            f1 * a[1],
+            f1 * a[2],
+            f2 * a[1] * a[1] + f1 * a[3],
+            f2 * a[1] * a[2] + f1 * a[4],
+            f2 * a[2] * a[2] + f1 * a[5],
+        )
+
+    return impl
 
 
 @njit(inline="always", cache=True)
@@ -109,7 +244,7 @@ def powi(a, n):
     """a ** n for an integer n (n may be negative; 0 gives 1)."""
     v = a[0]
     if n == 0:
-        return const(1.0)
+        return const_like(a, 1.0)
     if n == 1:
         return a
     f0 = v**n
@@ -214,8 +349,7 @@ def arcsin(a):
 
 @njit(inline="always", cache=True)
 def arccos(a):
-    b = arcsin(a)
-    return (0.5 * math.pi - b[0], -b[1], -b[2], -b[3], -b[4], -b[5])
+    return addc(neg(arcsin(a)), 0.5 * math.pi)
 
 
 @njit(inline="always", cache=True)
@@ -226,7 +360,7 @@ def absval(a):
         return a
     if v < 0.0:
         return neg(a)
-    return const(0.0)
+    return const_like(a, 0.0)
 
 
 @njit(inline="always", cache=True)

@@ -36,10 +36,8 @@ CUSTOM = 13
 
 
 @njit(cache=True)
-def _beale(x, y):
+def _beale(X, Y):
     # Σ_i (c_i − x + x·y^i)², c = 1.5, 2.25, 2.625
-    X = J.var_x(x)
-    Y = J.var_y(y)
     xy = J.mul(X, Y)
     xy2 = J.mul(xy, Y)
     xy3 = J.mul(xy2, Y)
@@ -50,56 +48,46 @@ def _beale(x, y):
 
 
 @njit(cache=True)
-def _rosenbrock(x, y, a, b):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _rosenbrock(X, Y, a, b):
     return J.add(J.square(J.addc(J.neg(X), a)), J.scale(J.square(J.sub(Y, J.square(X))), b))
 
 
 @njit(cache=True)
-def _long_valley(x, y, slope, wall):
+def _long_valley(X, Y, slope, wall):
     # slope·log cosh(x) + ½·wall·y²: a floor of constant slope between steep walls
-    return J.add(J.scale(J.logcosh(J.var_x(x)), slope), J.scale(J.square(J.var_y(y)), 0.5 * wall))
+    return J.add(J.scale(J.logcosh(X), slope), J.scale(J.square(Y), 0.5 * wall))
 
 
 @njit(cache=True)
-def _quadratic(x, y, kappa, angle_deg):
+def _quadratic(X, Y, kappa, angle_deg):
     # ½(ε u² + v²), ε = 1/κ, (u, v) = (x, y) rotated by the angle
     t = angle_deg * math.pi / 180.0
     c = math.cos(t)
     s = math.sin(t)
-    X = J.var_x(x)
-    Y = J.var_y(y)
     u = J.add(J.scale(X, c), J.scale(Y, s))
     v = J.sub(J.scale(Y, c), J.scale(X, s))
     return J.scale(J.add(J.scale(J.square(u), 1.0 / kappa), J.square(v)), 0.5)
 
 
 @njit(cache=True)
-def _saddle(x, y):
-    return J.sub(J.square(J.var_x(x)), J.square(J.var_y(y)))
+def _saddle(X, Y):
+    return J.sub(J.square(X), J.square(Y))
 
 
 @njit(cache=True)
-def _monkey_saddle(x, y):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _monkey_saddle(X, Y):
     return J.sub(J.powi(X, 3), J.scale(J.mul(X, J.square(Y)), 3.0))
 
 
 @njit(cache=True)
-def _himmelblau(x, y):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _himmelblau(X, Y):
     a = J.addc(J.add(J.square(X), Y), -11.0)
     b = J.addc(J.add(X, J.square(Y)), -7.0)
     return J.add(J.square(a), J.square(b))
 
 
 @njit(cache=True)
-def _rastrigin(x, y, amp):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _rastrigin(X, Y, amp):
     tp = 2.0 * math.pi
     fx = J.sub(J.square(X), J.scale(J.cos(J.scale(X, tp)), amp))
     fy = J.sub(J.square(Y), J.scale(J.cos(J.scale(Y, tp)), amp))
@@ -107,13 +95,11 @@ def _rastrigin(x, y, amp):
 
 
 @njit(cache=True)
-def _ackley(x, y):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _ackley(X, Y):
     r = J.sqrt(J.scale(J.add(J.square(X), J.square(Y)), 0.5))
     if r[0] == 0.0:
         # the cone tip: value is the minimum, subgradient 0, curvature unbounded
-        r = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        r = J.const_like(r, 0.0)
     t1 = J.scale(J.exp(J.scale(r, -0.2)), -20.0)
     tp = 2.0 * math.pi
     cs = J.scale(J.add(J.cos(J.scale(X, tp)), J.cos(J.scale(Y, tp))), 0.5)
@@ -122,9 +108,7 @@ def _ackley(x, y):
 
 
 @njit(cache=True)
-def _goldstein_price(x, y):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _goldstein_price(X, Y):
     x2 = J.square(X)
     y2 = J.square(Y)
     xy = J.mul(X, Y)
@@ -150,65 +134,70 @@ def _goldstein_price(x, y):
 
 
 @njit(cache=True)
-def _booth(x, y):
-    X = J.var_x(x)
-    Y = J.var_y(y)
+def _booth(X, Y):
     a = J.addc(J.add(X, J.scale(Y, 2.0)), -7.0)
     b = J.addc(J.add(J.scale(X, 2.0), Y), -5.0)
     return J.add(J.square(a), J.square(b))
 
 
 @njit(cache=True)
-def _cliff(x, y, height, steepness):
+def _cliff(X, Y, height, steepness):
     # ¼(x−1)² + ½y² + height·σ(−steepness·x): a high plateau that drops at x = 0
-    X = J.var_x(x)
-    Y = J.var_y(y)
     bowl = J.add(J.scale(J.square(J.addc(X, -1.0)), 0.25), J.scale(J.square(Y), 0.5))
     return J.add(bowl, J.scale(J.sigmoid(J.scale(X, -steepness)), height))
 
 
 @njit(cache=True)
-def _plateau(x, y, width):
+def _plateau(X, Y, width):
     # 1 − exp(−(x² + y²)/(2w²)): a narrow well in a flat plain
-    X = J.var_x(x)
-    Y = J.var_y(y)
     q = J.scale(J.add(J.square(X), J.square(Y)), -0.5 / (width * width))
     return J.addc(J.neg(J.exp(q)), 1.0)
 
 
-@njit(cache=True)
-def evaluate(sid, p, code, consts, x, y):
-    """Jet (f, fx, fy, fxx, fxy, fyy) of surface ``sid`` at (x, y)."""
+@njit(inline="always", cache=True)
+def _dispatch(sid, p, code, consts, X, Y):
+    """Jet of surface ``sid`` for input jets X, Y (order 1 or 2)."""
     if sid == BEALE:
-        return _beale(x, y)
+        return _beale(X, Y)
     if sid == ROSENBROCK:
-        return _rosenbrock(x, y, p[0], p[1])
+        return _rosenbrock(X, Y, p[0], p[1])
     if sid == LONG_VALLEY:
-        return _long_valley(x, y, p[0], p[1])
+        return _long_valley(X, Y, p[0], p[1])
     if sid == QUADRATIC:
-        return _quadratic(x, y, p[0], p[1])
+        return _quadratic(X, Y, p[0], p[1])
     if sid == SADDLE:
-        return _saddle(x, y)
+        return _saddle(X, Y)
     if sid == MONKEY_SADDLE:
-        return _monkey_saddle(x, y)
+        return _monkey_saddle(X, Y)
     if sid == HIMMELBLAU:
-        return _himmelblau(x, y)
+        return _himmelblau(X, Y)
     if sid == RASTRIGIN:
-        return _rastrigin(x, y, p[0])
+        return _rastrigin(X, Y, p[0])
     if sid == ACKLEY:
-        return _ackley(x, y)
+        return _ackley(X, Y)
     if sid == GOLDSTEIN_PRICE:
-        return _goldstein_price(x, y)
+        return _goldstein_price(X, Y)
     if sid == BOOTH:
-        return _booth(x, y)
+        return _booth(X, Y)
     if sid == CLIFF:
-        return _cliff(x, y, p[0], p[1])
+        return _cliff(X, Y, p[0], p[1])
     if sid == PLATEAU:
-        return _plateau(x, y, p[0])
+        return _plateau(X, Y, p[0])
     if sid == CUSTOM:
-        return eval_program(code, consts, x, y)
-    nan = math.nan
-    return (nan, nan, nan, nan, nan, nan)
+        return J.truncate_like(X, eval_program(code, consts, X[0], Y[0]))
+    return J.const_like(X, math.nan)
+
+
+@njit(inline="always", cache=True)
+def evaluate(sid, p, code, consts, x, y):
+    """(f, fx, fy, fxx, fxy, fyy) of surface ``sid`` at (x, y)."""
+    return _dispatch(sid, p, code, consts, J.var_x(x), J.var_y(y))
+
+
+@njit(inline="always", cache=True)
+def evaluate_grad(sid, p, code, consts, x, y):
+    """(f, fx, fy) of surface ``sid`` at (x, y), without Hessian work."""
+    return _dispatch(sid, p, code, consts, J.var_x1(x), J.var_y1(y))
 
 
 @njit(cache=True, nogil=True)
