@@ -89,6 +89,7 @@ from optimizers._slots import (
     NESTEROV_,
     NEWTON,
     PSI_POW,
+    PSI_STEP,
     RHO,
     RMSPROP,
     RPROP,
@@ -120,7 +121,7 @@ def scalar_slots(oid: int, hp: np.ndarray) -> int:
     return N_SCALARS + (int(hp[HISTORY]) if oid == LBFGS else 0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def init_state(oid, hp, S, sc):
     """Reset the state for a new run (torch's lazy state initialisation)."""
     S[:, :] = 0.0
@@ -135,10 +136,11 @@ def init_state(oid, hp, S, sc):
     sc[B2_POW] = 1.0
     if oid == NADAM:
         sc[MU_PRODUCT] = 1.0
-        sc[PSI_POW] = 0.96 ** hp[MOMENTUM_DECAY]
+        sc[PSI_STEP] = 0.96 ** hp[MOMENTUM_DECAY]
+        sc[PSI_POW] = sc[PSI_STEP]
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _dot(a, b):
     s = 0.0
     for i in range(a.size):
@@ -146,7 +148,7 @@ def _dot(a, b):
     return s
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _sign(v):
     if v > 0.0:
         return 1.0
@@ -155,7 +157,7 @@ def _sign(v):
     return 0.0
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _sgd(hp, lr, S, sc, theta, g, q, eff):
     """torch.optim.SGD, or the textbook v ← αv − εg; θ ← θ + v."""
     mu = hp[MOMENTUM_]
@@ -190,7 +192,7 @@ def _sgd(hp, lr, S, sc, theta, g, q, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff):
     """θ̃ = θ + αv was evaluated: v ← αv − ε∇f(θ̃); θ ← θ + v."""
     mu = hp[MOMENTUM_]
@@ -203,7 +205,7 @@ def _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _adagrad(hp, lr, S, sc, theta, g, eff):
     wd = hp[WEIGHT_DECAY]
     eps = hp[EPS]
@@ -217,7 +219,7 @@ def _adagrad(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _rmsprop(hp, lr, S, sc, theta, g, eff):
     alpha = hp[RHO]
     eps = hp[EPS]
@@ -241,7 +243,7 @@ def _rmsprop(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _adadelta(hp, lr, S, sc, theta, g, eff):
     rho = hp[RHO]
     eps = hp[EPS]
@@ -257,7 +259,7 @@ def _adadelta(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
     """Adam (L2 weight decay) or AdamW (decoupled decay θ ← θ(1 − ηλ))."""
     b1 = hp[BETA1]
@@ -288,7 +290,7 @@ def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _nadam(hp, lr, S, sc, theta, g, eff):
     b1 = hp[BETA1]
     b2 = hp[BETA2]
@@ -300,7 +302,7 @@ def _nadam(hp, lr, S, sc, theta, g, eff):
     bc2 = 1.0 - sc[B2_POW]
     decay = sc[PSI_POW]  # 0.96^(tψ), kept as a running product
     mu = b1 * (1.0 - 0.5 * decay)
-    decay_next = decay * 0.96**psi
+    decay_next = decay * sc[PSI_STEP]
     sc[PSI_POW] = decay_next
     mu_next = b1 * (1.0 - 0.5 * decay_next)
     sc[MU_PRODUCT] *= mu
@@ -321,7 +323,7 @@ def _nadam(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _lion(hp, lr, S, sc, theta, g, eff):
     """Lion (Chen et al. 2023): c = β1m + (1−β1)g; θ ← θ − η(sign c + λθ); m ← β2m + (1−β2)g."""
     b1 = hp[BETA1]
@@ -335,7 +337,7 @@ def _lion(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _rprop(hp, lr, S, sc, theta, g, eff):
     eta_minus = hp[ETA_MINUS]
     eta_plus = hp[ETA_PLUS]
@@ -359,7 +361,7 @@ def _rprop(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _dbd(hp, lr, S, sc, theta, g, eff):
     """Local gains: gain += δ when ∂E/∂w keeps its sign, gain ×= 1 − δ otherwise."""
     delta = hp[GAIN_STEP]
@@ -380,7 +382,7 @@ def _dbd(hp, lr, S, sc, theta, g, eff):
     return DONE
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _solve(a, b, out):
     """Solve a·x = b by Gaussian elimination with partial pivoting; False if singular."""
     n = b.size
@@ -415,7 +417,7 @@ def _solve(a, b, out):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _newton(hp, lr, theta, g, h, eff):
     """Damped Newton: θ ← θ − η (H + λI)⁻¹ ∇f."""
     n = theta.size
@@ -432,7 +434,7 @@ def _newton(hp, lr, theta, g, h, eff):
     return DONE
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _ls_start(hp, sc, theta, d, g, q, f, alpha0):
     """Begin a weak-Wolfe line search along d from theta (φ(α) = f(θ + αd))."""
     dphi0 = _dot(g, d)
@@ -449,7 +451,7 @@ def _ls_start(hp, sc, theta, d, g, q, f, alpha0):
     return NEED_EVAL
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _ls_step(hp, sc, theta, d, q, fq, gq):
     """One bisection step of the weak-Wolfe search; returns 1 accept, 0 continue, -1 give up.
 
@@ -488,7 +490,7 @@ def _ls_step(hp, sc, theta, d, q, fq, gq):
     return 0
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _ls_give_up(sc, theta, d, eff, g_at_theta):
     """Take the best decreasing trial point, if any, after the search ran out of evaluations."""
     a = sc[LS_BEST_ALPHA]
@@ -501,7 +503,7 @@ def _ls_give_up(sc, theta, d, eff, g_at_theta):
     return DONE
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cg_begin(hp, lr, S, sc, theta, f, g, q):
     """Nonlinear CG (PR+ or FR), restarted every n iterations or when d is not a descent direction."""
     n = theta.size
@@ -511,8 +513,8 @@ def _cg_begin(hp, lr, S, sc, theta, f, g, q):
     # a cycle of n iterations is one steepest-descent step and n − 1 conjugate steps
     restart = sc[T] == 1.0 or sc[CG_SINCE_RESTART] >= n - 1
     beta = 0.0
-    if not restart:
-        gg_prev = _dot(gprev, gprev)
+    gg_prev = _dot(gprev, gprev)
+    if not restart and gg_prev > 0.0:  # β is undefined after a zero gradient (and x/0 raises in Numba)
         if hp[BETA_RULE] == 1.0:  # Fletcher–Reeves
             beta = _dot(g, g) / gg_prev
         else:  # Polak–Ribière+
@@ -539,13 +541,13 @@ def _cg_begin(hp, lr, S, sc, theta, f, g, q):
     if sc[T] == 1.0:
         alpha0 = lr * min(1.0, 1.0 / gnorm1)
     else:  # Nocedal & Wright (3.59): α₀ = α_{k−1} φ'_{k−1}(0) / φ'_k(0)
-        alpha0 = sc[LS_PREV_ALPHA] * sc[LS_PREV_DPHI] / dphi0
+        alpha0 = sc[LS_PREV_ALPHA] * sc[LS_PREV_DPHI] / dphi0 if dphi0 != 0.0 else 0.0  # φ'(0) may underflow
         if not (alpha0 > 1e-12 and alpha0 < 1e12):
             alpha0 = lr * min(1.0, 1.0 / gnorm1)
     return _ls_start(hp, sc, theta, d, g, q, f, alpha0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lbfgs_direction(hp, S, sc, g, d):
     """Two-loop recursion: d = −H_k ∇f with H₀ = γI, γ = sᵀy / yᵀy of the newest pair."""
     m = int(hp[HISTORY])
@@ -574,7 +576,7 @@ def _lbfgs_direction(hp, S, sc, g, d):
             d[i] += (a - b) * S[j, i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q):
     m = int(hp[HISTORY])
     n = theta.size
@@ -598,7 +600,7 @@ def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q):
     return _ls_start(hp, sc, theta, d, g, q, f, alpha0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
     """Move to q and store the pair (s, y) when sᵀy > 0 (always true after a Wolfe step)."""
     m = int(hp[HISTORY])
@@ -621,7 +623,7 @@ def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
     return DONE_AT_QUERY
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     """Start one iteration at theta (see the module docstring)."""
     sc[T] += 1.0
@@ -654,7 +656,7 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     return STALLED
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
     """Continue an iteration with f and ∇f evaluated at the query point q."""
     if oid == SGD or oid == MOMENTUM or oid == NESTEROV:

@@ -38,7 +38,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def splitmix64(state):
     """Next (output, state) of SplitMix64."""
     state = state + _GOLDEN
@@ -48,7 +48,7 @@ def splitmix64(state):
     return z ^ (z >> np.uint64(31)), state
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def normal(state):
     """A standard normal draw (Box–Muller, cosine branch) and the new state."""
     a, state = splitmix64(state)
@@ -58,7 +58,7 @@ def normal(state):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2), state
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def scheduled_lr(base, mods, k):
     """Learning rate for the step after ``k`` completed steps (torch's lr_scheduler rules)."""
     kind = int(mods[SCHED_KIND])
@@ -79,6 +79,13 @@ def scheduled_lr(base, mods, k):
             n = math.floor(math.log(k / a * (t_mult - 1.0) + 1.0) / math.log(t_mult))
             t_cur = k - a * (t_mult**n - 1.0) / (t_mult - 1.0)
             t_i = a * t_mult**n
+            # the logarithm can round across an integer at a restart epoch (e.g. T_0=5, T_mult=3, k=605)
+            if t_cur >= t_i:
+                t_cur -= t_i
+                t_i *= t_mult
+            elif t_cur < 0.0:
+                t_i /= t_mult
+                t_cur += t_i
         return b + (base - b) * (1.0 + math.cos(math.pi * t_cur / t_i)) * 0.5
     if kind == SCHED_WARMUP:  # LinearLR(start_factor=a, end_factor=1, total_iters=b)
         frac = min(k, b) / b
@@ -86,7 +93,7 @@ def scheduled_lr(base, mods, k):
     return base
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def apply_noise_and_clip(mods, g, rng):
     """Add N(0, σ²) noise to ``g`` in place, then clip it; returns the new rng state."""
     sigma = mods[NOISE_SIGMA]

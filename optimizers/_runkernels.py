@@ -45,12 +45,12 @@ from surfaces._kernels import evaluate, evaluate_grad
 MAX_EVALS_PER_STEP = 200
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _finite2(a, b):
     return math.isfinite(a) and math.isfinite(b)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _eval_into(sid, sp, code, consts, x, y, want_h, g, h):
     """f at (x, y); ∇f into g, and ∇²f into h only when ``want_h`` (Newton)."""
     if want_h:
@@ -68,7 +68,7 @@ def _eval_into(sid, sp, code, consts, x, y, want_h, g, h):
     return j1[0]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def run(
     sid, sp, code, consts, oid, hp, mods, x0, n_steps, radius, gtol, xtol,
     S, sc, show, record, pos, loss, grad, upd, eff_out, st_out, final,
@@ -200,7 +200,7 @@ def run(
     return last, status, f
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def sweep(
     sid, sp, code, consts, oid, hps, mods, starts, n_steps, radius, gtol, xtol,
     rows, nsc, out_final, out_loss, out_steps, out_status,
@@ -230,7 +230,7 @@ def sweep(
         out_status[k] = status
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def sweep_lockstep(
     sid, sp, code, consts, oid, hp, mods, starts, n_steps, radius, gtol, xtol,
     rows, nsc, block, out_final, out_loss, out_steps, out_status,

@@ -82,6 +82,7 @@ LS_BEST_F = 14
 B1_POW = 15  # β1^t, a running product (Adam-family bias correction)
 B2_POW = 16  # β2^t
 PSI_POW = 17  # 0.96^(tψ) of NAdam's momentum schedule
+PSI_STEP = 18  # 0.96^ψ
 N_SCALARS = 20  # L-BFGS appends `history` scratch slots after these
 
 # return codes of a step

@@ -221,25 +221,25 @@ def _ov_chain(a, f0, f1, f2):
     return impl
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def square(a):
     v = a[0]
     return chain(a, v * v, 2.0 * v, 2.0)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def recip(a):
     v = a[0]
     r = 1.0 / v
     return chain(a, r, -r * r, 2.0 * r * r * r)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def div(a, b):
     return mul(a, recip(b))
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def powi(a, n):
     """a ** n for an integer n (n may be negative; 0 gives 1)."""
     v = a[0]
@@ -253,7 +253,7 @@ def powi(a, n):
     return chain(a, f0, f1, f2)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def powc(a, p):
     """a ** p for a real constant p (a > 0 for non-integer p)."""
     v = a[0]
@@ -266,13 +266,13 @@ def powc(a, p):
     return chain(a, f0, p * f0 / v, p * (p - 1.0) * f0 / (v * v))
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def exp(a):
     e = math.exp(a[0])
     return chain(a, e, e, e)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def log(a):
     v = a[0]
     if v <= 0.0:
@@ -280,7 +280,7 @@ def log(a):
     return chain(a, math.log(v), 1.0 / v, -1.0 / (v * v))
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def sqrt(a):
     v = a[0]
     if v < 0.0:
@@ -291,52 +291,52 @@ def sqrt(a):
     return chain(a, s, 0.5 / s, -0.25 / (s * v))
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def sin(a):
     s = math.sin(a[0])
     return chain(a, s, math.cos(a[0]), -s)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def cos(a):
     c = math.cos(a[0])
     return chain(a, c, -math.sin(a[0]), -c)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def tan(a):
     t = math.tan(a[0])
     d = 1.0 + t * t
     return chain(a, t, d, 2.0 * t * d)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def tanh(a):
     t = math.tanh(a[0])
     d = 1.0 - t * t
     return chain(a, t, d, -2.0 * t * d)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def sinh(a):
     s = math.sinh(a[0])
     return chain(a, s, math.cosh(a[0]), s)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def cosh(a):
     c = math.cosh(a[0])
     return chain(a, c, math.sinh(a[0]), c)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def arctan(a):
     v = a[0]
     d = 1.0 / (1.0 + v * v)
     return chain(a, math.atan(v), d, -2.0 * v * d * d)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def arcsin(a):
     v = a[0]
     if v <= -1.0 or v >= 1.0:
@@ -347,12 +347,12 @@ def arcsin(a):
     return chain(a, math.asin(v), r, v * r * r * r)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def arccos(a):
     return addc(neg(arcsin(a)), 0.5 * math.pi)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def absval(a):
     """|a| with the subgradient 0 at the kink."""
     v = a[0]
@@ -363,7 +363,7 @@ def absval(a):
     return const_like(a, 0.0)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def logcosh(a):
     """log(cosh(a)), overflow-free: |v| + log1p(exp(-2|v|)) - log 2."""
     v = a[0]
@@ -373,7 +373,7 @@ def logcosh(a):
     return chain(a, f0, t, 1.0 - t * t)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def sigmoid(a):
     """Logistic function 1/(1+exp(-a)), evaluated without overflow."""
     v = a[0]

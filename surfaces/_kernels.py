@@ -35,7 +35,7 @@ PLATEAU = 12
 CUSTOM = 13
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _beale(X, Y):
     # Σ_i (c_i − x + x·y^i)², c = 1.5, 2.25, 2.625
     xy = J.mul(X, Y)
@@ -47,18 +47,18 @@ def _beale(X, Y):
     return J.add(J.add(J.square(r1), J.square(r2)), J.square(r3))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rosenbrock(X, Y, a, b):
     return J.add(J.square(J.addc(J.neg(X), a)), J.scale(J.square(J.sub(Y, J.square(X))), b))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _long_valley(X, Y, slope, wall):
     # slope·log cosh(x) + ½·wall·y²: a floor of constant slope between steep walls
     return J.add(J.scale(J.logcosh(X), slope), J.scale(J.square(Y), 0.5 * wall))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _quadratic(X, Y, kappa, angle_deg):
     # ½(ε u² + v²), ε = 1/κ, (u, v) = (x, y) rotated by the angle
     t = angle_deg * math.pi / 180.0
@@ -69,24 +69,24 @@ def _quadratic(X, Y, kappa, angle_deg):
     return J.scale(J.add(J.scale(J.square(u), 1.0 / kappa), J.square(v)), 0.5)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _saddle(X, Y):
     return J.sub(J.square(X), J.square(Y))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _monkey_saddle(X, Y):
     return J.sub(J.powi(X, 3), J.scale(J.mul(X, J.square(Y)), 3.0))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _himmelblau(X, Y):
     a = J.addc(J.add(J.square(X), Y), -11.0)
     b = J.addc(J.add(X, J.square(Y)), -7.0)
     return J.add(J.square(a), J.square(b))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rastrigin(X, Y, amp):
     tp = 2.0 * math.pi
     fx = J.sub(J.square(X), J.scale(J.cos(J.scale(X, tp)), amp))
@@ -94,7 +94,7 @@ def _rastrigin(X, Y, amp):
     return J.addc(J.add(fx, fy), 2.0 * amp)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _ackley(X, Y):
     r = J.sqrt(J.scale(J.add(J.square(X), J.square(Y)), 0.5))
     if r[0] == 0.0:
@@ -107,7 +107,7 @@ def _ackley(X, Y):
     return J.addc(J.add(t1, t2), math.e + 20.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _goldstein_price(X, Y):
     x2 = J.square(X)
     y2 = J.square(Y)
@@ -133,28 +133,28 @@ def _goldstein_price(X, Y):
     return J.mul(f1, f2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _booth(X, Y):
     a = J.addc(J.add(X, J.scale(Y, 2.0)), -7.0)
     b = J.addc(J.add(J.scale(X, 2.0), Y), -5.0)
     return J.add(J.square(a), J.square(b))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cliff(X, Y, height, steepness):
-    # ¼(x−1)² + ½y² + height·σ(−steepness·x): a high plateau that drops at x = 0
-    bowl = J.add(J.scale(J.square(J.addc(X, -1.0)), 0.25), J.scale(J.square(Y), 0.5))
+    # (x−1)²/20 + ½y² + height·σ(−steepness·x): a high plateau that drops at x = 0
+    bowl = J.add(J.scale(J.square(J.addc(X, -1.0)), 0.05), J.scale(J.square(Y), 0.5))
     return J.add(bowl, J.scale(J.sigmoid(J.scale(X, -steepness)), height))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _plateau(X, Y, width):
     # 1 − exp(−(x² + y²)/(2w²)): a narrow well in a flat plain
     q = J.scale(J.add(J.square(X), J.square(Y)), -0.5 / (width * width))
     return J.addc(J.neg(J.exp(q)), 1.0)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def _dispatch(sid, p, code, consts, X, Y):
     """Jet of surface ``sid`` for input jets X, Y (order 1 or 2)."""
     if sid == BEALE:
@@ -188,19 +188,19 @@ def _dispatch(sid, p, code, consts, X, Y):
     return J.const_like(X, math.nan)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def evaluate(sid, p, code, consts, x, y):
     """(f, fx, fy, fxx, fxy, fyy) of surface ``sid`` at (x, y)."""
     return _dispatch(sid, p, code, consts, J.var_x(x), J.var_y(y))
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def evaluate_grad(sid, p, code, consts, x, y):
     """(f, fx, fy) of surface ``sid`` at (x, y), without Hessian work."""
     return _dispatch(sid, p, code, consts, J.var_x1(x), J.var_y1(y))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def evaluate_many(sid, p, code, consts, xs, ys, out):
     """Fill ``out[k, :]`` with the jet at (xs[k], ys[k]) for flat arrays."""
     for k in range(xs.size):

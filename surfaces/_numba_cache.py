@@ -22,10 +22,12 @@ _configured = False
 
 
 def source_digest() -> str:
-    """Short digest of every Python file of the kernel packages."""
+    """Short digest of the kernel modules (the private ``_*.py`` files) of the kernel packages."""
     h = hashlib.sha256()
     for pkg in _KERNEL_PACKAGES:
-        for path in sorted((_ROOT / pkg).glob("*.py")):
+        for path in sorted((_ROOT / pkg).glob("_*.py")):
+            if path.name == "__init__.py":
+                continue
             h.update(path.name.encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:16]

@@ -8,6 +8,20 @@ stack discipline, so the machine only has to be fast and exact.
 
 Evaluation is jet arithmetic (value, gradient and Hessian at once): a formula
 is compiled once and runs inside the same kernels as the built-in surfaces.
+
+A user formula may be undefined somewhere (``1/x`` at 0, ``log`` of a negative):
+there the machine returns inf/NaN and never raises.  ``eval_program`` is
+compiled with Numba's ``error_model="numpy"`` so that a float division by zero
+(also one inside an inlined jet rule, such as ``-1/v²`` of ``log`` for a tiny
+``v``) gives inf/NaN instead of raising ZeroDivisionError; integer powers with a
+negative exponent go through ``recip`` for the same reason.  Non-finite values
+end an optimizer run as diverged.
+
+Semantics (mirrored by ``surfaces.formula.Program.evaluate_numpy``):
+``POW_CONST p`` is ``a**p`` (exact repeated multiplication for integer
+``|p| ≤ 64``, ``NaN`` for ``a < 0`` and non-integer ``p``); ``POW`` (a
+non-constant exponent) is ``exp(b·log a)``, defined only for ``a > 0``;
+``LOG`` of ``a ≤ 0`` is NaN.
 """
 
 from __future__ import annotations
@@ -106,23 +120,24 @@ def _unary(op, a):
 @njit(inline="always", cache=True)
 def _pow_const(a, p):
     if p == math.floor(p) and abs(p) <= 64.0:
+        if p < 0.0:
+            # Numba's integer power raises ZeroDivisionError for 0 ** -n; recip gives inf
+            return J.recip(J.powi(a, int(-p)))
         return J.powi(a, int(p))
     return J.powc(a, p)
 
 
 @njit(inline="always", cache=True)
 def _pow(a, b):
-    """a ** b for two jets: exp(b·log a), defined for a > 0."""
-    if b[1] == 0.0 and b[2] == 0.0 and b[3] == 0.0 and b[4] == 0.0 and b[5] == 0.0:
-        return _pow_const(a, b[0])
+    """a ** b for two jets: exp(b·log a), defined for a > 0 (NaN for a ≤ 0)."""
     return J.exp(J.mul(b, J.log(a)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def eval_program(code, consts, x, y):
     """Jet of the program at (x, y); NaN jet for an empty program."""
     nan = math.nan
-    if code.size == 0:
+    if code.size == 0 or code[0] <= 0:
         return (nan, nan, nan, nan, nan, nan)
     depth = code[0]
     st = np.empty((depth, 6))
@@ -169,3 +184,76 @@ def eval_program(code, consts, x, y):
         for c in range(6):
             st[sp - 1, c] = r[c]
     return (st[0, 0], st[0, 1], st[0, 2], st[0, 3], st[0, 4], st[0, 5])
+
+
+#: opcode → mnemonic, for ``disassemble`` and error messages
+OPCODE_NAMES = {
+    PUSH_X: "PUSH_X",
+    PUSH_Y: "PUSH_Y",
+    PUSH_CONST: "PUSH_CONST",
+    ADD: "ADD",
+    SUB: "SUB",
+    MUL: "MUL",
+    DIV: "DIV",
+    POW: "POW",
+    NEG: "NEG",
+    POW_CONST: "POW_CONST",
+    **{op: name.upper() for name, op in UNARY.items()},
+}
+
+
+def validate_program(code, consts) -> int:
+    """Check the stack discipline of a program; return the depth it needs.
+
+    Raises ValueError for an unknown opcode, an operand index outside
+    ``consts``, a stack underflow, a program that does not leave exactly one
+    value, or a ``code[0]`` smaller than the depth actually used.  The machine
+    itself does no such checks (it trusts its producer); this is for tests and
+    for defensive callers.
+    """
+    code = np.asarray(code)
+    if code.dtype != np.int64 or code.ndim != 1 or code.size < 2:
+        raise ValueError("a program is a 1-d int64 array of at least two entries")
+    n_consts = np.asarray(consts).size
+    sp = 0
+    peak = 0
+    pc = 1
+    while pc < code.size:
+        op = int(code[pc])
+        pc += 1
+        if op not in OPCODE_NAMES:
+            raise ValueError(f"unknown opcode {op} at {pc - 1}")
+        if op in WITH_OPERAND:
+            if pc >= code.size or not 0 <= int(code[pc]) < n_consts:
+                raise ValueError(f"bad operand for {OPCODE_NAMES[op]} at {pc - 1}")
+            pc += 1
+        if op in (PUSH_X, PUSH_Y, PUSH_CONST):
+            sp += 1
+        elif ADD <= op <= POW:
+            if sp < 2:
+                raise ValueError(f"stack underflow at {pc - 1}")
+            sp -= 1
+        elif sp < 1:
+            raise ValueError(f"stack underflow at {pc - 1}")
+        peak = max(peak, sp)
+    if sp != 1:
+        raise ValueError(f"the program leaves {sp} values on the stack, not 1")
+    if int(code[0]) < peak:
+        raise ValueError(f"code[0] = {int(code[0])} is less than the stack depth {peak}")
+    return peak
+
+
+def disassemble(code, consts) -> list[str]:
+    """Human-readable listing of a program, one instruction a line."""
+    out = [f"depth {int(code[0])}"]
+    pc = 1
+    while pc < len(code):
+        op = int(code[pc])
+        pc += 1
+        name = OPCODE_NAMES.get(op, f"?{op}")
+        if op in WITH_OPERAND:
+            out.append(f"{name} {float(consts[int(code[pc])])!r}")
+            pc += 1
+        else:
+            out.append(name)
+    return out

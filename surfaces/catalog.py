@@ -57,6 +57,22 @@ class SurfaceSpec:
     lesson: str = ""
 
 
+def _cliff_minimum(height: float, steepness: float) -> Minimum:
+    """The cliff's minimum: the root of (x−1)/10 = h·k·σ(−kx)(1−σ(−kx)) right of the face, by bisection."""
+
+    def slope(x: float) -> float:
+        s = 1.0 / (1.0 + math.exp(min(steepness * x, 700.0)))
+        return (x - 1.0) / 10.0 - height * steepness * s * (1.0 - s)
+
+    lo, hi = 0.5, 3.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if slope(mid) < 0.0 else (lo, mid)
+    x = 0.5 * (lo + hi)
+    value = (x - 1.0) ** 2 / 20.0 + height / (1.0 + math.exp(min(steepness * x, 700.0)))
+    return Minimum(x, 0.0, value)
+
+
 def _fixed(*mins: Minimum) -> Callable[[dict[str, float]], tuple[Minimum, ...]]:
     return lambda p: mins
 
@@ -217,15 +233,15 @@ SPECS: tuple[SurfaceSpec, ...] = (
         sid=K.CLIFF,
         display_name="Cliff",
         description="A high plateau ending in a near-vertical cliff above a bowl: exploding gradients.",
-        latex=r"\tfrac14(x-1)^2 + \tfrac12 y^2 + h\,\sigma(-k x)",
+        latex=r"\tfrac{1}{20}(x-1)^2 + \tfrac12 y^2 + h\,\sigma(-k x)",
         bounds=((-3.0, 3.0), (-2.0, 2.0)),
         starts=((-2.5, 1.5),),
         log_contour=False,
         params=(
-            SurfaceParam("height", 4.0, 0.0, 100.0, "height h of the cliff"),
-            SurfaceParam("steepness", 50.0, 1.0, 1000.0, "steepness k of the cliff face", log=True),
+            SurfaceParam("height", 10.0, 0.0, 100.0, "height h of the cliff"),
+            SurfaceParam("steepness", 10.0, 1.0, 1000.0, "steepness k of the cliff face", log=True),
         ),
-        minima=lambda p: (Minimum(1.0, 0.0, p["height"] / (1.0 + math.exp(p["steepness"]))),),
+        minima=lambda p: (_cliff_minimum(p["height"], p["steepness"]),),
         lesson="The cliff face catapults plain GD far away; gradient clipping keeps the step sane.",
     ),
     SurfaceSpec(

@@ -1,0 +1,40 @@
+# Descent Lab — the two commands a new user needs:
+#   make run    build .venv if needed, start the explorer at http://127.0.0.1:8050
+#   make test   build .venv if needed, run every test (browser tests included)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+# Compiled kernels are cached here (must be writable; shared by all processes).
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
+.PHONY: run test test-fast bench browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m app --host $(HOST) --port $(PORT)
+
+browser:
+	@sh scripts/ensure-chromium.sh
+
+test: $(STAMP) browser
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not browser"
+
+bench: $(STAMP)
+	$(PY) bench/bench_core.py
+	$(PY) bench/bench_explorer.py
+
+clean:
+	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis

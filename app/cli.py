@@ -1,0 +1,256 @@
+"""The ``descent-lab`` command line.
+
+    descent-lab list surfaces|optimizers [--format text|json]
+    descent-lab trace --surface beale --optimizer adam --start 1,1.5 --steps 500 \\
+        --set lr=0.01 --set beta1=0.9 [--format csv|json] [-o FILE]
+    descent-lab run [--host H] [--port P]
+
+Bad input exits with status 2 and a one-line reason on stderr.  Only the
+``run`` command imports the web stack, so the others start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("descent-lab")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _pairs(items: Sequence[str] | None, what: str) -> dict[str, str]:
+    """['k=v', ...] → {k: v}; refuses items without '=' and repeated keys."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CliError(f"{what} expects KEY=VALUE, got {item!r}")
+        if key in out:
+            raise CliError(f"{what} {key!r} given twice")
+        out[key] = value.strip()
+    return out
+
+
+def _floats(text: str, n: int, what: str) -> list[float]:
+    parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise CliError(f"{what} must be {n} comma-separated numbers, got {text!r}") from None
+    if len(values) != n:
+        raise CliError(f"{what} must be {n} comma-separated numbers, got {text!r}")
+    return values
+
+
+def _surface(args: argparse.Namespace) -> Any:
+    from surfaces import get_surface
+
+    params: dict[str, Any] = dict(_pairs(args.param, "--param"))
+    name = args.surface
+    if args.formula is not None:
+        if name is not None:
+            raise CliError("give either --surface or --formula, not both")
+        name = "formula:" + args.formula
+    if name is None:
+        raise CliError("--surface (or --formula) is required")
+    if args.bounds is not None:
+        x0, x1, y0, y1 = _floats(args.bounds, 4, "--bounds")
+        params.update(xmin=x0, xmax=x1, ymin=y0, ymax=y1)
+    return get_surface(name, **params)
+
+
+def _modifiers(args: argparse.Namespace) -> Any:
+    from optimizers import Modifiers
+
+    sched = _pairs(args.schedule_param, "--schedule-param")
+    try:
+        sched_values = tuple((k, float(v)) for k, v in sched.items())
+    except ValueError:
+        raise CliError("--schedule-param values must be numbers") from None
+    return Modifiers(
+        noise=args.noise,
+        seed=args.seed,
+        clip=args.clip,
+        clip_value=args.clip_value,
+        schedule=args.schedule,
+        schedule_params=sched_values,
+    )
+
+
+def trajectory_table(traj: Any) -> tuple[list[str], list[list[float]]]:
+    """Column names and rows of a trajectory: step, x, y, loss, then the diagnostics."""
+    cols = ["step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "eff_lr_x", "eff_lr_y"]
+    names = list(traj.state)
+    for name in names:
+        cols += [f"{name}_x", f"{name}_y"]
+    rows = []
+    for k in range(traj.positions.shape[0]):
+        row = [k, *traj.positions[k], traj.losses[k], *traj.gradients[k], *traj.updates[k], *traj.effective_lr[k]]
+        for name in names:
+            row += list(traj.state[name][k])
+        rows.append(row)
+    return cols, rows
+
+
+def trajectory_json(surface: Any, traj: Any, start: Sequence[float]) -> dict[str, Any]:
+    """Reproducible description of a run: inputs, outcome and every recorded step."""
+    cols, rows = trajectory_table(traj)
+    return {
+        "descent_lab_version": _version(),
+        "surface": surface.to_dict(),
+        "optimizer": traj.config.to_dict(),
+        "modifiers": traj.modifiers.to_dict(),
+        "start": list(start),
+        "steps_requested": traj.steps_requested,
+        "status": traj.status,
+        "stop_step": traj.stop_step,
+        "message": traj.message,
+        "columns": cols,
+        "rows": rows,
+    }
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise CliError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from optimizers import OPTIMIZERS
+    from surfaces import get_surface, list_surfaces
+
+    if args.what == "surfaces":
+        items = [
+            {**get_surface(s.name).to_dict(), "parameters": [
+                {"name": p.name, "default": p.default, "range": [p.low, p.high], "description": p.description}
+                for p in s.params
+            ]}
+            for s in list_surfaces()
+        ]  # fmt: skip
+        if args.format == "json":
+            _emit(json.dumps(items, indent=2) + "\n", None)
+            return 0
+        for s in items:
+            params = ", ".join(f"{p['name']}={p['default']:g}" for p in s["parameters"])
+            print(f"{s['name']:<16} {s['display_name']}{f' ({params})' if params else ''}: {s['description']}")
+        return 0
+    items = [spec.to_dict() for spec in OPTIMIZERS]
+    if args.format == "json":
+        _emit(json.dumps(items, indent=2) + "\n", None)
+        return 0
+    for spec in items:
+        print(f"{spec['name']:<16} {spec['display_name']} [{spec['family']}]")
+        for p in spec["hyperparameters"]:
+            print(f"    {p['key']:<26} default {str(p['default']):<8} range {p['range']:<22} {p['description']}")
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from optimizers import make_config, trace
+
+    surface = _surface(args)
+    config = make_config(args.optimizer, **_pairs(args.set, "--set"))
+    start = _floats(args.start, 2, "--start") if args.start else list(surface.starts[0])
+    traj = trace(surface, config, start, args.steps, _modifiers(args))
+    if args.format == "json":
+        text = json.dumps(trajectory_json(surface, traj, start), allow_nan=False) + "\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        cols, rows = trajectory_table(traj)
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([row[0]] + [repr(float(v)) for v in row[1:]])
+        text = buf.getvalue()
+    _emit(text, args.output)
+    if traj.status != "completed":
+        print(f"{config.label()}: {traj.message}", file=sys.stderr)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app import create_app
+
+    create_app().run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise CliError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="descent-lab", description="See and teach how optimizers move on loss surfaces.")
+    p.add_argument("--version", action="version", version=f"descent-lab {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    lst = sub.add_parser("list", help="list surfaces or optimizers")
+    lst.add_argument("what", choices=("surfaces", "optimizers"))
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.set_defaults(func=cmd_list)
+
+    tr = sub.add_parser("trace", help="trace one optimizer on one surface")
+    tr.add_argument("--surface", help="built-in surface name, or formula:<text>")
+    tr.add_argument("--formula", help="a formula in x and y, e.g. 'sin(x)*y^2 + exp(-x)'")
+    tr.add_argument("--bounds", help="plot box of a formula: xmin,xmax,ymin,ymax")
+    tr.add_argument("--param", action="append", metavar="KEY=VALUE", help="surface parameter (repeatable)")
+    tr.add_argument("--optimizer", required=True)
+    tr.add_argument("--set", action="append", metavar="KEY=VALUE", help="hyperparameter (repeatable)")
+    tr.add_argument("--start", help="start point x,y (default: the surface's first start)")
+    tr.add_argument("--steps", type=int, default=500)
+    tr.add_argument("--noise", type=float, default=0.0, help="gradient noise σ")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--clip", choices=("none", "value", "norm"), default="none")
+    tr.add_argument("--clip-value", type=float, default=1.0)
+    tr.add_argument("--schedule", default="constant")
+    tr.add_argument("--schedule-param", action="append", metavar="KEY=VALUE")
+    tr.add_argument("--format", choices=("csv", "json"), default="csv")
+    tr.add_argument("-o", "--output", help="write to FILE instead of standard output")
+    tr.set_defaults(func=cmd_trace)
+
+    rn = sub.add_parser("run", help="start the explorer web app")
+    rn.add_argument("--host", default="127.0.0.1")
+    rn.add_argument("--port", type=int, default=8050)
+    rn.set_defaults(func=cmd_run)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args))
+    except (CliError, ValueError) as exc:
+        print(f"descent-lab: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

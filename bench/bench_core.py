@@ -1,0 +1,167 @@
+"""Benchmark of the numerical core; prints figures (not collected by pytest).
+
+    python bench/bench_core.py [--quick]
+
+1. ns per step of every optimizer on Beale inside the kernels: one trajectory
+   (latency-bound: each step needs the previous one) and batched runs
+   (throughput: independent runs stepped together), one thread.
+2. A plain Python/numpy Adam-on-Beale loop measured in the same process, and
+   the ratio against it.
+3. A 256×256-start × 1000-step Adam sweep on Beale (65.5 M steps), all
+   threads, and the ratio against tracing the same runs one by one.
+4. Import + first trace in a fresh process with a cold and a warm Numba cache.
+
+Times are medians of repeated runs; this machine is shared and noisy, so the
+ratios are the figures to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from optimizers import OPTIMIZERS, make_config, sweep, trace  # noqa: E402
+from optimizers._kernels import scalar_slots, state_rows  # noqa: E402
+from optimizers._runkernels import run  # noqa: E402
+from optimizers.modifiers import NO_MODIFIERS  # noqa: E402
+from surfaces import get_surface  # noqa: E402
+
+#: learning rates that keep every optimizer finite on Beale from (1, 1.5)
+SANE_LR = {"sgd": 1e-4, "momentum": 1e-4, "nesterov": 1e-4, "adadelta": 1.0, "newton": 0.5}
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()
+    return statistics.median(_timed(fn) for _ in range(repeats))
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def single_trajectory_ns(surface, cfg, steps: int, repeats: int) -> float:
+    """ns/step of one unrecorded run inside the kernel."""
+    oid, hp = cfg.spec.oid, cfg.vector
+    S = np.zeros((max(state_rows(oid, hp), 1), 2))
+    sc = np.zeros(scalar_slots(oid, hp))
+    e1, e0, e3 = np.zeros((0, 2)), np.zeros(0), np.zeros((0, 0, 2))
+    show = np.zeros(0, dtype=np.int64)
+    final = np.zeros(2)
+    mods = NO_MODIFIERS.vector()
+    x0 = np.array(surface.starts[0])
+    args = surface.kernel_args
+
+    done = []
+
+    def go():
+        last, _, _ = run(*args, oid, hp, mods, x0, steps, 1e9, 0.0, 0.0, S, sc, show, False, e1, e0, e1, e1, e1, e3, final)
+        done.append(max(last, 1))
+
+    return median_time(go, repeats) / done[-1] * 1e9
+
+
+def batched_ns(surface, cfg, starts: np.ndarray, steps: int, repeats: int) -> float:
+    """ns per (run × step) of a one-thread batched sweep with no early stop."""
+    return median_time(lambda: sweep(surface, cfg, starts, steps, gtol=0.0, threads=1), repeats) / (
+        starts.shape[0] * steps
+    ) * 1e9
+
+
+def numpy_adam_beale_ns(steps: int) -> float:
+    """A readable Python/numpy Adam on Beale, as a student would write it."""
+
+    def grad(p):
+        x, y = p
+        r1, r2, r3 = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+        return np.array(
+            [2 * (r1 * (y - 1) + r2 * (y**2 - 1) + r3 * (y**3 - 1)), 2 * x * (r1 + 2 * r2 * y + 3 * r3 * y**2)]
+        )
+
+    def go():
+        p = np.array([1.0, 1.5])
+        m = np.zeros(2)
+        v = np.zeros(2)
+        for t in range(1, steps + 1):
+            g = grad(p)
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            p = p - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+
+    return median_time(go, 3) / steps * 1e9
+
+
+def first_trace_seconds(cache_dir: str) -> float:
+    code = (
+        "import time; t0 = time.perf_counter();"
+        "from surfaces import get_surface; from optimizers import make_config, trace;"
+        "trace(get_surface('beale'), make_config('adam', lr=0.01), (1, 1.5), 500);"
+        "print(time.perf_counter() - t0)"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (for a smoke run)")
+    args = ap.parse_args()
+    quick = args.quick
+    beale = get_surface("beale")
+    steps = 20_000 if quick else 200_000
+    batch_starts = np.random.default_rng(0).uniform([0.5, 1.0], [1.5, 2.0], (256 if quick else 4096, 2))
+    batch_steps = 200 if quick else 1000
+
+    print(f"threads available: {os.cpu_count()}  (medians; lower is better)")
+    print("\n1. ns per step on Beale, inside the kernels, one thread")
+    print(f"   {'optimizer':<16} {'one trajectory':>15} {'batched runs':>13}")
+    results = {}
+    for spec in OPTIMIZERS:
+        cfg = make_config(spec.name, lr=SANE_LR.get(spec.name, spec.param("lr").default))
+        single = single_trajectory_ns(beale, cfg, steps if spec.first_order else steps // 10, 5)
+        batched = batched_ns(beale, cfg, batch_starts, batch_steps if spec.first_order else batch_steps // 5, 3)
+        results[spec.name] = (single, batched)
+        print(f"   {spec.name:<16} {single:>12.1f} ns {batched:>10.1f} ns")
+
+    base = numpy_adam_beale_ns(2_000 if quick else 20_000)
+    single, batched = results["adam"]
+    print("\n2. Adam on Beale vs a plain Python/numpy loop in this process")
+    print(f"   numpy loop: {base:,.0f} ns/step; kernel: {single:.1f} ns/step one trajectory "
+          f"({base / single:,.0f}x faster), {batched:.1f} ns/step batched ({base / batched:,.0f}x faster)")  # fmt: skip
+
+    n = 64 if quick else 256
+    sweep_steps = 200 if quick else 1000
+    xs = np.linspace(-4.5, 4.5, n)
+    grid = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    adam = make_config("adam", lr=0.01)
+    t_sweep = median_time(lambda: sweep(beale, adam, grid, sweep_steps, gtol=0.0), 3)
+    sample = grid[:: max(1, grid.shape[0] // 200)]
+    t_loop = median_time(lambda: [trace(beale, adam, s, sweep_steps) for s in sample], 3) * grid.shape[0] / sample.shape[0]
+    total = grid.shape[0] * sweep_steps
+    print(f"\n3. Adam sweep on Beale: {n}x{n} starts x {sweep_steps} steps = {total / 1e6:.1f} M steps")
+    print(f"   batched sweep, {os.cpu_count()} threads: {t_sweep:.2f} s ({t_sweep / total * 1e9:.1f} ns/step)")
+    print(f"   trace() in a Python loop (extrapolated from {sample.shape[0]} runs): {t_loop:.1f} s "
+          f"-> sweep is {t_loop / t_sweep:,.0f}x faster")  # fmt: skip
+
+    print("\n4. fresh process: import + first 500-step trace")
+    with tempfile.TemporaryDirectory() as cache:
+        cold = first_trace_seconds(cache)
+        warm = statistics.median(first_trace_seconds(cache) for _ in range(3))
+    print(f"   cold Numba cache: {cold:.1f} s   warm cache: {warm:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
