@@ -3,6 +3,8 @@
     descent-lab list surfaces|optimizers [--format text|json]
     descent-lab trace --surface beale --optimizer adam --start 1,1.5 --steps 500 \\
         --set lr=0.01 --set beta1=0.9 [--format csv|json] [-o FILE]
+    descent-lab sweep --surface himmelblau --optimizer adam --grid 200 --steps 500 \
+        [--hyper lr=1e-3:1:50 --hyper beta1=0:0.99:50] [--format csv|npz|png] [-o FILE]
     descent-lab run [--host H] [--port P]
 
 Bad input exits with status 2 and a one-line reason on stderr.  Only the
@@ -192,6 +194,100 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _axis(spec_text: str, config: Any) -> tuple[str, Any]:
+    """'key=low:high:n' (or 'key=low:high:n:log|lin') → (key, values)."""
+    from optimizers.maps import axis_values
+
+    key, sep, rest = spec_text.partition("=")
+    parts = rest.split(":")
+    if not sep or len(parts) not in (3, 4):
+        raise CliError(f"--hyper expects KEY=LOW:HIGH:N[:log|lin], got {spec_text!r}")
+    try:
+        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise CliError(f"--hyper expects numbers in KEY=LOW:HIGH:N, got {spec_text!r}") from None
+    log = None if len(parts) == 3 else {"log": True, "lin": False}.get(parts[3])
+    if len(parts) == 4 and log is None:
+        raise CliError(f"--hyper scale must be log or lin, got {parts[3]!r}")
+    return key.strip(), axis_values(config.spec.param(key.strip()), low, high, n, log)
+
+
+def _progress_bar(fraction: float) -> None:
+    width = 30
+    done = int(round(fraction * width))
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%")
+    if fraction >= 1.0:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from optimizers import make_config
+    from optimizers.maps import basin_map, hyper_map
+
+    surface = _surface(args)
+    config = make_config(args.optimizer, **_pairs(args.set, "--set"))
+    mods = _modifiers(args)
+    progress = _progress_bar if not args.quiet else None
+    if args.hyper:
+        if len(args.hyper) != 2:
+            raise CliError("a hyperparameter map needs exactly two --hyper axes")
+        start = _floats(args.start, 2, "--start") if args.start else list(surface.starts[0])
+        smap = hyper_map(surface, config, start, _axis(args.hyper[0], config), _axis(args.hyper[1], config),
+                         args.steps, mods, progress=progress)  # fmt: skip
+    else:
+        smap = basin_map(surface, config, args.grid, args.steps, mods, progress=progress)
+    if args.format == "png":
+        from app.imaging import map_rgb, png_bytes
+
+        data = png_bytes(map_rgb(smap, args.color_by), scale=max(1, 400 // smap.status.shape[1]))
+        if args.output in (None, "-"):
+            raise CliError("--format png needs -o FILE")
+        _write_bytes(args.output, data)
+    elif args.format == "npz":
+        if args.output in (None, "-"):
+            raise CliError("--format npz needs -o FILE")
+        buf = io.BytesIO()
+        np_savez(buf, smap)
+        _write_bytes(args.output, buf.getvalue())
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([smap.x_label, smap.y_label, "final_x", "final_y", "final_loss", "steps", "status", "minimum"])
+        names = {0: "running", 1: "completed", 2: "diverged", 3: "converged", 4: "stalled"}
+        for r in range(smap.ys.size):
+            for c in range(smap.xs.size):
+                loss = smap.final_loss[r, c]
+                writer.writerow([
+                    repr(float(smap.xs[c])), repr(float(smap.ys[r])), repr(float(smap.final_x[r, c])),
+                    repr(float(smap.final_y[r, c])), repr(float(loss)) if loss < float("inf") else "",
+                    int(smap.steps[r, c]), names[int(smap.status[r, c])], int(smap.basin[r, c]),
+                ])  # fmt: skip
+        _emit(buf.getvalue(), args.output)
+    n = smap.status.size
+    print(f"{n} runs: {int(smap.converged.sum())} converged, {int(smap.diverged.sum())} diverged", file=sys.stderr)
+    return 0
+
+
+def np_savez(target: Any, smap: Any) -> None:
+    """Every array of a SweepMap in one .npz (no pickled objects)."""
+    import numpy as np
+
+    np.savez_compressed(
+        target, xs=smap.xs, ys=smap.ys, final_x=smap.final_x, final_y=smap.final_y, final_loss=smap.final_loss,
+        steps=smap.steps, status=smap.status, basin=smap.basin, minima=np.asarray(smap.minima, dtype=float).reshape(-1, 2),
+        labels=np.array([smap.x_label, smap.y_label]),
+    )  # fmt: skip
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from app import create_app
 
@@ -202,6 +298,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         raise CliError(message)
+
+
+def _surface_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--surface", help="built-in surface name, or formula:<text>")
+    p.add_argument("--formula", help="a formula in x and y, e.g. 'sin(x)*y^2 + exp(-x)'")
+    p.add_argument("--bounds", help="plot box of a formula: xmin,xmax,ymin,ymax")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE", help="surface parameter (repeatable)")
+
+
+def _modifier_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--noise", type=float, default=0.0, help="gradient noise σ")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clip", choices=("none", "value", "norm"), default="none")
+    p.add_argument("--clip-value", type=float, default=1.0)
+    p.add_argument("--schedule", default="constant")
+    p.add_argument("--schedule-param", action="append", metavar="KEY=VALUE")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,23 +327,31 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(func=cmd_list)
 
     tr = sub.add_parser("trace", help="trace one optimizer on one surface")
-    tr.add_argument("--surface", help="built-in surface name, or formula:<text>")
-    tr.add_argument("--formula", help="a formula in x and y, e.g. 'sin(x)*y^2 + exp(-x)'")
-    tr.add_argument("--bounds", help="plot box of a formula: xmin,xmax,ymin,ymax")
-    tr.add_argument("--param", action="append", metavar="KEY=VALUE", help="surface parameter (repeatable)")
+    _surface_args(tr)
     tr.add_argument("--optimizer", required=True)
     tr.add_argument("--set", action="append", metavar="KEY=VALUE", help="hyperparameter (repeatable)")
     tr.add_argument("--start", help="start point x,y (default: the surface's first start)")
     tr.add_argument("--steps", type=int, default=500)
-    tr.add_argument("--noise", type=float, default=0.0, help="gradient noise σ")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--clip", choices=("none", "value", "norm"), default="none")
-    tr.add_argument("--clip-value", type=float, default=1.0)
-    tr.add_argument("--schedule", default="constant")
-    tr.add_argument("--schedule-param", action="append", metavar="KEY=VALUE")
+    _modifier_args(tr)
     tr.add_argument("--format", choices=("csv", "json"), default="csv")
     tr.add_argument("-o", "--output", help="write to FILE instead of standard output")
     tr.set_defaults(func=cmd_trace)
+
+    sw = sub.add_parser("sweep", help="basin-of-attraction or hyperparameter map")
+    _surface_args(sw)
+    sw.add_argument("--optimizer", required=True)
+    sw.add_argument("--set", action="append", metavar="KEY=VALUE", help="hyperparameter (repeatable)")
+    sw.add_argument("--grid", type=int, default=200, help="starts per side of the basin map (≤ 400)")
+    sw.add_argument("--steps", type=int, default=500)
+    sw.add_argument("--hyper", action="append", metavar="KEY=LOW:HIGH:N[:log|lin]",
+                    help="an axis of a hyperparameter map (give two)")  # fmt: skip
+    sw.add_argument("--start", help="start point x,y of a hyperparameter map")
+    _modifier_args(sw)
+    sw.add_argument("--color-by", choices=("minimum", "steps", "loss"), default="minimum", help="PNG colouring")
+    sw.add_argument("--format", choices=("csv", "npz", "png"), default="csv")
+    sw.add_argument("-o", "--output", help="write to FILE instead of standard output")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=cmd_sweep)
 
     rn = sub.add_parser("run", help="start the explorer web app")
     rn.add_argument("--host", default="127.0.0.1")

@@ -504,7 +504,7 @@ def _ls_give_up(sc, theta, d, eff, g_at_theta):
 
 
 @njit(cache=True, error_model="numpy")
-def _cg_begin(hp, lr, S, sc, theta, f, g, q):
+def _cg_begin(hp, lr, S, sc, theta, f, g, q, eff):
     """Nonlinear CG (PR+ or FR), restarted every n iterations or when d is not a descent direction."""
     n = theta.size
     d = S[0]
@@ -535,7 +535,8 @@ def _cg_begin(hp, lr, S, sc, theta, f, g, q):
     for i in range(n):
         gnorm1 += abs(g[i])
         gprev[i] = g[i]
-    if gnorm1 == 0.0:
+    if gnorm1 == 0.0:  # at a stationary point: no step
+        eff[:] = 0.0
         return DONE
     dphi0 = _dot(g, d)
     if sc[T] == 1.0:
@@ -577,7 +578,7 @@ def _lbfgs_direction(hp, S, sc, g, d):
 
 
 @njit(cache=True, error_model="numpy")
-def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q):
+def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q, eff):
     m = int(hp[HISTORY])
     n = theta.size
     d = S[2 * m]
@@ -591,7 +592,8 @@ def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q):
     for i in range(n):
         gnorm1 += abs(g[i])
         gprev[i] = g[i]
-    if gnorm1 == 0.0:
+    if gnorm1 == 0.0:  # at a stationary point: no step
+        eff[:] = 0.0
         return DONE
     if sc[T] == 1.0:
         alpha0 = lr * min(1.0, 1.0 / gnorm1)
@@ -602,7 +604,10 @@ def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q):
 
 @njit(cache=True, error_model="numpy")
 def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
-    """Move to q and store the pair (s, y) when sᵀy > 0 (always true after a Wolfe step)."""
+    """Move to q; store the pair (s, y) when sᵀy > 1e-12·max(1, |φ'(0)|).
+
+    A Wolfe step makes sᵀy positive; the threshold drops pairs lost to rounding.
+    """
     m = int(hp[HISTORY])
     n = theta.size
     gprev = S[2 * m + 1]
@@ -650,9 +655,9 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     if oid == NEWTON:
         return _newton(hp, lr, theta, g, h, eff)
     if oid == CG:
-        return _cg_begin(hp, lr, S, sc, theta, f, g, q)
+        return _cg_begin(hp, lr, S, sc, theta, f, g, q, eff)
     if oid == LBFGS:
-        return _lbfgs_begin(hp, lr, S, sc, theta, f, g, q)
+        return _lbfgs_begin(hp, lr, S, sc, theta, f, g, q, eff)
     return STALLED
 
 

@@ -43,6 +43,8 @@ from surfaces._kernels import evaluate, evaluate_grad
 
 #: evaluations one iteration may request before it is declared stalled
 MAX_EVALS_PER_STEP = 200
+#: a stalled step at a gradient this small (relative to max(1, |f|)) counts as converged
+STALL_GTOL = 1e-8
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -143,10 +145,11 @@ def run(
                 if perturbed:
                     rng = apply_noise_and_clip(mods, gq, rng)
             res = resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff)
-        if res == STALLED:
+        if res == STALLED:  # no step possible: converged if the gradient has vanished
             theta[0] = old[0]
             theta[1] = old[1]
-            status = STALLED_STATUS
+            gn = math.sqrt(g[0] * g[0] + g[1] * g[1])
+            status = CONVERGED if gn <= STALL_GTOL * max(1.0, abs(f)) else STALLED_STATUS
             break
         if res == NEED_EVAL:  # the look-ahead point was not finite
             theta[0] = old[0]

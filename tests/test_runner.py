@@ -65,8 +65,16 @@ def test_newton_is_attracted_to_the_saddle():
 
 
 def test_newton_stalls_on_singular_hessian():
+    """x⁴ + y² has a singular Hessian on x = 0; away from y = 0 the gradient is not zero."""
+    t = trace(get_surface("formula:x^4 + y^2"), make_config("newton"), (0.0, 1.0), 5)
+    assert t.status == "stalled" and t.steps == 0 and "stalled at step 1" in t.message
+
+
+def test_no_step_at_a_stationary_point_counts_as_converged():
     t = trace(get_surface("monkey_saddle"), make_config("newton"), (0.0, 0.0), 5)
-    assert t.status == "stalled" and t.steps == 0
+    assert t.status == "converged" and t.steps == 0
+    cg = trace(get_surface("beale"), make_config("cg"), (1.0, 1.5), 500)
+    assert cg.status == "converged" and np.allclose(cg.positions[-1], [3.0, 0.5])
 
 
 @pytest.mark.parametrize("name", ["lbfgs", "cg"])

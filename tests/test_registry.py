@@ -1,0 +1,198 @@
+"""The optimizer registry: defaults from the published sources, validation, serialisation.
+
+The expected defaults are written from the torch.optim documentation (torch 2.x
+signatures), Chen et al. 2023 for Lion, and Nocedal & Wright for the line-search
+constants, not copied from the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from optimizers import Modifiers, get_spec, make_config, optimizer_names
+from optimizers import _slots as S
+
+ALL = [
+    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "lion", "rprop",
+    "delta_bar_delta", "newton", "cg", "lbfgs",
+]  # fmt: skip
+
+# torch.optim.SGD(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
+# torch.optim.Adagrad(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)
+# torch.optim.RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
+# torch.optim.Adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0)
+# torch.optim.Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
+# torch.optim.AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
+# torch.optim.NAdam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+#                   decoupled_weight_decay=False)
+# torch.optim.Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))
+# Lion (Chen et al. 2023): β1 = 0.9, β2 = 0.99, weight decay 0; lr 3–10× smaller than AdamW's (1e-4)
+# L-BFGS: torch.optim.LBFGS(lr=1); Wolfe constants c1 = 1e-4, c2 = 0.9 (N&W for quasi-Newton), c2 = 0.1 for CG
+EXPECTED_DEFAULTS = {
+    "sgd": dict(lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0),
+    "momentum": dict(lr=1e-3, dampening=0.0, weight_decay=0.0, convention="torch"),
+    "nesterov": dict(lr=1e-3, weight_decay=0.0, convention="torch"),
+    "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10),
+    "rmsprop": dict(lr=1e-2, rho=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False),
+    "adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0),
+    "adam": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False),
+    "adamw": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False),
+    "nadam": dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                  decoupled_weight_decay=False),  # fmt: skip
+    "lion": dict(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0),
+    "rprop": dict(lr=1e-2, eta_minus=0.5, eta_plus=1.2, step_min=1e-6, step_max=50.0),
+    "newton": dict(lr=1.0, damping=0.0),
+    "cg": dict(c1=1e-4, c2=0.1, beta_rule="pr+"),
+    "lbfgs": dict(lr=1.0, c1=1e-4, c2=0.9),
+}
+
+
+def test_every_optimizer_is_registered():
+    assert sorted(optimizer_names()) == sorted(ALL)
+    assert len({get_spec(n).oid for n in ALL}) == len(ALL)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED_DEFAULTS))
+def test_defaults_match_published_defaults(name):
+    values = make_config(name).values
+    for key, expected in EXPECTED_DEFAULTS[name].items():
+        got = values[key]
+        assert type(got) is type(expected), f"{name}.{key}: {got!r} is not a {type(expected).__name__}"
+        assert got == expected, f"{name}.{key} default is {got!r}, published default is {expected!r}"
+
+
+def test_momentum_methods_default_to_a_real_momentum():
+    # torch's SGD default momentum is 0 (plain SGD); the dedicated methods need μ in (0, 1)
+    for name in ("momentum", "nesterov"):
+        mu = make_config(name).values["momentum"]
+        assert 0.0 < mu < 1.0
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_defaults_pack_into_the_vector(name):
+    cfg = make_config(name)
+    spec = cfg.spec
+    assert cfg.vector.shape == (S.N_HP,)
+    assert np.all(np.isfinite(cfg.vector))
+    for p in spec.params:
+        v = cfg.values[p.key]
+        if p.kind == "choice":
+            assert cfg.vector[p.slot] == p.choices.index(v)
+        else:
+            assert cfg.vector[p.slot] == float(v)
+    if name == "nesterov":
+        assert cfg.vector[S.NESTEROV_] == 1.0
+
+
+def test_user_values_reach_the_vector():
+    cfg = make_config("adam", lr="0.05", beta1=0.8, amsgrad="true")
+    assert cfg.vector[S.LR] == 0.05 and cfg.vector[S.BETA1] == 0.8 and cfg.vector[S.AMSGRAD] == 1.0
+    assert cfg.values["amsgrad"] is True
+    cfg = make_config("lbfgs", history=7.0)
+    assert cfg.values["history"] == 7 and isinstance(cfg.values["history"], int)
+    cfg = make_config("cg", beta_rule="FR")
+    assert cfg.vector[S.BETA_RULE] == S.FLETCHER_REEVES
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, key",
+    [
+        ("sgd", dict(lr=-0.1), "lr"),
+        ("sgd", dict(lr=0.0), "lr"),
+        ("adam", dict(lr=-1e-3), "lr"),
+        ("adam", dict(lr=math.nan), "lr"),
+        ("adam", dict(lr=math.inf), "lr"),
+        ("adam", dict(lr="fast"), "lr"),
+        ("adam", dict(lr=None), "lr"),
+        ("adam", dict(lr=True), "lr"),
+        ("adam", dict(beta1=1.0), "beta1"),
+        ("adam", dict(beta2=1.5), "beta2"),
+        ("adam", dict(beta1=-0.1), "beta1"),
+        ("adam", dict(eps=math.nan), "eps"),
+        ("adam", dict(eps=-1e-8), "eps"),
+        ("adam", dict(weight_decay=-0.1), "weight_decay"),
+        ("adam", dict(amsgrad="maybe"), "amsgrad"),
+        ("adam", dict(momentum=0.9), "momentum"),
+        ("adam", dict(betas=(0.9, 0.99)), "betas"),
+        ("adamw", dict(beta2=1.0), "beta2"),
+        ("nadam", dict(beta1=1.0), "beta1"),
+        ("lion", dict(beta1=1.0), "beta1"),
+        ("lion", dict(beta2=math.nan), "beta2"),
+        ("rmsprop", dict(rho=1.0), "rho"),
+        ("rmsprop", dict(momentum=False), "momentum"),
+        ("adadelta", dict(rho=1.0), "rho"),
+        ("sgd", dict(momentum=1.0), "momentum"),
+        ("sgd", dict(nesterov=True), "nesterov"),
+        ("sgd", dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov"),
+        ("momentum", dict(convention="textbook", dampening=0.5), "dampening"),
+        ("momentum", dict(convention="physics"), "convention"),
+        ("nesterov", dict(momentum=0.0), "momentum"),
+        ("nesterov", dict(dampening=0.1), "dampening"),
+        ("rprop", dict(eta_minus=1.0), "eta_minus"),
+        ("rprop", dict(eta_plus=1.0), "eta_plus"),
+        ("rprop", dict(step_min=1.0, step_max=0.5), "step_min"),
+        ("delta_bar_delta", dict(gain_max=0.5), "gain_max"),
+        ("delta_bar_delta", dict(gain_min=0.0), "gain_min"),
+        ("newton", dict(damping=-1.0), "damping"),
+        ("cg", dict(c1=0.5, c2=0.1), "c1"),
+        ("cg", dict(c1=0.1, c2=0.1), "c2"),
+        ("cg", dict(beta_rule="hs"), "beta_rule"),
+        ("lbfgs", dict(c1=0.95), "c1"),
+        ("lbfgs", dict(history=2.5), "history"),
+        ("lbfgs", dict(history=0), "history"),
+        ("lbfgs", dict(history=True), "history"),
+        ("lbfgs", dict(max_evals=0), "max_evals"),
+        ("lbfgs", dict(max_evals=10.5), "max_evals"),
+        ("lbfgs", dict(unknown=1), "unknown"),
+    ],
+)
+def test_invalid_values_raise_naming_the_key(name, kwargs, key):
+    with pytest.raises(ValueError) as err:
+        make_config(name, **kwargs)
+    assert key in str(err.value), f"message {str(err.value)!r} does not name {key!r}"
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_optimizer_raises():
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        make_config("adamax")
+
+
+def test_edge_values_are_accepted():
+    make_config("adam", beta1=0.0, beta2=0.999999, eps=0.0)
+    make_config("sgd", momentum=0.9, nesterov=True)
+    make_config("momentum", convention="textbook")
+    make_config("rprop", step_min=0.5, step_max=0.5)
+    make_config("lbfgs", history=1)
+    make_config("lbfgs", history=100)
+    make_config("sgd", lr=1e6)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_to_dict_is_json_serialisable(name):
+    cfg = make_config(name)
+    text = json.dumps(cfg.to_dict(), allow_nan=False)
+    back = json.loads(text)
+    assert back["name"] == name
+    assert back["hyperparameters"] == json.loads(json.dumps(cfg.values))
+    spec_text = json.dumps(cfg.spec.to_dict(), allow_nan=False)
+    spec = json.loads(spec_text)
+    assert [p["key"] for p in spec["hyperparameters"]] == cfg.spec.keys()
+    # a config rebuilt from its own dict is the same configuration
+    again = make_config(name, **back["hyperparameters"])
+    np.testing.assert_array_equal(again.vector, cfg.vector)
+
+
+def test_label_lists_changed_values():
+    assert make_config("adam").label() == "Adam"
+    assert "lr=0.01" in make_config("adam", lr=0.01).label()
+
+
+def test_first_order_flags():
+    for name in ALL:
+        assert get_spec(name).first_order == (name not in ("newton", "cg", "lbfgs"))
+    assert Modifiers().active is False
