@@ -171,13 +171,60 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_SPEC_BYTES = 1_000_000
+
+
+def surface_from_dict(d: dict[str, Any]) -> Any:
+    """The surface a trajectory JSON describes (built-in with parameters, or formula with its box)."""
+    from surfaces import get_surface
+
+    if not isinstance(d, dict):
+        raise CliError("the file's 'surface' must be an object")
+    if d.get("formula"):
+        (x0, x1), (y0, y1) = d.get("bounds") or ((-5, 5), (-5, 5))
+        return get_surface("formula:" + str(d["formula"]), xmin=x0, xmax=x1, ymin=y0, ymax=y1)
+    return get_surface(str(d.get("name")), **dict(d.get("params") or {}))
+
+
+def load_run_spec(path: str) -> tuple[Any, Any, list[float], int, Any]:
+    """(surface, config, start, steps, modifiers) from a JSON file written by ``trace --format json``."""
+    from optimizers import Modifiers, make_config
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise CliError(f"{path} is larger than {MAX_SPEC_BYTES} bytes")
+    try:
+        doc = json.loads(raw)
+        opt = doc["optimizer"]
+        surface = surface_from_dict(doc["surface"])
+        config = make_config(str(opt["name"]), **dict(opt["hyperparameters"]))
+        start = [float(v) for v in doc["start"]]
+        steps = int(doc["steps_requested"])
+        mods = Modifiers.from_dict(doc.get("modifiers") or {})
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path} is not a trajectory file written by 'descent-lab trace --format json' ({exc})") from None
+    return surface, config, start, steps, mods
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     from optimizers import make_config, trace
 
-    surface = _surface(args)
-    config = make_config(args.optimizer, **_pairs(args.set, "--set"))
-    start = _floats(args.start, 2, "--start") if args.start else list(surface.starts[0])
-    traj = trace(surface, config, start, args.steps, _modifiers(args))
+    if args.from_file:
+        if args.surface or args.formula or args.set or args.start:
+            raise CliError("--from replays a file as it is: do not combine it with --surface/--set/--start")
+        surface, config, start, steps, mods = load_run_spec(args.from_file)
+    else:
+        if not args.optimizer:
+            raise CliError("--optimizer is required (or --from FILE)")
+        surface = _surface(args)
+        config = make_config(args.optimizer, **_pairs(args.set, "--set"))
+        start = _floats(args.start, 2, "--start") if args.start else list(surface.starts[0])
+        steps, mods = args.steps, _modifiers(args)
+    traj = trace(surface, config, start, steps, mods)
     if args.format == "json":
         text = json.dumps(trajectory_json(surface, traj, start), allow_nan=False) + "\n"
     else:
@@ -297,6 +344,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
+        if message.endswith("expected one argument"):
+            opt = message.split(":")[0].replace("argument ", "").split("/")[-1]
+            message += f" (for a value starting with '-', write {opt}=VALUE, e.g. {opt}=-1.2,1)"
         raise CliError(message)
 
 
@@ -328,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("trace", help="trace one optimizer on one surface")
     _surface_args(tr)
-    tr.add_argument("--optimizer", required=True)
+    tr.add_argument("--optimizer")
+    tr.add_argument("--from", dest="from_file", metavar="FILE", help="re-run a JSON file written by --format json")
     tr.add_argument("--set", action="append", metavar="KEY=VALUE", help="hyperparameter (repeatable)")
     tr.add_argument("--start", help="start point x,y (default: the surface's first start)")
     tr.add_argument("--steps", type=int, default=500)

@@ -81,6 +81,7 @@ def test_modifiers_reach_the_run(capsys):
         (["trace", "--surface", "quadratic", "--param", "kappa=0", "--optimizer", "adam"], "kappa"),
         (["trace", "--optimizer", "adam"], "--surface"),
         (["list", "things"], "invalid choice"),
+        (["trace", "--surface", "beale", "--optimizer", "adam", "--start", "-1,2"], "write --start=VALUE"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -125,3 +126,37 @@ def test_console_script_runs_as_a_process(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "app.cli", "trace", "--optimizer", "adam", "--surface", "x"],
                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "unknown surface" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--surface", "beale", "--optimizer", "adam", "--set", "lr=0.02", "--noise", "0.3", "--seed", "4",
+         "--clip", "norm", "--clip-value", "2", "--schedule", "cosine", "--schedule-param", "T_max=80"],
+        ["--surface", "quadratic", "--param", "kappa=40", "--param", "angle=25", "--optimizer", "nesterov",
+         "--set", "convention=textbook", "--set", "lr=0.3"],
+        ["--formula", "sin(x)*y^2 + exp(-x)", "--bounds=-3,3,-2,2", "--optimizer", "lbfgs", "--start=-1,1"],
+    ],
+)
+def test_json_export_replays_exactly(capsys, tmp_path, args):
+    first = tmp_path / "a.json"
+    assert main(["trace", *args, "--steps", "150", "--format", "json", "-o", str(first)]) == 0
+    second = tmp_path / "b.json"
+    assert main(["trace", "--from", str(first), "--format", "json", "-o", str(second)]) == 0
+    a, b = json.loads(first.read_text()), json.loads(second.read_text())
+    assert a["rows"] == b["rows"] and a["status"] == b["status"]
+    assert a["surface"] == b["surface"] and a["optimizer"] == b["optimizer"] and a["modifiers"] == b["modifiers"]
+    assert a["descent_lab_version"] and a["optimizer"]["convention"]
+
+
+def test_from_refuses_bad_files(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"surface": 1}')
+    code, _, err = run_cli(capsys, "trace", "--from", str(bad))
+    assert code == 2 and "not a trajectory file" in err
+    code, _, err = run_cli(capsys, "trace", "--from", str(tmp_path / "missing.json"))
+    assert code == 2 and "cannot read" in err
+    big = tmp_path / "big.json"
+    big.write_text(" " * 1_000_001)
+    code, _, err = run_cli(capsys, "trace", "--from", str(big))
+    assert code == 2 and "larger than" in err
