@@ -35,6 +35,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_explorer.py
+	$(PY) bench/bench_autoencoder.py
 
 clean:
 	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis

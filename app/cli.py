@@ -5,6 +5,7 @@
         --set lr=0.01 --set beta1=0.9 [--format csv|json] [-o FILE]
     descent-lab sweep --surface himmelblau --optimizer adam --grid 200 --steps 500 \
         [--hyper lr=1e-3:1:50 --hyper beta1=0:0.99:50] [--format csv|npz|png] [-o FILE]
+    descent-lab train --data digits --hidden 32,8,32 --optimizer adam --optimizer sgd --set sgd.lr=0.1
     descent-lab run [--host H] [--port P]
 
 Bad input exits with status 2 and a one-line reason on stderr.  Only the
@@ -403,6 +404,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("-o", "--output", help="write to FILE instead of standard output")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
+
+    from autoencoder.cli import add_train_parser
+
+    add_train_parser(sub)
 
     rn = sub.add_parser("run", help="start the explorer web app")
     rn.add_argument("--host", default="127.0.0.1")

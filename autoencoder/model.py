@@ -1,0 +1,636 @@
+"""A dense autoencoder in numpy whose parameters live in one flat float64 vector.
+
+Layers (rows of a batch are samples, ``u = a W + b``)::
+
+    x ─ W0,b0 ─ act ─ W1,b1 ─ act ─ … ─ W_L,b_L ─ output activation ─ x̂
+                                                ╰ + x S  (optional skip)
+
+* ``hidden`` gives the hidden widths, e.g. (32, 8, 32); the output has the
+  input's width.  Each hidden layer has its own activation (linear, relu,
+  sigmoid, tanh); the output layer has ``output_activation``.
+* Batch norm (optional, hidden layers only) normalises the pre-activation with
+  the minibatch mean and (biased) variance in training mode and with running
+  averages in evaluation mode, then applies a learned per-feature scale γ and
+  shift β (Ioffe & Szegedy 2015).  A layer followed by batch norm has no bias
+  (β takes its place; a bias there would get a zero gradient).  The running
+  averages follow torch.nn.BatchNorm1d: r ← (1 − m)·r + m·batch, the variance
+  averaged unbiased, m = 0.1 by default.  They are not parameters: they live in
+  a ``BatchNormState`` that the caller owns and updates.
+* The skip connection adds a learned linear map of the input, x S (d × d,
+  initialised to zero), to the output layer's pre-activation: a shallow path
+  around the bottleneck.
+* Losses: mean squared error over all pixels, or binary cross-entropy (which
+  needs a sigmoid output; computed from the logits for stability).
+
+Every W, b, γ, β and S is a view into the flat vector, so the optimizer kernels
+step the vector unchanged.  ``loss_and_grad`` computes the loss and the exact
+gradient by a hand-written backward pass; ``dtype=np.float32`` runs the
+matrix products in single precision (the vector and the gradient stay float64).
+
+>>> import numpy as np
+>>> m = Autoencoder(64, hidden=(8,))
+>>> m.n_params
+1096
+>>> theta = m.init_params("xavier", seed=0)
+>>> x = np.random.default_rng(0).random((5, 64))
+>>> f, g, _ = m.loss_and_grad(theta, x)
+>>> g.shape == theta.shape
+True
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+LOSSES = ("mse", "bce")
+INITS = ("xavier", "xavier_uniform", "he", "naive")
+#: standard deviation of the lecture's "small random values" initialisation
+NAIVE_STD = 0.01
+#: the most parameters a model may have
+MAX_PARAMS = 5_000_000
+MAX_LAYERS = 16
+MAX_WIDTH = 100_000
+
+INIT_DESCRIPTIONS = {
+    "xavier": "Xavier: W ~ N(0, 1/n_in), keeps the signal's variance through linear layers",
+    "xavier_uniform": "Glorot & Bengio: W ~ U(−a, a), a = √(6/(n_in + n_out)), so Var W = 2/(n_in + n_out)",
+    "he": "He (MSRA): W ~ N(0, 2/n_in), compensates ReLU zeroing half of its inputs",
+    "naive": f"small random values: W ~ N(0, {NAIVE_STD}²), the signal shrinks layer by layer",
+}
+
+
+def init_variance(init: str, n_in: int, n_out: int) -> float:
+    """The variance each initialisation gives a weight (the formulas the lecture derives)."""
+    if init == "xavier":
+        return 1.0 / n_in
+    if init == "xavier_uniform":
+        return 2.0 / (n_in + n_out)
+    if init == "he":
+        return 2.0 / n_in
+    if init == "naive":
+        return NAIVE_STD**2
+    raise ValueError(f"unknown init {init!r} (known: {', '.join(INITS)})")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One parameter array inside the flat vector."""
+
+    name: str  # e.g. "W0", "b0", "gamma1", "beta1", "skip"
+    kind: str  # weight | bias | gamma | beta | skip
+    layer: int  # dense layer index (the skip belongs to the output layer)
+    offset: int
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def stop(self) -> int:
+        return self.offset + self.size
+
+    def view(self, theta: np.ndarray) -> np.ndarray:
+        return theta[self.offset : self.stop].reshape(self.shape)
+
+
+@dataclass
+class BatchNormState:
+    """Running mean and variance of every batch-norm layer (not trained by the optimizer)."""
+
+    mean: list[np.ndarray]
+    var: list[np.ndarray]
+    momentum: float = 0.1
+    updates: int = 0
+
+    def update(self, stats: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Fold one training batch's (mean, unbiased variance) per layer into the running averages."""
+        m = self.momentum
+        for k, (mu, var) in enumerate(stats):
+            self.mean[k] *= 1.0 - m
+            self.mean[k] += m * mu
+            self.var[k] *= 1.0 - m
+            self.var[k] += m * var
+        if stats:
+            self.updates += 1
+
+    def copy(self) -> BatchNormState:
+        return BatchNormState([a.copy() for a in self.mean], [a.copy() for a in self.var], self.momentum, self.updates)
+
+    def assign(self, other: BatchNormState) -> None:
+        for k in range(len(self.mean)):
+            self.mean[k][...] = other.mean[k]
+            self.var[k][...] = other.var[k]
+        self.updates = other.updates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": [a.tolist() for a in self.mean], "var": [a.tolist() for a in self.var],
+                "momentum": self.momentum}  # fmt: skip
+
+
+def _check_name(value: str, allowed: Sequence[str], what: str) -> str:
+    v = str(value).strip().lower()
+    if v not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+    return v
+
+
+def _act(name: str, u: np.ndarray) -> np.ndarray:
+    """Activation of ``u`` (a new array; u is left alone)."""
+    if name == "relu":
+        return np.maximum(u, 0.0)
+    if name == "sigmoid":
+        out = np.tanh(0.5 * u)  # σ(u) = (1 + tanh(u/2))/2: no overflow for large |u|
+        out *= 0.5
+        out += 0.5
+        return out
+    if name == "tanh":
+        return np.tanh(u)
+    return u.copy()
+
+
+def _act_grad_inplace(name: str, da: np.ndarray, u: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """da ⊙ act'(u), written into da (given u and a = act(u))."""
+    if name == "relu":
+        da *= u > 0.0
+    elif name == "sigmoid":
+        da *= a * (1.0 - a)
+    elif name == "tanh":
+        da *= 1.0 - a * a
+    return da
+
+
+class Autoencoder:
+    """Architecture, parameter layout, forward and backward passes (stateless; see module doc)."""
+
+    def __init__(
+        self,
+        n_in: int,
+        hidden: Sequence[int] = (32, 8, 32),
+        activation: str | Sequence[str] = "relu",
+        output_activation: str = "sigmoid",
+        loss: str = "mse",
+        batch_norm: bool = False,
+        skip: bool = False,
+        bn_momentum: float = 0.1,
+        bn_eps: float = 1e-5,
+    ) -> None:
+        if isinstance(n_in, bool) or int(n_in) != n_in or not 1 <= int(n_in) <= MAX_WIDTH:
+            raise ValueError(f"the input width must be a whole number in [1, {MAX_WIDTH}], got {n_in!r}")
+        hidden = tuple(hidden)
+        if not 1 <= len(hidden) <= MAX_LAYERS:
+            raise ValueError(f"give 1 to {MAX_LAYERS} hidden layer sizes, got {len(hidden)}")
+        for h in hidden:
+            if isinstance(h, bool) or int(h) != h or not 1 <= int(h) <= MAX_WIDTH:
+                raise ValueError(f"hidden layer sizes must be whole numbers in [1, {MAX_WIDTH}], got {h!r}")
+        self.n_in = int(n_in)
+        self.hidden = tuple(int(h) for h in hidden)
+        if isinstance(activation, str):
+            acts = (activation,) * len(self.hidden)
+        else:
+            acts = tuple(activation)
+            if len(acts) != len(self.hidden):
+                raise ValueError(f"give one activation per hidden layer ({len(self.hidden)}), got {len(acts)}")
+        self.activations = tuple(_check_name(a, ACTIVATIONS, "activation") for a in acts)
+        self.output_activation = _check_name(output_activation, ACTIVATIONS, "output activation")
+        self.loss_name = _check_name(loss, LOSSES, "loss")
+        if self.loss_name == "bce" and self.output_activation != "sigmoid":
+            raise ValueError("binary cross-entropy needs outputs in (0, 1): use output activation sigmoid")
+        self.batch_norm = bool(batch_norm)
+        self.skip = bool(skip)
+        if not (0.0 < bn_momentum <= 1.0):
+            raise ValueError(f"batch-norm momentum must be in (0, 1], got {bn_momentum!r}")
+        if not (bn_eps > 0.0 and math.isfinite(bn_eps)):
+            raise ValueError(f"batch-norm eps must be positive, got {bn_eps!r}")
+        self.bn_momentum = float(bn_momentum)
+        self.bn_eps = float(bn_eps)
+        self.sizes = (self.n_in, *self.hidden, self.n_in)
+        self.n_layers = len(self.sizes) - 1
+        count = sum(self.sizes[i] * self.sizes[i + 1] for i in range(self.n_layers)) + self.n_in
+        count += sum(self.hidden) * (2 if self.batch_norm else 1) + (self.n_in**2 if self.skip else 0)
+        if count > MAX_PARAMS:
+            raise ValueError(f"the model would have {count:,} parameters; the limit is {MAX_PARAMS:,}")
+        self.blocks: list[Block] = []
+        off = 0
+
+        def add(name: str, kind: str, layer: int, shape: tuple[int, ...]) -> None:
+            nonlocal off
+            b = Block(name, kind, layer, off, shape)
+            self.blocks.append(b)
+            off = b.stop
+
+        self._layer_blocks: list[dict[str, Block]] = []
+        for l in range(self.n_layers):
+            n0, n1 = self.sizes[l], self.sizes[l + 1]
+            add(f"W{l}", "weight", l, (n0, n1))
+            if self.has_bn(l):
+                add(f"gamma{l}", "gamma", l, (n1,))
+                add(f"beta{l}", "beta", l, (n1,))
+            else:
+                add(f"b{l}", "bias", l, (n1,))
+            self._layer_blocks.append({b.kind: b for b in self.blocks if b.layer == l})
+        self.skip_block: Block | None = None
+        if self.skip:
+            add("skip", "skip", self.n_layers - 1, (self.n_in, self.n_in))
+            self.skip_block = self.blocks[-1]
+        self.n_params = off
+        assert self.n_params == count
+        self._local = threading.local()  # per-thread scratch vectors (see _workspace)
+
+    def __getstate__(self) -> dict[str, Any]:  # picklable (background jobs, caches): drop the scratch vectors
+        state = self.__dict__.copy()
+        state.pop("_local", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    # ---------------------------------------------------------------- description
+    def has_bn(self, layer: int) -> bool:
+        """Whether dense layer ``layer`` is followed by batch norm (hidden layers only)."""
+        return self.batch_norm and layer < self.n_layers - 1
+
+    @property
+    def bn_layers(self) -> list[int]:
+        return [l for l in range(self.n_layers) if self.has_bn(l)]
+
+    def layer_activation(self, layer: int) -> str:
+        return self.output_activation if layer == self.n_layers - 1 else self.activations[layer]
+
+    @property
+    def bottleneck(self) -> int:
+        """Index of the narrowest hidden layer (the code)."""
+        return int(np.argmin(self.hidden))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_in": self.n_in,
+            "hidden": list(self.hidden),
+            "activation": list(self.activations),
+            "output_activation": self.output_activation,
+            "loss": self.loss_name,
+            "batch_norm": self.batch_norm,
+            "skip": self.skip,
+            "bn_momentum": self.bn_momentum,
+            "bn_eps": self.bn_eps,
+            "n_params": self.n_params,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Autoencoder:
+        return cls(
+            int(d["n_in"]), tuple(d.get("hidden", (32, 8, 32))), d.get("activation", "relu"),
+            d.get("output_activation", "sigmoid"), d.get("loss", "mse"), bool(d.get("batch_norm", False)),
+            bool(d.get("skip", False)), float(d.get("bn_momentum", 0.1)), float(d.get("bn_eps", 1e-5)),
+        )  # fmt: skip
+
+    def describe(self) -> str:
+        parts = [str(self.n_in)]
+        for l, h in enumerate(self.hidden):
+            parts.append(f"{h}{' bn' if self.has_bn(l) else ''} {self.activations[l]}")
+        parts.append(f"{self.n_in} {self.output_activation}")
+        extra = " + skip" if self.skip else ""
+        return " → ".join(parts) + extra + f" ({self.n_params:,} parameters, {self.loss_name})"
+
+    # ---------------------------------------------------------------- parameters
+    def views(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """name → view into ``theta`` for every block."""
+        self._check_theta(theta)
+        return {b.name: b.view(theta) for b in self.blocks}
+
+    def _check_theta(self, theta: np.ndarray) -> None:
+        if theta.ndim != 1 or theta.shape[0] != self.n_params:
+            raise ValueError(f"expected a parameter vector of length {self.n_params}, got shape {theta.shape}")
+
+    def init_params(self, init: str = "xavier", seed: int = 0) -> np.ndarray:
+        """A new flat parameter vector: weights from ``init``, biases and β zero, γ one, skip zero."""
+        init = _check_name(init, INITS, "init")
+        rng = np.random.default_rng(seed)
+        theta = np.zeros(self.n_params)
+        for b in self.blocks:
+            v = b.view(theta)
+            if b.kind == "weight":
+                n0, n1 = b.shape
+                var = init_variance(init, n0, n1)
+                if init == "xavier_uniform":
+                    a = math.sqrt(3.0 * var)
+                    v[...] = rng.uniform(-a, a, size=b.shape)
+                else:
+                    v[...] = rng.standard_normal(b.shape) * math.sqrt(var)
+            elif b.kind == "gamma":
+                v[...] = 1.0
+        return theta
+
+    def new_bn_state(self) -> BatchNormState:
+        return BatchNormState(
+            [np.zeros(self.sizes[l + 1]) for l in self.bn_layers],
+            [np.ones(self.sizes[l + 1]) for l in self.bn_layers],
+            self.bn_momentum,
+        )
+
+    # ---------------------------------------------------------------- passes
+    def _workspace(self, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's (parameter, gradient) scratch vectors of ``dtype``, reused between calls."""
+        bufs = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = {}
+        key = np.dtype(dtype).str
+        if key not in bufs:
+            bufs[key] = (np.empty(self.n_params, dtype=dtype), np.empty(self.n_params, dtype=dtype))
+        return bufs[key]
+
+    def _params(self, theta: np.ndarray, dtype: Any) -> tuple[list[dict[str, np.ndarray]], np.ndarray | None]:
+        """Per-layer parameter views of ``dtype`` (views of theta for float64, else of one cast copy) and the skip."""
+        if np.dtype(dtype) == theta.dtype:
+            src = theta
+        else:
+            src = self._workspace(dtype)[0]
+            np.copyto(src, theta, casting="same_kind")
+        layers = [{k: b.view(src) for k, b in blocks.items()} for blocks in self._layer_blocks]
+        return layers, (self.skip_block.view(src) if self.skip_block is not None else None)
+
+    def forward(
+        self,
+        theta: np.ndarray,
+        x: np.ndarray,
+        *,
+        train: bool = False,
+        bn_state: BatchNormState | None = None,
+        dtype: Any = np.float64,
+        logits: bool = False,
+    ) -> np.ndarray:
+        """Reconstruction of ``x`` (n × d).  Evaluation mode (the default) uses ``bn_state``'s running averages.
+
+        Training mode normalises with the batch's own statistics (and does not
+        touch ``bn_state``).  ``logits=True`` returns the output layer's
+        pre-activation instead.
+        """
+        self._check_theta(theta)
+        dtype = np.dtype(dtype).type
+        x = self._check_x(x, dtype)
+        if self.batch_norm and not train and bn_state is None:
+            raise ValueError("evaluation mode with batch norm needs the running statistics (bn_state)")
+        ps, skip = self._params(theta, dtype)
+        a = x
+        bn_k = 0
+        L = self.n_layers
+        for l in range(L):
+            p = ps[l]
+            u = a @ p["weight"]
+            if self.has_bn(l):
+                if train:
+                    mu = u.mean(axis=0)
+                    var = u.var(axis=0)
+                else:
+                    mu = bn_state.mean[bn_k].astype(dtype, copy=False)
+                    var = bn_state.var[bn_k].astype(dtype, copy=False)
+                bn_k += 1
+                u -= mu
+                u *= p["gamma"] / np.sqrt(var + dtype(self.bn_eps))
+                u += p["beta"]
+            else:
+                u += p["bias"]
+            if l == L - 1:
+                if skip is not None:
+                    u += x @ skip
+                if logits:
+                    return u
+            a = _act(self.layer_activation(l), u)
+        return a
+
+    def _check_x(self, x: np.ndarray, dtype: Any) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"expected inputs of shape (n, {self.n_in}), got {x.shape}")
+        if x.shape[0] == 0:
+            raise ValueError("empty batch")
+        return x.astype(dtype, copy=False)
+
+    def _loss_from_output(self, u: np.ndarray, y: np.ndarray, t: np.ndarray) -> float:
+        n = y.size
+        if self.loss_name == "bce":
+            # mean of softplus(u) − t·u, which is −t log σ(u) − (1 − t) log(1 − σ(u))
+            return float(np.sum(np.logaddexp(0.0, u) - t * u, dtype=np.float64) / n)
+        d = (y - t).reshape(-1)
+        return float(np.dot(d, d)) / n
+
+    def loss(
+        self,
+        theta: np.ndarray,
+        x: np.ndarray,
+        target: np.ndarray | None = None,
+        *,
+        train: bool = False,
+        bn_state: BatchNormState | None = None,
+        dtype: Any = np.float64,
+        chunk: int = 8192,
+    ) -> float:
+        """Mean loss of reconstructing ``target`` (default: ``x``) from ``x``.
+
+        Evaluation mode is processed in chunks of ``chunk`` rows (bounded memory).
+        """
+        t_all = x if target is None else target
+        if train and self.batch_norm:
+            chunk = max(len(x), 1)
+        total = 0.0
+        n = len(x)
+        for s in range(0, n, chunk):
+            xs = x[s : s + chunk]
+            t = self._check_x(t_all[s : s + chunk], dtype)
+            u = self.forward(theta, xs, train=train, bn_state=bn_state, dtype=dtype, logits=True)
+            y = u if self.loss_name == "bce" else _act(self.output_activation, u)
+            total += self._loss_from_output(u, y, t) * len(xs)
+        return total / n
+
+    def reconstruct(
+        self, theta: np.ndarray, x: np.ndarray, bn_state: BatchNormState | None = None, *, clip: bool = True
+    ) -> np.ndarray:
+        """Evaluation-mode reconstruction, clipped to the pixel range [0, 1] by default."""
+        y = self.forward(theta, x, train=False, bn_state=bn_state)
+        return np.clip(y, 0.0, 1.0) if clip else y
+
+    def loss_and_grad(
+        self,
+        theta: np.ndarray,
+        x: np.ndarray,
+        target: np.ndarray | None = None,
+        *,
+        out: np.ndarray | None = None,
+        dtype: Any = np.float64,
+        scale: float = 1.0,
+        accumulate: bool = False,
+    ) -> tuple[float, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Training-mode loss, its gradient, and the batch statistics of every batch-norm layer.
+
+        The gradient goes into ``out`` (float64, length n_params) when given;
+        ``scale`` multiplies it, and ``accumulate`` adds to ``out`` instead of
+        overwriting it (used to sum a full batch in chunks).  The statistics
+        are (mean, unbiased variance) per batch-norm layer, ready for
+        ``BatchNormState.update``; the caller decides whether to fold them in.
+        """
+        self._check_theta(theta)
+        dtype = np.dtype(dtype).type
+        x = self._check_x(x, dtype)
+        t = x if target is None else self._check_x(target, dtype)
+        if t.shape != x.shape:
+            raise ValueError(f"target shape {t.shape} differs from input shape {x.shape}")
+        g = np.zeros(self.n_params) if out is None else out
+        ps, skip = self._params(theta, dtype)
+        gw = self._workspace(dtype)[1]  # every block is written exactly once below, then copied into g
+        n = x.shape[0]
+        L = self.n_layers
+        eps = dtype(self.bn_eps)
+        acts = [x]  # a_l: input of layer l
+        pre: list[np.ndarray] = []  # u_l (after batch norm) of each layer
+        bn_cache: list[tuple[np.ndarray, np.ndarray] | None] = []
+        stats: list[tuple[np.ndarray, np.ndarray]] = []
+        a = x
+        for l in range(L):
+            p = ps[l]
+            u = a @ p["weight"]
+            if self.has_bn(l):
+                mu = u.mean(axis=0)
+                u -= mu
+                var = np.mean(u * u, axis=0)
+                inv = 1.0 / np.sqrt(var + eps)
+                u *= inv  # û
+                bn_cache.append((u.copy(), inv))
+                unbiased = var * (n / (n - 1)) if n > 1 else var
+                stats.append((mu.astype(np.float64), unbiased.astype(np.float64)))
+                u *= p["gamma"]
+                u += p["beta"]
+            else:
+                bn_cache.append(None)
+                u += p["bias"]
+            if l == L - 1 and skip is not None:
+                u += x @ skip
+            pre.append(u)
+            if l < L - 1:
+                a = _act(self.activations[l], u)
+                acts.append(a)
+        u = pre[-1]
+        size = u.size
+        if self.loss_name == "bce":
+            y = _act("sigmoid", u)
+            f = float(np.sum(np.logaddexp(0.0, u) - t * u, dtype=np.float64) / size)
+            du = y - t
+            du *= dtype(scale / size)
+        else:
+            y = _act(self.output_activation, u)
+            diff = y - t
+            d = diff.reshape(-1)
+            f = float(np.dot(d, d)) / size
+            du = diff
+            du *= dtype(2.0 * scale / size)
+            _act_grad_inplace(self.output_activation, du, u, y)
+        if not math.isfinite(f):
+            g[:] = math.nan
+            return f, g, stats
+        for l in range(L - 1, -1, -1):
+            blocks = self._layer_blocks[l]
+            if l == L - 1 and skip is not None:
+                np.matmul(x.T, du, out=self.skip_block.view(gw))
+            cache = bn_cache[l]
+            if cache is not None:
+                uh, inv = cache
+                np.sum(du * uh, axis=0, out=blocks["gamma"].view(gw))
+                np.sum(du, axis=0, out=blocks["beta"].view(gw))
+                dh = du * ps[l]["gamma"]
+                # ∂/∂u of the normalisation: (1/σ)(dh − mean(dh) − û·mean(dh ⊙ û))
+                dz = dh - dh.mean(axis=0)
+                dz -= uh * np.mean(dh * uh, axis=0)
+                dz *= inv
+            else:
+                np.sum(du, axis=0, out=blocks["bias"].view(gw))
+                dz = du
+            np.matmul(acts[l].T, dz, out=blocks["weight"].view(gw))
+            if l > 0:
+                da = dz @ ps[l]["weight"].T
+                du = _act_grad_inplace(self.activations[l - 1], da, pre[l - 1], acts[l])
+        if accumulate:
+            g += gw
+        else:
+            np.copyto(g, gw, casting="same_kind")
+        return f, g, stats
+
+    # ---------------------------------------------------------------- linear analysis
+    def decoder_matrix(self, theta: np.ndarray) -> np.ndarray:
+        """For an all-linear model: the d × k map from the code to the output (product of the decoder's weights).
+
+        Its column space is the subspace the reconstructions live in (shifted by
+        the bias); for a trained linear autoencoder it is the PCA subspace.
+        """
+        if any(a != "linear" for a in self.activations) or self.output_activation != "linear" or self.batch_norm:
+            raise ValueError("the decoder is a single matrix only for a linear model without batch norm")
+        if self.skip:
+            raise ValueError("a model with a skip connection has no bottleneck to analyse")
+        v = self.views(theta)
+        m = np.eye(self.hidden[self.bottleneck])
+        for l in range(self.bottleneck + 1, self.n_layers):
+            m = m @ v[f"W{l}"]
+        return m.T
+
+
+def numerical_gradient(fun: Any, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of a scalar function of a vector (for tests and small checks)."""
+    g = np.zeros_like(theta)
+    t = theta.copy()
+    for i in range(theta.size):
+        old = t[i]
+        t[i] = old + h
+        fp = fun(t)
+        t[i] = old - h
+        fm = fun(t)
+        t[i] = old
+        g[i] = (fp - fm) / (2.0 * h)
+    return g
+
+
+@dataclass
+class ModelSpec:
+    """The user-facing description of a model (what a form or the CLI collects)."""
+
+    hidden: tuple[int, ...] = (32, 8, 32)
+    activation: str | tuple[str, ...] = "relu"
+    output_activation: str = "sigmoid"
+    loss: str = "mse"
+    init: str = "xavier"
+    batch_norm: bool = False
+    skip: bool = False
+    bn_momentum: float = 0.1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, n_in: int) -> Autoencoder:
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        return Autoencoder(
+            n_in, self.hidden, self.activation, self.output_activation, self.loss, self.batch_norm, self.skip,
+            self.bn_momentum,
+        )  # fmt: skip
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'32,8,32' → (32, 8, 32), with a one-line reason for bad input."""
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError(f"hidden sizes must be comma-separated whole numbers, e.g. 32,8,32; got {text!r}")
+    out = []
+    for p in parts:
+        try:
+            v = int(p)
+        except ValueError:
+            raise ValueError(
+                f"hidden sizes must be comma-separated whole numbers, e.g. 32,8,32; got {text!r}"
+            ) from None
+        if not 1 <= v <= MAX_WIDTH:
+            raise ValueError(f"hidden layer sizes must be in [1, {MAX_WIDTH}], got {v}")
+        out.append(v)
+    return tuple(out)
