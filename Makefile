@@ -12,7 +12,7 @@ PORT ?= 8050
 # Compiled kernels are cached here (must be writable; shared by all processes).
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: run test test-fast bench browser clean
+.PHONY: run test test-fast bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m app --host $(HOST) --port $(PORT)
 
-browser:
-	@sh scripts/ensure-chromium.sh
+system-deps:
+	@sh scripts/ensure-test-deps.sh
 
-test: $(STAMP) browser
+test: $(STAMP) system-deps
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_explorer.py
 	$(PY) bench/bench_autoencoder.py
+	$(PY) bench/bench_export.py
 
 clean:
 	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis

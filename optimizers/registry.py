@@ -169,6 +169,17 @@ def _beta(key: str, slot: int, default: float, symbol: str, desc: str) -> HyperP
     return HyperParam(key, slot, default, 0.0, 1.0, symbol, desc, high_open=True, ui_high=0.9999)
 
 
+def _moments(lr: float) -> tuple[HyperParam, ...]:
+    """η, β1, β2, ε of the Adam family (torch's defaults but η)."""
+    return (
+        _lr(lr),
+        _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
+        _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
+        _eps(1e-8),
+    )
+
+
+_AMSGRAD = HyperParam("amsgrad", S.AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool")
 _MOMENTUM = HyperParam("momentum", S.MOMENTUM_, 0.9, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999)
 _DAMPENING = HyperParam("dampening", S.DAMPENING, 0.0, 0.0, 1.0, r"\tau", "dampening of the gradient in the buffer")
 _CONVENTION = HyperParam(
@@ -305,12 +316,9 @@ SPECS: tuple[OptimizerSpec, ...] = (
         display_name="Adam",
         family="first-order",
         params=(
-            _lr(1e-3),
-            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
-            _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
-            _eps(1e-8),
+            *_moments(1e-3),
             _wd(),
-            HyperParam("amsgrad", S.AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool"),
+            _AMSGRAD,
         ),
         rule_latex=_ADAM_RULE,
         convention="torch.optim.Adam: bias-corrected moments, ε added after the square root; weight decay is L2 "
@@ -323,12 +331,9 @@ SPECS: tuple[OptimizerSpec, ...] = (
         display_name="AdamW",
         family="first-order",
         params=(
-            _lr(1e-3),
-            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
-            _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
-            _eps(1e-8),
+            *_moments(1e-3),
             _wd(1e-2, "decoupled weight decay θ ← θ(1 − ηλ)"),
-            HyperParam("amsgrad", S.AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool"),
+            _AMSGRAD,
         ),
         rule_latex=r"\theta_{t-1} \leftarrow \theta_{t-1}(1 - \eta\lambda)\\" + _ADAM_RULE,
         convention="torch.optim.AdamW: the decay is decoupled from the gradient and scaled by the learning rate "
@@ -341,10 +346,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
         display_name="NAdam",
         family="first-order",
         params=(
-            _lr(2e-3),
-            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
-            _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
-            _eps(1e-8),
+            *_moments(2e-3),
             _wd(),
             HyperParam("momentum_decay", S.MOMENTUM_DECAY, 4e-3, 0.0, 1.0, r"\psi", "momentum schedule decay",
                        ui_high=0.1),  # fmt: skip

@@ -1,0 +1,108 @@
+"""Descent Lab's web app: the Explorer (Dash).
+
+``import app`` stays light: Dash, the engine and the Numba kernels load only
+when :func:`create_app` is called.
+
+>>> from app import create_app          # doctest: +SKIP
+>>> create_app().run(port=8050)         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ASSETS_DIR", "create_app"]
+
+def _assets_dir() -> Path:
+    """The repository's top-level ``assets/`` (a checkout), else ``app/assets`` (an installed wheel)."""
+    here = Path(__file__).resolve().parent
+    top = here.parent / "assets"
+    return top if (top / "explorer.js").is_file() else here / "assets"
+
+
+#: CSS and the clientside JavaScript
+ASSETS_DIR = _assets_dir()
+
+
+def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
+    """A new Dash app serving the Explorer at ``/``.
+
+    ``warm`` loads (or compiles) the Numba kernels now, so the first visitor
+    does not wait (``"background"``: in a thread, so the server answers sooner;
+    do not use it with gunicorn ``--preload``, whose workers fork after
+    ``create_app`` returns).  Extra keyword arguments go to ``dash.Dash`` (e.g.
+    ``requests_pathname_prefix`` behind a proxy).  The Flask server is
+    ``app.server`` (for gunicorn: ``gunicorn --preload 'app:create_app().server'``).
+
+    The page is rendered on the server for the configuration in the link that
+    asks for it, so the first paint needs no callback round trip.
+    """
+    import threading
+
+    from dash import Dash
+
+    from app import hosting, lab_page, maps_page
+    from app.callbacks import register_callbacks
+    from app.export_view import register_export_callbacks
+    from app.jobs import make_manager
+
+    options: dict[str, Any] = {
+        "title": "Descent Lab",
+        "update_title": None,
+        "assets_folder": str(ASSETS_DIR),
+        "suppress_callback_exceptions": True,
+        "background_callback_manager": make_manager(),
+    }
+    options.update(dash_kwargs)
+    dash_app = Dash("app", **options)
+    dash_app.layout = _serve_layout
+    register_callbacks(dash_app)
+    register_export_callbacks(dash_app)
+    maps_page.register_callbacks(dash_app)
+    lab_page.register_callbacks(dash_app)
+    hosting.install(dash_app.server)
+    if warm == "background":
+        threading.Thread(target=_warm_all, name="descent-lab-warm", daemon=True).start()
+    elif warm:
+        _warm_all()
+    return dash_app
+
+
+def _warm_all() -> None:
+    """Load (or compile) what every page uses before jobs fork: traces, sweeps, the lab's data and kernels."""
+    from app import lab_page, maps_page
+    from app.compute import warm as warm_kernels
+
+    warm_kernels()
+    maps_page.warm()
+    lab_page.warm()
+
+
+#: the app's pages: path → module with ``layout(query)`` (the Explorer is served at every other path)
+PAGES = {"/maps": "app.maps_page", "/lab": "app.lab_page"}
+
+
+def _serve_layout() -> Any:
+    """The page for the link that loads it (Dash fetches the layout from the page itself, so the
+    request's Referer is the page URL): the sweep maps at /maps, the autoencoder lab at /lab, else
+    the Explorer; the default view without a request or a same-origin referrer."""
+    from importlib import import_module
+    from urllib.parse import parse_qsl, urlsplit
+
+    from flask import has_request_context, request
+
+    from app.layout import page
+    from app.state import from_query
+
+    cfg = None
+    if has_request_context() and request.referrer:
+        parts = urlsplit(request.referrer)
+        if parts.netloc == request.host:
+            module = PAGES.get(parts.path.rstrip("/"))
+            if module is not None:
+                query = dict(parse_qsl(parts.query[:8000], keep_blank_values=True, max_num_fields=200))
+                return import_module(module).layout(query)
+            if parts.query:
+                cfg = from_query(parts.query)
+    return page(cfg)

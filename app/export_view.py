@@ -1,0 +1,82 @@
+"""The Explorer's export bar: download the current view as an image, a page, an animation or data.
+
+The bar reads the validated configuration the Explorer keeps in its store, so
+the file describes exactly what is on screen (and its JSON re-runs to the same
+numbers with ``descent-lab export --from``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, State, dcc, html, no_update
+
+from app.export import MEDIA_TYPES, ExportError, ExportOptions, export, filename
+from app.ids import Ids
+from app.state import sanitize
+
+
+class ExportIds:
+    FORMAT = "export-format"
+    BUTTON = "export-button"
+    DOWNLOAD = "export-download"
+    STATUS = "export-status"
+
+
+CHOICES = (
+    ("png", "PNG image (slides)"),
+    ("svg", "SVG (vector)"),
+    ("pdf", "PDF (papers)"),
+    ("html", "HTML page (interactive, offline)"),
+    ("gif", "GIF animation"),
+    ("mp4", "MP4 video"),
+    ("csv", "CSV data"),
+    ("json", "JSON (reproducible)"),
+)
+
+
+def export_bar() -> Any:
+    """A format picker, a download button and a status line."""
+    return html.Div(
+        className="export-bar",
+        children=[
+            html.Label("Export", htmlFor=ExportIds.FORMAT, className="export-label"),
+            dcc.Dropdown(
+                id=ExportIds.FORMAT,
+                options=[{"label": label, "value": value} for value, label in CHOICES],
+                value="png",
+                clearable=False,
+                searchable=False,
+                style={"minWidth": "15rem"},
+            ),
+            html.Button("Download", id=ExportIds.BUTTON, n_clicks=0, className="btn"),
+            dcc.Loading(html.Span(id=ExportIds.STATUS, className="export-status", role="status"), type="dot"),
+            dcc.Download(id=ExportIds.DOWNLOAD),
+        ],
+    )
+
+
+def make_download(fmt: Any, store: Any) -> tuple[Any, str]:
+    """(dcc.send_bytes payload or no_update, status text) for the view in ``store``."""
+    if fmt not in MEDIA_TYPES:
+        return no_update, "Choose a format."
+    cfg = sanitize(store or {})
+    try:
+        data = export(cfg, fmt, ExportOptions())
+    except (ExportError, ValueError) as exc:
+        return no_update, f"Could not export: {exc}"
+    name = filename(cfg, fmt)
+    return dcc.send_bytes(data, name, type=MEDIA_TYPES[fmt]), f"{name} ({len(data) / 1024:,.0f} kB)"
+
+
+def register_export_callbacks(app: Any) -> None:
+    @app.callback(
+        Output(ExportIds.DOWNLOAD, "data"),
+        Output(ExportIds.STATUS, "children"),
+        Input(ExportIds.BUTTON, "n_clicks"),
+        State(ExportIds.FORMAT, "value"),
+        State(Ids.CONFIG, "data"),
+        prevent_initial_call=True,
+    )
+    def download(_clicks: int, fmt: str, store: dict[str, Any]) -> tuple[Any, str]:
+        return make_download(fmt, store)

@@ -1,0 +1,769 @@
+"""Pure figure builders: configuration results in, plotly figure dicts out.
+
+The map has a fixed trace layout (:data:`TRACE_INDEX`) so the browser's
+animation engine can move balls, trails, end markers and arrows by index
+without reading the figure back.  Every optimizer owns the slot of its colour
+(0–7); empty slots are empty traces.  Arrays travel as plotly typed-array
+specs (``{"dtype", "bdata", "shape"}``), which plotly.js decodes natively.
+
+Nothing here touches Dash; the functions are unit-tested without a browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import zlib
+from typing import Any
+
+import numpy as np
+
+from app.compute import Grid, Result, Run, ZScale, end_marker, f_star, momentum_series, next_updates, sample
+from app.state import N_COLORS, ExplorerConfig
+
+#: Okabe & Ito's colour-blind-safe palette, ordered for contrast on a light map (yellow last)
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+#: the map's background colour scale: light and neutral, so the coloured paths stand out
+SURFACE_SCALE = [[0.0, "#ffffff"], [0.25, "#eef1f5"], [0.6, "#cfd7e1"], [1.0, "#93a3b8"]]
+ARROW_COLOR = "#2b2b2b"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+GRID_2D = 200  # background image and contour lines
+GRID_3D = 60
+N_LEVELS = 22
+LINE_COLOR = "rgba(55,66,84,0.42)"
+UNDEFINED_RGB = (243, 226, 226)  # where the surface is not finite (e.g. log of a negative number)
+MAX_DIAG_POINTS = 400  # per line: about one point per pixel of a panel
+
+#: trace positions in the 3-D map figure (the animation engine receives this map in its payload)
+TRACE_INDEX: dict[str, Any] = {
+    "background": 0,
+    "minima": 1,
+    "start": 2,
+    "path": 3,
+    "ball": 3 + N_COLORS,
+    "end": 3 + 2 * N_COLORS,
+    "arrow": 3 + 3 * N_COLORS,  # gradient, momentum, update
+    "slots": N_COLORS,
+}
+ARROW_KINDS = (("grad", "−∇f", "dot"), ("momentum", "momentum", "dash"), ("update", "Δθ", "solid"))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def typed(a: Any, dtype: str = "f8") -> dict[str, str]:
+    """A plotly.js typed-array spec (float64, or float32 for display-only series); NaN is a gap."""
+    arr = np.asarray(a, dtype=np.float64)
+    if dtype == "f4":
+        arr = np.where(np.abs(arr) > 3.0e38, np.nan, arr)
+    arr = np.ascontiguousarray(arr, dtype="<" + dtype)
+    spec = {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
+    if arr.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in arr.shape)
+    return spec
+
+
+def untyped(spec: Any) -> np.ndarray:
+    """Inverse of :func:`typed` (for tests); plain lists pass through as arrays."""
+    if isinstance(spec, dict) and "bdata" in spec:
+        a = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<" + spec.get("dtype", "f8")).astype(np.float64)
+        if "shape" in spec:
+            a = a.reshape(tuple(int(s) for s in spec["shape"].split(",")))
+        return a
+    return np.asarray(spec, dtype=np.float64)
+
+
+def color(c: int) -> str:
+    return COLORS[c % len(COLORS)]
+
+
+def _sig(v: float, digits: int = 3) -> str:
+    return f"{v:.{digits}g}" if math.isfinite(v) else str(v)
+
+
+def _empty(kind: str) -> dict[str, Any]:
+    return {"type": kind, "x": [], "y": [], **({"z": []} if kind == "scatter3d" else {}), "hoverinfo": "skip",
+            "showlegend": False}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- raster and contour lines
+
+
+def _scale_rgb() -> tuple[np.ndarray, np.ndarray]:
+    stops = np.array([p for p, _ in SURFACE_SCALE])
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in SURFACE_SCALE], dtype=np.float64)
+    return stops, rgb
+
+
+def colorize(z: np.ndarray, low: float, high: float) -> np.ndarray:
+    """RGB (uint8) of ``z`` on :data:`SURFACE_SCALE` between ``low`` and ``high``; non-finite → UNDEFINED_RGB."""
+    stops, rgb = _scale_rgb()
+    span = high - low if high > low else 1.0
+    t = np.clip((np.nan_to_num(z, nan=low) - low) / span, 0.0, 1.0)
+    out = np.empty(z.shape + (3,), dtype=np.uint8)
+    for k in range(3):
+        out[..., k] = np.round(np.interp(t, stops, rgb[:, k])).astype(np.uint8)
+    out[~np.isfinite(z)] = UNDEFINED_RGB
+    return out
+
+
+def png_rgb(rgb: np.ndarray) -> bytes:
+    """A PNG file of an (h, w, 3) uint8 image whose row 0 is the *bottom* row (like a y-up grid)."""
+    img = np.ascontiguousarray(rgb[::-1], dtype=np.uint8)
+    h, w, _ = img.shape
+    # filter type 1 (Sub): each byte minus the byte of the pixel to its left; smooth images compress well
+    sub = img.astype(np.int16)
+    sub[:, 1:, :] -= img[:, :-1, :].astype(np.int16)
+    rows = np.empty((h, 1 + 3 * w), dtype=np.uint8)
+    rows[:, 0] = 1
+    rows[:, 1:] = (sub % 256).astype(np.uint8).reshape(h, 3 * w)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + chunk(b"IEND", b"")
+
+
+#: marching squares: case (bit0 bottom-left, bit1 bottom-right, bit2 top-right, bit3 top-left above the level)
+#: → pairs of cell edges (0 bottom, 1 right, 2 top, 3 left); saddles 5 and 10 are resolved by the cell mean
+_CASES = {1: ((3, 0),), 2: ((0, 1),), 3: ((3, 1),), 4: ((1, 2),), 6: ((0, 2),), 7: ((3, 2),), 8: ((3, 2),),
+          9: ((0, 2),), 11: ((1, 2),), 12: ((3, 1),), 13: ((0, 1),), 14: ((3, 0),)}  # fmt: skip
+_SADDLE = {(5, True): ((0, 1), (3, 2)), (5, False): ((3, 0), (1, 2)),
+           (10, True): ((3, 0), (1, 2)), (10, False): ((0, 1), (3, 2))}  # fmt: skip
+
+
+def contour_lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The iso-lines z = level of a grid (rows are y), joined into polylines separated by NaN."""
+    z = np.asarray(z, dtype=np.float64)
+    ny, nx = z.shape
+    n_h = ny * (nx - 1)
+    out_x: list[np.ndarray] = []
+    out_y: list[np.ndarray] = []
+    finite = np.isfinite(z)
+    ok_cell = finite[:-1, :-1] & finite[:-1, 1:] & finite[1:, 1:] & finite[1:, :-1]
+    ii, jj = np.meshgrid(np.arange(ny - 1), np.arange(nx - 1), indexing="ij")
+    # edge ids of every cell: bottom, right, top, left
+    cell_edges = np.stack([ii * (nx - 1) + jj, n_h + ii * nx + jj + 1, (ii + 1) * (nx - 1) + jj, n_h + ii * nx + jj])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for level in levels:
+            above = np.where(finite, z > level, False)
+            case = (above[:-1, :-1] * 1 + above[:-1, 1:] * 2 + above[1:, 1:] * 4 + above[1:, :-1] * 8) * ok_cell
+            centre = (z[:-1, :-1] + z[:-1, 1:] + z[1:, 1:] + z[1:, :-1]) / 4 > level
+            pairs = []
+            for c, segs in _CASES.items():
+                m = case == c
+                if m.any():
+                    for e1, e2 in segs:
+                        pairs.append(np.stack([cell_edges[e1][m], cell_edges[e2][m]], axis=1))
+            for (c, high), segs in _SADDLE.items():
+                m = (case == c) & (centre == high)
+                if m.any():
+                    for e1, e2 in segs:
+                        pairs.append(np.stack([cell_edges[e1][m], cell_edges[e2][m]], axis=1))
+            if not pairs:
+                continue
+            seg = np.concatenate(pairs)
+            px, py = _edge_points(xs, ys, z, level, nx, n_h, np.unique(seg))
+            for chain in _chains(seg):
+                out_x.append(np.append(px[chain], np.nan))
+                out_y.append(np.append(py[chain], np.nan))
+    if not out_x:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(out_x), np.concatenate(out_y)
+
+
+def _edge_points(xs, ys, z, level, nx, n_h, edges):  # type: ignore[no-untyped-def]
+    """Where ``level`` crosses each listed grid edge (linear interpolation); dicts keyed by edge id."""
+    px: dict[int, float] = {}
+    py: dict[int, float] = {}
+    horiz = edges[edges < n_h]
+    i, j = np.divmod(horiz, nx - 1)
+    t = (level - z[i, j]) / (z[i, j + 1] - z[i, j])
+    hx = xs[j] + t * (xs[j + 1] - xs[j])
+    vert = edges[edges >= n_h] - n_h
+    vi, vj = np.divmod(vert, nx)
+    tv = (level - z[vi, vj]) / (z[vi + 1, vj] - z[vi, vj])
+    vy = ys[vi] + tv * (ys[vi + 1] - ys[vi])
+    ids = np.concatenate([horiz, vert + n_h])
+    xx = np.concatenate([hx, xs[vj]])
+    yy = np.concatenate([ys[i], vy])
+    return _Lookup(ids, xx), _Lookup(ids, yy)
+
+
+class _Lookup:
+    """Vectorised id → value lookup over sorted ids."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray) -> None:
+        order = np.argsort(ids)
+        self.ids = ids[order]
+        self.values = values[order]
+
+    def __getitem__(self, keys: Any) -> np.ndarray:
+        return self.values[np.searchsorted(self.ids, np.asarray(keys))]
+
+
+def _chains(seg: np.ndarray) -> list[list[int]]:
+    """Join segments (pairs of edge ids) that share an edge into polylines (lists of edge ids)."""
+    adj: dict[int, list[int]] = {}
+    for k, (a, b) in enumerate(seg.tolist()):
+        adj.setdefault(a, []).append(k)
+        adj.setdefault(b, []).append(k)
+    used = [False] * len(seg)
+    pairs = seg.tolist()
+    chains = []
+    # open chains first (start at an edge used once), then closed loops
+    starts = [e for e, ks in adj.items() if len(ks) == 1] + list(adj)
+    for e0 in starts:
+        for k0 in adj[e0]:
+            if used[k0]:
+                continue
+            chain = [e0]
+            k, e = k0, e0
+            while True:
+                used[k] = True
+                a, b = pairs[k]
+                e = b if a == e else a
+                chain.append(e)
+                nxt = [kk for kk in adj[e] if not used[kk]]
+                if not nxt:
+                    break
+                k = nxt[0]
+            chains.append(chain)
+    return chains
+
+
+def background_image(grid: Grid) -> dict[str, Any]:
+    """The surface as a layout image (a PNG in data coordinates) under the traces."""
+    sc = grid.scale
+    high = sc.cap if sc.cap > sc.low else sc.low + 1.0
+    png = png_rgb(colorize(grid.z, sc.low, high))
+    xs, ys = grid.xs, grid.ys
+    dx = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+    dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+    return {
+        "source": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        "xref": "x",
+        "yref": "y",
+        "x": float(xs[0] - dx / 2),
+        "y": float(ys[-1] + dy / 2),
+        "sizex": float(xs[-1] - xs[0] + dx),
+        "sizey": float(ys[-1] - ys[0] + dy),
+        "sizing": "stretch",
+        "layer": "below",
+        "xanchor": "left",
+        "yanchor": "top",
+    }
+
+
+def levels_for(scale: ZScale, n: int = N_LEVELS) -> np.ndarray:
+    high = scale.cap if scale.cap > scale.low else scale.low + 1.0
+    step = (high - scale.low) / n
+    return scale.low + step * (np.arange(n) + 0.5)
+
+
+# --------------------------------------------------------------------------- map
+
+
+def map_figure(result: Result, grid: Grid | None = None, with_runs: bool = True) -> dict[str, Any]:
+    """The contour map (or 3-D surface); with ``with_runs`` every run drawn complete, balls at their last step.
+
+    The 3-D figure always carries its runs in the fixed slots of :data:`TRACE_INDEX`
+    (the engine restyles them); the 2-D map leaves them out when ``with_runs`` is
+    false, because the engine draws them on a canvas over the plot.
+    """
+    cfg = result.config
+    if result.surface is None:
+        return message_figure(result.error or "No surface to show.")
+    grid = grid or background_grid(result.surface, cfg.view)
+    if cfg.view == "3d":
+        return _map_3d(result, grid)
+    return _map_2d(result, grid, with_runs)
+
+
+def background_grid(surface: Any, view: str) -> Grid:
+    """The sampled surface behind the map: fine and sharply log-scaled in 2-D, coarser and gentler in 3-D."""
+    return sample(surface, GRID_3D, eps_rel=1e-2) if view == "3d" else sample(surface, GRID_2D)
+
+
+def _slot_runs(result: Result) -> dict[int, Run]:
+    return {r.entry.color: r for r in result.runs if r.ok}
+
+
+def _map_2d(result: Result, grid: Grid, with_runs: bool = True) -> dict[str, Any]:
+    """Background (image + contour lines) and minima; with ``with_runs``, every run drawn complete.
+
+    In the app the trajectories are drawn by the animation engine on a canvas over
+    the plot (``with_runs=False``), so that a frame never goes through Plotly.
+    """
+    cfg, surface = result.config, result.surface
+    assert surface is not None
+    lx, ly = contour_lines(grid.xs, grid.ys, grid.z, levels_for(grid.scale))
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": typed(lx, "f4"),
+            "y": typed(ly, "f4"),
+            "line": {"color": LINE_COLOR, "width": 1},
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "name": "contours",
+        },
+        _minima_trace(result),
+    ]
+    if with_runs:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [cfg.start[0]],
+                "y": [cfg.start[1]],
+                "marker": {"symbol": "circle-open", "size": 16, "color": "#111", "line": {"width": 2.5}},
+                "hovertemplate": "start (%{x:.3g}, %{y:.3g})<extra></extra>",
+                "showlegend": False,
+                "name": "start",
+            }
+        )
+        for run in result.runs:
+            if run.ok:
+                traces += _run_traces_2d(run, cfg)
+        traces += _arrow_traces_2d(result)
+    (x0, x1), (y0, y1) = cfg.bounds
+    layout = _base_layout(f"{surface.display_name}", cfg)
+    layout.update(
+        {
+            "xaxis": {"range": [x0, x1], "title": {"text": "x"}, "zeroline": False, "showgrid": False,
+                      "constrain": "domain", "automargin": True},
+            "yaxis": {"range": [y0, y1], "title": {"text": "y"}, "zeroline": False, "showgrid": False,
+                      "scaleanchor": "x", "scaleratio": 1, "constrain": "domain", "automargin": True},
+            "dragmode": "zoom",
+            "hovermode": "closest",
+            "images": [background_image(grid)],
+        }
+    )  # fmt: skip
+    return {"data": traces, "layout": layout}
+
+
+def _run_traces_2d(run: Run, cfg: ExplorerConfig) -> list[dict[str, Any]]:
+    """Path, ball at the last step and (if it diverged or stalled) the end marker of one run."""
+    t = run.trajectory
+    assert t is not None
+    c = run.entry.color
+    label = run.entry.label()
+    out: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": typed(t.positions[:, 0]),
+            "y": typed(t.positions[:, 1]),
+            "line": {"color": color(c), "width": 2.5},
+            "name": label,
+            "hovertemplate": f"{_escape(label)}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": [float(t.positions[-1, 0])],
+            "y": [float(t.positions[-1, 1])],
+            "marker": {"color": color(c), "size": 14, "line": {"color": "#ffffff", "width": 2}},
+            "name": label,
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+    ]
+    pt = end_marker(run, cfg)
+    if pt:
+        out.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "x": [pt[0]],
+                "y": [pt[1]],
+                "text": [pt[2]],
+                "textposition": pt[3],
+                "textfont": {"color": "#1a1a1a", "size": 13},
+                "marker": {"symbol": "x-thin-open", "size": 16, "color": color(c), "line": {"width": 3, "color": color(c)}},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "cliponaxis": False,
+                "name": pt[2],
+            }
+        )
+    return out
+
+
+def _minima_trace(result: Result, scale: ZScale | None = None, cap: float = 0.0) -> dict[str, Any]:
+    three_d = scale is not None
+    surface = result.surface
+    assert surface is not None
+    mins = list(surface.minima)
+    kinds = [m.kind for m in mins]
+    text = [f"{k} minimum ({m.x:.4g}, {m.y:.4g}), f = {m.value:.4g}" for k, m in zip(kinds, mins, strict=True)]
+    trace: dict[str, Any] = {
+        "type": "scatter3d" if three_d else "scatter",
+        "mode": "markers",
+        "x": [m.x for m in mins],
+        "y": [m.y for m in mins],
+        "text": text,
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {"symbol": "diamond" if three_d else "star", "size": 7 if three_d else 15, "color": "#ffffff",
+                   "line": {"color": "#111111", "width": 1.5}},
+        "showlegend": False,
+        "name": "minima",
+    }  # fmt: skip
+    if scale is not None:
+        trace["z"] = [float(min(scale(np.array([m.value]))[0], cap)) for m in mins]
+    return trace
+
+
+def _arrow_traces_2d(result: Result) -> list[dict[str, Any]]:
+    """Gradient, momentum and update arrows at the last step of the arrows' optimizer (the engine moves them)."""
+    cfg = result.config
+    run = _slot_runs(result).get(cfg.arrows)
+    (x0, x1), (y0, y1) = cfg.bounds
+    length = 0.09 * max(x1 - x0, y1 - y0)
+    out = []
+    vectors = arrow_vectors(run, -1) if run is not None else {}
+    for kind, label, dash in ARROW_KINDS:
+        vec = vectors.get(kind)
+        trace = {
+            "type": "scatter",
+            "mode": "lines+markers+text",
+            "x": [],
+            "y": [],
+            "text": [],
+            "textposition": "top right",
+            "textfont": {"size": 13, "color": ARROW_COLOR},
+            "line": {"color": ARROW_COLOR, "width": 2.2, "dash": dash},
+            "marker": {"symbol": ["circle", "arrow"], "size": [1, 12], "angleref": "previous", "color": ARROW_COLOR},
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "cliponaxis": False,
+            "name": kind,
+        }
+        if vec is not None:
+            (px, py), (vx, vy), lab = vec
+            n = math.hypot(vx, vy)
+            if n > 0:
+                trace["x"] = [px, px + length * vx / n]
+                trace["y"] = [py, py + length * vy / n]
+                trace["text"] = ["", lab or label]
+        out.append(trace)
+    return out
+
+
+def arrow_vectors(run: Run, k: int) -> dict[str, tuple[tuple[float, float], tuple[float, float], str]]:
+    """Point k of ``run`` and the directions drawn there: −∇f, momentum (if any), and the next update."""
+    t = run.trajectory
+    if t is None:
+        return {}
+    k = k % t.positions.shape[0]
+    p = (float(t.positions[k, 0]), float(t.positions[k, 1]))
+    out = {"grad": (p, (float(-t.gradients[k, 0]), float(-t.gradients[k, 1])), "−∇f")}
+    mom = momentum_series(run)
+    if mom is not None:
+        out["momentum"] = (p, (float(mom[0][k, 0]), float(mom[0][k, 1])), mom[1])
+    u = next_updates(t)
+    out["update"] = (p, (float(u[k, 0]), float(u[k, 1])), "Δθ")
+    return out
+
+
+def _map_3d(result: Result, grid: Grid) -> dict[str, Any]:
+    cfg, surface = result.config, result.surface
+    assert surface is not None
+    sc = grid.scale
+    cap = sc.cap if sc.cap > sc.low else sc.low + 1.0
+    z = np.minimum(grid.z, cap)
+    lift = 0.015 * (cap - sc.low)
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "surface",
+            "x": typed(grid.xs),
+            "y": typed(grid.ys),
+            "z": typed(z),
+            "colorscale": SURFACE_SCALE,
+            "cmin": sc.low,
+            "cmax": cap,
+            "showscale": False,
+            "opacity": 0.97,
+            "contours": {"z": {"show": True, "color": "rgba(60,72,92,0.35)", "width": 1,
+                               "start": sc.low, "end": cap, "size": (cap - sc.low) / 16}},
+            "hovertemplate": "x %{x:.3f}<br>y %{y:.3f}<extra></extra>",
+            "name": surface.display_name,
+        },  # fmt: skip
+        _minima_trace(result, sc, cap),
+        _start_3d(result, sc, cap, lift),
+    ]
+    runs = _slot_runs(result)
+    paths, balls, ends = [], [], []
+    for c in range(N_COLORS):
+        run = runs.get(c)
+        if run is None:
+            paths.append(_empty("scatter3d"))
+            balls.append(_empty("scatter3d"))
+            ends.append(_empty("scatter3d"))
+            continue
+        t = run.trajectory
+        assert t is not None
+        zz = np.minimum(sc(t.losses), cap) + lift
+        label = run.entry.label()
+        paths.append(
+            {
+                "type": "scatter3d",
+                "mode": "lines",
+                "x": typed(t.positions[:, 0]),
+                "y": typed(t.positions[:, 1]),
+                "z": typed(zz),
+                "line": {"color": color(c), "width": 5},
+                "name": label,
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
+        balls.append(
+            {
+                "type": "scatter3d",
+                "mode": "markers",
+                "x": [float(t.positions[-1, 0])],
+                "y": [float(t.positions[-1, 1])],
+                "z": [float(zz[-1])],
+                "marker": {"color": color(c), "size": 7, "line": {"color": "#ffffff", "width": 1}},
+                "name": label,
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
+        pt = end_marker(run, cfg)
+        ends.append(
+            {
+                "type": "scatter3d",
+                "mode": "markers+text",
+                "x": [pt[0]] if pt else [],
+                "y": [pt[1]] if pt else [],
+                "z": [float(cap)] if pt else [],
+                "text": [pt[2]] if pt else [],
+                "marker": {"symbol": "x", "size": 6, "color": color(c)},
+                "textfont": {"color": "#1a1a1a", "size": 12},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
+    arrows = [
+        {"type": "scatter3d", "mode": "lines", "x": [], "y": [], "z": [], "name": kind, "hoverinfo": "skip",
+         "line": {"color": ARROW_COLOR, "width": 4, "dash": dash}, "showlegend": False}
+        for kind, _, dash in ARROW_KINDS
+    ]  # fmt: skip
+    traces += paths + balls + ends + arrows
+    (x0, x1), (y0, y1) = cfg.bounds
+    ratio = (y1 - y0) / (x1 - x0)
+    layout = _base_layout(surface.display_name, cfg)
+    layout["scene"] = {
+        "xaxis": {"range": [x0, x1], "title": {"text": "x"}},
+        "yaxis": {"range": [y0, y1], "title": {"text": "y"}},
+        "zaxis": {"title": {"text": "log₁₀(f − f₀)" if sc.log else "f"}},
+        "aspectmode": "manual",
+        "aspectratio": {"x": 1.0, "y": max(0.3, min(ratio, 1.5)), "z": 0.55},
+        "camera": {"eye": {"x": -1.35, "y": -1.55, "z": 1.05}},
+    }
+    return {"data": traces, "layout": layout}
+
+
+def _start_3d(result: Result, sc: ZScale, cap: float, lift: float) -> dict[str, Any]:
+    cfg, surface = result.config, result.surface
+    assert surface is not None
+    f0 = surface.value(cfg.start[0], cfg.start[1])
+    z0 = float(min(sc(np.array([f0]))[0], cap)) + lift if math.isfinite(f0) else cap
+    return {
+        "type": "scatter3d",
+        "mode": "markers",
+        "x": [cfg.start[0]],
+        "y": [cfg.start[1]],
+        "z": [z0],
+        "marker": {"symbol": "circle-open", "size": 8, "color": "#111"},
+        "hovertemplate": "start<extra></extra>",
+        "showlegend": False,
+        "name": "start",
+    }
+
+
+def _base_layout(title: str, cfg: ExplorerConfig) -> dict[str, Any]:
+    return {
+        "margin": {"l": 56, "r": 16, "t": 36, "b": 48},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": FONT, "size": 14, "color": "#1d232b"},
+        "title": {"text": _escape(title), "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "showlegend": False,
+        "uirevision": cfg.surface_key(),
+    }
+
+
+def message_figure(text: str) -> dict[str, Any]:
+    """An empty map carrying a message (e.g. a formula that does not parse)."""
+    return {
+        "data": [],
+        "layout": {
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
+            "margin": {"l": 20, "r": 20, "t": 20, "b": 20},
+            "annotations": [
+                {"text": _wrap(text), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
+                 "y": 0.5, "font": {"size": 16, "color": "#8a3b00", "family": FONT}}
+            ],
+        },
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def loss_series(result: Result) -> tuple[dict[int, np.ndarray], bool, float | None]:
+    """Per run colour: the loss to plot, whether it is on a log axis (as f − f*), and f*."""
+    surface = result.surface
+    fs = f_star(surface) if surface is not None else None
+    runs = [r for r in result.runs if r.ok]
+    use_log = fs is not None and all(float(np.min(r.trajectory.losses)) - fs > -1e-9 * max(1.0, abs(fs)) for r in runs)  # type: ignore[union-attr]
+    out = {}
+    for r in runs:
+        f = r.trajectory.losses  # type: ignore[union-attr]
+        if use_log:
+            y = f - fs
+            y = np.where(y > 0, y, np.nan)
+        else:
+            y = f
+        out[r.entry.color] = y
+    return out, use_log, fs
+
+
+def _decimate(n: int) -> np.ndarray:
+    if n <= MAX_DIAG_POINTS:
+        return np.arange(n)
+    stride = math.ceil(n / MAX_DIAG_POINTS)
+    return np.unique(np.r_[np.arange(0, n, stride), n - 1])
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(a) & (a > 0), a, np.nan)
+
+
+#: the diagnostic panels, in reading order: (key, title)
+PANELS = (
+    ("loss", "loss"),
+    ("grad", "gradient norm ‖∇f‖ (log)"),
+    ("dist", "distance to the nearest minimum (log)"),
+    ("eff", "effective learning rate: x solid, y dotted (log)"),
+)
+
+
+def diagnostics_panels(result: Result) -> list[dict[str, Any]]:
+    """Four small figures sharing the step axis: loss, gradient norm, distance to the nearest minimum,
+    and the per-coordinate effective learning rate.
+
+    Separate figures (not subplots) let the browser redraw them one at a time, so a
+    redraw never blocks the page for long; the step cursor is drawn over them.
+    """
+    cfg = result.config
+    losses, loss_log, fs = loss_series(result)
+    has_minima = result.surface is not None and bool(result.surface.minima)
+    data: dict[str, list[dict[str, Any]]] = {k: [] for k, _ in PANELS}
+    for run in result.runs:
+        if not run.ok:
+            continue
+        t = run.trajectory
+        assert t is not None
+        c = run.entry.color
+        col = color(c)
+        name = run.entry.label()
+        idx = _decimate(t.positions.shape[0])
+        steps = idx.astype(np.float64)
+        series = [("loss", losses[c], "loss"), ("grad", _positive(run.grad_norm), "‖∇f‖")]
+        if run.distance is not None:
+            series.append(("dist", _positive(run.distance), "distance"))
+        for key, y, what in series:
+            data[key].append(_line(steps, y[idx], col, name, what, "solid"))
+        eff = t.effective_lr
+        if eff.shape[0] > 1:
+            e_idx = idx[idx > 0]
+            st = e_idx.astype(np.float64)
+            data["eff"].append(_line(st, _positive(eff[e_idx, 0]), col, name, "η_eff x", "solid"))
+            data["eff"].append(_line(st, _positive(eff[e_idx, 1]), col, name, "η_eff y", "dot"))
+        if t.status in ("diverged", "stalled"):
+            k = t.positions.shape[0] - 1
+            yk = float(losses[c][k])
+            data["loss"].append(
+                {"type": "scatter", "mode": "markers", "x": [k], "y": [yk if math.isfinite(yk) else None],
+                 "marker": {"symbol": "x-thin-open", "size": 12, "color": col, "line": {"width": 2.5, "color": col}},
+                 "hovertemplate": f"{_escape(name)}: {t.message}<extra></extra>", "showlegend": False}
+            )  # fmt: skip
+    n = cfg.steps
+    titles = dict(PANELS)
+    titles["loss"] = "loss  f − f* (log)" if loss_log else "loss  f"
+    notes = {"dist": "" if has_minima else "this surface has no known minimum"}
+    if not any(r.ok for r in result.runs):
+        notes = {k: "no runs to show" for k, _ in PANELS}
+    panels = []
+    for key, _ in PANELS:
+        log = key != "loss" or loss_log
+        layout: dict[str, Any] = {
+            "margin": {"l": 58, "r": 12, "t": 26, "b": 34},
+            "paper_bgcolor": "#ffffff",
+            "plot_bgcolor": "#ffffff",
+            "font": {"family": FONT, "size": 12.5, "color": "#1d232b"},
+            "showlegend": False,
+            "hovermode": "closest",
+            "uirevision": cfg.surface_key(),
+            "title": {"text": titles[key], "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top",
+                      "font": {"size": 13}},
+            "xaxis": {"range": [0, max(n, 1)], "showgrid": True, "gridcolor": "#eceff3", "zeroline": False,
+                      "title": {"text": "step", "standoff": 2}},
+            "yaxis": {"type": "log" if log else "linear", "showgrid": True, "gridcolor": "#eceff3",
+                      "zeroline": False, "exponentformat": "power"},
+            "annotations": [],
+        }  # fmt: skip
+        if notes.get(key):
+            layout["annotations"].append(
+                {"text": notes[key], "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                 "font": {"size": 13, "color": "#6b7280"}}
+            )  # fmt: skip
+        panels.append({"data": data[key], "layout": layout})
+    return panels
+
+
+def _line(x: np.ndarray, y: np.ndarray, col: str, name: str, what: str, dash: str) -> dict[str, Any]:
+    """A diagnostic line; consecutive steps are sent as x0 + dx instead of an x array."""
+    uniform = x.size > 1 and np.all(np.diff(x) == 1.0)
+    xs: dict[str, Any] = {"x0": float(x[0]), "dx": 1} if uniform else {"x": typed(x, "f4")}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        **xs,
+        "y": typed(y, "f4"),
+        "line": {"color": col, "width": 2, "dash": dash},
+        "name": name,
+        "hovertemplate": f"{_escape(name)}<br>step %{{x}}: {what} %{{y:.4g}}<extra></extra>",
+        "showlegend": False,
+    }
+
+
+def _escape(text: str) -> str:
+    """Plotly renders a subset of HTML in labels; show user-influenced text literally."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    if line:
+        lines.append(line)
+    return "<br>".join(_escape(s) for s in lines[:6])

@@ -1,0 +1,67 @@
+"""Background jobs for long work (sweep maps, autoencoder training).
+
+Dash background callbacks run outside the request thread and report progress.
+One manager serves the whole app:
+
+* ``REDIS_URL`` set → ``CeleryManager`` on that Redis: jobs run on Celery
+  workers (``celery -A app.worker worker``), possibly on other machines, and
+  results come back through Redis to whichever web worker serves the browser.
+* otherwise → ``DiskcacheManager`` on one cache directory
+  (``$DESCENT_LAB_JOBS_DIR`` or ``~/.cache/descent-lab/jobs``), shared by every
+  process on the machine, so several gunicorn workers see the same jobs.
+
+Progress in Dash is last-value-wins: a job should send its whole
+(downsampled) history with each update, never a delta.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+#: seconds a finished job's result is kept
+RESULT_EXPIRY = 3600
+
+
+def jobs_dir() -> Path:
+    """The shared directory of the disk-backed job store."""
+    base = os.environ.get("DESCENT_LAB_JOBS_DIR") or str(Path.home() / ".cache" / "descent-lab" / "jobs")
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("REDIS_URL", "").strip()
+    return url or None
+
+
+def celery_app(url: str | None = None) -> Any:
+    """The Celery application used for background callbacks (broker and backend: Redis)."""
+    from celery import Celery
+
+    url = url or redis_url()
+    if url is None:
+        raise RuntimeError("REDIS_URL is not set")
+    app = Celery("descent_lab", broker=url, backend=url)
+    app.conf.update(
+        task_acks_late=True,  # a job whose worker dies is not silently lost
+        worker_prefetch_multiplier=1,
+        result_expires=RESULT_EXPIRY,
+        task_time_limit=30 * 60,
+    )
+    return app
+
+
+def make_manager() -> Any:
+    """The background callback manager for this process (Celery when REDIS_URL is set)."""
+    url = redis_url()
+    if url is not None:
+        from dash import CeleryManager
+
+        return CeleryManager(celery_app(url), expire=RESULT_EXPIRY)
+    import diskcache
+    from dash import DiskcacheManager
+
+    return DiskcacheManager(diskcache.Cache(str(jobs_dir())), expire=RESULT_EXPIRY)

@@ -1,0 +1,130 @@
+"""One-click lessons: a configuration that shows one idea, and a sentence saying what to look for.
+
+The hyperparameters were chosen by running the traces (``tests/test_app_presets.py``
+checks that each preset still shows its lesson): e.g. on the κ = 100 quadratic,
+gradient descent with η = 1 has not reached the minimum after 300 steps while
+heavy-ball momentum with the same η is there in under 100.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.state import DEFAULT, ExplorerConfig, OptimizerEntry
+
+E = OptimizerEntry.default
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str  # stable id (used in pattern-matching ids and tests)
+    title: str  # button text
+    lesson: str  # what to look for, shown when the preset is applied
+    config: ExplorerConfig
+
+
+def _cfg(surface: str, start: tuple[float, float], steps: int, entries: tuple[OptimizerEntry, ...], **kw) -> ExplorerConfig:
+    from surfaces.catalog import BY_NAME
+
+    spec = BY_NAME[surface]
+    params = dict((p.name, float(p.default)) for p in spec.params)
+    params.update(kw.pop("params", {}))
+    return ExplorerConfig(
+        surface=surface,
+        surface_params=tuple((p.name, params[p.name]) for p in spec.params),
+        start=start,
+        steps=steps,
+        optimizers=entries,
+        arrows=kw.pop("arrows", entries[0].color),
+        **kw,
+    )
+
+
+_CLIFF = (E("sgd", 0, lr=1.0), E("sgd", 4, lr=0.3), E("momentum", 1, lr=0.05, momentum=0.9), E("adam", 5, lr=0.05))
+_CLIFF_PARAMS = {"height": 10.0, "steepness": 20.0}
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "beale",
+        "Beale race",
+        "Plain SGD crawls along the flat part; AdaGrad and Adam rescale each coordinate and reach the "
+        "valley to (3, 0.5) first. Watch the effective-learning-rate panel: AdaGrad's only shrinks.",
+        DEFAULT,
+    ),
+    Preset(
+        "long_valley",
+        "Long valley",
+        "With η near the stability limit across the valley, gradient descent zig-zags between the walls "
+        "and creeps along the floor; momentum averages the zig-zag away and accelerates down the valley.",
+        _cfg("long_valley", (-9.0, 1.5), 300,
+             (E("sgd", 0, lr=0.19), E("momentum", 1, lr=0.05, momentum=0.9),
+              E("nesterov", 2, lr=0.05, momentum=0.9), E("adam", 5, lr=0.1)), arrows=1),
+    ),  # fmt: skip
+    Preset(
+        "saddle",
+        "Saddle",
+        "Starting almost on the ridge of x² − y², gradient descent stalls near the saddle before it "
+        "slides off; momentum and adaptive steps escape sooner. Newton's method walks straight to the "
+        "saddle: it seeks any stationary point.",
+        _cfg("saddle", (-1.8, 0.001), 200,
+             (E("sgd", 0, lr=0.05), E("momentum", 1, lr=0.05, momentum=0.9), E("adam", 5, lr=0.05),
+              E("rmsprop", 4, lr=0.01), E("newton", 6))),
+    ),  # fmt: skip
+    Preset(
+        "quadratic",
+        "Ill-conditioned",
+        "κ = 100: η must stay below 2 for the steep direction, so gradient descent crawls along the shallow "
+        "one (η = 1.9 also zig-zags). Momentum with the same η reaches the minimum in under 100 steps; "
+        "Nesterov sooner still.",
+        _cfg("quadratic", (-9.0, 4.0), 300,
+             (E("sgd", 0, lr=1.0), E("sgd", 4, lr=1.9), E("momentum", 1, lr=1.0, momentum=0.9),
+              E("nesterov", 2, lr=1.0, momentum=0.9)), params={"kappa": 100.0, "angle": 0.0}, arrows=1),
+    ),  # fmt: skip
+    Preset(
+        "himmelblau",
+        "Himmelblau",
+        "Four equal minima. From the same start near the central maximum, different optimizers fall into "
+        "different basins; Newton's method stays on the maximum (the gradient is zero there too).",
+        _cfg("himmelblau", (-0.27, -0.92), 300,
+             (E("sgd", 0, lr=0.01), E("momentum", 1, lr=0.01, momentum=0.9), E("adam", 5, lr=0.1),
+              E("rmsprop", 4, lr=0.05), E("newton", 6))),
+    ),  # fmt: skip
+    Preset(
+        "rastrigin",
+        "Rastrigin",
+        "A ripple in every cell: small steps stop in the nearest local minimum; large adaptive steps hop "
+        "across ripples and settle in a lower, but still local, minimum.",
+        _cfg("rastrigin", (3.2, 2.1), 300,
+             (E("sgd", 0, lr=0.001), E("adam", 5, lr=0.7), E("rmsprop", 4, lr=0.1))),
+    ),  # fmt: skip
+    Preset(
+        "cliff",
+        "Cliff",
+        "At the cliff face the gradient is about fifty times larger than anywhere else: SGD with η = 1 is flung "
+        "to x ≈ 48, far off the map, and needs dozens of steps to walk back; momentum overshoots too. Adam's "
+        "normalised step hardly notices the cliff. Compare with the clipped version.",
+        _cfg("cliff", (-2.5, 1.5), 200, _CLIFF, params=_CLIFF_PARAMS),
+    ),
+    Preset(
+        "cliff_clipped",
+        "Cliff + clipping",
+        "The same cliff with the gradient norm clipped to 1: no step can be longer than η, so SGD with η = 1 "
+        "walks down the face and reaches the minimum in about 25 steps, and momentum overshoots far less.",
+        _cfg("cliff", (-2.5, 1.5), 200, _CLIFF, params=_CLIFF_PARAMS, clip="norm", clip_value=1.0),
+    ),
+)
+
+BY_NAME: dict[str, Preset] = {p.name: p for p in PRESETS}
+
+
+def get_preset(name: str) -> Preset | None:
+    return BY_NAME.get(name) if isinstance(name, str) else None
+
+
+def lesson_for(cfg: ExplorerConfig) -> str:
+    """The lesson of the preset ``cfg`` is, or the surface's own lesson."""
+    for p in PRESETS:
+        if p.config == cfg:  # notes do not take part in comparisons
+            return p.lesson
+    spec = cfg.surface_spec
+    return spec.lesson if spec is not None else ""

@@ -1,0 +1,935 @@
+/*
+ * Descent Lab Explorer: the browser half.
+ *
+ * The server sends every trajectory once per change (the payload store:
+ * float64 arrays as base64).  This file animates them without further round
+ * trips: a requestAnimationFrame loop advances step k; each frame moves the
+ * balls, trims the trails to step k and redraws the arrows with
+ * Plotly.animate({redraw: false}) on those scatter traces only (the contour
+ * is never recomputed), moves the step cursor over the diagnostics (plain HTML
+ * lines placed with the axes' pixel mapping) and fills the race board's live
+ * cells.  In the 3-D view the same traces are updated with Plotly.restyle, one
+ * frame in flight at a time.  The diagnostics figure itself is redrawn with
+ * Plotly.react once per payload, after the map, and only when changes pause.
+ *
+ * It also provides the clientside callbacks (namespace "descent"): slider ↔
+ * exact number, map click → start point, payload → engine, config → URL.
+ */
+(function () {
+  "use strict";
+
+  var MAP_ID = "map";
+  var DIAG_ID = "diagnostics";
+  var READOUT_EVERY_MS = 90;
+
+  function noUpdate() {
+    return window.dash_clientside.no_update;
+  }
+
+  function decode(b64, f32) {
+    if (!b64) return f32 ? new Float32Array(0) : new Float64Array(0);
+    var bin = atob(b64);
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return f32 ? new Float32Array(bytes.buffer) : new Float64Array(bytes.buffer);
+  }
+
+  function graphDiv(id) {
+    var host = document.getElementById(id);
+    if (!host) return null;
+    if (host.classList && host.classList.contains("js-plotly-plot")) return host;
+    return host.querySelector(".js-plotly-plot");
+  }
+
+  function fmt(v) {
+    if (!isFinite(v)) return "–";
+    if (v === 0) return "0";
+    var a = Math.abs(v);
+    return a >= 1e-3 && a < 1e5 ? String(+v.toPrecision(3)) : v.toExponential(2);
+  }
+
+  var E = {
+    payload: null,
+    byColor: {},
+    arrows: null,
+    k: 0,
+    n: 0,
+    playing: false,
+    speed: 60,
+    acc: 0,
+    lastT: 0,
+    busy3d: false,
+    pending3d: false,
+    diagTimer: null,
+    diagDrawn: null,
+    diagApplied: 0,
+    lastReadout: 0,
+    applied: 0,
+    appliedAt: 0,
+    waitTimer: null,
+    seenRev: null,
+    dragRanges: null,
+    lastDrawn: null,
+  };
+
+  window.addEventListener("resize", function () {
+    setTimeout(function () {
+      if (E.payload && E.payload.view !== "3d") draw(false);
+    }, 60);
+  });
+
+  // ------------------------------------------------------------------ loading
+
+  function zOf(f, z) {
+    var v = z.log ? Math.log10(Math.max(f - z.floor, 0) + z.eps) : f;
+    if (!isFinite(v)) v = z.cap;
+    return Math.min(v, z.cap) + 0.015 * (z.cap - z.low);
+  }
+
+  function load(p) {
+    var atEnd = E.payload === null || E.k >= E.n;
+    E.payload = p;
+    E.n = p.steps;
+    E.byColor = {};
+    p.slots.forEach(function (s) {
+      var slot = {
+        color: s.color,
+        label: s.label,
+        status: s.status,
+        stop: s.stop,
+        len: s.len,
+        end: s.end,
+        x: decode(s.x),
+        y: decode(s.y),
+        f: decode(s.f, true),
+        g: decode(s.g, true),
+        z: null,
+      };
+      if (p.view === "3d" && p.z) {
+        slot.z = new Float64Array(slot.len);
+        for (var i = 0; i < slot.len; i++) slot.z[i] = zOf(slot.f[i], p.z);
+      }
+      E.byColor[s.color] = slot;
+    });
+    var a = p.arrows;
+    E.arrows = a
+      ? {
+          color: a.color,
+          gx: decode(a.gx, true),
+          gy: decode(a.gy, true),
+          ux: decode(a.ux, true),
+          uy: decode(a.uy, true),
+          mx: a.mx ? decode(a.mx, true) : null,
+          my: a.my ? decode(a.my, true) : null,
+          mlabel: a.mlabel,
+        }
+      : null;
+    if (atEnd || E.k > E.n) E.k = E.n;
+    E.extrasDone = false;
+    // the address bar always holds the link to what is shown
+    if (typeof p.query === "string" && p.query.charAt(0) === "?" && p.query.length < 8000) {
+      if (window.location.search !== p.query)
+        window.history.replaceState(window.history.state, "", window.location.pathname + p.query + window.location.hash);
+    }
+    ensureScrubber();
+    applyWhenReady(0);
+  }
+
+  // texts, URL and diagnostics: after the map has been painted, so they never delay it
+  function scheduleExtras() {
+    requestAnimationFrame(function () {
+      setTimeout(applyExtras, 0);
+    });
+  }
+
+  function applyExtras() {
+    var p = E.payload;
+    if (!p || E.extrasDone) return;
+    E.extrasDone = true;
+    var notes = {};
+    (p.notes || []).forEach(function (n) {
+      notes[n.color] = n;
+    });
+    document.querySelectorAll("[data-card-status]").forEach(function (el) {
+      var n = notes[el.getAttribute("data-card-status")];
+      el.textContent = n ? (n.kind === "warn" ? "⚠ " : "") + n.text : p.error ? "no surface to run on" : "";
+      el.classList.toggle("warn", !!(n && n.kind === "warn"));
+    });
+    buildRaceBoard(p);
+    updateSide(true);
+    if (E.diagTimer) clearTimeout(E.diagTimer);
+    E.diagTimer = setTimeout(drawDiagnostics, E.diagDrawn ? 120 : 0);
+  }
+
+  function mapReady() {
+    var gd = graphDiv(MAP_ID);
+    if (!gd || !gd._fullLayout || !gd.data || !E.payload) return null;
+    var meta = gd.layout && gd.layout.meta;
+    if (!meta || meta.rev !== E.payload.index.rev) return null;
+    bindMap(gd);
+    return gd;
+  }
+
+  function applyWhenReady(tries) {
+    if (E.waitTimer) clearTimeout(E.waitTimer);
+    E.waitTimer = null;
+    var gd = mapReady();
+    if (gd) {
+      draw(true);
+      scheduleExtras();
+      E.applied += 1;
+      E.appliedAt = performance.now();
+      document.dispatchEvent(new CustomEvent("descentlab:applied", { detail: { k: E.k, n: E.n } }));
+      return;
+    }
+    if (tries < 600) {
+      E.waitTimer = setTimeout(function () {
+        applyWhenReady(tries + 1);
+      }, 16);
+    }
+  }
+
+  function bindMap(gd) {
+    if (gd.__descentBound || !gd.on) return;
+    gd.__descentBound = true;
+    // 3-D: plotly reports the surface point under the click
+    gd.on("plotly_click", function (ev) {
+      var pt = ev && ev.points && ev.points[0];
+      if (E.payload && E.payload.view === "3d" && pt) setStart(pt.x, pt.y);
+    });
+    // a new figure, a zoom, a pan or a resize: redraw step k over it
+    gd.on("plotly_afterplot", function () {
+      var meta = gd.layout && gd.layout.meta;
+      var rev = meta ? meta.rev : null;
+      var fresh = rev !== E.seenRev;
+      E.seenRev = rev;
+      if (E.payload && rev !== E.payload.index.rev) clearCanvas(); // not (yet) the figure of these trajectories
+      if (E.payload && rev === E.payload.index.rev && (fresh || E.payload.view !== "3d")) draw(fresh);
+    });
+    gd.on("plotly_relayouting", function (ev) {
+      if (!E.payload || E.payload.view === "3d" || !ev) return;
+      var xr = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+      var yr = [ev["yaxis.range[0]"], ev["yaxis.range[1]"]];
+      E.dragRanges = {
+        x: typeof xr[0] === "number" ? xr : null,
+        y: typeof yr[0] === "number" ? yr : null,
+      };
+      drawCanvas(gd);
+    });
+    gd.on("plotly_relayout", function () {
+      E.dragRanges = null;
+      if (E.payload && E.payload.view !== "3d") drawCanvas(gd);
+    });
+  }
+
+  // ------------------------------------------------------------------ drawing
+
+  function emptyTrace(three) {
+    return three ? { x: [], y: [], z: [], text: [] } : { x: [], y: [], text: [] };
+  }
+
+  function arrowTraces(j, three) {
+    var out = [emptyTrace(three), emptyTrace(three), emptyTrace(three)];
+    var a = E.arrows;
+    var s = a ? E.byColor[a.color] : null;
+    if (!a || !s) return out;
+    var i = Math.min(j, s.len - 1);
+    var px = s.x[i];
+    var py = s.y[i];
+    var pz = three && s.z ? s.z[i] : 0;
+    var L = E.payload.arrowLength;
+    var vecs = [
+      [a.gx[i], a.gy[i], "−∇f"],
+      a.mx ? [a.mx[i], a.my[i], a.mlabel || "momentum"] : null,
+      [a.ux[i], a.uy[i], "Δθ"],
+    ];
+    for (var v = 0; v < 3; v++) {
+      var w = vecs[v];
+      if (!w) continue;
+      var norm = Math.hypot(w[0], w[1]);
+      if (!(norm > 0) || !isFinite(norm)) continue;
+      var t = { x: [px, px + (L * w[0]) / norm], y: [py, py + (L * w[1]) / norm], text: ["", w[2]] };
+      if (three) t.z = [pz, pz];
+      out[v] = t;
+    }
+    return out;
+  }
+
+  function draw(full) {
+    var gd = mapReady();
+    if (!gd) return;
+    if (E.payload.error) clearCanvas(); // the map shows the formula's error message
+    else if (E.payload.view === "3d") draw3d(gd, full);
+    else drawCanvas(gd);
+    updateSide(full);
+  }
+
+  // ---- 2-D: trails, balls, arrows and end markers on a canvas over the plot area
+
+  function canvasFor(gd) {
+    var wrap = gd.closest("#map-wrap") || gd.parentElement;
+    var cv = wrap.querySelector("canvas.anim-layer");
+    if (!cv) {
+      cv = document.createElement("canvas");
+      cv.className = "anim-layer";
+      cv.setAttribute("aria-hidden", "true");
+      wrap.appendChild(cv);
+    }
+    var dpr = window.devicePixelRatio || 1;
+    var w = gd.clientWidth;
+    var h = gd.clientHeight;
+    if (cv.width !== Math.round(w * dpr) || cv.height !== Math.round(h * dpr)) {
+      cv.width = Math.round(w * dpr);
+      cv.height = Math.round(h * dpr);
+      cv.style.width = w + "px";
+      cv.style.height = h + "px";
+    }
+    cv.style.left = gd.offsetLeft + "px";
+    cv.style.top = gd.offsetTop + "px";
+    var ctx = cv.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    return ctx;
+  }
+
+  function clearCanvas() {
+    var cv = document.querySelector("#map-wrap canvas.anim-layer");
+    if (cv) cv.getContext("2d").clearRect(0, 0, cv.width, cv.height);
+  }
+
+  function axisMap(gd) {
+    var fl = gd._fullLayout;
+    var xa = fl && fl.xaxis;
+    var ya = fl && fl.yaxis;
+    if (!xa || !ya || !xa.l2p || !ya.l2p) return null;
+    // while a zoom or pan is being dragged, follow the ranges it reports
+    var r = E.dragRanges;
+    function lin(ax, range) {
+      if (!range) return function (v) { return ax._offset + ax.l2p(v); };
+      var a = range[0];
+      var scale = ax._length / (range[1] - range[0]);
+      var flip = ax._id.charAt(0) === "y";
+      return function (v) {
+        var p = (v - a) * scale;
+        return ax._offset + (flip ? ax._length - p : p);
+      };
+    }
+    return {
+      X: lin(xa, r && r.x),
+      Y: lin(ya, r && r.y),
+      box: [xa._offset, ya._offset, xa._length, ya._length],
+    };
+  }
+
+  function drawCanvas(gd) {
+    var m = axisMap(gd);
+    var ctx = canvasFor(gd);
+    if (!m) return;
+    var p = E.payload;
+    var k = E.k;
+    var palette = p.palette || [];
+    var X = m.X;
+    var Y = m.Y;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.box[0], m.box[1], m.box[2], m.box[3]);
+    ctx.clip();
+    ctx.lineJoin = "round";
+    ctx.lineCap = "round";
+    var colors = Object.keys(E.byColor);
+    var record = { k: k, trails: {}, balls: {}, ends: {} };
+    E.lastDrawn = record;
+    // trails
+    colors.forEach(function (c) {
+      var s = E.byColor[c];
+      var j = Math.min(k, s.len - 1);
+      record.trails[c] = j + 1;
+      ctx.strokeStyle = palette[c] || "#333";
+      ctx.lineWidth = 2.6;
+      ctx.beginPath();
+      for (var i = 0; i <= j; i++) {
+        var px = X(s.x[i]);
+        var py = Y(s.y[i]);
+        if (i === 0) ctx.moveTo(px, py);
+        else ctx.lineTo(px, py);
+      }
+      ctx.stroke();
+    });
+    // start
+    ctx.strokeStyle = "#111";
+    ctx.lineWidth = 2.5;
+    ctx.beginPath();
+    ctx.arc(X(p.start[0]), Y(p.start[1]), 8, 0, 2 * Math.PI);
+    ctx.stroke();
+    drawArrows(ctx, X, Y, k);
+    // balls and end markers
+    colors.forEach(function (c) {
+      var s = E.byColor[c];
+      var j = Math.min(k, s.len - 1);
+      var col = palette[c] || "#333";
+      if (s.end && k >= s.len - 1) {
+        var ex = X(s.end[0]);
+        var ey = Y(s.end[1]);
+        ctx.strokeStyle = col;
+        ctx.lineWidth = 3.5;
+        ctx.beginPath();
+        ctx.moveTo(ex - 8, ey - 8);
+        ctx.lineTo(ex + 8, ey + 8);
+        ctx.moveTo(ex + 8, ey - 8);
+        ctx.lineTo(ex - 8, ey + 8);
+        ctx.stroke();
+        label(ctx, s.end[2], ex, ey, s.end[3]);
+        record.ends[c] = s.end[2];
+      } else {
+        record.balls[c] = [s.x[j], s.y[j]];
+        ctx.fillStyle = col;
+        ctx.strokeStyle = "#ffffff";
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.arc(X(s.x[j]), Y(s.y[j]), 7, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    });
+    ctx.restore();
+  }
+
+  function label(ctx, text, x, y, where) {
+    ctx.font = "600 13px system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
+    var w = ctx.measureText(text).width;
+    var tx = x - w / 2;
+    var ty = y - 14;
+    if (where === "bottom center") ty = y + 24;
+    else if (where === "middle left") {
+      tx = x - w - 14;
+      ty = y + 4;
+    } else if (where === "middle right") {
+      tx = x + 14;
+      ty = y + 4;
+    }
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = "rgba(255,255,255,0.9)";
+    ctx.strokeText(text, tx, ty);
+    ctx.fillStyle = "#1a1a1a";
+    ctx.fillText(text, tx, ty);
+  }
+
+  function drawArrows(ctx, X, Y, k) {
+    var arrows = arrowTraces(k, false);
+    var dashes = [[2, 4], [7, 5], []];
+    ctx.font = "600 13px system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
+    for (var v = 0; v < 3; v++) {
+      var a = arrows[v];
+      if (!a.x.length) continue;
+      var x0 = X(a.x[0]);
+      var y0 = Y(a.y[0]);
+      var x1 = X(a.x[1]);
+      var y1 = Y(a.y[1]);
+      var ang = Math.atan2(y1 - y0, x1 - x0);
+      ctx.strokeStyle = "#262626";
+      ctx.fillStyle = "#262626";
+      ctx.lineWidth = 2.2;
+      ctx.setLineDash(dashes[v]);
+      ctx.beginPath();
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1 - 6 * Math.cos(ang), y1 - 6 * Math.sin(ang));
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.moveTo(x1, y1);
+      ctx.lineTo(x1 - 11 * Math.cos(ang - 0.4), y1 - 11 * Math.sin(ang - 0.4));
+      ctx.lineTo(x1 - 11 * Math.cos(ang + 0.4), y1 - 11 * Math.sin(ang + 0.4));
+      ctx.closePath();
+      ctx.fill();
+      // labels beyond the tip, nudged sideways by kind so parallel arrows stay readable
+      var side = (v - 1) * 13;
+      var lx = x1 + 9 * Math.cos(ang) - side * Math.sin(ang);
+      var ly = y1 + 9 * Math.sin(ang) + side * Math.cos(ang) + 4;
+      ctx.lineWidth = 4;
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.strokeText(a.text[1], lx, ly);
+      ctx.fillText(a.text[1], lx, ly);
+    }
+  }
+
+  // ---- 3-D: the figure's fixed trace slots, restyled
+
+  function draw3d(gd, full) {
+    var p = E.payload;
+    var idx = p.index;
+    if (gd.data.length < idx.arrow + 3) return; // a message figure: nothing to move
+    clearCanvas();
+    var k = E.k;
+    var data = [];
+    var traces = [];
+    for (var c = 0; c < idx.slots; c++) {
+      var s = E.byColor[c];
+      if (!s) {
+        if (full) {
+          data.push(emptyTrace(true), emptyTrace(true), emptyTrace(true));
+          traces.push(idx.path + c, idx.ball + c, idx.end + c);
+        }
+        continue;
+      }
+      var j = Math.min(k, s.len - 1);
+      var showEnd = s.end && k >= s.len - 1;
+      data.push(
+        { x: s.x.subarray(0, j + 1), y: s.y.subarray(0, j + 1), z: s.z.subarray(0, j + 1) },
+        { x: [s.x[j]], y: [s.y[j]], z: [s.z[j]] },
+        showEnd ? { x: [s.end[0]], y: [s.end[1]], z: [p.z.cap], text: [s.end[2]] } : emptyTrace(true)
+      );
+      traces.push(idx.path + c, idx.ball + c, idx.end + c);
+    }
+    var arrows = arrowTraces(k, true);
+    for (var v = 0; v < 3; v++) {
+      data.push(arrows[v]);
+      traces.push(idx.arrow + v);
+    }
+    restyle3d(gd, data, traces);
+  }
+
+  function restyle3d(gd, data, traces) {
+    if (E.busy3d) {
+      E.pending3d = true;
+      return;
+    }
+    E.busy3d = true;
+    var upd = { x: [], y: [], z: [], text: [] };
+    data.forEach(function (d) {
+      upd.x.push(Array.from(d.x));
+      upd.y.push(Array.from(d.y));
+      upd.z.push(Array.from(d.z || []));
+      upd.text.push(d.text || []);
+    });
+    window.Plotly.restyle(gd, upd, traces).then(
+      function () {
+        E.busy3d = false;
+        if (E.pending3d) {
+          E.pending3d = false;
+          draw(false);
+        }
+      },
+      function () {
+        E.busy3d = false;
+      }
+    );
+  }
+
+  function updateSide(force) {
+    var now = performance.now();
+    var k = E.k;
+    var label = document.getElementById("step-label");
+    if (label) label.textContent = "step " + k + " / " + E.n;
+    var range = document.getElementById("scrubber-range");
+    if (range && +range.value !== k) range.value = String(k);
+    diagCursor(k);
+    if (force || !E.playing || now - E.lastReadout > READOUT_EVERY_MS || k >= E.n) {
+      E.lastReadout = now;
+      var cells = document.querySelectorAll("#legend [data-ro]");
+      for (var c = 0; c < cells.length; c++) {
+        var cell = cells[c];
+        var s = E.byColor[+cell.getAttribute("data-color")];
+        if (!s) continue;
+        var j = Math.min(k, s.len - 1);
+        cell.textContent = fmt(cell.getAttribute("data-ro") === "f" ? s.f[j] : s.g[j]);
+      }
+    }
+  }
+
+  // the race board: one row per optimizer (label, live f and ‖∇f‖ at step k, outcome)
+  function buildRaceBoard(p) {
+    var host = document.getElementById("legend");
+    if (!host) return;
+    host.textContent = "";
+    var title = document.createElement("div");
+    title.className = "rb-title";
+    title.textContent = "Race at step k";
+    host.appendChild(title);
+    var list = p.notes || [];
+    if (!list.length) {
+      var empty = document.createElement("p");
+      empty.className = "empty-note";
+      empty.textContent = p.error ? "Fix the formula to race." : "Add optimizers to race them.";
+      host.appendChild(empty);
+      return;
+    }
+    list.forEach(function (n) {
+      var row = document.createElement("div");
+      row.className = "rb-row";
+      var sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = (p.palette || [])[n.color] || "#888";
+      var main = document.createElement("div");
+      main.className = "rb-main";
+      var lab = document.createElement("div");
+      lab.className = "rb-label";
+      lab.textContent = n.label;
+      main.appendChild(lab);
+      if (E.byColor[n.color]) {
+        var live = document.createElement("div");
+        live.className = "rb-live";
+        [["f ", "f"], ["  ‖∇f‖ ", "g"]].forEach(function (kv) {
+          var key = document.createElement("span");
+          key.className = "rb-key";
+          key.textContent = kv[0];
+          var val = document.createElement("span");
+          val.setAttribute("data-ro", kv[1]);
+          val.setAttribute("data-color", String(n.color));
+          val.textContent = "–";
+          live.appendChild(key);
+          live.appendChild(val);
+        });
+        main.appendChild(live);
+      }
+      var st = document.createElement("div");
+      st.className = "rb-status" + (n.kind === "warn" ? " warn" : "");
+      st.textContent = n.text;
+      main.appendChild(st);
+      row.appendChild(sw);
+      row.appendChild(main);
+      host.appendChild(row);
+    });
+  }
+
+  // the diagnostics' step cursor: a thin HTML line over each panel, placed with the panel's pixel
+  // mapping (a Plotly relayout of a shape costs ~80 ms; this costs nothing)
+  function diagCursor(k) {
+    var panels = document.querySelectorAll("#diagnostics .diag-panel");
+    for (var i = 0; i < panels.length; i++) {
+      var gd = panels[i];
+      var fl = gd._fullLayout;
+      var xa = fl && fl.xaxis;
+      var ya = fl && fl.yaxis;
+      var cell = gd.parentElement;
+      var line = cell.querySelector(".diag-cursor");
+      if (!line) {
+        line = document.createElement("div");
+        line.className = "diag-cursor";
+        line.setAttribute("aria-hidden", "true");
+        cell.appendChild(line);
+      }
+      if (!xa || !ya || !xa.l2p) {
+        line.style.display = "none";
+        continue;
+      }
+      var px = xa._offset + xa.l2p(k);
+      var inside = px >= xa._offset - 0.5 && px <= xa._offset + xa._length + 0.5;
+      line.style.display = inside ? "" : "none";
+      line.style.left = px.toFixed(1) + "px";
+      line.style.top = ya._offset + "px";
+      line.style.height = ya._length + "px";
+    }
+  }
+
+  // the diagnostic panels: redrawn once the payloads stop coming, one panel per task, so the
+  // page never waits long for them (a Plotly.react of a panel costs ~20–30 ms)
+  function drawDiagnostics() {
+    E.diagTimer = null;
+    var p = E.payload;
+    if (!p || !p.diagnostics || !window.Plotly || E.diagDrawn === p) return;
+    E.diagDrawn = p;
+    var panels = document.querySelectorAll("#diagnostics .diag-panel");
+    var i = 0;
+    function next() {
+      if (E.payload !== p) return;
+      if (i >= panels.length || i >= p.diagnostics.length) {
+        E.diagApplied += 1;
+        return;
+      }
+      var gd = panels[i];
+      var fig = p.diagnostics[i];
+      i += 1;
+      window.Plotly.react(gd, fig.data, fig.layout, {
+        displaylogo: false,
+        responsive: true,
+        modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
+      }).then(function () {
+        if (!gd.__descentBound && gd.on) {
+          gd.__descentBound = true;
+          gd.on("plotly_afterplot", function () {
+            diagCursor(E.k);
+          });
+        }
+        diagCursor(E.k);
+        setTimeout(next, 0);
+      });
+    }
+    next();
+  }
+
+  // ------------------------------------------------------------------ player
+
+  function ensureScrubber() {
+    var host = document.getElementById("scrubber");
+    if (!host) return;
+    var r = document.getElementById("scrubber-range");
+    if (!r) {
+      r = document.createElement("input");
+      r.type = "range";
+      r.id = "scrubber-range";
+      r.min = "0";
+      r.step = "1";
+      r.setAttribute("aria-label", "Step");
+      host.appendChild(r);
+    }
+    r.max = String(E.n);
+    r.value = String(E.k);
+  }
+
+  function setPlaying(on) {
+    E.playing = on;
+    var player = document.getElementById("player");
+    if (player) player.setAttribute("data-playing", on ? "true" : "false");
+    var btn = document.getElementById("play");
+    if (btn) btn.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+
+  function tick(t) {
+    if (!E.playing) return;
+    var dt = Math.min(0.25, Math.max(0, (t - E.lastT) / 1000));
+    E.lastT = t;
+    E.acc += dt * E.speed;
+    var adv = Math.floor(E.acc);
+    if (adv > 0) {
+      E.acc -= adv;
+      E.k = Math.min(E.n, E.k + adv);
+      draw(false);
+    }
+    if (E.k >= E.n) {
+      setPlaying(false);
+      updateSide(true);
+      return;
+    }
+    requestAnimationFrame(tick);
+  }
+
+  function play() {
+    if (!E.payload) return;
+    if (E.k >= E.n) {
+      E.k = 0;
+      draw(false);
+    }
+    setPlaying(true);
+    E.acc = 0;
+    E.lastT = performance.now();
+    requestAnimationFrame(tick);
+  }
+
+  function pause() {
+    setPlaying(false);
+    updateSide(true);
+  }
+
+  function toggle() {
+    if (E.playing) pause();
+    else play();
+  }
+
+  function seek(k) {
+    if (!E.payload) return;
+    if (E.playing) setPlaying(false);
+    E.k = Math.max(0, Math.min(E.n, Math.round(k)));
+    draw(false);
+    updateSide(true);
+  }
+
+  document.addEventListener("click", function (ev) {
+    var b = ev.target && ev.target.closest ? ev.target.closest("button") : null;
+    if (!b) return;
+    if (b.classList.contains("notice-close")) {
+      var notice = b.closest(".notice");
+      if (notice) notice.hidden = true;
+    } else if (b.id === "play") toggle();
+    else if (b.id === "to-start") seek(0);
+    else if (b.id === "step-back") seek(E.k - 1);
+    else if (b.id === "step-forward") seek(E.k + 1);
+  });
+
+  document.addEventListener("input", function (ev) {
+    if (ev.target && ev.target.id === "scrubber-range") seek(+ev.target.value);
+  });
+
+  document.addEventListener("change", function (ev) {
+    if (ev.target && ev.target.id === "speed") E.speed = +ev.target.value || 60;
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var wrap = document.getElementById("map-wrap");
+    if (!wrap || !wrap.contains(document.activeElement)) return;
+    if (ev.key === " " || ev.code === "Space") {
+      ev.preventDefault();
+      toggle();
+    } else if (ev.key === "ArrowRight") {
+      ev.preventDefault();
+      seek(E.k + (ev.shiftKey ? 10 : 1));
+    } else if (ev.key === "ArrowLeft") {
+      ev.preventDefault();
+      seek(E.k - (ev.shiftKey ? 10 : 1));
+    } else if (ev.key === "Home") {
+      ev.preventDefault();
+      seek(0);
+    } else if (ev.key === "End") {
+      ev.preventDefault();
+      seek(E.n);
+    }
+  });
+
+  // ------------------------------------------------------------------ click → start
+
+  var nClicks = 0;
+
+  function setStart(x, y) {
+    if (typeof x !== "number" || typeof y !== "number" || !isFinite(x) || !isFinite(y)) return;
+    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    nClicks += 1;
+    window.dash_clientside.set_props("click-store", { data: { x: x, y: y, n: nClicks } });
+  }
+
+  // 2-D: plotly reports clicks only on data points, so read the pointer position on the plot area
+  var down = null;
+  document.addEventListener(
+    "mousedown",
+    function (ev) {
+      down = null;
+      var gd = graphDiv(MAP_ID);
+      if (!gd || !E.payload || E.payload.view === "3d" || ev.button !== 0) return;
+      var drag = ev.target && ev.target.closest ? ev.target.closest(".nsewdrag") : null;
+      if (drag && gd.contains(drag)) down = { x: ev.clientX, y: ev.clientY };
+    },
+    true
+  );
+  document.addEventListener(
+    "mouseup",
+    function (ev) {
+      if (!down) return;
+      var d = down;
+      down = null;
+      if (Math.hypot(ev.clientX - d.x, ev.clientY - d.y) > 4) return; // a zoom drag, not a click
+      var gd = graphDiv(MAP_ID);
+      var fl = gd && gd._fullLayout;
+      if (!fl || !fl.xaxis || !fl.yaxis) return;
+      var box = gd.getBoundingClientRect();
+      var xa = fl.xaxis;
+      var ya = fl.yaxis;
+      setStart(xa.p2d(d.x - box.left - xa._offset), ya.p2d(d.y - box.top - ya._offset));
+    },
+    true
+  );
+
+  // ------------------------------------------------------------------ clientside callbacks
+
+  // whether an exact number and a slider position show the same setting (within half a step)
+  function agrees(num, s, smin, smax, step, scale) {
+    if (typeof num !== "number" || !isFinite(num)) return false;
+    var pos = scale === "log" ? (num > 0 ? Math.log10(num) : -Infinity) : num;
+    pos = Math.min(Math.max(pos, smin), smax);
+    return Math.abs(pos - s) <= (step || 0) / 2 + 1e-9;
+  }
+
+  function domId(id) {
+    return "{" + Object.keys(id).sort().map(function (k) { return JSON.stringify(k) + ":" + JSON.stringify(id[k]); }).join(",") + "}";
+  }
+
+  // typing an exact number moves its slider, which triggers the computation
+  document.addEventListener(
+    "change",
+    function (ev) {
+      var el = ev.target;
+      if (!el || el.tagName !== "INPUT" || !el.id || el.id.charAt(0) !== "{") return;
+      var id;
+      try {
+        id = JSON.parse(el.id);
+      } catch (err) {
+        return;
+      }
+      if (!id || id.type !== "num") return;
+      // after the input's own handlers have committed the number to Dash
+      setTimeout(function () {
+        numberToSlider(id, el);
+      }, 0);
+    },
+    true
+  );
+
+  function numberToSlider(id, el) {
+    var v = parseFloat(el.value);
+    if (!isFinite(v) || !window.dash_clientside || !window.dash_clientside.set_props) return;
+    var sid = Object.assign({}, id, { type: "slider" });
+    var host = document.getElementById(domId(sid));
+    var thumb = host && host.querySelector('[role="slider"]');
+    if (!thumb) return;
+    var smin = +thumb.getAttribute("aria-valuemin");
+    var smax = +thumb.getAttribute("aria-valuemax");
+    var now = +thumb.getAttribute("aria-valuenow");
+    var s = id.scale === "log" ? (v > 0 ? Math.log10(v) : smin) : v;
+    s = Math.min(Math.max(s, smin), smax);
+    if (s === now) s = s < smax ? s + (smax - smin) * 1e-9 : s - (smax - smin) * 1e-9;
+    window.dash_clientside.set_props(sid, { value: s });
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    descent: {
+      sliderToNumber: function (sliderValue, numValue, smin, smax, step, sid) {
+        if (typeof sliderValue !== "number" || !isFinite(sliderValue)) return noUpdate();
+        var scale = sid && sid.scale;
+        if (agrees(numValue, sliderValue, smin, smax, step, scale)) return noUpdate();
+        var v = scale === "log" ? Math.pow(10, sliderValue) : sliderValue;
+        return scale === "int" ? Math.round(v) : +v.toPrecision(scale === "log" ? 3 : 6);
+      },
+
+      clickStart: function (click) {
+        var pt = click;
+        if (!pt || typeof pt.x !== "number" || typeof pt.y !== "number" || !isFinite(pt.x) || !isFinite(pt.y))
+          return [noUpdate(), noUpdate()];
+        var b = E.payload && E.payload.bounds;
+        var span = b ? Math.max(b[0][1] - b[0][0], b[1][1] - b[1][0]) : 10;
+        var dec = Math.max(0, Math.min(8, 3 - Math.floor(Math.log10(span))));
+        return [+pt.x.toFixed(dec), +pt.y.toFixed(dec)];
+      },
+
+      loadPayload: function (p) {
+        try {
+          // a newer payload may already be loaded (the first-page payload can arrive late)
+          if (p && p.v === 1 && p.index && Array.isArray(p.slots) && !(E.payload && p.index.rev === "page" && E.payload.index.rev !== "page")) load(p);
+        } catch (err) {
+          if (window.console) console.error("Descent Lab: could not load the trajectories", err);
+        }
+        return noUpdate();
+      }
+    },
+  });
+
+  // a small read-only view for tests and benchmarks
+  window.DescentLab = {
+    state: function () {
+      var slots = Object.keys(E.byColor).map(function (c) {
+        var s = E.byColor[c];
+        return { color: s.color, len: s.len, status: s.status, start: [s.x[0], s.y[0]], last: [s.x[s.len - 1], s.y[s.len - 1]] };
+      });
+      return {
+        k: E.k,
+        n: E.n,
+        playing: E.playing,
+        applied: E.applied,
+        appliedAt: E.appliedAt,
+        diagnostics: E.diagApplied,
+        slots: slots,
+      };
+    },
+    // what the last 2-D frame drew: step, trail lengths, ball positions, end labels (by colour)
+    drawn: function () {
+      return E.lastDrawn ? JSON.parse(JSON.stringify(E.lastDrawn)) : null;
+    },
+    // page coordinates of the data point (x, y) on the 2-D map
+    pagePoint: function (x, y) {
+      var gd = graphDiv(MAP_ID);
+      var m = gd && axisMap(gd);
+      if (!m) return null;
+      var r = gd.getBoundingClientRect();
+      return [r.left + m.X(x), r.top + m.Y(y)];
+    },
+    seek: seek,
+    play: play,
+    pause: pause,
+  };
+})();

@@ -1,0 +1,141 @@
+"""Explorer benchmark in headless Chromium on localhost (a script, not a test).
+
+Measures
+  1. server start → first page rendered (trajectories drawn), with a warm Numba cache;
+  2. slider change → map updated, for 6 optimizers × 500 steps (the default Beale race),
+     over N keyboard changes of the first card's η slider: p50 and p95.
+
+The latency of a change is measured inside the page, from the keydown event to the
+first animation frame after the animation engine applied the new trajectories to the
+map (``descentlab:applied``).  Each change starts from a settled page (the previous
+change's diagnostic panels drawn).  Targets: start ≤ 3 s; p50 ≤ 60 ms, p95 ≤ 120 ms.
+
+    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+
+PROBE = """
+() => {
+  window.__bench = {key: 0, paint: 0};
+  document.addEventListener('keydown', () => { window.__bench.key = performance.now(); }, true);
+  document.addEventListener('descentlab:applied', () => {
+    requestAnimationFrame(() => { window.__bench.paint = performance.now(); });
+  });
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float) -> None:
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))}
+    return subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--changes", type=int, default=40, help="slider changes to time (default 40, at least 30)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    # warm the Numba cache (a separate process, as a deployment would)
+    subprocess.run([sys.executable, "-c", "from app.compute import warm; warm()"], cwd=ROOT, check=True)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+
+        # 1. server start → first page rendered
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        t0 = time.perf_counter()
+        server = start_server(port)
+        try:
+            wait_http(url, 60)
+            t_http = time.perf_counter() - t0
+            page.goto(url)
+            page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
+            t_page = time.perf_counter() - t0
+            print(f"server start → HTTP 200:               {t_http:6.2f} s")
+            print(f"server start → trajectories drawn:     {t_page:6.2f} s   (target ≤ 3 s)")
+
+            # 2. slider change → map updated
+            state = page.evaluate("DescentLab.state()")
+            print(f"configuration: {len(state['slots'])} optimizers × {state['n']} steps")
+            page.evaluate(PROBE)
+            slider = page.locator('[id*="\\"group\\":\\"hp\\""][id*="\\"slot\\":0"][id*="\\"type\\":\\"slider\\""] [role="slider"]').first
+            slider.focus()
+            latencies: list[float] = []
+            n = max(30, args.changes)
+            for i in range(n + 3):  # the first three warm the path up and are not counted
+                # start from a settled page: the previous change's diagnostics are drawn
+                page.wait_for_function("DescentLab.state().diagnostics >= DescentLab.state().applied", timeout=10_000)
+                page.wait_for_timeout(150)
+                applied = page.evaluate("DescentLab.state().applied")
+                page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                page.wait_for_function(f"DescentLab.state().applied > {applied} && window.__bench.paint > window.__bench.key",
+                                       timeout=10_000)  # fmt: skip
+                ms = page.evaluate("window.__bench.paint - window.__bench.key")
+                if i >= 3:
+                    latencies.append(ms)
+            p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+            print(f"slider change → map updated, {len(latencies)} changes:")
+            print(f"  p50 {p50:6.1f} ms   (target ≤ 60 ms)")
+            print(f"  p95 {p95:6.1f} ms   (target ≤ 120 ms)")
+            print(f"  min {min(latencies):6.1f} ms   max {max(latencies):6.1f} ms   mean {statistics.mean(latencies):6.1f} ms")
+        finally:
+            stop(server)
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""The Explorer in headless Chromium: drawing, sliders, clicks, playback, links, hostile links."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SGD_LR_SLIDER = '[id*=\'"group":"hp"\'][id*=\'"key":"lr"\'][id*=\'"slot":0\'][id*=\'"type":"slider"\'] [role="slider"]'
+SGD_LR_NUMBER = 'input[id*=\'"group":"hp"\'][id*=\'"key":"lr"\'][id*=\'"slot":0\'][id*=\'"type":"num"\']'
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_page_loads_with_trajectories_drawn(web):
+    web.goto(web.base)
+    page = web.page
+    drawn = web.drawn()
+    assert drawn["k"] == 500
+    assert drawn["trails"] == {str(c): 501 for c in range(6)}
+    assert len(drawn["balls"]) == 6
+    # the canvas over the map is not blank where the balls are
+    pixel = page.evaluate(
+        """(() => { const c = document.querySelector('#map-wrap canvas.anim-layer');
+            const [x, y] = DescentLab.pagePoint(...DescentLab.drawn().balls['5']);
+            const r = c.getBoundingClientRect(), d = window.devicePixelRatio || 1;
+            return Array.from(c.getContext('2d').getImageData((x - r.left) * d, (y - r.top) * d, 1, 1).data); })()"""
+    )
+    assert pixel[3] > 200  # an opaque ball pixel
+    # race board, card notes, URL and the four diagnostic panels follow
+    page.wait_for_function("document.querySelectorAll('#diagnostics .diag-panel.js-plotly-plot').length === 4")
+    assert page.locator("#legend .rb-row").count() == 6
+    assert "after 500 steps" in page.locator('[data-card-status="0"]').inner_text()
+    assert query(page)["surface"] == ["beale"]
+    # controls are reachable from the keyboard
+    assert page.evaluate("document.getElementById('play').tabIndex") >= 0
+    assert page.evaluate("document.getElementById('map-wrap').tabIndex") == 0
+    assert "NaN" not in page.locator("body").inner_text()
+    web.assert_clean()
+
+
+def test_moving_a_slider_changes_the_paths(web):
+    web.goto(web.base)
+    page = web.page
+    before = web.state()["slots"][0]["last"]
+    n = web.applied()
+    page.locator(SGD_LR_SLIDER).first.focus()
+    page.keyboard.press("ArrowRight")
+    web.wait_applied(n + 1)
+    page.wait_for_function("new URLSearchParams(location.search).getAll('opt')[0].includes('lr=')")
+    after = web.state()["slots"][0]["last"]
+    assert after != before
+    assert page.locator(SGD_LR_NUMBER).input_value() == "0.00102"
+    assert query(page)["opt"][0].startswith("sgd,lr=0.00102")
+    # the others did not move
+    assert web.state()["slots"][5]["last"][0] == pytest.approx(2.994909771612058)
+    # typing an exact value (finer than the slider) moves the slider and is used exactly
+    n = web.applied()
+    box = page.locator(SGD_LR_NUMBER).first
+    box.fill("0.0123456")
+    box.press("Enter")
+    web.wait_applied(n + 1)
+    page.wait_for_function("location.search.includes('lr=0.0123456')")
+    assert float(page.locator(SGD_LR_SLIDER).first.get_attribute("aria-valuenow")) == pytest.approx(-1.908, abs=0.01)
+    web.assert_clean()
+
+
+def test_click_sets_the_start_and_playback_follows(web):
+    web.goto(web.base)
+    page = web.page
+    n = web.applied()
+    x, y = page.evaluate("DescentLab.pagePoint(-2, 3)")
+    page.mouse.click(x, y)
+    web.wait_applied(n + 1)
+    start = web.state()["slots"][0]["start"]
+    assert start == pytest.approx([-2, 3], abs=0.03)
+    assert float(page.input_value("#start-x")) == pytest.approx(start[0])
+    assert query(page)["start"] == [f"{start[0]:g},{start[1]:g}"]
+    # play advances the scrubber; Space on the map pauses; the scrubber moves every ball
+    page.click("#to-start")
+    assert web.state()["k"] == 0 and web.drawn()["trails"]["0"] == 1
+    page.click("#play")
+    page.wait_for_function("DescentLab.state().k > 20")
+    s = web.state()
+    assert s["playing"] and s["k"] < s["n"]
+    assert int(page.input_value("#scrubber-range")) >= 20
+    assert page.get_attribute("#player", "data-playing") == "true"
+    page.focus("#map-wrap")
+    page.keyboard.press("Space")
+    page.wait_for_function("!DescentLab.state().playing")
+    k = web.state()["k"]
+    page.wait_for_timeout(150)
+    assert web.state()["k"] == k  # paused
+    assert web.drawn()["trails"]["0"] == k + 1  # trails end at step k
+    page.keyboard.press("ArrowRight")
+    assert web.state()["k"] == k + 1
+    page.locator("#scrubber-range").fill("100")
+    assert web.state()["k"] == 100 and web.drawn()["trails"]["3"] == 101
+    assert re.search(r"step 100 / 500", page.inner_text("#step-label"))
+    web.assert_clean()
+
+
+def test_a_copied_link_reproduces_the_view(web, browser):
+    web.goto(web.base + "?surface=beale&steps=50&opt=sgd,lr=0.01")
+    page = web.page
+    n = web.applied()
+    page.get_by_role("button", name="Saddle").click()  # a lesson, then a slider: the link must carry both
+    web.wait_applied(n + 1)
+    page.wait_for_function("location.search.includes('surface=saddle')")
+    n = web.applied()
+    page.locator(SGD_LR_SLIDER).first.focus()
+    page.keyboard.press("ArrowLeft")
+    web.wait_applied(n + 1)
+    lr = page.locator(SGD_LR_NUMBER).input_value()
+    assert float(lr) < 0.05
+    page.wait_for_function(f"location.search.includes('lr={lr}')")
+    link, state = page.url, web.state()
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()  # another browser profile
+    other.goto(link)
+    other.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1")
+    again = other.evaluate("DescentLab.state()")
+    assert again["slots"] == state["slots"] and again["n"] == state["n"]
+    assert other.locator(SGD_LR_NUMBER).input_value() == lr
+    assert "Saddle" in other.inner_text(".surface-select")
+    assert other.url == link
+    other.context.close()
+    web.assert_clean()
+
+
+def test_a_hostile_link_is_refused_gracefully(web):
+    hostile = ("?steps=1e999&surface=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&opt=__import__('os').system('id')"
+               "&opt=adam,lr=-5,beta1=NaN,zzz=1&s.kappa=inf&view=4d&clip=foo&arrows=99&start=1e308,nan"
+               "&f=" + "x" * 600)  # fmt: skip
+    dialogs = []
+    web.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    web.goto(web.base + hostile)
+    page = web.page
+    notice = page.locator("#notice")
+    assert notice.is_visible()
+    text = notice.inner_text()
+    assert "could not be used" in text and "unknown surface" in text and "steps" in text
+    assert "<img" in text  # shown as text, never as markup
+    assert page.locator("#notice img").count() == 0 and not dialogs
+    assert web.state()["slots"] and "NaN" not in page.locator("body").inner_text()
+    # dismissable
+    page.click("#notice .notice-close")
+    assert not notice.is_visible()
+    web.assert_clean()
+
+
+def test_divergence_is_marked_and_cards_come_and_go(web):
+    web.goto(web.base + "?surface=beale&start=1,1.5&steps=300&opt=sgd,lr=5&opt=adam,lr=0.1")
+    page = web.page
+    drawn = web.drawn()
+    assert drawn["ends"]["0"].startswith("diverged at step")
+    assert drawn["trails"]["1"] == 301 and "1" in drawn["balls"]  # the others keep going
+    page.wait_for_function("document.querySelector('[data-card-status=\"0\"]').textContent.includes('diverged')")
+    assert page.locator('[data-card-status="0"]').evaluate("e => e.classList.contains('warn')")
+    cards = page.locator(".card")
+    assert cards.count() == 2
+    n = web.applied()
+    page.click("#add-optimizer")  # adds the chosen optimizer (Adam)
+    web.wait_applied(n + 1)
+    assert cards.count() == 3 and "Adam" in cards.nth(2).inner_text()
+    n = web.applied()
+    cards.nth(1).get_by_role("button", name="Duplicate Adam").click()
+    web.wait_applied(n + 1)
+    assert cards.count() == 4 and len(web.state()["slots"]) == 4
+    n = web.applied()
+    cards.nth(0).get_by_role("button", name="Remove SGD").click()
+    web.wait_applied(n + 1)
+    assert cards.count() == 3 and len(web.state()["slots"]) == 3 and not web.drawn()["ends"]
+    page.wait_for_function("new URLSearchParams(location.search).getAll('opt').length === 3")
+    web.assert_clean()
+
+
+def test_formula_errors_are_shown_inline(web):
+    web.goto(web.base + "?surface=formula&f=x%5E%5E2&box=-2,2,-2,2&opt=adam,lr=0.05")
+    page = web.page
+    error = page.locator("#formula-error")
+    assert "position" in error.inner_text()
+    n = web.applied()
+    page.fill("#formula", "(x - 1)^2 + 3*y^2")
+    page.press("#formula", "Enter")
+    web.wait_applied(n + 1)
+    page.wait_for_function("document.getElementById('formula-error').textContent === ''")
+    assert web.state()["slots"][0]["len"] == 501
+    web.assert_clean()
+
+
+def test_the_3d_view_animates(web):
+    web.goto(web.base + "?surface=himmelblau&start=-0.27,-0.92&steps=60&opt=sgd,lr=0.01&opt=adam,lr=0.1&view=3d")
+    page = web.page
+    assert page.evaluate("document.querySelector('#map .js-plotly-plot').data[0].type") == "surface"
+    page.click("#to-start")
+    page.wait_for_function(
+        "document.querySelector('#map .js-plotly-plot').data[3].x.length === 1", timeout=10_000
+    )  # the path trace of colour 0 is cut back to step 0
+    page.locator("#scrubber-range").fill("30")
+    page.wait_for_function("document.querySelector('#map .js-plotly-plot').data[3].x.length === 31", timeout=10_000)
+    web.assert_clean()

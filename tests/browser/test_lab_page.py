@@ -1,0 +1,270 @@
+"""The Autoencoder lab in headless Chromium: a tiny race end to end, the optimizer cards, uploads, hostile links.
+
+The lab runs as its own small Dash app (``lab_page.standalone_app``) with a
+DiskcacheManager on a temporary directory, served from a thread of this
+process on a free port; each race runs in a job process, as in production.
+Chromium is the session's ``browser`` fixture (Debian's /usr/bin/chromium).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+# digits, a 16-unit bottleneck, two epochs of single-sample steps (about a second of training), two optimizers
+TINY = "?hidden=16&epochs=2&batch=1&opt=adam(lr=0.01),sgd(lr=0.1,momentum=0.9)"
+VIEWPORT = {"width": 1280, "height": 800}
+#: where the test leaves its 1280×800 screenshot of a finished race (override with LAB_SCREENSHOT)
+SHOT = os.environ.get("LAB_SCREENSHOT", "")
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory) -> Iterator[str]:
+    import diskcache
+    from dash import DiskcacheManager
+    from werkzeug.serving import make_server
+
+    from app.lab_page import standalone_app
+
+    manager = DiskcacheManager(diskcache.Cache(str(tmp_path_factory.mktemp("lab-jobs"))), expire=600)
+    dash_app = standalone_app(manager)  # warms kernels and loaders: job processes fork from this one
+    server = make_server("127.0.0.1", 0, dash_app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="lab-browser-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+class Page:
+    """A Playwright page on the lab, and what went wrong on it (5xx answers, uncaught exceptions)."""
+
+    def __init__(self, page, base: str) -> None:
+        self.page = page
+        self.base = base
+        self.errors: list[str] = []
+        page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, query: str = "") -> None:
+        self.page.goto(self.base + query)
+        self.page.wait_for_selector("#lab-start")
+        # the page is live once Dash has wired the callbacks (the share link is recomputed on any change)
+        self.page.wait_for_function("window.dash_clientside && document.querySelector('#lab-opt-rows .lab-opt')")
+
+    def graph(self, gid: str) -> dict | None:
+        """What a dcc.Graph draws: trace types, names, point counts, titles, annotations."""
+        return self.page.evaluate(
+            """(id) => { const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+                if (!gd || !gd.data) { return null; }
+                const n = t => (t.z ? t.z.length : (t.x ? t.x.length : 0));
+                return {data: gd.data.map(t => ({type: t.type, name: t.name, n: n(t), legend: t.showlegend})),
+                        title: gd.layout.title && gd.layout.title.text,
+                        xtitle: gd.layout.xaxis && gd.layout.xaxis.title && gd.layout.xaxis.title.text,
+                        annotations: (gd.layout.annotations || []).map(a => a.text)}; }""",
+            gid,
+        )
+
+    def cards(self) -> int:
+        return self.page.locator("#lab-opt-rows .lab-opt").count()
+
+    def assert_clean(self) -> None:
+        assert not self.errors, self.errors
+
+
+@pytest.fixture(scope="module")
+def lab_context(browser):
+    """One browser context for the module, so Dash's and plotly's bundles are fetched once."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def lab(lab_context, lab_server) -> Iterator[Page]:
+    page = lab_context.new_page()
+    page.set_default_timeout(20_000)
+    yield Page(page, lab_server)
+    page.close()
+
+
+def test_a_tiny_race_shows_progress_curves_reconstructions_and_psnr(lab, tmp_path):
+    page = lab.page
+    lab.open(TINY)
+    assert lab.cards() == 2
+    assert page.input_value("#lab-epochs") == "2" and page.input_value("#lab-hidden") == "16"
+    # record what the page shows while the race runs
+    page.evaluate(
+        """() => { window.__lab = [];
+            window.__labTimer = setInterval(() => window.__lab.push({
+                start: document.getElementById('lab-start').disabled,
+                cancel: document.getElementById('lab-cancel').disabled,
+                running: !document.getElementById('lab-running').hidden,
+                stale: document.getElementById('lab-results').className.includes('stale')}), 25); }"""
+    )
+    page.click("#lab-start")
+    page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Finished')", timeout=60_000)
+    page.wait_for_function("!document.getElementById('lab-start').disabled")
+    seen = page.evaluate("() => { clearInterval(window.__labTimer); return window.__lab; }")
+    running = [s for s in seen if s["start"]]
+    assert running, "Start was never disabled while the race ran"
+    # while it ran: Cancel offered, the running badge shown, the old results dimmed
+    assert all(not s["cancel"] and s["running"] and s["stale"] for s in running)
+    assert page.is_disabled("#lab-cancel") and page.locator("#lab-running").is_hidden()
+    assert page.evaluate("document.getElementById('lab-bar').value") == 100
+
+    # the loss curves: both optimizers, training and validation, epochs 0..2, on a log axis
+    loss = lab.graph("lab-loss-graph")
+    curves = [t for t in loss["data"] if t["name"] in ("Adam (lr=0.01)", "SGD (lr=0.1, momentum=0.9)")]
+    assert len(curves) == 4 and all(t["n"] == 3 for t in curves)
+    status = page.inner_text("#lab-status")
+    assert status.startswith("Finished 2 epochs") and "Lowest validation loss" in status
+
+    # reconstructions: originals and one row per optimizer, each with its PSNR
+    recon = lab.graph("lab-recon-graph")
+    assert recon["data"][0]["type"] == "heatmap"
+    assert recon["annotations"][0] == "<b>Original</b>" and len(recon["annotations"]) == 3
+    assert all(" dB</b>" in a for a in recon["annotations"][1:])
+    # the PSNR table: input row and both optimizers, five noise columns
+    rows = page.locator("#lab-psnr tbody tr")
+    assert rows.count() == 3
+    assert rows.nth(0).locator("th").inner_text() == "Input"
+    assert page.locator("#lab-psnr thead th").count() == 6
+    assert "dB" in page.inner_text("#lab-psnr thead")
+    cells = page.locator("#lab-psnr tbody tr:nth-child(2) td").all_inner_texts()
+    assert len(cells) == 5 and all("±" in c for c in cells)
+    # the landscape: PCA first, random directions one click away
+    land = lab.graph("lab-land-graph")
+    assert land["data"][0]["type"] == "contour" and land["data"][0]["n"] == 25
+    assert "PC 1" in land["xtitle"]
+    page.get_by_label("random (filter-normalised)").check()
+    page.wait_for_function(
+        "document.querySelector('#lab-land-graph .js-plotly-plot').layout.xaxis.title.text.startsWith('random')"
+    )
+    shot = Path(SHOT) if SHOT else tmp_path / "lab-1280x800.png"
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
+    assert "NaN" not in page.inner_text("#lab-page")
+    lab.assert_clean()
+
+
+def test_a_long_race_shows_live_curves_and_stops_on_cancel(lab):
+    page = lab.page
+    lab.open("?hidden=16&epochs=200&batch=1&opt=adam(lr=0.01),sgd(lr=0.1,momentum=0.9)")
+    page.click("#lab-start")
+    # live progress: the curves grow epoch by epoch while the job runs
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('#lab-loss-graph .js-plotly-plot');
+            const n = gd && gd.data && gd.data.length ? (gd.data[0].x || []).length : 0;
+            return n >= 2 && n < 201 && document.getElementById('lab-status').innerText.startsWith('Epoch'); }""",
+        timeout=30_000,
+    )
+    status = page.inner_text("#lab-status")
+    assert " of 200 · " in status and "s elapsed (limit 300 s)" in status and "Adam (lr=0.01): " in status
+    bar = page.evaluate("document.getElementById('lab-bar').value")
+    assert 0 < bar < 100
+    assert page.is_disabled("#lab-start") and page.is_enabled("#lab-cancel")
+    # Cancel from the keyboard: the race stops within a minibatch and keeps what it trained
+    page.focus("#lab-cancel")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Cancelled after epoch')",
+                           timeout=30_000)  # fmt: skip
+    page.wait_for_function("!document.getElementById('lab-start').disabled")
+    loss = lab.graph("lab-loss-graph")
+    n = next(t["n"] for t in loss["data"] if t["name"] == "Adam (lr=0.01)")
+    assert 1 <= n < 201
+    recon = lab.graph("lab-recon-graph")
+    assert recon["data"][0]["type"] == "heatmap"
+    assert "skipped" in " ".join(lab.graph("lab-land-graph")["annotations"])
+    lab.assert_clean()
+
+
+def test_cards_can_be_added_changed_and_removed_from_the_keyboard(lab):
+    page = lab.page
+    lab.open()
+    assert lab.cards() == 3
+    page.focus("#lab-opt-add")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#lab-opt-rows .lab-opt').length === 4")
+    # a new card copies the last one (SGD), in the next colour
+    last = page.locator("#lab-opt-rows .lab-opt").nth(3)
+    assert "SGD" in last.inner_text()
+    assert last.get_attribute("style").replace(" ", "").startswith("--slot:#CC79A7")
+    # switch it to RMSProp: its key hyperparameters follow (ρ rho, μ momentum)
+    last.locator(".lab-opt-select").click()
+    page.get_by_role("option", name="RMSProp").click()
+    page.wait_for_function("document.querySelectorAll('#lab-opt-rows .lab-opt')[3].innerText.includes('rho')")
+    lr = page.locator('input[id*=\'"type":"lab-opt-lr"\'][id*=\'"index":3\']')
+    assert lr.input_value() == "0.01"  # RMSProp's default learning rate
+    # the link follows the form
+    page.wait_for_function("document.getElementById('lab-share').href.includes('rmsprop')")
+    # remove the first card with the keyboard
+    page.focus('button[id*=\'"type":"lab-opt-remove"\'][id*=\'"index":0\']')
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#lab-opt-rows .lab-opt').length === 3")
+    names = page.locator("#lab-opt-rows .lab-opt .dash-dropdown-value").all_inner_texts()
+    assert names == ["Momentum (heavy ball)", "SGD", "RMSProp"]
+    lab.assert_clean()
+
+
+def _npy(a: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def test_uploads_are_checked_and_bad_files_refused_with_a_message(lab, tmp_path):
+    page = lab.page
+    lab.open("?data=file")
+    assert page.locator("#lab-upload-box").is_visible()
+    # no file yet: the form says what is missing
+    page.wait_for_function("document.getElementById('lab-issues').innerText.includes('Upload')")
+    # the drop zone's file input is reachable from the keyboard
+    file_input = page.locator("#lab-upload input[type=file]")
+    file_input.wait_for(state="attached")
+    assert file_input.evaluate("e => e.tabIndex") >= 0
+    # a pickled object array is refused by the server's checks
+    bad = tmp_path / "objects.npy"
+    bad.write_bytes(_npy(np.array([{"a": 1}, None, 3], dtype=object), allow_pickle=True))
+    file_input.set_input_files(str(bad))
+    page.wait_for_function("document.getElementById('lab-upload-msg').innerText.startsWith('Refused')")
+    assert "object dtype" in page.inner_text("#lab-upload-msg")
+    # a file over the size limit never leaves the browser, and says why
+    big = tmp_path / "big.npy"
+    big.write_bytes(b"\0" * (17 * 1024 * 1024))
+    file_input.set_input_files(str(big))
+    page.wait_for_function("document.getElementById('lab-upload-msg').innerText.includes('upload limit is 16 MB')")
+    # a good file is loaded and the model follows its width
+    good = tmp_path / "features.npy"
+    good.write_bytes(_npy((np.random.default_rng(0).random((200, 36)) * 255).astype(np.uint8)))
+    file_input.set_input_files(str(good))
+    page.wait_for_function("document.getElementById('lab-upload-msg').innerText.startsWith('Loaded')")
+    assert "200 samples × 36 features" in page.inner_text("#lab-upload-msg")
+    page.wait_for_function("document.getElementById('lab-model-summary').innerText.startsWith('36 → 32')")
+    page.wait_for_function("!document.getElementById('lab-issues').innerText.includes('Upload')")
+    lab.assert_clean()
+
+
+def test_a_hostile_link_shows_a_notice_and_the_page_still_works(lab):
+    page = lab.page
+    lab.open("?epochs=%3Cscript%3Ealert(1)%3C/script%3E&hidden=99999999&opt=evil(x=1)&samples=-5&zzz=1")
+    notice = page.locator("#lab-notice")
+    assert notice.is_visible()
+    text = notice.inner_text()
+    assert "could not be used" in text and "epochs" in text and "hidden sizes" in text
+    assert page.input_value("#lab-epochs") == "50" and page.input_value("#lab-hidden") == "32,8,32"
+    assert lab.cards() == 3  # the default race
+    assert page.evaluate("document.querySelectorAll('script:not([src])').length") < 10
+    page.click("#lab-notice-close")
+    page.wait_for_function("document.getElementById('lab-notice').hidden")
+    lab.assert_clean()

@@ -1,0 +1,227 @@
+"""The Sweep maps page in headless Chromium: a small map is computed in a background job, drawn, clicked,
+and the clicked pixel links to its run in the Explorer.
+
+The page runs in its own small Dash app (a router like the lead's: ``/maps`` → ``maps_page.layout``) on a free
+localhost port, served from a thread of this process, with a DiskcacheManager in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT = Path(os.environ.get("MAPS_SCREENSHOT") or Path(tempfile.gettempdir()) / "descent-lab-maps-1280x800.png")
+# a quick basin map: 24 × 24 starts, 200 steps of plain gradient descent on Himmelblau
+SMALL = "/maps?kind=basin&surface=himmelblau&steps=200&opt=sgd,lr=0.01&grid=24&show=minimum"
+
+
+def make_app(jobs_dir: str):
+    """A Dash app with only the Sweep maps page (and a stand-in for the Explorer at ``/``)."""
+    os.environ["DESCENT_LAB_JOBS_DIR"] = jobs_dir
+    from dash import Dash, Input, Output, State, dcc, html
+
+    from app import ASSETS_DIR, maps_page
+    from app.jobs import make_manager
+
+    dash_app = Dash(
+        __name__,
+        background_callback_manager=make_manager(),
+        assets_folder=str(ASSETS_DIR),
+        suppress_callback_exceptions=True,
+        title=maps_page.TITLE,
+        update_title=None,
+    )
+    dash_app.layout = html.Div([dcc.Location(id="test-url", refresh=False), html.Div(id="test-page")])
+
+    @dash_app.callback(Output("test-page", "children"), Input("test-url", "pathname"), State("test-url", "search"))
+    def route(path, search):
+        if path == maps_page.PATH:
+            return maps_page.layout(dict(parse_qsl((search or "").lstrip("?"))))
+        return html.Div("the Explorer would be here", id="test-explorer")
+
+    maps_page.register_callbacks(dash_app)
+    return dash_app
+
+
+@pytest.fixture(scope="module")
+def maps_server(tmp_path_factory) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    from app import maps_page
+
+    maps_page.warm()  # load the kernels in this process, so the forked job processes start warm
+    old = os.environ.get("DESCENT_LAB_JOBS_DIR")
+    dash_app = make_app(str(tmp_path_factory.mktemp("jobs")))
+    server = make_server("127.0.0.1", 0, dash_app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="maps-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        if old is None:
+            os.environ.pop("DESCENT_LAB_JOBS_DIR", None)
+        else:
+            os.environ["DESCENT_LAB_JOBS_DIR"] = old
+
+
+@pytest.fixture
+def page(browser, maps_server):
+    context = browser.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    pg.errors = errors  # type: ignore[attr-defined]
+    pg.base = maps_server  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def wait_for_map(pg, title_part: str) -> None:
+    pg.wait_for_function(
+        """(part) => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+            return g && g.data && g.data.some(t => t.type === 'heatmap')
+                && g.layout.title && g.layout.title.text.includes(part); }""",
+        arg=title_part,
+    )
+
+
+def click_cell(pg, x: float, y: float) -> None:
+    """Click the map where data coordinates (x, y) are drawn."""
+    px, py = pg.evaluate(
+        """([x, y]) => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+            const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis, r = g.getBoundingClientRect();
+            return [r.left + xa._offset + xa.l2p(xa.d2l(x)), r.top + ya._offset + ya.l2p(ya.d2l(y))]; }""",
+        [x, y],
+    )
+    pg.mouse.click(px, py)
+
+
+def test_small_basin_map_is_drawn_and_a_pixel_links_to_the_explorer(page):
+    pg = page
+    pg.goto(pg.base + SMALL)
+    wait_for_map(pg, "Basins of attraction")
+    info = pg.evaluate(
+        """() => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+            const h = g.data.find(t => t.type === 'heatmap');
+            return {names: g.data.filter(t => t.showlegend).map(t => t.name),
+                    legend: document.querySelectorAll('#maps-graph .legend .traces').length,
+                    cells: g.calcdata.find(c => c[0].trace.type === 'heatmap')[0].z.length}; }"""
+    )
+    assert info["cells"] == 24  # rows of the drawn heatmap
+    assert sum(bool(re.match(r"minimum \d \(", n)) for n in info["names"]) == 4
+    assert info["legend"] == len(info["names"])
+    pg.wait_for_function("document.getElementById('maps-status').innerText.includes('576 runs')")
+    assert pg.locator("#maps-progress-box").is_hidden()
+    assert pg.locator("#maps-run").is_enabled()
+    # the URL reproduces the view
+    q = parse_qs(urlsplit(pg.url).query)
+    assert q["grid"] == ["24"] and q["surface"] == ["himmelblau"] and q["opt"] == ["sgd,lr=0.01,color=0"]
+
+    # click near the minimum (3, 2): that start's run, and its Explorer link
+    click_cell(pg, 3.0, 2.0)
+    link = pg.locator("#maps-open-link")
+    link.wait_for()
+    assert "converged" in pg.locator("#maps-pixel").inner_text()
+    assert "minimum 1" in pg.locator("#maps-pixel").inner_text()
+    href = link.get_attribute("href")
+    target = parse_qs(urlsplit(href).query)
+    assert urlsplit(href).path == "/"
+    sx, sy = (float(v) for v in target["start"][0].split(","))
+    step = 10.0 / 23
+    assert abs(sx - 3.0) <= step / 2 + 1e-9 and abs(sy - 2.0) <= step / 2 + 1e-9
+    assert target["surface"] == ["himmelblau"] and target["steps"] == ["200"]
+    assert target["opt"][0].startswith("sgd,lr=0.01")
+    # the typed values follow the click; following the link opens the Explorer at that run
+    assert float(pg.locator("#maps-pick-x").input_value()) == pytest.approx(sx)
+    link.click()
+    pg.wait_for_url("**/?*")
+    assert parse_qs(urlsplit(pg.url).query)["start"] == target["start"]
+    assert not pg.errors, pg.errors
+
+
+def test_lesson_runs_a_hyperparameter_map_with_progress_and_the_bound(page):
+    pg = page
+    pg.goto(pg.base + SMALL)
+    wait_for_map(pg, "Basins of attraction")
+    # make the lesson small enough for a test: the lesson sets every control, then computes
+    pg.get_by_role("button", name="GD η on the quadratic (η < 2/L)").click()
+    pg.wait_for_function("new URLSearchParams(location.search).get('kind') === 'hyper'")
+    assert pg.locator("#maps-axes-box").is_visible()
+    assert pg.locator("#maps-ax-low").input_value() == "0.05"
+    wait_for_map(pg, "SGD on Ill-conditioned quadratic")
+    names = pg.evaluate(
+        "document.querySelector('#maps-graph .js-plotly-plot').data.filter(t => t.showlegend).map(t => t.name)"
+    )
+    assert any(n.startswith("analytic limit") for n in names)
+    assert "2/L" in pg.locator("#maps-explain").inner_text()
+    # typed pixel values (keyboard route): η = 1, λ = 0 → a run that converges
+    pg.locator("#maps-pick-x").fill("1")
+    pg.locator("#maps-pick-y").fill("0")
+    pg.locator("#maps-pick-y").press("Enter")  # Enter in either box finds the pixel (no mouse needed)
+    pg.locator("#maps-open-link").wait_for()
+    href = pg.locator("#maps-open-link").get_attribute("href")
+    opt = parse_qs(urlsplit(href).query)["opt"][0]
+    assert opt.startswith("sgd,lr=")
+    lr = float(opt.split("lr=")[1].split(",")[0])
+    assert abs(lr - 1.0) < 2.95 / 127 / 2 + 1e-9
+    assert "converged" in pg.locator("#maps-pixel").inner_text()
+    assert not pg.errors, pg.errors
+
+
+def test_progress_and_cancel_of_a_large_map(page):
+    pg = page
+    # 400 × 400 momentum settings × 1000 steps: right at the work limit, about 20 s of work
+    big = ("/maps?kind=hyper&surface=quadratic&start=-9,4&steps=1000&opt=momentum,lr=0.1,momentum=0.5"
+           "&grid=400&show=steps&ax=lr,0.01,10,log&ay=momentum,0,0.99,lin")  # fmt: skip
+    pg.goto(pg.base + big)
+    assert "160 M" in pg.locator("#maps-work").inner_text()
+    pg.wait_for_function("/[1-9][0-9]? % · /.test(document.getElementById('maps-progress-text').innerText)")
+    assert pg.locator("#maps-progress-box").is_visible()
+    assert pg.locator("#maps-run").is_disabled()
+    pg.locator("#maps-cancel").click()
+    pg.wait_for_function("document.getElementById('maps-status').innerText.includes('Cancelled')")
+    pg.wait_for_function("document.getElementById('maps-cancel').disabled")
+    assert pg.locator("#maps-progress-box").is_hidden()
+    assert pg.locator("#maps-run").is_enabled()
+    # no map arrived
+    assert pg.evaluate("document.querySelector('#maps-graph .js-plotly-plot').data.length") == 0
+    assert not pg.errors, pg.errors
+
+
+def test_hostile_link_shows_the_default_map_with_a_notice(page):
+    pg = page
+    pg.goto(pg.base + "/maps?kind=<b>&grid=1e9&show=x&opt=adam,lr=-1&ax=lr,nan,inf,log&surface=../../etc")
+    notice = pg.locator("#maps-notice")
+    notice.wait_for()
+    text = notice.inner_text()
+    assert "unknown surface" in text and "grid" in text
+    assert pg.locator("#maps-grid").input_value() == "400"
+    assert not pg.errors, pg.errors
+
+
+def test_screenshot_at_1280x800(page):
+    pg = page
+    pg.goto(pg.base + "/maps?" + "kind=hyper&surface=quadratic&start=-9,4&steps=300&opt=momentum,lr=0.1,momentum=0.5"
+            "&grid=96&show=steps&ax=lr,0.01,10,log&ay=momentum,0,0.99,lin")  # fmt: skip
+    wait_for_map(pg, "Momentum")
+    pg.wait_for_timeout(300)
+    click_cell(pg, 1.0, 0.5)
+    pg.locator("#maps-open-link").wait_for()
+    pg.screenshot(path=str(SCREENSHOT))
+    # nothing overflows the viewport horizontally
+    assert pg.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+    assert not pg.errors, pg.errors

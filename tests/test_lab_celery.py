@@ -1,0 +1,418 @@
+"""The lab's races through real background managers, driven over HTTP like the browser's renderer.
+
+* Celery: a throwaway ``redis-server`` on a free port, a Celery worker
+  subprocess (``celery -A app.worker.celery_app worker --pool solo``) and the
+  lab app made with ``REDIS_URL`` set (so ``make_manager`` gives a
+  ``CeleryManager``), served from a thread of this process.  The race must run
+  on the worker (its log shows the task), report progress and return results;
+  a second race is cancelled cooperatively (the solo pool cannot kill a task).
+* Diskcache: the same race with ``DiskcacheManager`` on a temporary directory.
+
+The client speaks Dash 4's protocol: the page's signed ``endId``, the first
+POST returning signed ``cacheKey``/``job`` handles, then polls that collect the
+``progress`` payloads until the ``response`` arrives.  Every wait is bounded and
+every subprocess is stopped in its fixture's teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the celery script of the interpreter running the tests (.venv/bin/celery under `make test`)
+_SCRIPT = Path(sys.executable).parent / "celery"
+CELERY = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "celery"]
+
+# a tiny race: digits subset, small net, two optimizers, three epochs
+TINY = {"lab-samples": 400, "lab-hidden": "16", "lab-epochs": 3, "lab-batch": 32}
+
+
+# --------------------------------------------------------------------------- an HTTP client for Dash callbacks
+
+
+def _get(url: str, timeout: float = 15.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - a localhost test server
+        return r.read()
+
+
+def _post(url: str, body: Mapping[str, Any], timeout: float = 30.0) -> tuple[int, Any]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def _parse_id(raw: str) -> Any:
+    return json.loads(raw) if raw.startswith("{") else raw
+
+
+def _id_key(cid: Any) -> str:
+    return json.dumps(cid, sort_keys=True) if isinstance(cid, dict) else cid
+
+
+class DashClient:
+    """Reads a served page's config, layout and callbacks; calls callbacks as the renderer does."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/") + "/"
+        page = _get(self.base).decode()
+        m = re.search(r'<script id="_dash-config" type="application/json">(.*?)</script>', page, re.S)
+        assert m, "no _dash-config on the page"
+        self.end_id = json.loads(m.group(1)).get("end_id")
+        self.components: list[tuple[Any, dict[str, Any]]] = []
+        self._walk(json.loads(_get(self.base + "_dash-layout")))
+        self.deps = json.loads(_get(self.base + "_dash-dependencies"))
+
+    def _walk(self, node: Any) -> None:
+        if isinstance(node, list):
+            for n in node:
+                self._walk(n)
+        elif isinstance(node, dict) and "props" in node:
+            props = node["props"]
+            if "id" in props:
+                self.components.append((props["id"], props))
+            for v in props.values():
+                if isinstance(v, (dict, list)):
+                    self._walk(v)
+
+    def value(self, cid: Any, prop: str) -> Any:
+        return next(props.get(prop) for c, props in self.components if c == cid)
+
+    def callback(self, output_part: str) -> dict[str, Any]:
+        hits = [d for d in self.deps if output_part in d["output"]]
+        assert len(hits) == 1, f"{len(hits)} callbacks output {output_part}"
+        return hits[0]
+
+    def _dep(self, dep: Mapping[str, Any], overrides: Mapping[str, Any]) -> Any:
+        pattern, prop = _parse_id(dep["id"]), dep["property"]
+
+        def val(cid: Any) -> Any:
+            if prop == "id":
+                return cid
+            if _id_key(cid) in overrides and prop == "value":
+                return overrides[_id_key(cid)]
+            return next((props.get(prop) for c, props in self.components if c == cid), None)
+
+        if isinstance(pattern, dict) and any(isinstance(v, list) for v in pattern.values()):
+            hits = [c for c, _ in self.components if isinstance(c, dict) and set(c) == set(pattern)
+                    and all(isinstance(v, list) or c[k] == v for k, v in pattern.items())]  # fmt: skip
+            return [{"id": c, "property": prop, "value": val(c)} for c in hits]
+        return {"id": pattern, "property": prop, "value": val(pattern)}
+
+    def body(self, cb: Mapping[str, Any], overrides: Mapping[str, Any], changed: list[str],
+             inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        out = cb["output"]
+        parts = out[2:-2].split("...") if out.startswith("..") else [out]
+        outputs = [{"id": _parse_id(p.rpartition(".")[0]), "property": p.rpartition(".")[2].split("@")[0]}
+                   for p in parts]  # fmt: skip
+        ins = [self._dep(d, overrides) for d in cb["inputs"]]
+        for item in ins:
+            if isinstance(item, dict) and inputs and f"{item['id']}.{item['property']}" in inputs:
+                item["value"] = inputs[f"{item['id']}.{item['property']}"]
+        return {"output": out, "outputs": outputs if out.startswith("..") else outputs[0], "inputs": ins,
+                "state": [self._dep(d, overrides) for d in cb["state"]], "changedPropIds": changed}  # fmt: skip
+
+    def url(self, **args: str) -> str:
+        q = {"endId": self.end_id} if self.end_id else {}
+        q.update(args)
+        return self.base + "_dash-update-component?" + urlencode(q)
+
+    def call(self, body: Mapping[str, Any]) -> tuple[int, Any]:
+        return _post(self.url(), body)
+
+    def start(self, body: Mapping[str, Any]) -> dict[str, str]:
+        status, first = _post(self.url(), body)
+        assert status == 200 and "cacheKey" in first and "job" in first, (status, first)
+        return first
+
+    def poll(self, body: Mapping[str, Any], handles: Mapping[str, str], timeout: float,
+             each: Callable[[dict], None] | None = None, interval: float = 0.25) -> tuple[dict, list[dict]]:  # fmt: skip
+        """Poll a started background callback until its response; returns it and every progress payload."""
+        progress: list[dict] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            status, data = _post(self.url(cacheKey=handles["cacheKey"], job=handles["job"]), body)
+            assert status == 200, (status, data)
+            if data.get("progress"):
+                progress.append(data["progress"])
+                if each is not None:
+                    each(data["progress"])
+            if "response" in data:
+                return data, progress
+        raise AssertionError(f"no response within {timeout} s ({len(progress)} progress updates)")
+
+
+# --------------------------------------------------------------------------- processes and servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group we started, then SIGKILL it if it lingers (bounded)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def tail(path: Path, n: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    exe = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    if exe is None:
+        pytest.fail("redis-server is not installed; the Celery tests need it (apt-get install -y redis-server)")
+    import redis
+
+    work = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    log = work / "redis.log"
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(work), "--logfile", str(log)], start_new_session=True)  # fmt: skip
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if client.ping():
+                    break
+            except redis.exceptions.ConnectionError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start:\n{tail(log)}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def celery_worker(redis_url, tmp_path_factory) -> Iterator[Path]:
+    """A Celery worker subprocess for the lab's jobs; yields its log file."""
+    try:
+        import celery  # noqa: F401
+    except ImportError:
+        pytest.fail("celery is not installed in this environment (pip install 'dash[diskcache,celery]')")
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT),
+           "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))}  # fmt: skip
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([*CELERY, "-A", "app.worker.celery_app", "worker", "--pool", "solo",
+                                 "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                                 "-n", f"lab-test-{os.getpid()}@localhost"],
+                                cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in tail(log, 200):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not become ready:\n{tail(log)}")
+            time.sleep(0.1)
+        yield log
+    finally:
+        stop(proc)
+
+
+def serve(dash_app) -> tuple[str, Callable[[], None]]:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, dash_app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="lab-test-server", daemon=True)
+    thread.start()
+
+    def shutdown() -> None:
+        server.shutdown()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.server_port}/", shutdown
+
+
+@pytest.fixture(scope="module")
+def celery_site(redis_url, celery_worker) -> Iterator[str]:
+    """The lab app made with REDIS_URL set, so its background manager is a CeleryManager."""
+    from dash import CeleryManager
+
+    from app.lab_page import standalone_app
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REDIS_URL", redis_url)
+    try:
+        dash_app = standalone_app()
+        assert isinstance(dash_app._background_manager, CeleryManager)
+        base, shutdown = serve(dash_app)
+        try:
+            yield base
+        finally:
+            shutdown()
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def disk_site(tmp_path_factory) -> Iterator[str]:
+    """The lab app with a DiskcacheManager on a fresh directory (REDIS_URL unset)."""
+    from dash import DiskcacheManager
+
+    from app.lab_page import standalone_app
+
+    mp = pytest.MonkeyPatch()
+    mp.delenv("REDIS_URL", raising=False)
+    mp.setenv("DESCENT_LAB_JOBS_DIR", str(tmp_path_factory.mktemp("jobs")))
+    try:
+        dash_app = standalone_app()
+        assert isinstance(dash_app._background_manager, DiskcacheManager)
+        base, shutdown = serve(dash_app)
+        try:
+            yield base
+        finally:
+            shutdown()
+    finally:
+        mp.undo()
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def race_body(client: DashClient, overrides: Mapping[str, Any]) -> tuple[dict, dict]:
+    cb = client.callback("lab-recon-graph.figure")
+    assert cb.get("background"), "the race must be a background callback"
+    body = client.body(cb, {**TINY, **overrides}, ["lab-start.n_clicks"], inputs={"lab-start.n_clicks": 1})
+    return cb, body
+
+
+def check_progress_and_result(data: dict, progress: list[dict], epochs: int) -> None:
+    # progress: the whole loss history each time, the status line and the bar
+    assert progress, "no progress arrived"
+    figs = [p["lab-loss-graph.figure"] for p in progress if p.get("lab-loss-graph.figure")]
+    trained = [f for f in figs if any(t.get("name") == "Adam (lr=0.003)" and t.get("x") for t in f["data"])]
+    assert trained, "no progress carried loss curves"
+    last = trained[-1]
+    adam = next(t for t in last["data"] if t.get("name") == "Adam (lr=0.003)" and t.get("showlegend"))
+    assert adam["x"] == list(range(epochs + 1))
+    assert all(v is None or v > 0 for v in adam["y"])
+    assert any("Finished" in str(p.get("lab-status.children")) for p in progress)
+    assert float(progress[-1]["lab-bar.value"]) == 100.0
+    # the result: reconstructions, the PSNR table, both landscapes, the section shown
+    resp = data["response"]
+    recon = resp["lab-recon-graph"]["figure"]
+    assert recon["data"][0]["type"] == "heatmap"
+    labels = [a["text"] for a in recon["layout"]["annotations"]]
+    assert labels[0] == "<b>Original</b>" and len(labels) == 1 + 3  # originals + three optimizers
+    z = recon["data"][0]["z"]
+    assert len(z) == 4 * (4 + 8) and len(z[0]) == 8 * 9 - 1  # 8×8 tiles under label bands, one-pixel gaps
+    land = resp["lab-land-store"]["data"]
+    assert set(land) == {"random", "pca"}
+    assert land["pca"]["data"][0]["type"] == "contour"
+    assert len(land["pca"]["data"][0]["z"]) == 25
+    table = json.dumps(resp["lab-psnr"]["children"])
+    for word in ("Input", "Adam (lr=0.003)", "Gaussian (0.2)", "Knockout (0.3)"):
+        assert word in table
+    assert "1,797 images of 8×8 pixels" in resp["lab-summary"]["children"]
+
+
+def test_celery_worker_trains_a_race_and_reports_progress(celery_site, celery_worker):
+    client = DashClient(celery_site)
+    _, body = race_body(client, {})
+    handles = client.start(body)
+    data, progress = client.poll(body, handles, timeout=60)
+    check_progress_and_result(data, progress, epochs=3)
+    # the job ran on the worker, not in the web process
+    log = tail(celery_worker, 400)
+    assert re.search(r"Task background_callback_[0-9a-f]+\[[^\]]+\] succeeded", log), log
+
+
+def test_celery_race_is_cancelled_cooperatively(celery_site, celery_worker):
+    client = DashClient(celery_site)
+    nonce = client.value("lab-nonce", "data")
+    _, body = race_body(client, {"lab-epochs": 200, "lab-batch": 1, "lab-samples": 2000})
+    handles = client.start(body)
+    sent = {"cancel": False}
+    cancel_cb = client.callback("lab-status.children@")
+
+    def on_progress(p: dict) -> None:
+        # cancel once training has started (the first epoch's curves are in)
+        if not sent["cancel"] and "Epoch" in str(p.get("lab-status.children")):
+            cbody = client.body(cancel_cb, {}, ["lab-cancel.n_clicks"], inputs={"lab-cancel.n_clicks": 1})
+            for item in cbody["state"]:
+                if item["id"] == "lab-start":
+                    item["value"] = 1
+                if item["id"] == "lab-nonce":
+                    assert item["value"] == nonce
+            status, out = client.call(cbody)
+            assert status == 200 and "Cancelling" in json.dumps(out), (status, out)
+            sent["cancel"] = True
+
+    t0 = time.monotonic()
+    data, progress = client.poll(body, handles, timeout=60, each=on_progress)
+    assert sent["cancel"], "training never reported an epoch"
+    assert time.monotonic() - t0 < 45
+    statuses = [str(p.get("lab-status.children")) for p in progress]
+    assert any(s.startswith("Cancelled after epoch") for s in statuses), statuses[-3:]
+    # partial results still come back (reconstructions and the table; the landscape is skipped)
+    resp = data["response"]
+    assert resp["lab-summary"]["children"]
+    assert resp["lab-recon-graph"]["figure"]["data"][0]["type"] == "heatmap"
+    assert "skipped" in json.dumps(resp["lab-land-store"]["data"]["pca"])
+
+
+def test_diskcache_manager_trains_a_race(disk_site):
+    client = DashClient(disk_site)
+    _, body = race_body(client, {})
+    handles = client.start(body)
+    data, progress = client.poll(body, handles, timeout=60)
+    check_progress_and_result(data, progress, epochs=3)
+
+
+def test_hostile_form_values_come_back_as_a_message(disk_site):
+    client = DashClient(disk_site)
+    _, body = race_body(client, {"lab-epochs": 10_000, "lab-hidden": "99999999,1"})
+    handles = client.start(body)
+    data, progress = client.poll(body, handles, timeout=30)
+    text = " ".join(str(p.get("lab-status.children")) for p in progress)
+    assert "Fix these settings first" in text and "epochs: 10000 is outside [1, 200]" in text
+    recon = data["response"]["lab-recon-graph"]["figure"]
+    assert not recon["data"] and "No results" in recon["layout"]["annotations"][0]["text"]
+
+
+def test_the_worker_refuses_to_start_without_redis_url():
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["PYTHONPATH"] = str(ROOT)
+    r = subprocess.run([sys.executable, "-c", "import app.worker"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=60)  # fmt: skip
+    assert r.returncode != 0
+    assert "REDIS_URL is not set" in r.stderr
