@@ -1,15 +1,11 @@
-"""Pixel images of sweep maps, written as PNG with the standard library only.
+"""Pixel images of sweep maps, written as PNG without a browser (for the command line).
 
-Used by the command line, which must not need a browser to save a map.
 Colours: the Okabe–Ito palette for basins (colour-blind safe), a perceptually
 ordered ramp for steps and loss, black for diverged starts, light grey for
 starts that reached no known minimum.
 """
 
 from __future__ import annotations
-
-import struct
-import zlib
 
 import numpy as np
 
@@ -63,14 +59,9 @@ def map_rgb(smap, color_by: str = "minimum") -> np.ndarray:
 
 
 def png_bytes(rgb: np.ndarray, scale: int = 1) -> bytes:
-    """Encode an (h, w, 3) uint8 array as PNG, each pixel repeated scale×scale times."""
+    """Encode an (h, w, 3) uint8 array (row 0 on top) as PNG, each pixel repeated scale×scale times."""
+    from app.figures import png_rgb  # the app's one PNG encoder (it takes row 0 at the bottom)
+
     if scale > 1:
         rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[r].tobytes() for r in range(h))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
+    return png_rgb(rgb[::-1])
