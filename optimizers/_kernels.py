@@ -277,15 +277,20 @@ def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
         for i in range(theta.size):
             theta[i] *= 1.0 - lr * wd
     l2 = 0.0 if decoupled else wd
-    vrow = 2 if amsgrad else 1
+    m = S[0]
+    v = S[1]
     for i in range(theta.size):
         gi = g[i] + l2 * theta[i]
-        S[0, i] = b1 * S[0, i] + (1.0 - b1) * gi
-        S[1, i] = b2 * S[1, i] + (1.0 - b2) * gi * gi
-        if amsgrad:
-            S[2, i] = max(S[2, i], S[1, i])
-        r = 1.0 / (math.sqrt(S[vrow, i]) * inv_bc2_sqrt + eps)
-        theta[i] -= step_size * S[0, i] * r
+        m[i] = b1 * m[i] + (1.0 - b1) * gi
+        v[i] = b2 * v[i] + (1.0 - b2) * gi * gi
+    if amsgrad:  # a separate pass keeps the main loop branch-free (and vectorisable)
+        vmax = S[2]
+        for i in range(theta.size):
+            vmax[i] = max(vmax[i], v[i])
+        v = vmax
+    for i in range(theta.size):
+        r = 1.0 / (math.sqrt(v[i]) * inv_bc2_sqrt + eps)
+        theta[i] -= step_size * m[i] * r
         eff[i] = lr * r
     return DONE
 
