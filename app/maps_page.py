@@ -45,6 +45,7 @@ from app import maps_figures
 from app.state import (
     FORMULA,
     ExplorerConfig,
+    Notes,
     OptimizerEntry,
     from_query,
     parse_number,
@@ -73,7 +74,6 @@ WORK_BUDGET = 160_000_000
 #: a map that has not finished after this many seconds stops itself
 TIME_LIMIT = 120.0
 DEFAULT_GRID = 128
-MAX_NOTICES = 6
 MAX_QUERY_CHARS = 4000
 MAX_QUERY_FIELDS = 60
 #: keys of the map's own settings in the query (the rest is the Explorer's codec)
@@ -174,22 +174,6 @@ def preset_id(name: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- configuration
-
-
-class Notes:
-    """What had to be repaired, as short sentences (at most MAX_NOTICES are kept)."""
-
-    def __init__(self, first: tuple[str, ...] = ()) -> None:
-        self.items: list[str] = list(first)
-
-    def add(self, text: str) -> None:
-        if text not in self.items:
-            self.items.append(text)
-
-    def result(self) -> tuple[str, ...]:
-        if len(self.items) <= MAX_NOTICES:
-            return tuple(self.items)
-        return tuple(self.items[:MAX_NOTICES]) + (f"… and {len(self.items) - MAX_NOTICES} more",)
 
 
 @dataclass(frozen=True)

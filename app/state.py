@@ -297,11 +297,11 @@ def _nice(v: float) -> float:
 # --------------------------------------------------------------------------- sanitising
 
 
-class _Notes:
-    """Collects what had to be repaired, as short sentences."""
+class Notes:
+    """Collects what had to be repaired, as short sentences (at most MAX_NOTICES are reported)."""
 
-    def __init__(self) -> None:
-        self.items: list[str] = []
+    def __init__(self, first: tuple[str, ...] = ()) -> None:
+        self.items: list[str] = list(first)
 
     def add(self, text: str) -> None:
         if text not in self.items:
@@ -344,7 +344,7 @@ def _clamp(v: float, lo: float, hi: float) -> float:
     return min(max(v, lo), hi)
 
 
-def _number_in(raw: Any, lo: float, hi: float, default: float, what: str, notes: _Notes) -> float:
+def _number_in(raw: Any, lo: float, hi: float, default: float, what: str, notes: Notes) -> float:
     v = parse_number(raw)
     if v is None:
         notes.add(f"{what}: {shown(raw)} is not a number; using {_fmt(default)}")
@@ -355,12 +355,12 @@ def _number_in(raw: Any, lo: float, hi: float, default: float, what: str, notes:
     return c
 
 
-def _whole_in(raw: Any, lo: int, hi: int, default: int, what: str, notes: _Notes) -> int:
+def _whole_in(raw: Any, lo: int, hi: int, default: int, what: str, notes: Notes) -> int:
     v = _number_in(raw, lo, hi, default, what, notes)
     return int(round(v))
 
 
-def clamp_hyper(p: HyperParam, raw: Any, what: str, notes: _Notes) -> Any:
+def clamp_hyper(p: HyperParam, raw: Any, what: str, notes: Notes) -> Any:
     """A user value for ``p`` in its valid range (bools, choices and ints included)."""
     default = p.default_value()
     if p.kind == "bool":
@@ -405,7 +405,7 @@ def clamp_hyper(p: HyperParam, raw: Any, what: str, notes: _Notes) -> Any:
     return c
 
 
-def _sanitize_entry(raw: Any, index: int, color: int | None, claimed: set[int], notes: _Notes) -> OptimizerEntry | None:
+def _sanitize_entry(raw: Any, index: int, color: int | None, claimed: set[int], notes: Notes) -> OptimizerEntry | None:
     if not isinstance(raw, Mapping):
         notes.add(f"optimizer {index + 1}: not understood; removed")
         return None
@@ -437,7 +437,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
     in the result's ``notes``.
     """
     base = base or DEFAULT
-    notes = _Notes()
+    notes = Notes()
     if not isinstance(raw, Mapping):
         notes.add("the settings were not understood; showing the default view")
         return replace(base, notes=notes.result())
@@ -587,7 +587,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
     )
 
 
-def _sanitize_box(raw: Any, default: tuple[float, float, float, float], notes: _Notes) -> tuple[float, ...]:
+def _sanitize_box(raw: Any, default: tuple[float, float, float, float], notes: Notes) -> tuple[float, ...]:
     if isinstance(raw, Sequence) and not isinstance(raw, str) and len(raw) == 4:
         vals = [parse_number(v) for v in raw]
         if all(v is not None for v in vals):
@@ -656,7 +656,7 @@ def from_query(search: str | None) -> ExplorerConfig:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
     except ValueError:
         return replace(DEFAULT, notes=("the link has too many settings; showing the default view",))
-    notes = _Notes()
+    notes = Notes()
     raw: dict[str, Any] = {}
     surface_params: dict[str, str] = {}
     schedule_params: dict[str, str] = {}
@@ -698,7 +698,7 @@ def from_query(search: str | None) -> ExplorerConfig:
     return replace(cfg, notes=(notes.result() + cfg.notes)[: MAX_NOTICES + 1]) if notes.items else cfg
 
 
-def _parse_opt(value: str, notes: _Notes) -> dict[str, Any]:
+def _parse_opt(value: str, notes: Notes) -> dict[str, Any]:
     name, *rest = value.split(",")
     values: dict[str, str] = {}
     color: Any = None
