@@ -35,7 +35,6 @@ def test_digits_scaled_and_split_with_a_seed(digits: D.Dataset) -> None:
 
 
 def test_sample_image_patches() -> None:
-    pytest.importorskip("PIL")
     d = D.load_data("sample_images", n_patches=200, patch_size=10)
     assert d.n_features == 100 and d.n_samples == 200 and d.image_shape == (10, 10)
     assert 0.0 <= d.train.min() and d.train.max() <= 1.0 and d.train.std() > 0.05
@@ -245,7 +244,7 @@ def test_psnr_and_subspace_angles() -> None:
     e = np.eye(4)
     rot = np.array([[1, 0], [0, np.cos(0.3)], [0, np.sin(0.3)], [0, 0]])
     np.testing.assert_allclose(np.sort(subspace_angles(e[:, :2], rot)), [0.0, 0.3], atol=1e-12)
-    scipy_linalg = pytest.importorskip("scipy.linalg")
+    import scipy.linalg as scipy_linalg  # installed with scikit-learn
     v = rng.standard_normal((30, 2))
     np.testing.assert_allclose(np.sort(subspace_angles(u, v)), np.sort(scipy_linalg.subspace_angles(u, v)), atol=1e-10)
     x = rng.standard_normal((200, 5)) * [5, 3, 1, 0.5, 0.1] + 7

@@ -43,7 +43,7 @@ def live_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (make browser)")
+        pytest.fail(f"{CHROMIUM} is not installed: the browser tests need it (run 'make system-deps' as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
