@@ -584,6 +584,11 @@ def page(cfg: ExplorerConfig | None = None) -> html.Div:
             (Ids.FORMULA_ERROR, "children"): out["formula_error"],
         }
     )
+    return fill(root, values)
+
+
+def fill(root: Any, values: dict[tuple[Any, str], Any]) -> Any:
+    """Set ``values[(component id, property)]`` on the components of a layout tree; returns ``root``."""
     by_id: dict[str, list[tuple[str, Any]]] = {}
     for (cid, prop), value in values.items():
         by_id.setdefault(str(cid), []).append((prop, value))

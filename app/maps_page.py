@@ -42,6 +42,7 @@ import numpy as np
 from dash import dcc, html, no_update
 
 from app import maps_figures
+from app.layout import fill
 from app.state import (
     FORMULA,
     ExplorerConfig,
@@ -1496,27 +1497,7 @@ def page(cfg: MapConfig) -> html.Div:
         (Ids.WORK, "children"): work,
         (Ids.WORK, "className"): work_cls,
     })  # fmt: skip
-    by_id: dict[str, list[tuple[str, Any]]] = {}
-    for (cid, prop), value in values.items():
-        by_id.setdefault(str(cid), []).append((prop, value))
-    _fill(root, by_id)
-    return root
-
-
-def _fill(node: Any, by_id: dict[str, list[tuple[str, Any]]]) -> None:
-    from dash.development.base_component import Component
-
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            _fill(child, by_id)
-        return
-    if not isinstance(node, Component):
-        return
-    cid = getattr(node, "id", None)
-    if isinstance(cid, str) and cid in by_id:
-        for prop, value in by_id[cid]:
-            setattr(node, prop, value)
-    _fill(getattr(node, "children", None), by_id)
+    return fill(root, values)
 
 
 def layout(query: dict[str, str] | None = None) -> html.Div:
