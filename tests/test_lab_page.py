@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from app import lab_figures as lf
 from app import lab_page as lab
 from app.figures import COLORS
-from app.lab_page import DEFAULT, Ids, LabSettings, MemoryKV, OptChoice
+from app.kv import DiskKV, MemoryKV, kv_for
+from app.lab_page import DEFAULT, Ids, LabSettings, OptChoice
 
 # --------------------------------------------------------------------------- helpers
 
@@ -485,13 +486,13 @@ def test_kv_for_uses_the_managers_store(tmp_path):
     from dash import DiskcacheManager
 
     manager = DiskcacheManager(diskcache.Cache(str(tmp_path)))
-    kv = lab.kv_for(manager)
-    assert isinstance(kv, lab.DiskKV) and lab.slots_for(manager) == lab.DISK_SLOTS
+    kv = kv_for(manager)
+    assert isinstance(kv, DiskKV) and lab.slots_for(manager) == lab.DISK_SLOTS
     assert kv.add("k", b"1", 10) and not kv.add("k", b"2", 10) and kv.get("k") == b"1"
     kv.delete("k")
     assert kv.get("k") is None
     with pytest.raises(RuntimeError):
-        lab.kv_for(object())
+        kv_for(object())
 
 
 # --------------------------------------------------------------------------- the job, end to end (no Dash)
