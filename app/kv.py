@@ -10,15 +10,17 @@ shared result cache (:mod:`app.result_cache`).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any
 
 
 class MemoryKV:
-    """A dict with expiry (tests, and apps without a background manager store)."""
+    """A dict with expiry, safe across threads of one process (tests, single-process use)."""
 
     def __init__(self) -> None:
         self._d: dict[str, tuple[bytes, float]] = {}
+        self._lock = threading.RLock()
 
     def _live(self, key: str) -> bool:
         item = self._d.get(key)
@@ -30,19 +32,23 @@ class MemoryKV:
         return True
 
     def get(self, key: str) -> bytes | None:
-        return self._d[key][0] if self._live(key) else None
+        with self._lock:
+            return self._d[key][0] if self._live(key) else None
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
-        self._d[key] = (bytes(value), time.monotonic() + ttl)
+        with self._lock:
+            self._d[key] = (bytes(value), time.monotonic() + ttl)
 
     def add(self, key: str, value: bytes, ttl: float) -> bool:
-        if self._live(key):
-            return False
-        self.set(key, value, ttl)
-        return True
+        with self._lock:
+            if self._live(key):
+                return False
+            self.set(key, value, ttl)
+            return True
 
     def delete(self, key: str) -> None:
-        self._d.pop(key, None)
+        with self._lock:
+            self._d.pop(key, None)
 
 
 class DiskKV:

@@ -22,7 +22,7 @@ from typing import Any
 from dash import dcc, html, no_update
 from dash.development.base_component import Component
 
-from app import compute, figures
+from app import compute, figures, result_cache
 from app.export_view import export_bar
 from app.compute import Result
 from app.ids import Group, Ids, Kind, card_id, flag_id, num_id, preset_id, slider_id
@@ -259,13 +259,13 @@ def outcome(run: Any) -> dict[str, Any]:
     return {"text": run.status_text, "kind": "ok"}
 
 
-def surface_info(result: Result, with_tex: bool = True) -> list[Any]:
-    s = result.surface
-    if s is None:
+def surface_info(surface: dict[str, str] | None, with_tex: bool = True) -> list[Any]:
+    """The formula and description under the map (``surface``: its ``latex`` and ``description``)."""
+    if not surface:
         return []
     return [
-        html.Div(surface_tex(s.latex) if with_tex else None, id=Ids.SURFACE_TEX),
-        html.P(s.description, className="surface-desc"),
+        html.Div(surface_tex(surface["latex"]) if with_tex else None, id=Ids.SURFACE_TEX),
+        html.P(surface["description"], className="surface-desc"),
     ]
 
 
@@ -343,48 +343,79 @@ def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = Tru
     changes (surface, parameters, box, view); otherwise the animation engine moves
     the trajectories from the payload, which also carries the diagnostics figure
     and the texts of the cards and the race board.
+
+    Both parts come from the shared result cache (:mod:`app.result_cache`): the
+    race keyed by the canonical query, the map's background by what it shows, so
+    a class opening the same link computes it once.
     """
-    result = compute.compute(cfg)
+    computed: list[Result] = []
+
+    def result() -> Result:  # computed at most once per request, and only on a cache miss
+        if not computed:
+            computed.append(compute.compute(cfg))
+        return computed[0]
+
+    query = to_query(cfg)
+    race, _ = result_cache.fetch("race", query, lambda: race_entry(cfg, result))
     key = cfg.surface_key()
-    ok = result.surface is not None
+    ok = bool(race["ok"])
     previous = map_meta if isinstance(map_meta, dict) else {}
     redraw = previous.get("key") != key or previous.get("ok") != ok
-    grid = figures.background_grid(result.surface, cfg.view) if ok and redraw else None
-    scale = grid.scale if grid is not None else _scale_from_meta(previous)
     fig_rev = rev if redraw else previous.get("rev")
-    payload = compute.payload(result, {**figures.TRACE_INDEX, "rev": fig_rev}, scale)
-    payload["query"] = to_query(cfg)
-    payload["palette"] = list(figures.COLORS)
-    payload["diagnostics"] = figures.diagnostics_panels(result)
-    payload["notes"] = [{"color": r.entry.color, "label": r.entry.label(), **outcome(r)} for r in result.runs]
-    payload["error"] = result.error or ""
+    payload = race["payload"]
+    payload["index"]["rev"] = fig_rev
     out: dict[str, Any] = {
-        "store": {"cfg": cfg.to_dict(), "query": payload["query"]},
+        "store": {"cfg": cfg.to_dict(), "query": query},
         "payload": payload,
         "map": no_update,
         "meta": no_update,
         "surface_info": no_update,
-        "formula_error": result.error or "",
+        "formula_error": race["error"],
     }
     if redraw:
-        fig = figures.map_figure(result, grid, with_runs=False) if ok else figures.message_figure(result.error or "")
+        if ok:
+            fig = map_entry(cfg, result)["figure"]
+        else:
+            fig = figures.message_figure(race["error"])
         fig["layout"]["meta"] = {"rev": rev}
         out["map"] = fig
-        out["meta"] = {"key": key, "ok": ok, "rev": rev, "z": scale.to_dict() if scale else None}
-        out["surface_info"] = surface_info(result, with_tex)
+        out["meta"] = {"key": key, "ok": ok, "rev": rev, "z": race["z"]}
+        out["surface_info"] = surface_info(race["surface"], with_tex)
     return out
 
 
-def _scale_from_meta(meta: dict[str, Any]) -> compute.ZScale | None:
-    z = meta.get("z")
-    if not isinstance(z, dict):
-        return None
-    try:
-        return compute.ZScale(bool(z["log"]), float(z["floor"]), float(z["eps"]), float(z["low"]), float(z["cap"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+def map_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
+    """The map behind the runs, from the shared cache: ``{"figure", "z"}`` (z: the colour scale).
+
+    Keyed by what the background shows; the 3-D view also draws the runs, so it is
+    keyed by the whole query.  ``result()`` gives the computed configuration.
+    """
+    key = cfg.surface_key() if cfg.view != "3d" else to_query(cfg)
+
+    def build() -> dict[str, Any]:
+        res = result()
+        grid = figures.background_grid(res.surface, cfg.view)
+        return {"figure": figures.map_figure(res, grid, with_runs=False), "z": grid.scale.to_dict()}
+
+    entry, _ = result_cache.fetch("map", key, build)
+    return entry
 
 
+def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
+    """Everything about the runs of ``cfg`` the page shows, as JSON: the engine's payload (its
+    ``index.rev`` left for the caller), the notes, the error, the colour scale and the surface's text."""
+    res = result()
+    ok = res.surface is not None
+    z = map_entry(cfg, result)["z"] if ok else None
+    scale = compute.ZScale(**z) if z else None
+    payload = compute.payload(res, {**figures.TRACE_INDEX, "rev": None}, scale)
+    payload["query"] = to_query(cfg)
+    payload["palette"] = list(figures.COLORS)
+    payload["diagnostics"] = figures.diagnostics_panels(res)
+    payload["notes"] = [{"color": r.entry.color, "label": r.entry.label(), **outcome(r)} for r in res.runs]
+    payload["error"] = res.error or ""
+    surface = {"latex": res.surface.latex, "description": res.surface.description} if ok else None
+    return {"ok": ok, "error": res.error or "", "payload": payload, "z": z, "surface": surface}
 
 
 def html_notice_controls(notes: list[str]) -> Any:

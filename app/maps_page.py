@@ -29,6 +29,7 @@ values; the tests call them directly.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -41,7 +42,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 from dash import dcc, html, no_update
 
-from app import maps_figures
+from app import maps_figures, result_cache
 from app.layout import fill
 from app.state import (
     FORMULA,
@@ -820,8 +821,6 @@ def run_request(
     message instead of a map.  ``should_stop`` returning True stops the
     computation (the previous map stays on screen).
     """
-    from optimizers.maps import basin_map, hyper_map
-
     cfg = config_from_store(request)
     if cfg is None:
         return Outcome(no_update, no_update, "", no_update)
@@ -833,6 +832,33 @@ def run_request(
     except ValueError as exc:
         msg = f"The surface cannot be built: {_one_line(exc)}"
         return Outcome(maps_figures.message_figure(msg), None, msg, "")
+    try:
+        entry, cached = result_cache.fetch(
+            "sweep", json.dumps(cfg.to_dict(), sort_keys=True),
+            lambda: _compute_map(cfg, surface, report, should_stop, clock),
+            lease=TIME_LIMIT + 30.0, wait=TIME_LIMIT + 30.0, stop=should_stop,
+            on_wait=lambda: report(("0", "The same map is being computed for someone else; waiting for it…"))
+            if report is not None else None,
+        )  # fmt: skip
+    except _NotStored as stop:
+        return stop.outcome
+    status = entry["status"] + (" (computed earlier for the same settings)" if cached else "")
+    return Outcome(entry["figure"], entry["meta"], status, entry["explain"])
+
+
+class _NotStored(Exception):
+    """A map that was stopped or refused: its outcome is shown but never cached."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.status)
+        self.outcome = outcome
+
+
+def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]], None] | None,
+                 should_stop: Callable[[], bool] | None, clock: Callable[[], float]) -> dict[str, Any]:  # fmt: skip
+    """Run the sweep of a valid map configuration: the cacheable outcome, or :class:`_NotStored`."""
+    from optimizers.maps import basin_map, hyper_map
+
     config = cfg.entry.config()
     mods = cfg.base.modifiers()
     steps = cfg.base.steps
@@ -858,10 +884,10 @@ def run_request(
     except Cancelled:
         over = clock() - t0 > TIME_LIMIT
         why = f"stopped after {TIME_LIMIT:.0f} s (the time limit)" if over else "stopped"
-        return Outcome(no_update, no_update, f"The map was {why}; lower the grid or the steps.", no_update)
+        raise _NotStored(Outcome(no_update, no_update, f"The map was {why}; lower the grid or the steps.", no_update)) from None
     except ValueError as exc:
         msg = f"The map cannot be computed: {_one_line(exc)}"
-        return Outcome(maps_figures.message_figure(msg), None, msg, "")
+        raise _NotStored(Outcome(maps_figures.message_figure(msg), None, msg, "")) from None
     seconds = clock() - t0
     fig = map_figure(cfg, smap, surface)
     meta = {"cfg": cfg.to_dict(), "minima": [list(m) for m in smap.minima]}
@@ -870,7 +896,7 @@ def run_request(
     status = (f"{_thousands(total)} runs × up to {steps} steps in {seconds:.1f} s: "
               f"{conv:.0f} % converged, {div:.0f} % diverged.")  # fmt: skip
     explain = BOUND_EXPLANATION if heavy_ball_bound(cfg) is not None else ""
-    return Outcome(fig, meta, status, explain)
+    return {"figure": fig, "meta": meta, "status": status, "explain": explain}
 
 
 def _one_line(exc: BaseException) -> str:
