@@ -46,10 +46,18 @@ def celery_app(url: str | None = None) -> Any:
         raise RuntimeError("REDIS_URL is not set")
     app = Celery("descent_lab", broker=url, backend=url)
     app.conf.update(
-        task_acks_late=True,  # a job whose worker dies is not silently lost
+        # acknowledged after it ran, so a task whose whole worker dies is redelivered (and the lab's job, seeing
+        # its race already began once, ends at once); a pool process killed mid-task is reported as failed
+        # (WorkerLostError), not put back in the queue to kill the next process too
+        task_acks_late=True,
+        task_reject_on_worker_lost=False,
+        task_track_started=True,
         worker_prefetch_multiplier=1,
         result_expires=RESULT_EXPIRY,
+        # longer than any job's own bound (the lab's: slot wait + training limit + measurements, 29 min)
         task_time_limit=30 * 60,
+        # Redis hands an unacknowledged task to another worker after this long: it must exceed the time limit
+        broker_transport_options={"visibility_timeout": 2 * 3600},
     )
     return app
 

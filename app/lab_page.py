@@ -18,11 +18,25 @@ job reports through ``progress=`` the whole downsampled loss history each time
 
 Job state lives in the background manager's store (the shared diskcache
 directory, or Redis), not in this process: uploaded files (by content hash),
-cancel requests (by job token) and the training slots that bound how many
-races run at once.  Cancelling is cooperative: the race checks the token's
-flag between minibatches and stops with the epochs it completed, whose results
-are still shown.  Dash's own ``cancel=`` would kill the job process instead
-(losing those results) and cannot stop a task on Celery's solo pool.
+cancel requests (by race token) and the race queue.  Cancelling is cooperative:
+the race checks the token's flag between minibatches and stops with the epochs
+it completed, whose results are still shown.  Dash's own ``cancel=`` would kill
+the job process instead (losing those results) and cannot stop a task on
+Celery's solo pool.
+
+Bounded work, for a class on one small server (see :class:`RaceQueue`):
+
+* Start goes through a plain callback, the gate, which queues the race under
+  the browser's id (a random token in its local storage) before the background
+  job is asked for.  A browser gets one race at a time: Start in a second tab
+  starts nothing and shows the first race's live status instead.
+* At most ``training_slots`` races train at once (2 on diskcache, 4 on Celery,
+  or ``$DESCENT_LAB_TRAINING_SLOTS``); the others wait in order and are told
+  their place.  Every job has a hard wall-time bound (``JOB_WALL_LIMIT``).
+* A job keeps a heartbeat while it runs and leaves a done marker when it ends.
+  When its process or worker is killed, the page notices (Dash stops polling a
+  dead diskcache job; the page's watch sees a dead heartbeat), says so, frees
+  the job's slot and lets Start be pressed again; other races go on.
 
 Everything that decides something is a plain function here (``sanitize``,
 ``check_run``, ``run_job``, ``edit_rows``, …) or a figure builder in
@@ -34,19 +48,24 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import math
+import os
 import re
 import secrets
+import socket
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
-from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from app import lab_figures as lf
@@ -79,9 +98,41 @@ MAX_NOTICES = 8
 #: how long an uploaded file stays in the job store, and a cancel request
 UPLOAD_TTL = 2 * 3600
 CANCEL_TTL = 2 * MAX_TIME_LIMIT
-#: DiskcacheManager starts one process per job: at most this many races train at once (others wait)
+#: races training at once (the global limit; ``$DESCENT_LAB_TRAINING_SLOTS`` overrides): DiskcacheManager runs
+#: each job as a process on this machine, Celery's workers may be elsewhere
 DISK_SLOTS = 2
+CELERY_SLOTS = 4
+SLOTS_ENV = "DESCENT_LAB_TRAINING_SLOTS"
+MAX_SLOTS = 64
+#: races queued or training at once, one per browser; Start beyond that is refused with a message
+MAX_QUEUE = 100
+#: the longest a race waits for a slot, counted from its Start
 SLOT_WAIT_LIMIT = 900.0
+#: bounds on loading the data and on the measurements after training (PSNR table, loss landscapes)
+LOAD_LIMIT = 60.0
+MEASURE_LIMIT = 120.0
+HARD_MARGIN = 60.0
+#: the longest a job may run, waiting included: past it the job is stopped (Celery's task time limit is longer)
+JOB_WALL_LIMIT = SLOT_WAIT_LIMIT + LOAD_LIMIT + MAX_TIME_LIMIT + MEASURE_LIMIT + HARD_MARGIN
+#: a job's heartbeat: written this often, it expires after BEAT_TTL (a killed job on another host is noticed then)
+BEAT_EVERY = 2.0
+BEAT_TTL = 10.0
+#: a queued race whose page stopped asking for it for this long is dropped
+WANTS_TTL = 180.0
+STATUS_TTL = 30.0
+DONE_TTL = 1800.0
+QUEUE_TTL = 2 * 3600
+LOCK_TTL = 5.0
+LOCK_WAIT = 3.0
+#: a waiting job looks for a free slot this often
+WAIT_POLL = 1.0
+#: the page checks on its job this often while it runs, and on another tab's race while it follows one
+WATCH_MS = 2000
+FOLLOW_MS = 1500
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+LOST_TEXT = ("The training job stopped unexpectedly: its worker process was lost. "
+             "Other races were not affected; press Start to run this one again.")  # fmt: skip
+CANCELLED_QUEUED = "Cancelled before the race started."
 #: the progress channel is written at most this often
 PROGRESS_INTERVAL = 0.4
 CANCEL_POLL = 0.25
@@ -125,6 +176,11 @@ KEY_PREFIX = "descent-lab:lab:"
 class Ids(StrEnum):
     PAGE = "lab-page"
     NONCE = "lab-nonce"
+    BROWSER = "lab-browser"
+    RUN = "lab-run"
+    WATCH = "lab-watch"
+    FOLLOW = "lab-follow"
+    FOLLOWING = "lab-following"
     NOTICE = "lab-notice"
     NOTICE_CLOSE = "lab-notice-close"
     DATA = "lab-data"
@@ -577,21 +633,7 @@ def landscape_plan(n_params: int, n_rows: int) -> tuple[int, int]:
     return 7, min(20, max(1, n_rows))
 
 
-# --------------------------------------------------------------------------- the job store
-
-
-def slots_for(manager: Any) -> int:
-    """How many races may train at once through ``manager`` (0: no limit; Celery's worker pool bounds it)."""
-    return 0 if hasattr(getattr(manager, "handle", None), "backend") else DISK_SLOTS
-
-
-def job_token(nonce: Any, n_clicks: Any) -> str | None:
-    """The id of the race a page started with its n-th click on Start."""
-    if not isinstance(nonce, str) or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", nonce):
-        return None
-    if isinstance(n_clicks, bool) or not isinstance(n_clicks, int) or n_clicks < 1:
-        return None
-    return f"{nonce}.{n_clicks}"
+# --------------------------------------------------------------------------- the job store: cancel flags
 
 
 def cancel_key(token: str) -> str:
@@ -600,6 +642,11 @@ def cancel_key(token: str) -> str:
 
 def upload_key(digest: str) -> str:
     return f"{KEY_PREFIX}upload:{digest}"
+
+
+def valid_token(raw: Any) -> str | None:
+    """A race token or browser id as sent back by a page (letters, digits, - and _), or None."""
+    return raw if isinstance(raw, str) and TOKEN_RE.fullmatch(raw) else None
 
 
 def request_cancel(kv: Any, token: str | None) -> bool:
@@ -626,31 +673,442 @@ def cancel_check(kv: Any, token: str | None, clock: Callable[[], float] = time.m
     return check
 
 
-def acquire_slot(kv: Any, slots: int, token: str, ttl: float, cancelled: Callable[[], bool],
-                 waiting: Callable[[float], None], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep,
-                 limit: float = SLOT_WAIT_LIMIT) -> str | None:  # fmt: skip
-    """A free training slot's key ("" when unlimited); None if cancelled or nothing freed up within ``limit`` s.
+# --------------------------------------------------------------------------- the race queue
+#
+# One JSON document in the job store lists every race that is queued or
+# training, oldest first: {"t": token, "b": browser id, "c": created (wall
+# clock), "s": "queued" | "waiting" | "running", "st": when its job began}.
+# It is changed only under a short lock (an atomically added key with an
+# expiry, so a job killed while holding it cannot block the queue for long).
+#
+# * A page's Start adds an entry ("queued"), unless its browser already has one
+#   (then the page follows that race's status instead) or the queue is full.
+# * The job marks its entry "waiting" when it begins, then "running" once fewer
+#   than ``slots`` entries run and no earlier begun entry is still waiting.
+# * A queued entry lives while its page keeps asking for it (the ``wants`` key);
+#   a begun one while its job's heartbeat key is fresh and, on the same host,
+#   while the job's process exists.  Dead entries are dropped by whoever next
+#   holds the lock, so a killed job frees its slot within seconds, and a
+#   restarted server finds no stale claims that block anyone.
+# * The job publishes a one-line status under its browser's key (other tabs
+#   of that browser show it) and, when it ends, a ``done`` marker: a page whose
+#   job stopped without one knows the job died.
 
-    Slots are keys added atomically with an expiry, so a crashed job's slot frees itself.
-    """
-    if slots <= 0:
-        return ""
-    start = clock()
-    while True:
-        for i in range(slots):
-            key = f"{KEY_PREFIX}slot:{i}"
-            if kv.add(key, token.encode(), ttl):
-                return key
-        if cancelled() or clock() - start > limit:
+
+class QueueBusy(RuntimeError):
+    """The queue's lock could not be taken in time (the store is overloaded or unreachable)."""
+
+
+def training_slots(manager: Any, env: Mapping[str, str] | None = None) -> int:
+    """How many races may train at once through ``manager`` (``$DESCENT_LAB_TRAINING_SLOTS`` overrides)."""
+    default = CELERY_SLOTS if is_celery(manager) else DISK_SLOTS
+    raw = (os.environ if env is None else env).get(SLOTS_ENV, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"\d{1,4}", raw) or not 1 <= int(raw) <= MAX_SLOTS:
+        print(f"{SLOTS_ENV}={raw[:20]!r} is not a whole number from 1 to {MAX_SLOTS}; using {default}",
+              file=sys.stderr)  # fmt: skip
+        return default
+    return int(raw)
+
+
+def is_celery(manager: Any) -> bool:
+    """True for a CeleryManager (its handle is the Celery app, with a result backend)."""
+    return hasattr(getattr(manager, "handle", None), "backend")
+
+
+def _here() -> str:
+    """Which pids this process can check: the host name and the pid namespace."""
+    try:
+        ns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        ns = "-"
+    return f"{socket.gethostname()}:{ns}"
+
+
+def _process_start(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, OSError):
+        return None
+
+
+def pid_alive(pid: Any, started: Any) -> bool:
+    """Whether process ``pid`` (created at ``started``, as psutil reports it) still runs on this host."""
+    import psutil
+
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if isinstance(started, (int, float)) and abs(proc.create_time() - float(started)) > 1.0:
+            return False  # the pid was reused
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except (psutil.Error, OSError):
+        return True  # cannot tell (e.g. no permission): the heartbeat key's expiry decides
+
+
+def _celery_task_id() -> str | None:
+    """The id of the Celery task this code runs in (None outside a Celery worker)."""
+    if "celery" not in sys.modules:
+        return None
+    try:
+        from celery import current_task
+
+        request = getattr(current_task, "request", None) if current_task else None
+        task_id = getattr(request, "id", None)
+    except Exception:  # noqa: BLE001 - only a hint for reporting a lost worker
+        return None
+    return task_id if isinstance(task_id, str) and len(task_id) <= 200 else None
+
+
+def job_record() -> dict[str, Any]:
+    """What a job's heartbeat says about it: where it runs (to check its process) and its Celery task."""
+    pid = os.getpid()
+    return {"host": _here(), "pid": pid, "ct": _process_start(pid), "task": _celery_task_id()}
+
+
+def _load_json(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _clean_entry(e: Any) -> dict[str, Any] | None:
+    if not isinstance(e, dict) or valid_token(e.get("t")) is None or valid_token(e.get("b")) is None:
+        return None
+    if e.get("s") not in ("queued", "waiting", "running") or not isinstance(e.get("c"), (int, float)):
+        return None
+    st = e.get("st")
+    return {"t": e["t"], "b": e["b"], "c": float(e["c"]), "s": e["s"],
+            "st": float(st) if isinstance(st, (int, float)) and not isinstance(st, bool) else None}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A begun job's place: ``kind`` is "run" (take a slot), "wait" or "missing" (the entry is gone)."""
+
+    kind: str
+    position: int = 0  # 1 = next to run
+    waiting: int = 0
+    running: int = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What became of a race: ``kind`` is one of "done", "running", "queued", "lost", "cancelled"."""
+
+    kind: str
+    text: str = ""
+    pct: float | None = None
+
+
+class RaceQueue:
+    """The shared queue of races (see the section comment): global slots, one race per browser, liveness."""
+
+    def __init__(self, kv: Any, slots: int, *, max_entries: int = MAX_QUEUE, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep, here: str | None = None,
+                 alive: Callable[[Any, Any], bool] = pid_alive, lock_wait: float = LOCK_WAIT) -> None:  # fmt: skip
+        self.kv = kv
+        self.slots = max(1, int(slots))
+        self.max_entries = max(1, int(max_entries))
+        self.clock = clock
+        self.sleep = sleep
+        self.here = here if here is not None else _here()
+        self.alive_pid = alive
+        self.lock_wait = lock_wait
+
+    # keys ------------------------------------------------------------------
+    DOC = f"{KEY_PREFIX}queue"
+    LOCK = f"{KEY_PREFIX}queue:lock"
+
+    @staticmethod
+    def beat_key(token: str) -> str:
+        return f"{KEY_PREFIX}beat:{token}"
+
+    @staticmethod
+    def wants_key(token: str) -> str:
+        return f"{KEY_PREFIX}wants:{token}"
+
+    @staticmethod
+    def done_key(token: str) -> str:
+        return f"{KEY_PREFIX}done:{token}"
+
+    @staticmethod
+    def fate_key(token: str) -> str:
+        return f"{KEY_PREFIX}fate:{token}"
+
+    @staticmethod
+    def status_key(browser: str) -> str:
+        return f"{KEY_PREFIX}status:{browser}"
+
+    # the document, under the lock -------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        owner = secrets.token_hex(8).encode()
+        start = time.monotonic()
+        while not self.kv.add(self.LOCK, owner, LOCK_TTL):
+            if time.monotonic() - start > self.lock_wait:
+                raise QueueBusy("the race queue is busy")
+            self.sleep(0.02)
+        try:
+            yield
+        finally:
+            if self.kv.get(self.LOCK) == owner:
+                self.kv.delete(self.LOCK)
+
+    def _entries(self) -> list[dict[str, Any]]:
+        doc = _load_json(self.kv.get(self.DOC))
+        items = doc.get("entries") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            return []
+        out = []
+        for e in items[: 2 * self.max_entries]:
+            c = _clean_entry(e)
+            if c is not None and all(c["t"] != o["t"] for o in out):
+                out.append(c)
+        return out
+
+    def _save(self, entries: list[dict[str, Any]]) -> None:
+        self.kv.set(self.DOC, json.dumps({"v": 1, "entries": entries}).encode(), QUEUE_TTL)
+
+    # liveness -----------------------------------------------------------------
+    def beat_alive(self, token: str) -> bool:
+        rec = _load_json(self.kv.get(self.beat_key(token)))
+        if not isinstance(rec, dict):
+            return False
+        if rec.get("host") != self.here:
+            return True  # another machine: the key's expiry is all we can check
+        return self.alive_pid(rec.get("pid"), rec.get("ct"))
+
+    def _live(self, e: dict[str, Any], now: float) -> bool:
+        if e["s"] == "queued":
+            return now - e["c"] <= SLOT_WAIT_LIMIT and self.kv.get(self.wants_key(e["t"])) is not None
+        begun = e["st"] if e["st"] is not None else e["c"]
+        return now - begun <= JOB_WALL_LIMIT and self.beat_alive(e["t"])
+
+    def live(self, entries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """The queue's entries whose pages or jobs are still there, oldest first (read without the lock)."""
+        now = self.clock()
+        return [e for e in (self._entries() if entries is None else entries) if self._live(e, now)]
+
+    def _pruned(self) -> list[dict[str, Any]]:
+        """Under the lock: the live entries, saving the document if dead ones were dropped."""
+        entries = self._entries()
+        live = self.live(entries)
+        if len(live) != len(entries):
+            self._save(live)
+        return live
+
+    # a page's side ------------------------------------------------------------
+    def join(self, browser: str, token: str) -> tuple[str, dict[str, Any] | None]:
+        """Queue a race for ``browser``: ("new", entry), ("existing", its live entry), ("full"|"busy", None)."""
+        try:
+            with self.locked():
+                entries = self._pruned()
+                mine = next((e for e in entries if e["b"] == browser), None)
+                if mine is not None:
+                    return "existing", mine
+                if len(entries) >= self.max_entries:
+                    return "full", None
+                entry = {"t": token, "b": browser, "c": self.clock(), "s": "queued", "st": None}
+                self.kv.set(self.wants_key(token), b"1", WANTS_TTL)
+                self._save(entries + [entry])
+                return "new", entry
+        except QueueBusy:
+            return "busy", None
+
+    def want(self, token: str) -> None:
+        """The page still waits for this race (keeps a queued entry alive while no job has begun)."""
+        self.kv.set(self.wants_key(token), b"1", WANTS_TTL)
+
+    def entry(self, token: str) -> dict[str, Any] | None:
+        return next((e for e in self.live() if e["t"] == token), None)
+
+    def for_browser(self, browser: str) -> dict[str, Any] | None:
+        return next((e for e in self.live() if e["b"] == browser), None)
+
+    def place(self, token: str, entries: list[dict[str, Any]] | None = None) -> Turn:
+        """Where a race stands: its position among the entries not yet training (1 = next)."""
+        entries = self.live() if entries is None else entries
+        idx = next((i for i, e in enumerate(entries) if e["t"] == token), None)
+        if idx is None:
+            return Turn("missing")
+        running = sum(e["s"] == "running" for e in entries)
+        if entries[idx]["s"] == "running":
+            return Turn("run", 0, len(entries) - running, running)
+        ahead = sum(e["s"] != "running" for e in entries[:idx])
+        return Turn("wait", ahead + 1, len(entries) - running, running)
+
+    def leave(self, token: str) -> None:
+        """Drop a race's entry (its job ended, or it is known to be dead); never raises."""
+        self.kv.delete(self.beat_key(token))
+        self.kv.delete(self.wants_key(token))
+        try:
+            with self.locked():
+                entries = self._entries()
+                kept = [e for e in entries if e["t"] != token]
+                if len(kept) != len(entries):
+                    self._save(kept)
+        except QueueBusy:
+            pass  # without its beat and wants keys the entry is dead: the next pruning drops it
+
+    # a job's side -------------------------------------------------------------
+    def begin(self, token: str, browser: str, record: Mapping[str, Any]) -> str:
+        """The job for ``token`` starts: "ok", "missing" (no such queued race) or "again" (it already began once)."""
+        with self.locked():
+            entries = self._pruned()
+            entry = next((e for e in entries if e["t"] == token), None)
+            if entry is None or entry["b"] != browser:
+                return "missing"
+            if entry["s"] != "queued":
+                return "again"
+            self.beat(token, record)
+            entry["s"], entry["st"] = "waiting", self.clock()
+            self._save(entries)
+            return "ok"
+
+    def beat(self, token: str, record: Mapping[str, Any]) -> None:
+        self.kv.set(self.beat_key(token), json.dumps(dict(record)).encode(), BEAT_TTL)
+
+    def turn(self, token: str) -> Turn:
+        """A begun job asks whether it may train now; if so its entry becomes "running" (it holds a slot)."""
+        entries = self.live()
+        t = self._turn(token, entries)
+        if t.kind != "run" or next(e for e in entries if e["t"] == token)["s"] == "running":
+            return t
+        try:
+            with self.locked():
+                entries = self._pruned()
+                t = self._turn(token, entries)
+                if t.kind == "run":
+                    entry = next(e for e in entries if e["t"] == token)
+                    if entry["s"] != "running":
+                        entry["s"] = "running"
+                        self._save(entries)
+                return t
+        except QueueBusy:
+            return self.place(token, entries)
+
+    def _turn(self, token: str, entries: list[dict[str, Any]]) -> Turn:
+        place = self.place(token, entries)
+        if place.kind != "wait":
+            return place
+        idx = next(i for i, e in enumerate(entries) if e["t"] == token)
+        if entries[idx]["s"] == "queued":
+            return place  # its job has not begun
+        # begun entries compete among themselves (a queued one ahead may wait for a Celery worker)
+        ahead = sum(e["s"] == "waiting" for e in entries[:idx])
+        if place.running + ahead < self.slots:
+            return Turn("run", 0, place.waiting, place.running + 1)
+        return place
+
+    # what pages see -----------------------------------------------------------
+    def publish(self, browser: str, token: str, text: str, pct: float | None, final: bool = False) -> None:
+        """The race's status line, for the other tabs of its browser."""
+        value = {"t": token, "text": text[:600], "pct": pct, "final": final, "at": self.clock()}
+        self.kv.set(self.status_key(browser), json.dumps(value).encode(), DONE_TTL if final else STATUS_TTL)
+
+    def status(self, browser: str, token: str) -> dict[str, Any] | None:
+        rec = _load_json(self.kv.get(self.status_key(browser)))
+        if not isinstance(rec, dict) or rec.get("t") != token or not isinstance(rec.get("text"), str):
             return None
-        waiting(clock() - start)
-        sleep(0.5)
+        return rec
+
+    def finish(self, token: str, ok: bool, text: str) -> None:
+        """The job ended with a result: leave the done marker the pages check, then free the entry."""
+        self.kv.set(self.done_key(token), json.dumps({"ok": bool(ok), "status": text[:600]}).encode(), DONE_TTL)
+        self.leave(token)
+
+    def set_fate(self, token: str, text: str) -> None:
+        """Why a job is about to end without a result (its hard time bound)."""
+        self.kv.set(self.fate_key(token), text[:300].encode(), DONE_TTL)
+
+    def verdict(self, token: str, cancel_requested: bool = False) -> Verdict:
+        """What became of race ``token``, as far as the store tells."""
+        done = _load_json(self.kv.get(self.done_key(token)))
+        if isinstance(done, dict):
+            return Verdict("done", str(done.get("status", ""))[:600], 100.0)
+        entries = self.live()
+        entry = next((e for e in entries if e["t"] == token), None)
+        if entry is not None and entry["s"] == "queued":
+            return Verdict("queued", pct=0.0)
+        if entry is not None or self.beat_alive(token):
+            return Verdict("running")
+        fate = self.kv.get(self.fate_key(token))
+        if fate:
+            return Verdict("lost", fate.decode(errors="replace"))
+        if cancel_requested:
+            return Verdict("cancelled", CANCELLED_QUEUED)
+        return Verdict("lost", LOST_TEXT)
+
+    def forget(self, token: str, manager: Any = None) -> None:
+        """A race found dead: free its entry, and on Celery mark its task failed so the page stops polling it."""
+        rec = _load_json(self.kv.get(self.beat_key(token)))
+        self.leave(token)
+        task = rec.get("task") if isinstance(rec, dict) else None
+        if isinstance(task, str) and manager is not None and is_celery(manager):
+            try:
+                manager.handle.backend.mark_as_failure(task, RuntimeError("the race's worker was lost"))
+            except Exception:  # noqa: BLE001 - the page has its message already
+                traceback.print_exc(file=sys.stderr)
 
 
-def release_slot(kv: Any, key: str | None, token: str) -> None:
-    if key and kv.get(key) == token.encode():
-        kv.delete(key)
+class Heartbeat:
+    """A begun job's pulse, from a thread: refreshes its heartbeat key and status line, and enforces its hard bound.
+
+    ``deadline`` (on ``clock``) is the latest the job may still run; past it ``overrun()`` is called once
+    and the thread stops.  The loop runs only until ``stop()`` or the deadline, so it is bounded.
+    """
+
+    def __init__(self, queue: RaceQueue, token: str, record: Mapping[str, Any], deadline: float,
+                 overrun: Callable[[], None], every: float = BEAT_EVERY,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.queue = queue
+        self.token = token
+        self.record = dict(record)
+        self.deadline = deadline
+        self.overrun = overrun
+        self.every = every
+        self.clock = clock
+        self.status: tuple[str, str, float | None] | None = None  # (browser, text, pct) to republish
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lab-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def tick(self) -> bool:
+        """One beat; False once the deadline has passed (after calling ``overrun``)."""
+        if self.clock() > self.deadline:
+            self.overrun()
+            return False
+        self.queue.beat(self.token, self.record)
+        if self.status is not None:
+            browser, text, pct = self.status
+            self.queue.publish(browser, self.token, text, pct)
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                if not self.tick():
+                    return
+            except Exception:  # noqa: BLE001 - a failed beat must not end the job; the next one retries
+                traceback.print_exc(file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- uploads
@@ -773,63 +1231,191 @@ def _race_status(race: Any, s: LabSettings) -> str:
     return head
 
 
+def waiting_text(turn: Turn, slots: int, waited: float) -> str:
+    races = "race is" if turn.running == 1 else "races are"
+    return (f"Waiting for a free training slot: you are number {turn.position} of {turn.waiting} in the queue "
+            f"({turn.running} {races} training, at most {slots} at once; waited {waited:.0f} s)…")  # fmt: skip
+
+
+def _exit_now() -> None:
+    os._exit(70)  # the job's own process (DiskcacheManager): Dash sees it gone, the page reports why
+
+
+class QueuedJob:
+    """The job's side of the race queue: begin, wait for a slot, publish status, end (always).
+
+    ``own_process``: the job has a process of its own (DiskcacheManager), which its heartbeat ends
+    if the job runs past its hard bound; on a Celery worker the bound cancels the race instead
+    (and Celery's task time limit is the last resort).
+    """
+
+    def __init__(self, queue: RaceQueue, token: str | None, browser: str | None, *, own_process: bool = False,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 exit_now: Callable[[], None] = _exit_now, kv: Any = None) -> None:  # fmt: skip
+        self.queue = queue
+        self.token = valid_token(token)
+        self.browser = valid_token(browser)
+        self.own_process = own_process
+        self.clock = clock
+        self.sleep = sleep
+        self.exit_now = exit_now
+        self.kv = kv if kv is not None else queue.kv
+        self.heart: Heartbeat | None = None
+        self.began = False
+
+    def status(self, text: str, pct: float | None) -> None:
+        if self.token is None or self.browser is None:
+            return
+        if self.heart is not None:
+            self.heart.status = (self.browser, text, pct)
+        self.queue.publish(self.browser, self.token, text, pct)
+
+    def begin(self) -> str | None:
+        """Claim the queued race; a sentence saying why it cannot run, or None."""
+        if self.token is None or self.browser is None:
+            return "This race request is not valid; reload the page and press Start again."
+        record = job_record()
+        try:
+            state = self.queue.begin(self.token, self.browser, record)
+        except QueueBusy:
+            return "The server's race queue is too busy right now; press Start again in a minute."
+        if state == "missing":
+            return "This race request expired before it could start; press Start again."
+        if state == "again":
+            return ("This race was interrupted when its worker was lost and is not run a second time; "
+                    "press Start to run it again.")  # fmt: skip
+        self.began = True
+        self.heart = Heartbeat(self.queue, self.token, record, self.clock() + JOB_WALL_LIMIT, self._overrun,
+                               clock=self.clock).start()  # fmt: skip
+        return None
+
+    def bound(self, seconds: float) -> None:
+        """From now on the job may run at most ``seconds`` more (its hard bound)."""
+        if self.heart is not None:
+            self.heart.deadline = min(self.heart.deadline, self.clock() + seconds)
+
+    def _overrun(self) -> None:
+        assert self.token is not None
+        text = (f"The race was stopped: its job ran past its time bound (training limit plus "
+                f"{LOAD_LIMIT + MEASURE_LIMIT + HARD_MARGIN:g} s for loading and measuring).")  # fmt: skip
+        self.queue.set_fate(self.token, text)
+        if self.own_process:
+            self.queue.leave(self.token)
+            self.exit_now()
+        else:
+            request_cancel(self.kv, self.token)
+
+    def wait_turn(self, cancelled: Callable[[], bool], waiting: Callable[[str], None]) -> str:
+        """Wait for a training slot: "run", "cancelled", "timeout" or "missing" (bounded in time and rounds)."""
+        assert self.token is not None
+        start = self.clock()
+        for _ in range(int(SLOT_WAIT_LIMIT / WAIT_POLL) + 10):
+            turn = self.queue.turn(self.token)
+            if turn.kind in ("run", "missing"):
+                return turn.kind
+            if cancelled():
+                return "cancelled"
+            waited = self.clock() - start
+            if waited > SLOT_WAIT_LIMIT:
+                return "timeout"
+            waiting(waiting_text(turn, self.queue.slots, waited))
+            self.sleep(WAIT_POLL)
+        return "timeout"
+
+    def end(self, out: Mapping[str, Any] | None) -> None:
+        """The job is over (whatever happened): stop the heartbeat, leave the done marker, free the entry."""
+        if self.heart is not None:
+            self.heart.stop()
+        if self.token is None:
+            return
+        ok = bool(out and out.get("ok"))
+        text = str(out.get("status", "")) if out else "The race ended without a result."
+        if self.browser is not None:
+            self.queue.publish(self.browser, self.token, text, 100.0 if ok else None, final=True)
+        self.queue.finish(self.token, ok, text)
+
+
 def run_job(form: Mapping[str, Any], upload: Any, *, kv: Any, token: str | None,
-            push: Callable[[dict[str, Any], str, float], None], slots: int = 0,
+            push: Callable[[dict[str, Any], str, float], None], queue: RaceQueue | None = None,
+            browser: str | None = None, own_process: bool = False,
             clock: Callable[[], float] = time.monotonic,
             sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:  # fmt: skip
     """One race from the form's raw values: validate, wait for a slot, load, train, measure, slice.
+
+    With a ``queue`` the race must have been queued by the page (``RaceQueue.join``) for ``browser``:
+    the job claims it, waits for a training slot, keeps a heartbeat and publishes its status while
+    it runs, and always leaves a done marker and frees its entry at the end.
 
     Returns ``ok``, ``status`` (a sentence), and when trained the figures: ``loss``,
     ``recon``, ``psnr`` (table rows), ``landscapes`` (``random`` and ``pca`` figures)
     and ``summary``.  Never raises: failures come back as ``ok=False`` with the reason.
     """
     settings, notes = sanitize(form)
-    reporter = Reporter(push, settings.epochs, settings.limit, clock=clock)
-    failed = {"ok": False, "loss": None, "recon": None, "psnr": None, "landscapes": None, "summary": ""}
+    job = QueuedJob(queue, token, browser, own_process=own_process, clock=clock, sleep=sleep, kv=kv) \
+        if queue is not None else None  # fmt: skip
+
+    def publish(fig: dict[str, Any], text: str, pct: float) -> None:
+        push(fig, text, pct)
+        if job is not None:
+            job.status(text, pct)
+
+    reporter = Reporter(publish, settings.epochs, settings.limit, clock=clock)
+    out: dict[str, Any] | None = None
+    try:
+        out = _run_checked(settings, notes, upload, kv, token, reporter, job, clock)
+        return out
+    finally:
+        if job is not None:
+            job.end(out)
+        if token is not None:
+            kv.delete(cancel_key(token))
+
+
+_FAILED = {"ok": False, "loss": None, "recon": None, "psnr": None, "landscapes": None, "summary": ""}
+
+
+def _run_checked(settings: LabSettings, notes: list[str], upload: Any, kv: Any, token: str | None,
+                 reporter: Reporter, job: QueuedJob | None, clock: Callable[[], float]) -> dict[str, Any]:  # fmt: skip
+    def fail(text: str, pct: float | None = 0.0) -> dict[str, Any]:
+        reporter.phase(text, pct)
+        return {**_FAILED, "status": text}
+
     if notes:
-        text = "Fix these settings first: " + "; ".join(notes) + "."
-        reporter.phase(text, 0.0)
-        return {**failed, "status": text}
+        return fail("Fix these settings first: " + "; ".join(notes) + ".")
     errors = check_run(settings, upload)
     if errors:
-        text = " ".join(errors)
-        reporter.phase(text, 0.0)
-        return {**failed, "status": text}
+        return fail(" ".join(errors))
     cancelled = cancel_check(kv, token, clock)
-    slot = None
-    tok = token or "anonymous"
     try:
-        slot = acquire_slot(kv, slots, tok, settings.limit + 300.0, cancelled,
-                            lambda waited: reporter.phase(f"Waiting for a free training slot ({waited:.0f} s): "
-                                                          "other races are running on this server…", 0.0),
-                            clock=clock, sleep=sleep)  # fmt: skip
-        if slot is None:
-            text = ("Cancelled before training started." if cancelled()
-                    else "No training slot became free; try again later.")  # fmt: skip
-            reporter.phase(text, 0.0)
-            return {**failed, "status": text}
+        if job is not None:
+            refusal = job.begin()
+            if refusal is not None:
+                return fail("Cancelled before training started." if cancelled() else refusal)
+            got = job.wait_turn(cancelled, lambda text: reporter.phase(text, 0.0))
+            if got == "cancelled":
+                return fail("Cancelled before training started.")
+            if got == "timeout":
+                return fail(f"No training slot became free within {SLOT_WAIT_LIMIT / 60:g} minutes; "
+                            "try again later.")  # fmt: skip
+            if got == "missing":
+                return fail("This race was dropped from the queue (its page stopped answering); press Start again.")
+            job.bound(LOAD_LIMIT + settings.limit + MEASURE_LIMIT + HARD_MARGIN)
         reporter.phase("Loading data…", 0.0)
         data = load_dataset(settings, kv, upload)
         problems = check_run(settings, {"n_features": data.n_features, "image_shape": data.image_shape})
         if problems:
-            text = " ".join(problems)
-            reporter.phase(text, 0.0)
-            return {**failed, "status": text}
-        return _train_and_measure(settings, data, reporter, cancelled)
+            return fail(" ".join(problems))
+        return _train_and_measure(settings, data, reporter, cancelled, clock)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the page
         if not isinstance(exc, ValueError):
             traceback.print_exc(file=sys.stderr)
         text = f"The race could not run: {exc}" if isinstance(exc, ValueError) else \
             f"The race failed ({type(exc).__name__}: {exc})."  # fmt: skip
-        reporter.phase(text, 0.0 if reporter.snap is None else None)
-        return {**failed, "status": text}
-    finally:
-        release_slot(kv, slot, tok)
-        if token is not None:
-            kv.delete(cancel_key(token))
+        return fail(text, 0.0 if reporter.snap is None else None)
 
 
-def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled: Callable[[], bool]) -> dict[str, Any]:
+def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled: Callable[[], bool],
+                       clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:  # fmt: skip
     from autoencoder.landscape import race_landscape
     from autoencoder.train import RaceEntry, train_race
 
@@ -851,16 +1437,22 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
     else:
         reporter.phase("Computing the loss landscape…", 100.0)
         res, samples = landscape_plan(race.model.n_params, race.landscape_inputs.shape[0])
+        measure_end = clock() + MEASURE_LIMIT
+
+        def stop_slicing() -> bool:
+            return cancelled() or clock() > measure_end
+
         for method in ("random", "pca"):
             try:
                 land = race_landscape(race, method=method, resolution=res, samples=samples, seed=s.seed,
-                                      cancel=cancelled)  # fmt: skip
+                                      cancel=stop_slicing)  # fmt: skip
                 landscapes[method] = lf.landscape_figure(land.to_dict(), labels, keys)
             except ValueError as exc:
                 name = "PCA" if method == "pca" else "random"
                 landscapes[method] = lf.message_figure(f"No {name} slice: {exc}.")
             except InterruptedError:
-                landscapes[method] = lf.message_figure("The loss landscape was cancelled.")
+                why = "was cancelled" if cancelled() else f"took longer than the {MEASURE_LIMIT:g} s it may use"
+                landscapes[method] = lf.message_figure(f"The loss landscape {why}.")
     c = s.corruption()
     recon = lf.recon_figure(race.originals, race.inputs if c is not None else None,
                             [race.reconstructions[k] for k in keys], labels, data.image_shape,
@@ -889,6 +1481,140 @@ def _summary(s: LabSettings, data: Any, race: Any) -> str:
     noise = f"denoising {c.label()}" if c is not None else "no input noise"
     return (f"{data.description}. {data.train.shape[0]:,} training and {data.val.shape[0]:,} validation samples. "
             f"Model {arch} ({', '.join(extras)}). Batch size {s.batch}, seed {s.seed}, {noise}.")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- what the page shows about jobs
+#
+# Plain functions behind the Start gate, the running page's watch and the other tabs' follow mode.
+# Each returns the outputs to change (a dict; a missing key means "leave as is").
+
+
+def browser_of(browser: Any, nonce: Any) -> str | None:
+    """The id a race is counted under: the browser's own, or (without a usable one) this page's."""
+    b = valid_token(browser)
+    if b is not None:
+        return b
+    n = nonce if isinstance(nonce, str) and re.fullmatch(r"[A-Za-z0-9_-]{8,48}", nonce) else None
+    return f"page-{n}" if n is not None else None
+
+
+def run_of(run: Any) -> tuple[str, str] | None:
+    """(token, browser) of the page's current race, from its store (validated: it came back from the browser)."""
+    if not isinstance(run, Mapping):
+        return None
+    token, browser = valid_token(run.get("token")), valid_token(run.get("browser"))
+    return (token, browser) if token is not None and browser is not None else None
+
+
+def queue_text(turn: Turn, slots: int) -> str:
+    if turn.kind != "wait":
+        return "Starting the race…"
+    races = "race is" if turn.running == 1 else "races are"
+    return (f"Queued: number {turn.position} of {turn.waiting} waiting ({turn.running} {races} training, at most "
+            f"{slots} at once). The race starts when a slot frees up…")  # fmt: skip
+
+
+def _following(token: str, text: str, pct: float | None = None) -> dict[str, Any]:
+    out = {"status": text, "status_class": "lab-status lab-status-other", "start_disabled": True,
+           "follow_disabled": False, "following": {"token": token}}  # fmt: skip
+    if pct is not None:
+        out["bar"] = f"{max(0.0, min(100.0, float(pct))):.1f}"
+    return out
+
+
+def _stopped(text: str, failed: bool) -> dict[str, Any]:
+    return {"status": text, "status_class": "lab-status lab-status-failed" if failed else "lab-status",
+            "start_disabled": False, "cancel_disabled": True, "results_class": "lab-results",
+            "watch_disabled": True}  # fmt: skip
+
+
+def gate(queue: RaceQueue, browser: Any, nonce: Any, run: Any) -> dict[str, Any]:
+    """Start pressed: queue a new race, or show the race this browser already has, or say why not."""
+    who = browser_of(browser, nonce)
+    if who is None:
+        return {"status": "This page could not identify itself; reload it and press Start again.",
+                "status_class": "lab-status lab-status-failed"}  # fmt: skip
+    token = secrets.token_urlsafe(18)
+    state, entry = queue.join(who, token)
+    if state == "new":
+        return {"run": {"token": token, "browser": who}, "status": "Starting the race…", "status_class": "lab-status",
+                "follow_disabled": True, "following": None}  # fmt: skip
+    if state == "existing" and entry is not None:
+        mine = run_of(run)
+        if mine is not None and mine[0] == entry["t"]:
+            return {}  # this page's own race (a second click before Start was disabled)
+        st = queue.status(who, entry["t"])
+        now = st["text"] if st else queue_text(queue.place(entry["t"]), queue.slots)
+        return _following(entry["t"], "This browser already has a race running (in another tab or window), so no "
+                                      f"second race was started. Its status: {now}",
+                          st.get("pct") if st else None)  # fmt: skip
+    if state == "full":
+        return {"status": f"The lab is full: {queue.max_entries} races are queued or training. "
+                          "Try again in a few minutes.", "status_class": "lab-status lab-status-failed"}  # fmt: skip
+    return {"status": "The server is busy; press Start again in a moment.",
+            "status_class": "lab-status lab-status-failed"}  # fmt: skip
+
+
+def check_job(queue: RaceQueue, run: Any, ended: bool, *, kv: Any, manager: Any = None) -> dict[str, Any]:
+    """The page's own race: every few seconds while it runs (``ended`` False), and when Dash stops polling it.
+
+    A race that ended without leaving its done marker died (its process or worker was killed): the
+    page says so, frees its queue entry and lets Start be pressed again.  If the job is still alive
+    when Dash stopped polling (the server did not answer), the page follows its status instead.
+    """
+    mine = run_of(run)
+    if mine is None:
+        return {}
+    token, _ = mine
+    if not ended:
+        queue.want(token)
+    v = queue.verdict(token, cancel_requested=kv.get(cancel_key(token)) is not None)
+    if v.kind == "done":
+        return {}
+    if v.kind == "queued" and not ended:
+        return {"status": queue_text(queue.place(token), queue.slots)}
+    if v.kind == "running" and not ended:
+        return {}
+    if v.kind == "running" or (v.kind == "queued" and is_celery(manager)):
+        return {**_following(token, "This page lost contact with its race, which is still running; following its "
+                                    "status here (its results will not be shown on this page)…"),
+                "cancel_disabled": True, "results_class": "lab-results", "watch_disabled": True}  # fmt: skip
+    queue.forget(token, manager)
+    return _stopped(v.text or LOST_TEXT, failed=v.kind != "cancelled")
+
+
+def follow(queue: RaceQueue, browser: Any, nonce: Any, following: Any, run: Any, on_load: bool,
+           manager: Any = None) -> dict[str, Any]:  # fmt: skip
+    """Another tab's race (or one this page lost contact with): its live status, until it ends."""
+    who = browser_of(browser, nonce)
+    if who is None:
+        return {}
+    mine = run_of(run)
+    if on_load:
+        entry = queue.for_browser(who)
+        if entry is None or (mine is not None and mine[0] == entry["t"]):
+            return {}
+        token = entry["t"]
+        prefix = "This browser has a race running in another tab or window: "
+    else:
+        token = valid_token(following.get("token")) if isinstance(following, Mapping) else None
+        if token is None:
+            return {"follow_disabled": True}
+        prefix = "Your race in another tab: " if mine is None or mine[0] != token else "Your race: "
+    v = queue.verdict(token)
+    if v.kind == "running":
+        st = queue.status(who, token)
+        return _following(token, prefix + (st["text"] if st else "training…"), st.get("pct") if st else None)
+    if v.kind == "queued":
+        return _following(token, prefix + queue_text(queue.place(token), queue.slots), 0.0)
+    if v.kind == "done":
+        st = queue.status(who, token)
+        text = st["text"] if st else v.text
+        return {"status": f"{prefix}it has ended. {text} Start is free again.", "status_class": "lab-status",
+                "start_disabled": False, "follow_disabled": True, "following": None}  # fmt: skip
+    queue.forget(token, manager)
+    return {"status": f"{prefix}{v.text or LOST_TEXT}", "status_class": "lab-status lab-status-failed",
+            "start_disabled": False, "follow_disabled": True, "following": None}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the form's values
@@ -1246,6 +1972,12 @@ def build_layout(s: LabSettings, notes: Sequence[str] = ()) -> html.Div:
         className="lab-page",
         children=[
             dcc.Store(id=Ids.NONCE, data=secrets.token_urlsafe(12)),
+            # this browser's id (kept in its local storage): one race at a time per browser
+            dcc.Store(id=Ids.BROWSER, storage_type="local"),
+            dcc.Store(id=Ids.RUN),
+            dcc.Store(id=Ids.FOLLOWING),
+            dcc.Interval(id=Ids.WATCH, interval=WATCH_MS, disabled=True),
+            dcc.Interval(id=Ids.FOLLOW, interval=FOLLOW_MS, disabled=True),
             dcc.Store(id=Ids.UPLOAD_STORE),
             dcc.Store(id=Ids.LAND_STORE),
             html.Div(notice(notes) if notes else [], id=Ids.NOTICE, className="lab-notice", role="alert",
@@ -1338,6 +2070,21 @@ function (nonce) {
 }
 """ % (MAX_UPLOAD_BYTES, Ids.UPLOAD_MSG, Ids.UPLOAD, Ids.UPLOAD)
 
+#: this browser's id: kept in local storage (the dcc.Store), made once from random bytes; the server checks its form
+_BROWSER_ID_JS = """
+function (nonce, current) {
+    var ok = /^[A-Za-z0-9_-]{16,64}$/;
+    if (typeof current === 'string' && ok.test(current)) { return current; }
+    var stored = null;
+    try { stored = JSON.parse(window.localStorage.getItem('%s')); } catch (e) { stored = null; }
+    if (typeof stored === 'string' && ok.test(stored)) { return stored; }
+    var bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    var text = btoa(String.fromCharCode.apply(null, bytes));
+    return text.replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+}
+""" % Ids.BROWSER
+
 _PICK_LANDSCAPE_JS = """
 function (method, figs) {
     if (!figs) { return window.dash_clientside.no_update; }
@@ -1353,11 +2100,63 @@ def _manager_of(app: Any) -> Any:
     return manager
 
 
+#: the outputs a job-related callback may change, by the names the decision functions use
+_OUTPUT_PROPS = {
+    "run": (Ids.RUN, "data"),
+    "status": (Ids.STATUS, "children"),
+    "status_class": (Ids.STATUS, "className"),
+    "start_disabled": (Ids.START, "disabled"),
+    "cancel_disabled": (Ids.CANCEL, "disabled"),
+    "results_class": (Ids.RESULTS, "className"),
+    "watch_disabled": (Ids.WATCH, "disabled"),
+    "follow_disabled": (Ids.FOLLOW, "disabled"),
+    "following": (Ids.FOLLOWING, "data"),
+    "bar": (Ids.BAR, "value"),
+}
+
+
+def _outputs(*names: str) -> dict[str, Output]:
+    return {n: Output(*_OUTPUT_PROPS[n], allow_duplicate=True) for n in names}
+
+
+def _changes(out: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    if not out:
+        raise PreventUpdate
+    return {n: out[n] if n in out else no_update for n in names}
+
+
+def cancel_race(queue: RaceQueue, kv: Any, token: str) -> str:
+    """Cancel pressed: flag the race (its job stops after the current minibatch); a queued one leaves the queue."""
+    request_cancel(kv, token)
+    entry = queue.entry(token)
+    if entry is not None and entry["s"] == "queued":
+        queue.leave(token)
+        return CANCELLED_QUEUED
+    return "Cancelling: the race stops after the current minibatch…"
+
+
+
 def register_callbacks(app: Any) -> None:
     """Register the lab's callbacks on ``app`` (a Dash app with a background callback manager)."""
     manager = _manager_of(app)
     kv = kv_for(manager)
-    slots = slots_for(manager)
+    queue = RaceQueue(kv, training_slots(manager))
+    own_process = not is_celery(manager)
+
+    app.clientside_callback(_BROWSER_ID_JS, Output(Ids.BROWSER, "data"), Input(Ids.NONCE, "data"),
+                            State(Ids.BROWSER, "data"))  # fmt: skip
+
+    @app.callback(
+        output=_outputs("run", "status", "status_class", "follow_disabled", "following", "start_disabled", "bar"),
+        inputs={"n_clicks": Input(Ids.START, "n_clicks")},
+        state={"browser": State(Ids.BROWSER, "data"), "nonce": State(Ids.NONCE, "data"), "run": State(Ids.RUN, "data")},
+        prevent_initial_call=True,
+    )
+    def lab_start(n_clicks, browser, nonce, run):  # type: ignore[no-untyped-def]
+        if not n_clicks:
+            raise PreventUpdate
+        return _changes(gate(queue, browser, nonce, run), "run", "status", "status_class", "follow_disabled",
+                        "following", "start_disabled", "bar")  # fmt: skip
 
     @app.callback(
         output={
@@ -1366,8 +2165,8 @@ def register_callbacks(app: Any) -> None:
             "land": Output(Ids.LAND_STORE, "data"),
             "summary": Output(Ids.SUMMARY, "children"),
         },
-        inputs={"n_clicks": Input(Ids.START, "n_clicks")},
-        state={"nonce": State(Ids.NONCE, "data"), "upload": State(Ids.UPLOAD_STORE, "data"), **form_deps(State)},
+        inputs={"run": Input(Ids.RUN, "data")},
+        state={"upload": State(Ids.UPLOAD_STORE, "data"), **form_deps(State)},
         background=True,
         progress=[Output(Ids.LOSS_GRAPH, "figure"), Output(Ids.STATUS, "children"), Output(Ids.BAR, "value")],
         running=[
@@ -1375,28 +2174,62 @@ def register_callbacks(app: Any) -> None:
             (Output(Ids.CANCEL, "disabled"), False, True),
             (Output(Ids.RUNNING, "hidden"), False, True),
             (Output(Ids.RESULTS, "className"), "lab-results stale", "lab-results"),
+            (Output(Ids.WATCH, "disabled"), False, True),
         ],
         interval=500,
         prevent_initial_call=True,
     )
-    def lab_race(set_progress, n_clicks, nonce, upload, **form):  # type: ignore[no-untyped-def]
+    def lab_race(set_progress, run, upload, **form):  # type: ignore[no-untyped-def]
+        mine = run_of(run)
+        if mine is None:
+            raise PreventUpdate
+
         def push(fig: dict[str, Any], text: str, pct: float) -> None:
             set_progress((fig, text, f"{max(0.0, min(100.0, pct)):.1f}"))
 
-        out = run_job(form_raw(form), upload, kv=kv, token=job_token(nonce, n_clicks), push=push, slots=slots)
+        out = run_job(form_raw(form), upload, kv=kv, token=mine[0], browser=mine[1], push=push, queue=queue,
+                      own_process=own_process)  # fmt: skip
         return result_outputs(out)
+
+    job_outputs = ("status", "status_class", "start_disabled", "cancel_disabled", "results_class", "watch_disabled",
+                   "follow_disabled", "following")  # fmt: skip
+
+    @app.callback(
+        output=_outputs(*job_outputs),
+        inputs={"tick": Input(Ids.WATCH, "n_intervals"), "hidden": Input(Ids.RUNNING, "hidden")},
+        state={"run": State(Ids.RUN, "data")},
+        prevent_initial_call=True,
+    )
+    def lab_watch(tick, hidden, run):  # type: ignore[no-untyped-def]
+        ended = ctx.triggered_id == Ids.RUNNING
+        if ended and hidden is not True:
+            raise PreventUpdate  # the race has just started
+        return _changes(check_job(queue, run, ended, kv=kv, manager=manager), *job_outputs)
+
+    follow_outputs = ("status", "status_class", "bar", "start_disabled", "follow_disabled", "following")
+
+    @app.callback(
+        output=_outputs(*follow_outputs),
+        inputs={"tick": Input(Ids.FOLLOW, "n_intervals"), "browser": Input(Ids.BROWSER, "data")},
+        state={"nonce": State(Ids.NONCE, "data"), "following": State(Ids.FOLLOWING, "data"),
+               "run": State(Ids.RUN, "data")},  # fmt: skip
+        prevent_initial_call=True,
+    )
+    def lab_follow(tick, browser, nonce, following, run):  # type: ignore[no-untyped-def]
+        on_load = ctx.triggered_id == Ids.BROWSER
+        return _changes(follow(queue, browser, nonce, following, run, on_load, manager), *follow_outputs)
 
     @app.callback(
         Output(Ids.STATUS, "children", allow_duplicate=True),
         Input(Ids.CANCEL, "n_clicks"),
-        State(Ids.NONCE, "data"),
-        State(Ids.START, "n_clicks"),
+        State(Ids.RUN, "data"),
         prevent_initial_call=True,
     )
-    def lab_cancel(n_cancel, nonce, n_start):  # type: ignore[no-untyped-def]
-        if not n_cancel or not request_cancel(kv, job_token(nonce, n_start)):
+    def lab_cancel(n_cancel, run):  # type: ignore[no-untyped-def]
+        mine = run_of(run)
+        if not n_cancel or mine is None:
             raise PreventUpdate
-        return "Cancelling: the race stops after the current minibatch…"
+        return cancel_race(queue, kv, mine[0])
 
     app.clientside_callback(
         _PICK_LANDSCAPE_JS, Output(Ids.LAND_GRAPH, "figure"), Input(Ids.LAND_METHOD, "value"),
@@ -1511,6 +2344,7 @@ __all__ = [
     "Ids",
     "LabSettings",
     "OptChoice",
+    "RaceQueue",
     "build_layout",
     "check_run",
     "layout",
@@ -1519,5 +2353,6 @@ __all__ = [
     "sanitize",
     "standalone_app",
     "to_query",
+    "training_slots",
     "warm",
 ]

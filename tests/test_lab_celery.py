@@ -126,11 +126,12 @@ class DashClient:
         outputs = [{"id": _parse_id(p.rpartition(".")[0]), "property": p.rpartition(".")[2].split("@")[0]}
                    for p in parts]  # fmt: skip
         ins = [self._dep(d, overrides) for d in cb["inputs"]]
-        for item in ins:
+        states = [self._dep(d, overrides) for d in cb["state"]]
+        for item in ins + states:  # ``inputs`` sets any input's or state's value, by "id.property"
             if isinstance(item, dict) and inputs and f"{item['id']}.{item['property']}" in inputs:
                 item["value"] = inputs[f"{item['id']}.{item['property']}"]
         return {"output": out, "outputs": outputs if out.startswith("..") else outputs[0], "inputs": ins,
-                "state": [self._dep(d, overrides) for d in cb["state"]], "changedPropIds": changed}  # fmt: skip
+                "state": states, "changedPropIds": changed}  # fmt: skip
 
     def url(self, **args: str) -> str:
         q = {"endId": self.end_id} if self.end_id else {}
@@ -147,12 +148,18 @@ class DashClient:
 
     def poll(self, body: Mapping[str, Any], handles: Mapping[str, str], timeout: float,
              each: Callable[[dict], None] | None = None, interval: float = 0.25) -> tuple[dict, list[dict]]:  # fmt: skip
-        """Poll a started background callback until its response; returns it and every progress payload."""
+        """Poll a started background callback until its response; returns it and every progress payload.
+
+        A job that ended without a result (Dash answers 204, and the renderer stops polling and
+        resets the running outputs) comes back as ``{"ended": True}``.
+        """
         progress: list[dict] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             time.sleep(interval)
             status, data = _post(self.url(cacheKey=handles["cacheKey"], job=handles["job"]), body)
+            if status == 204:
+                return {"ended": True}, progress
             assert status == 200, (status, data)
             if data.get("progress"):
                 progress.append(data["progress"])
@@ -308,11 +315,33 @@ def disk_site(tmp_path_factory) -> Iterator[str]:
 # --------------------------------------------------------------------------- the checks
 
 
-def race_body(client: DashClient, overrides: Mapping[str, Any]) -> tuple[dict, dict]:
+def press_start(client: DashClient, browser: str | None = None) -> dict:
+    """Start, as the page sends it: the gate queues a race for this browser (or says why not)."""
+    gate = client.callback("lab-run.data")
+    assert not gate.get("background")
+    values = {"lab-start.n_clicks": 1, "lab-browser.data": browser or "browser-" + os.urandom(8).hex()}
+    status, out = client.call(client.body(gate, {}, ["lab-start.n_clicks"], inputs=values))
+    assert status == 200, (status, out)
+    return out["response"]
+
+
+def race_body(client: DashClient, overrides: Mapping[str, Any], browser: str | None = None) -> tuple[dict, dict]:
+    run = press_start(client, browser)["lab-run"]["data"]
     cb = client.callback("lab-recon-graph.figure")
     assert cb.get("background"), "the race must be a background callback"
-    body = client.body(cb, {**TINY, **overrides}, ["lab-start.n_clicks"], inputs={"lab-start.n_clicks": 1})
+    body = client.body(cb, {**TINY, **overrides}, ["lab-run.data"], inputs={"lab-run.data": run})
     return cb, body
+
+
+def job_ended(client: DashClient, run: Mapping[str, Any]) -> tuple[int, Any]:
+    """What the page does when Dash stops polling its race (the running outputs are reset): check how it ended."""
+    cb = client.callback("lab-watch.disabled")
+    body = client.body(cb, {}, ["lab-running.hidden"], inputs={"lab-running.hidden": True, "lab-run.data": run})
+    return client.call(body)
+
+
+def run_of(body: Mapping[str, Any]) -> dict:
+    return next(i["value"] for i in body["inputs"] if i["id"] == "lab-run")
 
 
 def check_progress_and_result(data: dict, progress: list[dict], epochs: int) -> None:
@@ -358,21 +387,17 @@ def test_celery_worker_trains_a_race_and_reports_progress(celery_site, celery_wo
 
 def test_celery_race_is_cancelled_cooperatively(celery_site, celery_worker):
     client = DashClient(celery_site)
-    nonce = client.value("lab-nonce", "data")
     _, body = race_body(client, {"lab-epochs": 200, "lab-batch": 1, "lab-samples": 2000})
     handles = client.start(body)
     sent = {"cancel": False}
-    cancel_cb = client.callback("lab-status.children@")
+    cancel_cb = next(d for d in client.deps if d["output"].startswith("lab-status.children@")
+                     and d["inputs"][0]["id"] == "lab-cancel")  # fmt: skip
 
     def on_progress(p: dict) -> None:
         # cancel once training has started (the first epoch's curves are in)
         if not sent["cancel"] and "Epoch" in str(p.get("lab-status.children")):
-            cbody = client.body(cancel_cb, {}, ["lab-cancel.n_clicks"], inputs={"lab-cancel.n_clicks": 1})
-            for item in cbody["state"]:
-                if item["id"] == "lab-start":
-                    item["value"] = 1
-                if item["id"] == "lab-nonce":
-                    assert item["value"] == nonce
+            cbody = client.body(cancel_cb, {}, ["lab-cancel.n_clicks"],
+                                inputs={"lab-cancel.n_clicks": 1, "lab-run.data": run_of(body)})  # fmt: skip
             status, out = client.call(cbody)
             assert status == 200 and "Cancelling" in json.dumps(out), (status, out)
             sent["cancel"] = True

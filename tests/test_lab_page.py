@@ -430,11 +430,12 @@ def test_psnr_columns_use_the_trained_noise_strength_and_landscape_work_is_bound
 # --------------------------------------------------------------------------- job store: cancel, slots, uploads
 
 
-def test_job_tokens_and_cooperative_cancel():
+def test_tokens_from_the_browser_are_validated_and_cancel_is_cooperative():
     kv = MemoryKV()
-    assert lab.job_token("short", 1) is None and lab.job_token("abcdefgh12", 0) is None
-    token = lab.job_token("abcdefgh12", 3)
-    assert token == "abcdefgh12.3"
+    assert lab.valid_token("short") is None and lab.valid_token("a" * 65) is None
+    assert lab.valid_token("../../etc/passwd_xx") is None and lab.valid_token(12345678901234567) is None
+    token = lab.valid_token("abcdefgh12345678")
+    assert token == "abcdefgh12345678"
     now = [0.0]
     check = lab.cancel_check(kv, token, clock=lambda: now[0], every=1.0)
     assert check() is False
@@ -442,22 +443,6 @@ def test_job_tokens_and_cooperative_cancel():
     assert check() is False  # read at most once a second
     now[0] = 1.5
     assert check() is True and check() is True
-
-
-def test_training_slots_bound_concurrent_races():
-    kv = MemoryKV()
-    a = lab.acquire_slot(kv, 1, "a", 60, lambda: False, lambda w: None)
-    assert a == f"{lab.KEY_PREFIX}slot:0"
-    waited = []
-    clock = iter(range(100))
-    b = lab.acquire_slot(kv, 1, "b", 60, lambda: len(waited) >= 3, waited.append, clock=lambda: next(clock),
-                         sleep=lambda s: None)  # fmt: skip
-    assert b is None and len(waited) == 3  # it waited, reporting, until cancelled
-    lab.release_slot(kv, a, "b")  # only the owner releases
-    assert kv.get(a) == b"a"
-    lab.release_slot(kv, a, "a")
-    assert lab.acquire_slot(kv, 1, "b", 60, lambda: False, lambda w: None) == a
-    assert lab.acquire_slot(kv, 0, "c", 60, lambda: False, lambda w: None) == ""
 
 
 def test_uploads_are_size_limited_checked_and_kept_by_hash():
@@ -487,7 +472,8 @@ def test_kv_for_uses_the_managers_store(tmp_path):
 
     manager = DiskcacheManager(diskcache.Cache(str(tmp_path)))
     kv = kv_for(manager)
-    assert isinstance(kv, DiskKV) and lab.slots_for(manager) == lab.DISK_SLOTS
+    assert isinstance(kv, DiskKV) and lab.training_slots(manager, env={}) == lab.DISK_SLOTS
+    assert not lab.is_celery(manager)
     assert kv.add("k", b"1", 10) and not kv.add("k", b"2", 10) and kv.get("k") == b"1"
     kv.delete("k")
     assert kv.get("k") is None
@@ -566,6 +552,54 @@ def test_run_job_trains_on_an_uploaded_file():
     assert len(z[0]) == 8 * 5 - 1  # ten features drawn as padded 4×4 tiles
 
 
+B1, B2 = "browser-one-0000", "browser-two-0000"
+
+
+def _queue():
+    return lab.RaceQueue(MemoryKV(), 1), None, None
+def test_run_job_through_the_queue_publishes_status_and_always_frees_its_entry():
+    q, _, _ = _queue()
+    kv = q.kv
+    # not queued by a page (a forged or expired request): refused without training
+    pushes = Pushes()
+    out = lab.run_job(lab.form_raw(tiny_form()), None, kv=kv, token="race-token-000001", browser=B1, push=pushes,
+                      queue=q)  # fmt: skip
+    assert not out["ok"] and "expired" in out["status"] and pushes.items[-1][1] == out["status"]
+    # a queued race: claimed, trained, its status published for the browser's other tabs
+    run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    seen = []
+    pushes = Pushes()
+
+    def push(fig, text, pct):
+        pushes(fig, text, pct)
+        seen.append((q.status(B1, run["token"]) or {}).get("text"))
+
+    out = lab.run_job(lab.form_raw(tiny_form()), None, kv=kv, token=run["token"], browser=B1, push=push, queue=q)
+    assert out["ok"], out["status"]
+    assert q.verdict(run["token"]).kind == "done" and q.live() == []
+    assert q.kv.get(q.beat_key(run["token"])) is None
+    final = q.status(B1, run["token"])
+    assert final["final"] is True and final["text"] == out["status"]
+    assert any(t and t.startswith("Epoch") for t in seen)
+    # the same race cannot be run twice
+    out = lab.run_job(lab.form_raw(tiny_form()), None, kv=kv, token=run["token"], browser=B1, push=Pushes(), queue=q)
+    assert not out["ok"] and q.live() == []
+    # a bad form still frees the queued race
+    run = lab.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
+    out = lab.run_job(lab.form_raw(tiny_form(epochs=0)), None, kv=kv, token=run["token"], browser=B2, push=Pushes(),
+                      queue=q)  # fmt: skip
+    assert not out["ok"] and out["status"].startswith("Fix these settings") and q.live() == []
+    assert q.verdict(run["token"]).kind == "done"
+
+
+def test_run_job_cancelled_while_queued_says_so():
+    q, _, _ = _queue()
+    run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    assert lab.cancel_race(q, q.kv, run["token"]) == lab.CANCELLED_QUEUED
+    out = lab.run_job(lab.form_raw(tiny_form()), None, kv=q.kv, token=run["token"], browser=B1, push=Pushes(), queue=q)
+    assert not out["ok"] and out["status"] == "Cancelled before training started."
+
+
 # --------------------------------------------------------------------------- registration
 
 
@@ -590,5 +624,12 @@ def test_the_race_is_a_background_callback_with_progress_and_running(tmp_path):
     assert spec["running"]["running"]["lab-start.disabled"] is True
     assert spec["running"]["running"]["lab-cancel.disabled"] is False
     assert spec["running"]["runningOff"]["lab-start.disabled"] is False
+    # the page watches its job while it runs (and checks how it ended when Dash stops polling)
+    assert spec["running"]["running"]["lab-watch.disabled"] is False
+    assert spec["running"]["runningOff"]["lab-watch.disabled"] is True
+    # Start goes through the gate (a plain callback); only a queued race reaches the background job
+    assert [(i["id"], i["property"]) for i in spec["inputs"]] == [("lab-run", "data")]
+    gate = [c for c in app._callback_list if c["inputs"] == [{"id": "lab-start", "property": "n_clicks"}]]
+    assert len(gate) == 1 and "lab-run.data" in gate[0]["output"] and not gate[0].get("background")
     assert lab.PATH == "/lab" and lab.TITLE == "Autoencoder lab"
     assert math.isclose(lab.MAX_TIME_LIMIT, 600.0)
