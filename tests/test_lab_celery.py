@@ -7,6 +7,14 @@
   on the worker (its log shows the task), report progress and return results;
   a second race is cancelled cooperatively (the solo pool cannot kill a task).
 * Diskcache: the same race with ``DiskcacheManager`` on a temporary directory.
+* Faults: two students race, one's job process is SIGKILLed mid-run; that
+  student's page reports the loss (and may start again), the other's race
+  finishes.  On Celery (a prefork worker with one training slot, on its own
+  Redis database) the second race first waits, told its place, and takes the
+  slot the killed job frees.
+
+Start goes through the page's gate (a plain callback that queues the race for
+the browser), whose answer is the input of the background race callback.
 
 The client speaks Dash 4's protocol: the page's signed ``endId``, the first
 POST returning signed ``cacheKey``/``job`` handles, then polls that collect the
@@ -229,34 +237,47 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
         stop(proc)
 
 
-@pytest.fixture(scope="module")
-def celery_worker(redis_url, tmp_path_factory) -> Iterator[Path]:
-    """A Celery worker subprocess for the lab's jobs; yields its log file."""
+def start_worker(url: str, log: Path, pool: list[str], name: str,
+                 env: Mapping[str, str] | None = None) -> subprocess.Popen:  # fmt: skip
+    """A Celery worker subprocess for the lab's jobs on ``url``, ready to take tasks (its output goes to ``log``)."""
     try:
         import celery  # noqa: F401
     except ImportError:
         pytest.fail("celery is not installed in this environment (pip install 'dash[diskcache,celery]')")
-    log = tmp_path_factory.mktemp("celery") / "worker.log"
-    env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT),
-           "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))}  # fmt: skip
+    numba = os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+    full_env = {**os.environ, "REDIS_URL": url, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": numba, **(env or {})}
     with open(log, "wb") as fh:
-        proc = subprocess.Popen([*CELERY, "-A", "app.worker.celery_app", "worker", "--pool", "solo",
+        proc = subprocess.Popen([*CELERY, "-A", "app.worker.celery_app", "worker", *pool,
                                  "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                                 "-n", f"lab-test-{os.getpid()}@localhost"],
-                                cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                                 "-n", f"{name}-{os.getpid()}@localhost"],
+                                cwd=ROOT, env=full_env, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "ready." not in tail(log, 200):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            pytest.fail(f"the Celery worker did not become ready:\n{tail(log)}")
+        time.sleep(0.1)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def celery_worker(redis_url, tmp_path_factory) -> Iterator[Path]:
+    """A Celery worker subprocess (solo pool) for the lab's jobs; yields its log file."""
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    proc = start_worker(redis_url, log, ["--pool", "solo"], "lab-test")
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in tail(log, 200):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not become ready:\n{tail(log)}")
-            time.sleep(0.1)
         yield log
     finally:
         stop(proc)
 
 
 def serve(dash_app) -> tuple[str, Callable[[], None]]:
+    import logging
+
     from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll in a failing test's report
 
     server = make_server("127.0.0.1", 0, dash_app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lab-test-server", daemon=True)
@@ -269,25 +290,48 @@ def serve(dash_app) -> tuple[str, Callable[[], None]]:
     return f"http://127.0.0.1:{server.server_port}/", shutdown
 
 
+#: the Dash app behind each served base URL (tests reach its job store through it)
+APPS: dict[str, Any] = {}
+
+
+def serve_app(url: str | None, env: Mapping[str, str] | None = None) -> tuple[str, Callable[[], None]]:
+    """The lab app made with REDIS_URL = ``url`` (a CeleryManager) or unset with a fresh jobs directory."""
+    from app.lab_page import standalone_app
+
+    mp = pytest.MonkeyPatch()
+    try:
+        if url is not None:
+            mp.setenv("REDIS_URL", url)
+        else:
+            mp.delenv("REDIS_URL", raising=False)
+            mp.setenv("DESCENT_LAB_JOBS_DIR", str((env or {})["DESCENT_LAB_JOBS_DIR"]))
+        for k, v in (env or {}).items():
+            mp.setenv(k, v)
+        dash_app = standalone_app()
+    finally:
+        mp.undo()
+    base, shutdown = serve(dash_app)
+    APPS[base] = dash_app
+    return base, shutdown
+
+
+def store_of(base: str) -> Any:
+    from app.kv import kv_for
+
+    return kv_for(APPS[base]._background_manager)
+
+
 @pytest.fixture(scope="module")
 def celery_site(redis_url, celery_worker) -> Iterator[str]:
     """The lab app made with REDIS_URL set, so its background manager is a CeleryManager."""
     from dash import CeleryManager
 
-    from app.lab_page import standalone_app
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("REDIS_URL", redis_url)
+    base, shutdown = serve_app(redis_url)
     try:
-        dash_app = standalone_app()
-        assert isinstance(dash_app._background_manager, CeleryManager)
-        base, shutdown = serve(dash_app)
-        try:
-            yield base
-        finally:
-            shutdown()
+        assert isinstance(APPS[base]._background_manager, CeleryManager)
+        yield base
     finally:
-        mp.undo()
+        shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -295,21 +339,12 @@ def disk_site(tmp_path_factory) -> Iterator[str]:
     """The lab app with a DiskcacheManager on a fresh directory (REDIS_URL unset)."""
     from dash import DiskcacheManager
 
-    from app.lab_page import standalone_app
-
-    mp = pytest.MonkeyPatch()
-    mp.delenv("REDIS_URL", raising=False)
-    mp.setenv("DESCENT_LAB_JOBS_DIR", str(tmp_path_factory.mktemp("jobs")))
+    base, shutdown = serve_app(None, {"DESCENT_LAB_JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))})
     try:
-        dash_app = standalone_app()
-        assert isinstance(dash_app._background_manager, DiskcacheManager)
-        base, shutdown = serve(dash_app)
-        try:
-            yield base
-        finally:
-            shutdown()
+        assert isinstance(APPS[base]._background_manager, DiskcacheManager)
+        yield base
     finally:
-        mp.undo()
+        shutdown()
 
 
 # --------------------------------------------------------------------------- the checks
@@ -441,3 +476,164 @@ def test_the_worker_refuses_to_start_without_redis_url():
                        text=True, timeout=60)  # fmt: skip
     assert r.returncode != 0
     assert "REDIS_URL is not set" in r.stderr
+
+
+# --------------------------------------------------------------------------- faults: a job killed mid-run
+
+LONG = {"lab-epochs": 200, "lab-batch": 1, "lab-samples": 2000}
+
+
+class Race:
+    """One student's race, polled step by step like the renderer does."""
+
+    def __init__(self, client: DashClient, overrides: Mapping[str, Any], browser: str) -> None:
+        self.client = client
+        self.browser = browser
+        _, self.body = race_body(client, overrides, browser)
+        self.run = run_of(self.body)
+        self.handles = client.start(self.body)
+        self.statuses: list[str] = []
+        self.times: list[float] = []
+        self.result: dict | None = None
+
+    @property
+    def token(self) -> str:
+        return self.run["token"]
+
+    def step(self) -> dict | None:
+        """One poll; the final answer ({"response": …} or {"ended": True}) once there is one."""
+        if self.result is not None:
+            return self.result
+        url = self.client.url(cacheKey=self.handles["cacheKey"], job=self.handles["job"])
+        status, data = _post(url, self.body)
+        if status == 204:
+            self.result = {"ended": True}
+            return self.result
+        assert status == 200, (status, data)
+        if data.get("progress"):
+            self.statuses.append(str(data["progress"].get("lab-status.children")))
+            self.times.append(time.monotonic())
+        if "response" in data:
+            self.result = data
+        return self.result
+
+    def saw(self, text: str) -> bool:
+        return any(text in s for s in self.statuses)
+
+
+def poll_until(races: list[Race], done: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, [r.statuses[-3:] for r in races]
+        for r in races:
+            r.step()
+        time.sleep(0.2)
+
+
+def job_pid(kv: Any, token: str) -> int:
+    from app.lab_page import RaceQueue
+
+    raw = kv.get(RaceQueue.beat_key(token))
+    assert raw, "the job keeps no heartbeat"
+    return int(json.loads(raw)["pid"])
+
+
+def sigkill_child(pid: int, parent: int) -> None:
+    """SIGKILL a job process — only if it is the child of the process it must belong to."""
+    import psutil
+
+    assert pid not in (os.getpid(), parent) and psutil.Process(pid).ppid() == parent, (pid, parent)
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes(disk_site):
+    from app import lab_page as lab
+
+    client = DashClient(disk_site)
+    kv = store_of(disk_site)
+    a = Race(client, LONG, "browser-a-" + os.urandom(6).hex())
+    b = Race(client, {"lab-epochs": 60, "lab-batch": 1}, "browser-b-" + os.urandom(6).hex())  # a few seconds
+    poll_until([a, b], lambda: a.saw("Epoch") and b.saw("Epoch"), timeout=30)
+    sigkill_child(job_pid(kv, a.token), os.getpid())  # DiskcacheManager forks each job from the web process
+    killed = time.monotonic()
+    # Dash finds A's process gone and stops polling it without a result…
+    poll_until([a, b], lambda: a.result is not None, timeout=15)
+    assert a.result == {"ended": True}
+    # …and the page, its running outputs reset, asks how the race ended
+    status, out = job_ended(client, a.run)
+    shown = time.monotonic() - killed
+    assert status == 200, out
+    resp = out["response"]
+    assert resp["lab-status"]["children"] == lab.LOST_TEXT
+    assert resp["lab-start"]["disabled"] is False and resp["lab-cancel"]["disabled"] is True
+    assert "lab-status-failed" in resp["lab-status"]["className"]
+    print(f"\nkilled diskcache job reported after {shown:.2f} s")
+    assert shown < 5
+    # the other student's race was not disturbed
+    poll_until([b], lambda: b.result is not None, timeout=40)
+    assert "response" in b.result and b.saw("Finished 60 epochs")
+    assert b.result["response"]["lab-recon-graph"]["figure"]["data"][0]["type"] == "heatmap"
+    # nothing is left claimed: A's browser may start again at once
+    queue = lab.RaceQueue(kv, lab.DISK_SLOTS)
+    assert queue.live() == []
+    again = press_start(client, a.browser)
+    assert again["lab-run"]["data"]["browser"] == a.browser
+    queue.leave(again["lab-run"]["data"]["token"])
+
+
+@pytest.fixture(scope="module")
+def prefork_site(redis_url, tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A prefork worker (two processes) and the lab app on their own Redis database, one training slot."""
+    from app.jobs import celery_app
+
+    url = redis_url.rsplit("/", 1)[0] + "/1"
+    celery_app(url).backend.client.flushdb()
+    env = {"DESCENT_LAB_TRAINING_SLOTS": "1"}
+    proc = start_worker(url, tmp_path_factory.mktemp("prefork") / "worker.log",
+                        ["--pool", "prefork", "--concurrency", "2"], "lab-prefork", env)  # fmt: skip
+    try:
+        base, shutdown = serve_app(url, env)
+        try:
+            yield base, proc
+        finally:
+            shutdown()
+    finally:
+        stop(proc)
+
+
+def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_frees_it(prefork_site):
+    from app import lab_page as lab
+
+    base, worker = prefork_site
+    client = DashClient(base)
+    kv = store_of(base)
+    a = Race(client, LONG, "browser-a-" + os.urandom(6).hex())
+    poll_until([a], lambda: a.saw("Epoch"), timeout=40)
+    # one slot: the second student's race waits, and is told its place
+    b = Race(client, {}, "browser-b-" + os.urandom(6).hex())
+    poll_until([a, b], lambda: b.saw("Waiting for a free training slot: you are number 1 of 1"), timeout=20)
+    assert not b.saw("Epoch")
+    # kill the pool process training A (the OOM killer's way)
+    sigkill_child(job_pid(kv, a.token), worker.pid)
+    killed = time.monotonic()
+    # the page's watch sees it at its next tick…
+    watch = client.callback("lab-watch.disabled")
+    body = client.body(watch, {}, ["lab-watch.n_intervals"], inputs={"lab-watch.n_intervals": 1, "lab-run.data": a.run})
+    status, out = client.call(body)
+    assert status == 200 and out["response"]["lab-status"]["children"] == lab.LOST_TEXT, out
+    watch_s = time.monotonic() - killed
+    # …Dash stops polling the failed task, and the end-of-run check says the same
+    poll_until([a, b], lambda: a.result is not None, timeout=20)
+    assert a.result == {"ended": True}
+    status, out = job_ended(client, a.run)
+    assert status == 200 and out["response"]["lab-status"]["children"] == lab.LOST_TEXT
+    ended_s = time.monotonic() - killed
+    # the waiting race gets the freed slot and finishes normally
+    poll_until([b], lambda: b.result is not None, timeout=40)
+    assert "response" in b.result and b.saw("Finished 3 epochs")
+    started_s = next(t for t, text in zip(b.times, b.statuses) if not text.startswith("Waiting")) - killed
+    print(f"\nCelery: kill → watch reports {watch_s:.2f} s, polling ends {ended_s:.2f} s, "
+          f"the waiting race trains {started_s:.2f} s")  # fmt: skip
+    assert lab.RaceQueue(kv, 1).live() == []
+    # the killed task is failed, not requeued: the worker is still there and idle
+    assert worker.poll() is None
