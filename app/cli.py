@@ -8,9 +8,10 @@
     descent-lab export --preset beale --format gif -o beale.gif      (or --url '...?surface=...')
     descent-lab train --data digits --hidden 32,8,32 --optimizer adam --optimizer sgd --set sgd.lr=0.1
     descent-lab run [--host H] [--port P]
+    descent-lab serve --host 0.0.0.0 --port 8050 --workers 3      (a class: gunicorn, shared stores)
 
-Bad input exits with status 2 and a one-line reason on stderr.  Only the
-``run`` command imports the web stack, so the others start quickly.
+Bad input exits with status 2 and a one-line reason on stderr.  Only
+``run`` and ``serve`` import the web stack, so the others start quickly.
 """
 
 from __future__ import annotations
@@ -398,6 +399,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.serve import ServeOptions, default_workers, serve
+
+    try:
+        workers = default_workers() if args.workers is None else args.workers
+        options = ServeOptions(host=args.host, port=args.port, workers=workers, threads=args.threads,
+                               timeout=args.timeout, access_log=args.access_log)  # fmt: skip
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Descent Lab on http://{args.host}:{args.port}/ with {options.workers} workers × {options.threads} "
+          "threads (loading the kernels first)", file=sys.stderr, flush=True)  # fmt: skip
+    serve(options)
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         if message.endswith("expected one argument"):
@@ -481,6 +497,15 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--host", default="127.0.0.1")
     rn.add_argument("--port", type=int, default=8050)
     rn.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser("serve", help="serve a class: the web app under gunicorn with several workers")
+    sv.add_argument("--host", default="127.0.0.1", help="interface (0.0.0.0: every interface; default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8050)
+    sv.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, at least 2)")
+    sv.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    sv.add_argument("--timeout", type=int, default=120, help="seconds before a stuck worker is restarted")
+    sv.add_argument("--access-log", action="store_true", help="log every request to standard output")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 
