@@ -1,8 +1,8 @@
 """Export an Explorer view: PNG/SVG/PDF, standalone HTML, animated GIF/MP4, CSV/JSON.
 
 * PNG, SVG and PDF are rendered by kaleido with the system Chromium; one
-  export browser is started per process on first use and reused (a fresh
-  browser per image costs ~3 s, a warm one ~0.3 s).
+  export browser (:mod:`app.export_browser`) is started per process on first
+  use and reused (a fresh browser per image costs ~3 s, a warm one ~0.3 s).
 * HTML is one self-contained file (plotly.js inline, works offline) with the
   race animated by Plotly frames that move only the balls.
 * GIF (and MP4 when ffmpeg is installed) is drawn with Pillow from the same
@@ -19,12 +19,11 @@ export browser.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import shutil
 import subprocess
-import threading
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,41 +136,43 @@ def publication_figure(result: Result) -> dict[str, Any]:
     return fig
 
 
-_export_lock = threading.Lock()
-_server_started = False
-
-
 def chromium_available() -> bool:
     return any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome", "chrome"))
 
 
-def _ensure_export_browser() -> None:
-    """Start kaleido's persistent browser once per process (thread-safe)."""
-    global _server_started
-    if _server_started:
-        return
-    with _export_lock:
-        if _server_started:
-            return
-        import kaleido
+@functools.lru_cache(maxsize=4)
+def _template(name: str | None) -> dict[str, Any] | None:
+    import plotly.io as pio
 
-        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        _server_started = True
+    return pio.templates[name].to_plotly_json() if name else None
+
+
+def _render_spec(fig: dict[str, Any]) -> dict[str, Any]:
+    """The figure as plotly.io would send it (with the default template), without re-validating it.
+
+    plotly.io builds a ``go.Figure`` from the dict and serialises it back: for
+    these figures that only adds the default template, so this adds it directly.
+    """
+    import plotly.io as pio
+
+    layout = fig.get("layout", {})
+    template = _template(pio.templates.default)
+    if template is None or "template" in layout:
+        return fig
+    return {**fig, "layout": {**layout, "template": template}}
 
 
 def static_image(fig: dict[str, Any], fmt: str, options: ExportOptions) -> bytes:
     """PNG/SVG/PDF bytes of a figure through the shared export browser."""
     if not chromium_available():
         raise ExportError(CHROMIUM_HINT)
-    import plotly.io as pio
+    from app import export_browser
 
-    _ensure_export_browser()
     try:
-        with warnings.catch_warnings():  # plotly passes options the persistent browser does not need
-            warnings.simplefilter("ignore", UserWarning)
-            return pio.to_image(fig, format=fmt, width=options.width, height=options.height, scale=options.scale)
+        return export_browser.render(_render_spec(fig), fmt, options.width, options.height, options.scale)
     except Exception as exc:  # kaleido reports browser problems with assorted exception types
-        raise ExportError(f"static export failed: {str(exc).splitlines()[0][:200]}") from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ExportError(f"static export failed: {reason[:200]}") from None
 
 
 # --------------------------------------------------------------------------- HTML

@@ -1,0 +1,195 @@
+"""The export browser: one headless Chromium per process, driven by kaleido, that draws PNG/SVG/PDF.
+
+kaleido's own sync server reloads its page after every image and only then
+hands the image back.  The reload re-reads plotly.js, which costs about as much
+as drawing the figure, so half of every export was spent waiting for a page
+nobody was using yet.  Here the image is handed back first and the page reloads
+in the background: the next image still gets a fresh page (it waits for the
+reload if it comes sooner), but an export after a pause costs only the drawing.
+
+Every call is its own task on the browser's event loop, so callers on several
+threads (a web server's) each get their own image back.  A browser that died or
+stopped answering is replaced on the next call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import inspect
+import os
+import threading
+from typing import Any
+
+START_TIMEOUT = 60.0  # a cold Chromium takes a few seconds
+RENDER_TIMEOUT = 60.0
+
+
+def _kaleido_class() -> tuple[type, bool]:
+    """kaleido's browser class with the tab reload moved off the caller's path, and whether that worked.
+
+    kaleido puts a tab back (after reloading it) in ``_return_kaleido_tab``; if a
+    future kaleido has no such coroutine the stock class is used as it is.
+    """
+    import kaleido
+
+    base = kaleido.Kaleido
+    if not inspect.iscoroutinefunction(getattr(base, "_return_kaleido_tab", None)):
+        return base, False
+
+    class Deferred(base):  # type: ignore[misc, valid-type]
+        """Reloads a used tab in a background task; the tab is usable again once that is done."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.reloads: set[asyncio.Task] = set()
+            self.reload_failed = False
+
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            task = asyncio.get_running_loop().create_task(super()._return_kaleido_tab(tab))
+            self.reloads.add(task)
+            task.add_done_callback(self._reloaded)
+
+        def _reloaded(self, task: asyncio.Task) -> None:
+            self.reloads.discard(task)
+            if task.cancelled() or task.exception() is not None:
+                self.reload_failed = True  # the tab never came back: this browser must be replaced
+
+    return Deferred, True
+
+
+class _Session:
+    """One browser and the thread that runs its event loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.kaleido: Any = None
+        self.defers_reload = False
+        self.broken = False
+        self._stop: asyncio.Event | None = None
+        ready: concurrent.futures.Future = concurrent.futures.Future()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name="export-browser", daemon=True)
+        self.thread.start()
+        try:
+            ready.result(timeout=START_TIMEOUT)
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, ready: concurrent.futures.Future) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._serve(ready))
+        except BaseException as exc:  # noqa: BLE001 - reported to the starter, or the browser is going away
+            if not ready.done():
+                ready.set_exception(exc)
+        finally:
+            self.loop.close()
+
+    async def _serve(self, ready: concurrent.futures.Future) -> None:
+        cls, self.defers_reload = _kaleido_class()
+        self._stop = asyncio.Event()
+        async with cls(mathjax=False) as k:
+            self.kaleido = k
+            ready.set_result(None)
+            await self._stop.wait()
+            await self._settle()
+
+    async def _settle(self) -> None:
+        reloads = list(getattr(self.kaleido, "reloads", ()))
+        if reloads:
+            await asyncio.gather(*reloads, return_exceptions=True)
+
+    def healthy(self) -> bool:
+        k = self.kaleido
+        proc = getattr(k, "subprocess", None)
+        return (
+            not self.broken
+            and self.thread.is_alive()
+            and not getattr(k, "reload_failed", False)
+            and (proc is None or proc.poll() is None)
+        )
+
+    def call(self, coro: Any, timeout: float) -> Any:
+        fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return fut.result(timeout)
+        except concurrent.futures.TimeoutError:
+            fut.cancel()
+            self.broken = True
+            raise TimeoutError(f"the export browser did not answer within {timeout:g} s") from None
+
+    def render(self, fig: dict[str, Any], opts: dict[str, Any]) -> bytes:
+        return self.call(self.kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT)
+
+    def wait_idle(self, timeout: float) -> None:
+        self.call(self._settle(), timeout)
+
+    def close(self) -> None:
+        if self._stop is not None and not self.loop.is_closed():
+            try:
+                self.loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+        self.thread.join(timeout=15)
+
+
+_lock = threading.Lock()
+_session: _Session | None = None
+_atexit_registered = False
+
+
+def _running() -> _Session:
+    global _session, _atexit_registered
+    with _lock:
+        if _session is not None and not _session.healthy():
+            _session.close()
+            _session = None
+        if _session is None:
+            _session = _Session()
+            if not _atexit_registered:
+                atexit.register(shutdown)
+                _atexit_registered = True
+        return _session
+
+
+def start() -> None:
+    """Start the browser now (it is otherwise started by the first render)."""
+    _running()
+
+
+def render(fig: dict[str, Any], fmt: str, width: int, height: int, scale: float) -> bytes:
+    """The bytes of ``fig`` (a JSON-ready figure dict) as png, svg or pdf at width×height layout pixels."""
+    return _running().render(fig, {"format": fmt, "width": width, "height": height, "scale": scale})
+
+
+def defers_reload() -> bool:
+    """Whether the running browser hands images back before reloading its page."""
+    return _running().defers_reload
+
+
+def wait_idle(timeout: float = 30.0) -> None:
+    """Wait until no page reload is pending (for measurements and tests)."""
+    if _session is not None and _session.healthy():
+        _session.wait_idle(timeout)
+
+
+def shutdown() -> None:
+    """Close the browser (it restarts on the next render)."""
+    global _session
+    with _lock:
+        if _session is not None:
+            _session.close()
+            _session = None
+
+
+def _forget_in_child() -> None:
+    """A forked process shares no browser with its parent: it starts its own when needed."""
+    global _session, _lock
+    _session = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
