@@ -133,6 +133,7 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 LOST_TEXT = ("The training job stopped unexpectedly: its worker process was lost. "
              "Other races were not affected; press Start to run this one again.")  # fmt: skip
 CANCELLED_QUEUED = "Cancelled before the race started."
+OTHER_PREFIX = "Your race in another tab or window (one race at a time per browser): "
 #: the progress channel is written at most this often
 PROGRESS_INTERVAL = 0.4
 CANCEL_POLL = 0.25
@@ -1595,12 +1596,11 @@ def follow(queue: RaceQueue, browser: Any, nonce: Any, following: Any, run: Any,
         if entry is None or (mine is not None and mine[0] == entry["t"]):
             return {}
         token = entry["t"]
-        prefix = "This browser has a race running in another tab or window: "
     else:
         token = valid_token(following.get("token")) if isinstance(following, Mapping) else None
         if token is None:
             return {"follow_disabled": True}
-        prefix = "Your race in another tab: " if mine is None or mine[0] != token else "Your race: "
+    prefix = OTHER_PREFIX if mine is None or mine[0] != token else "Your race (this page lost contact with it): "
     v = queue.verdict(token)
     if v.kind == "running":
         st = queue.status(who, token)

@@ -353,7 +353,7 @@ def test_other_tabs_follow_the_race_until_it_ends_or_dies():
     q.begin(token, B1, record(41))
     q.publish(B1, token, "Epoch 7 of 50 · 3.0 s elapsed", 14.0)
     out = lab.follow(q, B1, "nonce-bbbbbbbb", {"token": token}, None, on_load=False)
-    assert out["status"] == "Your race in another tab: Epoch 7 of 50 · 3.0 s elapsed" and out["bar"] == "14.0"
+    assert out["status"] == lab.OTHER_PREFIX + "Epoch 7 of 50 · 3.0 s elapsed" and out["bar"] == "14.0"
     assert out["start_disabled"] is True
     q.publish(B1, token, "Finished 50 epochs in 9.0 s.", 100.0, final=True)
     q.finish(token, True, "Finished 50 epochs in 9.0 s.")

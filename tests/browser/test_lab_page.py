@@ -1,4 +1,5 @@
-"""The Autoencoder lab in headless Chromium: a tiny race end to end, the optimizer cards, uploads, hostile links.
+"""The Autoencoder lab in headless Chromium: a tiny race end to end, the optimizer cards, uploads, hostile links,
+one race per browser (a second tab follows the first race), and a job killed mid-run next to another student's.
 
 The lab runs as its own small Dash app (``lab_page.standalone_app``) with a
 DiskcacheManager on a temporary directory, served from a thread of this
@@ -26,6 +27,10 @@ VIEWPORT = {"width": 1280, "height": 800}
 SHOT = os.environ.get("LAB_SCREENSHOT", "")
 
 
+#: the lab server's background manager (the fault tests read its job store)
+STORE: dict = {}
+
+
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory) -> Iterator[str]:
     import diskcache
@@ -35,6 +40,7 @@ def lab_server(tmp_path_factory) -> Iterator[str]:
     from app.lab_page import standalone_app
 
     manager = DiskcacheManager(diskcache.Cache(str(tmp_path_factory.mktemp("lab-jobs"))), expire=600)
+    STORE["manager"] = manager
     dash_app = standalone_app(manager)  # warms kernels and loaders: job processes fork from this one
     server = make_server("127.0.0.1", 0, dash_app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lab-browser-server", daemon=True)
@@ -268,3 +274,116 @@ def test_a_hostile_link_shows_a_notice_and_the_page_still_works(lab):
     page.click("#lab-notice-close")
     page.wait_for_function("document.getElementById('lab-notice').hidden")
     lab.assert_clean()
+
+
+# --------------------------------------------------------------------------- one race per browser, and faults
+
+LONG = "?hidden=16&epochs=200&batch=1&opt=adam(lr=0.01),sgd(lr=0.1,momentum=0.9)"
+
+
+def _status(page) -> str:
+    return page.inner_text("#lab-status")
+
+
+def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, lab_context):
+    from app.kv import kv_for
+    from app.lab_page import OTHER_PREFIX, RaceQueue
+
+    kv = kv_for(STORE["manager"])
+    page = lab.page
+    lab.open(LONG)
+    second = Page(lab_context.new_page(), lab.base)  # another tab of the same browser, open before the race
+    third = None
+    try:
+        second.page.set_default_timeout(20_000)
+        second.open(LONG)
+        page.click("#lab-start")
+        page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Epoch')", timeout=30_000)
+        # Start in the second tab starts nothing: it says so and shows the first tab's race
+        second.page.click("#lab-start")
+        second.page.wait_for_function(
+            "document.getElementById('lab-status').innerText.includes('no second race was started')")
+        assert "already has a race running" in _status(second.page)
+        assert second.page.is_disabled("#lab-start")
+        assert len(RaceQueue(kv, 2).live()) == 1
+        # then follows it, epoch by epoch
+        second.page.wait_for_function(
+            f"document.getElementById('lab-status').innerText.startsWith({OTHER_PREFIX + 'Epoch'!r})")
+        first = _status(second.page)
+        second.page.wait_for_function(f"document.getElementById('lab-status').innerText !== {first!r}")
+        assert "lab-status-other" in second.page.get_attribute("#lab-status", "class")
+        # a tab opened (or reloaded) while the race runs picks it up on load
+        third = Page(lab_context.new_page(), lab.base)
+        third.page.set_default_timeout(20_000)
+        third.open(LONG)
+        third.page.wait_for_function(f"document.getElementById('lab-status').innerText.startsWith({OTHER_PREFIX!r})")
+        assert third.page.is_disabled("#lab-start")
+        # the first tab cancels: the others say the race ended and free Start
+        page.click("#lab-cancel")
+        page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Cancelled after epoch')",
+                               timeout=30_000)  # fmt: skip
+        for other in (second, third):
+            other.page.wait_for_function(
+                "document.getElementById('lab-status').innerText.includes('it has ended. Cancelled after epoch')",
+                timeout=15_000)
+            assert other.page.is_enabled("#lab-start")
+            other.assert_clean()
+        assert RaceQueue(kv, 2).live() == []
+    finally:
+        second.page.close()
+        if third is not None:
+            third.page.close()
+    lab.assert_clean()
+
+
+def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finishes(browser, lab_server):
+    import json
+    import signal
+    import time
+
+    import psutil
+
+    from app.kv import kv_for
+    from app.lab_page import LOST_TEXT, RaceQueue
+
+    students = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
+    try:
+        a, b = (Page(ctx.new_page(), lab_server) for ctx in students)
+        for p in (a, b):
+            p.page.set_default_timeout(20_000)
+        a.open(LONG)
+        b.open("?samples=500&hidden=16&epochs=20&batch=1&opt=adam(lr=0.01),sgd(lr=0.1,momentum=0.9)")
+        a.page.click("#lab-start")
+        b.page.click("#lab-start")
+        for p in (a, b):
+            p.page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Epoch')",
+                                     timeout=30_000)  # fmt: skip
+        # A's job process: found through A's browser id and the race's heartbeat
+        kv = kv_for(STORE["manager"])
+        browser_a = a.page.evaluate("JSON.parse(window.localStorage.getItem('lab-browser'))")
+        entry = RaceQueue(kv, 2).for_browser(browser_a)
+        pid = json.loads(kv.get(RaceQueue.beat_key(entry["t"])))["pid"]
+        assert psutil.Process(pid).ppid() == os.getpid()  # a job process of this test's server
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        a.page.wait_for_function(f"document.getElementById('lab-status').innerText === {LOST_TEXT!r}",
+                                 timeout=15_000)  # fmt: skip
+        shown = time.monotonic() - killed
+        a.page.wait_for_function("!document.getElementById('lab-start').disabled")
+        assert a.page.is_disabled("#lab-cancel") and a.page.locator("#lab-running").is_hidden()
+        print(f"\nthe killed job's page showed its failure after {shown:.2f} s")
+        # the other student's race goes on to the end
+        b.page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Finished 20 epochs')",
+                                 timeout=60_000)  # fmt: skip
+        assert b.graph("lab-recon-graph")["data"][0]["type"] == "heatmap"
+        # A may start again at once: the race is accepted (a job runs it), then cancelled
+        a.page.click("#lab-start")
+        a.page.wait_for_function("!document.getElementById('lab-cancel').disabled")
+        assert "already has a race" not in _status(a.page)
+        a.page.click("#lab-cancel")
+        a.page.wait_for_function("!document.getElementById('lab-start').disabled", timeout=30_000)
+        a.assert_clean()
+        b.assert_clean()
+    finally:
+        for ctx in students:
+            ctx.close()
