@@ -637,3 +637,49 @@ def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_free
     assert lab.RaceQueue(kv, 1).live() == []
     # the killed task is failed, not requeued: the worker is still there and idle
     assert worker.poll() is None
+
+
+def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_one_serves_again(redis_url,
+                                                                                               tmp_path_factory):
+    """Nothing in Celery reports a task whose whole worker died: the page's watch must (and stop Dash's polling)."""
+    from app import lab_page as lab
+    from app.jobs import celery_app
+
+    url = redis_url.rsplit("/", 1)[0] + "/2"
+    celery_app(url).backend.client.flushdb()
+    logs = tmp_path_factory.mktemp("solo")
+    worker = start_worker(url, logs / "first.log", ["--pool", "solo"], "lab-solo")
+    base, shutdown = serve_app(url)
+    try:
+        client = DashClient(base)
+        kv = store_of(base)
+        a = Race(client, LONG, "browser-a-" + os.urandom(6).hex())
+        poll_until([a], lambda: a.saw("Epoch"), timeout=40)
+        beat = json.loads(kv.get(lab.RaceQueue.beat_key(a.token)))
+        assert beat["pid"] == worker.pid and beat["task"], beat  # the solo worker runs the job itself
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        killed = time.monotonic()
+        # Celery still says the task started, so Dash would poll forever…
+        for _ in range(3):
+            assert a.step() is None
+        # …until the page's watch, at its next tick, finds the job's process gone
+        watch = client.callback("lab-watch.disabled")
+        body = client.body(watch, {}, ["lab-watch.n_intervals"],
+                           inputs={"lab-watch.n_intervals": 1, "lab-run.data": a.run})  # fmt: skip
+        status, out = client.call(body)
+        assert status == 200 and out["response"]["lab-status"]["children"] == lab.LOST_TEXT, out
+        assert out["response"]["lab-start"]["disabled"] is False
+        # it marked the task failed: Dash stops polling it
+        poll_until([a], lambda: a.result is not None, timeout=10)
+        assert a.result == {"ended": True}
+        print(f"\nCelery worker killed: polling ended {time.monotonic() - killed:.2f} s later")
+        assert lab.RaceQueue(kv, lab.CELERY_SLOTS).live() == []
+        # a restarted worker serves the same student again; the store holds nothing stale
+        worker = start_worker(url, logs / "second.log", ["--pool", "solo"], "lab-solo")
+        b = Race(client, {}, a.browser)
+        poll_until([b], lambda: b.result is not None, timeout=40)
+        assert "response" in b.result and b.saw("Finished 3 epochs")
+    finally:
+        shutdown()
+        stop(worker)
