@@ -24,6 +24,7 @@ from typing import Any
 
 START_TIMEOUT = 60.0  # a cold Chromium takes a few seconds
 RENDER_TIMEOUT = 60.0
+CLOSE_TIMEOUT = 5.0
 
 
 def _kaleido_class() -> tuple[type, bool]:
@@ -67,7 +68,7 @@ class _Session:
         self.kaleido: Any = None
         self.defers_reload = False
         self.broken = False
-        self._stop: asyncio.Event | None = None
+        self._stop = asyncio.Event()  # bound to the loop on first use, so it can be made here
         ready: concurrent.futures.Future = concurrent.futures.Future()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="export-browser", daemon=True)
         self.thread.start()
@@ -89,12 +90,14 @@ class _Session:
 
     async def _serve(self, ready: concurrent.futures.Future) -> None:
         cls, self.defers_reload = _kaleido_class()
-        self._stop = asyncio.Event()
         async with cls(mathjax=False) as k:
             self.kaleido = k
             ready.set_result(None)
             await self._stop.wait()
-            await self._settle()
+            try:  # let a running reload finish before the browser closes, but not forever
+                await asyncio.wait_for(self._settle(), CLOSE_TIMEOUT)
+            except asyncio.TimeoutError:
+                pass
 
     async def _settle(self) -> None:
         reloads = list(getattr(self.kaleido, "reloads", ()))
@@ -127,12 +130,12 @@ class _Session:
         self.call(self._settle(), timeout)
 
     def close(self) -> None:
-        if self._stop is not None and not self.loop.is_closed():
+        if not self.loop.is_closed():
             try:
                 self.loop.call_soon_threadsafe(self._stop.set)
             except RuntimeError:  # the loop closed meanwhile
                 pass
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=3 * CLOSE_TIMEOUT)
 
 
 _lock = threading.Lock()

@@ -13,10 +13,11 @@ timed two ways:
 Each is measured for the export browser and for the path it replaced
 (plotly.io → kaleido's sync server, which reloads its page before returning the
 image), interleaved in the same process so that both see the same load; the
-ratio new / previous is printed.  A trivial figure through the export browser
-shows the floor of one round trip.  Then SVG and PDF (both paths, both
-ways), a 100-frame GIF of 5
-trajectories (target ≤ 10 s) and the standalone HTML.  All times are medians.
+ratio new / previous is printed, also for the beale preset's view (what
+``descent-lab export --preset beale`` draws).  A trivial figure through the
+export browser shows the floor of one round trip.  Then SVG and PDF (both
+paths, both ways), a 100-frame GIF of 5 trajectories (target ≤ 10 s) and the
+standalone HTML.  All times are medians.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app import export_browser  # noqa: E402
 from app.compute import compute  # noqa: E402
 from app.export import ExportOptions, export, publication_figure  # noqa: E402
+from app.presets import get_preset  # noqa: E402
 from app.state import from_query  # noqa: E402
 
 REPEATS = 9
@@ -94,6 +96,16 @@ def main() -> None:
           f"-> ratio {med['new b2b'] / med['old b2b']:.2f}")  # fmt: skip
     print(f"  ({first / med['new pause']:.0f}x faster than the first PNG, which starts the browser; "
           f"the reload is moved off the caller's path: {export_browser.defers_reload()})")  # fmt: skip
+
+    preset = get_preset("beale").config  # the view `descent-lab export --preset beale` draws (6 runs, arrows)
+    preset_result = compute(preset)
+    p_new, p_old = [], []
+    for _ in range(5):
+        p_new.append(after_pause(lambda: export(preset, "png", slides, result=preset_result)))
+        p_old.append(after_pause(lambda: previous(preset_result, "png", slides)))
+    a, b = statistics.median(p_new), statistics.median(p_old)
+    print(f"  the beale preset's view, after a pause: export browser {a:.3f} s, previous path {b:.3f} s "
+          f"-> ratio {a / b:.2f}")  # fmt: skip
 
     trivial = {"data": [{"type": "scatter", "x": [0, 1], "y": [0, 1]}], "layout": {}}
     floor = statistics.median(after_pause(lambda: export_browser.render(trivial, "png", 1000, 800, 2.0))
