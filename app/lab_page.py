@@ -124,6 +124,8 @@ DONE_TTL = 1800.0
 QUEUE_TTL = 2 * 3600
 LOCK_TTL = 5.0
 LOCK_WAIT = 3.0
+#: readers drop dead entries from the queue at most this often (checking one costs a read and a process lookup)
+PRUNE_EVERY = 3.0
 #: a waiting job looks for a free slot this often
 WAIT_POLL = 1.0
 #: the page checks on its job this often while it runs, and on another tab's race while it follows one
@@ -852,11 +854,13 @@ class RaceQueue:
 
     # the document, under the lock -------------------------------------------
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the queue's lock (waiting at most ``wait`` seconds, default ``lock_wait``); QueueBusy if not."""
         owner = secrets.token_hex(8).encode()
         start = time.monotonic()
+        limit = self.lock_wait if wait is None else wait
         while not self.kv.add(self.LOCK, owner, LOCK_TTL):
-            if time.monotonic() - start > self.lock_wait:
+            if time.monotonic() - start >= limit:
                 raise QueueBusy("the race queue is busy")
             self.sleep(0.02)
         try:
@@ -865,20 +869,28 @@ class RaceQueue:
             if self.kv.get(self.LOCK) == owner:
                 self.kv.delete(self.LOCK)
 
-    def _entries(self) -> list[dict[str, Any]]:
+    def _doc(self) -> tuple[list[dict[str, Any]], float]:
+        """The entries as stored, and when dead ones were last dropped."""
         doc = _load_json(self.kv.get(self.DOC))
         items = doc.get("entries") if isinstance(doc, dict) else None
         if not isinstance(items, list):
-            return []
-        out = []
+            return [], -math.inf
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
         for e in items[: 2 * self.max_entries]:
             c = _clean_entry(e)
-            if c is not None and all(c["t"] != o["t"] for o in out):
+            if c is not None and c["t"] not in seen:
+                seen.add(c["t"])
                 out.append(c)
-        return out
+        pruned = doc.get("pruned")
+        return out, float(pruned) if isinstance(pruned, (int, float)) and not isinstance(pruned, bool) else -math.inf
 
-    def _save(self, entries: list[dict[str, Any]]) -> None:
-        self.kv.set(self.DOC, json.dumps({"v": 1, "entries": entries}).encode(), QUEUE_TTL)
+    def _entries(self) -> list[dict[str, Any]]:
+        return self._doc()[0]
+
+    def _save(self, entries: list[dict[str, Any]], pruned: float | None = None) -> None:
+        doc = {"v": 1, "entries": entries, "pruned": pruned if pruned is not None else self._doc()[1]}
+        self.kv.set(self.DOC, json.dumps(doc).encode(), QUEUE_TTL)
 
     # liveness -----------------------------------------------------------------
     def beat_alive(self, token: str) -> bool:
@@ -896,17 +908,32 @@ class RaceQueue:
         return now - begun <= JOB_WALL_LIMIT and self.beat_alive(e["t"])
 
     def live(self, entries: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """The queue's entries whose pages or jobs are still there, oldest first (read without the lock)."""
+        """The queue's entries whose pages or jobs are still there, oldest first (checks every one of them)."""
         now = self.clock()
         return [e for e in (self._entries() if entries is None else entries) if self._live(e, now)]
 
     def _pruned(self) -> list[dict[str, Any]]:
-        """Under the lock: the live entries, saving the document if dead ones were dropped."""
-        entries = self._entries()
-        live = self.live(entries)
-        if len(live) != len(entries):
-            self._save(live)
-        return live
+        """Under the lock: the live entries, saved with the time of this check."""
+        entries = self.live()
+        self._save(entries, self.clock())
+        return entries
+
+    def view(self) -> list[dict[str, Any]]:
+        """The entries as last checked: cheap to read often (each live-check costs a store read and a
+        process lookup per entry), so at most one reader every ``PRUNE_EVERY`` seconds drops the dead ones."""
+        entries, pruned = self._doc()
+        if self.clock() - pruned < PRUNE_EVERY:
+            return entries
+        try:
+            with self.locked(wait=0.0):
+                return self._pruned()
+        except QueueBusy:
+            return entries  # someone else holds the lock (and is likely pruning)
+
+    def _find(self, token: str, entries: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+        """``token``'s entry if it is live (only its own liveness is checked)."""
+        entry = next((e for e in (self.view() if entries is None else entries) if e["t"] == token), None)
+        return entry if entry is not None and self._live(entry, self.clock()) else None
 
     # a page's side ------------------------------------------------------------
     def join(self, browser: str, token: str) -> tuple[str, dict[str, Any] | None]:
@@ -931,14 +958,15 @@ class RaceQueue:
         self.kv.set(self.wants_key(token), b"1", WANTS_TTL)
 
     def entry(self, token: str) -> dict[str, Any] | None:
-        return next((e for e in self.live() if e["t"] == token), None)
+        return self._find(token)
 
     def for_browser(self, browser: str) -> dict[str, Any] | None:
-        return next((e for e in self.live() if e["b"] == browser), None)
+        entry = next((e for e in self.view() if e["b"] == browser), None)
+        return entry if entry is not None and self._live(entry, self.clock()) else None
 
     def place(self, token: str, entries: list[dict[str, Any]] | None = None) -> Turn:
         """Where a race stands: its position among the entries not yet training (1 = next)."""
-        entries = self.live() if entries is None else entries
+        entries = self.view() if entries is None else entries
         idx = next((i for i, e in enumerate(entries) if e["t"] == token), None)
         if idx is None:
             return Turn("missing")
@@ -980,8 +1008,11 @@ class RaceQueue:
         self.kv.set(self.beat_key(token), json.dumps(dict(record)).encode(), BEAT_TTL)
 
     def turn(self, token: str) -> Turn:
-        """A begun job asks whether it may train now; if so its entry becomes "running" (it holds a slot)."""
-        entries = self.live()
+        """A begun job asks whether it may train now; if so its entry becomes "running" (it holds a slot).
+
+        Cheap while it must wait (it reads the last checked entries); the slot itself is taken under
+        the lock, after a full check."""
+        entries = self.view()
         t = self._turn(token, entries)
         if t.kind != "run" or next(e for e in entries if e["t"] == token)["s"] == "running":
             return t
@@ -1037,8 +1068,7 @@ class RaceQueue:
         done = _load_json(self.kv.get(self.done_key(token)))
         if isinstance(done, dict):
             return Verdict("done", str(done.get("status", ""))[:600], 100.0)
-        entries = self.live()
-        entry = next((e for e in entries if e["t"] == token), None)
+        entry = self._find(token)
         if entry is not None and entry["s"] == "queued":
             return Verdict("queued", pct=0.0)
         if entry is not None or self.beat_alive(token):
@@ -1651,7 +1681,8 @@ def form_deps(kind: type) -> dict[str, Any]:
 def _by_index(values: Any, ids: Any) -> dict[Any, Any]:
     if not isinstance(values, list) or not isinstance(ids, list) or len(values) != len(ids):
         return {}
-    return {i.get("index") if isinstance(i, Mapping) else None: v for v, i in zip(values, ids)}
+    return {i["index"]: v for v, i in zip(values, ids)
+            if isinstance(i, Mapping) and isinstance(i.get("index"), int)}  # fmt: skip
 
 
 def form_rows(form: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -1662,6 +1693,7 @@ def form_rows(form: Mapping[str, Any]) -> list[dict[str, Any]]:
     p2 = _by_index(form.get("opt_p2"), form.get("opt_p2_ids"))
     rows = []
     for idx, name in names.items():
+        name = name if isinstance(name, str) else None  # a hostile page may send anything
         row: dict[str, Any] = {"name": name, "lr": lrs.get(idx)}
         keys = KEY_PARAMS.get(name, ()) if isinstance(name, str) else ()
         for key, col in zip(keys, (p1, p2)):
@@ -2305,7 +2337,8 @@ def register_callbacks(app: Any) -> None:
         elif isinstance(trig, Mapping) and trig.get("type") == OPT_REMOVE and any(
             t.get("value") for t in ctx.triggered
         ):
-            order = [i.get("index") for i in form.get("opt_ids") or []]
+            ids = form.get("opt_ids")
+            order = [i.get("index") for i in ids if isinstance(i, Mapping)] if isinstance(ids, list) else []
             if trig.get("index") not in order:
                 raise PreventUpdate
             rows = edit_rows(rows, "remove", order.index(trig.get("index")))
@@ -2321,10 +2354,12 @@ def register_callbacks(app: Any) -> None:
         prevent_initial_call=True,
     )
     def lab_opt_kind(name, built_for):  # type: ignore[no-untyped-def]
-        if name == built_for or name not in KEY_PARAMS:
+        if not isinstance(name, str) or name == built_for or name not in KEY_PARAMS:
             raise PreventUpdate
-        index = ctx.triggered_id["index"] if isinstance(ctx.triggered_id, Mapping) else 0
-        return opt_params(int(index), name), name
+        index = ctx.triggered_id.get("index") if isinstance(ctx.triggered_id, Mapping) else 0
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise PreventUpdate
+        return opt_params(index, name), name
 
     @app.callback(
         Output(Ids.NOTICE, "hidden"),

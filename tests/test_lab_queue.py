@@ -106,16 +106,42 @@ def test_a_job_may_begin_only_its_own_queued_race_and_only_once():
 # --------------------------------------------------------------------------- liveness
 
 
-def test_a_killed_job_frees_its_slot_as_soon_as_its_process_is_gone():
-    q, procs, _ = make_queue(slots=1)
+def test_a_killed_job_frees_its_slot_within_seconds_or_at_once_when_its_page_notices():
+    q, procs, now = make_queue(slots=1)
     begun(q, B1, tok(1), pid=11)
     begun(q, B2, tok(2), pid=12)
     assert q.turn(tok(1)).kind == "run" and q.turn(tok(2)).kind == "wait"
     procs.dead.add(11)  # SIGKILL: its heartbeat key is still there, its process is not
-    assert q.verdict(tok(1)).kind == "lost"
+    assert q.verdict(tok(1)).kind == "lost"  # its own page sees it at once
+    assert q.turn(tok(2)).kind == "wait"  # waiting jobs read the queue as last checked…
+    now[0] += lab.PRUNE_EVERY  # …which is checked again every few seconds
     assert q.turn(tok(2)).kind == "run"
     assert [e["t"] for e in q.live()] == [tok(2)]
     assert q.join(B1, tok(3))[0] == "new"  # and its browser may start again
+    # a job whose page reports it dead frees its slot at once
+    assert q.begin(tok(3), B1, record(13)) == "ok"
+    assert q.turn(tok(3)).kind == "wait"
+    procs.dead.add(12)
+    q.forget(tok(2))
+    assert q.turn(tok(3)).kind == "run"
+
+
+def test_reading_the_queue_is_cheap_and_only_one_reader_at_a_time_prunes_it():
+    q, procs, now = make_queue(slots=1)
+    for n, b in enumerate((B1, B2, B3), start=1):
+        begun(q, b, tok(n), pid=n)
+    checks = []
+    real = q.alive_pid
+    q.alive_pid = lambda pid, ct: checks.append(pid) or real(pid, ct)
+    q.view()
+    q.place(tok(3))
+    assert q.turn(tok(3)).kind == "wait" and checks == []  # no liveness checks while the check is recent
+    assert q.entry(tok(2)) is not None and checks == [2]  # one entry's own check
+    now[0] += lab.PRUNE_EVERY
+    q.kv.add(q.LOCK, b"someone else", 5)
+    assert len(q.view()) == 3 and checks == [2]  # another reader holds the lock: use the entries as they are
+    q.kv.delete(q.LOCK)
+    assert len(q.view()) == 3 and sorted(checks) == [1, 2, 2, 3]
 
 
 def test_on_another_host_the_heartbeat_keys_expiry_decides():
