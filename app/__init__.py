@@ -61,7 +61,7 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
     register_export_callbacks(dash_app)
     maps_page.register_callbacks(dash_app)
     lab_page.register_callbacks(dash_app)
-    hosting.install(dash_app.server)
+    hosting.install(dash_app.server, dash_app.callback_map)
     if warm == "background":
         threading.Thread(target=_warm_all, name="descent-lab-warm", daemon=True).start()
     elif warm:

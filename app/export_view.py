@@ -58,9 +58,9 @@ def export_bar() -> Any:
 
 def make_download(fmt: Any, store: Any) -> tuple[Any, str]:
     """(dcc.send_bytes payload or no_update, status text) for the view in ``store``."""
-    if fmt not in MEDIA_TYPES:
+    if not isinstance(fmt, str) or fmt not in MEDIA_TYPES:
         return no_update, "Choose a format."
-    cfg = sanitize(store or {})
+    cfg = sanitize(store if isinstance(store, dict) else {})
     try:
         data = export(cfg, fmt, ExportOptions())
     except (ExportError, ValueError) as exc:

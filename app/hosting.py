@@ -1,13 +1,18 @@
 """What a hosted demo adds to the Flask server: a health check, safe headers, no tracebacks.
 
-``install(server)`` is called by ``create_app``; it is idempotent.
+``install(server, callbacks)`` is called by ``create_app``; it is idempotent.  A
+callback request whose envelope is not what the page sends (not JSON, a callback
+the app does not have, inputs that are not lists) is refused with 400 before Dash
+reads it; the values inside are each callback's to validate.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
+from flask import request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("descent_lab")
@@ -22,8 +27,39 @@ SECURITY_HEADERS = {
 }
 
 
-def install(server: Any) -> None:
-    """Add /health, security headers, and generic error pages to a Flask server."""
+def callback_envelope_problem(body: Any, callbacks: Mapping[str, Any] | None) -> str | None:
+    """Why a ``/_dash-update-component`` body is not a callback request of this app (None: it is)."""
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    output = body.get("output")
+    if not isinstance(output, str):
+        return "no output"
+    if callbacks is not None and output not in callbacks:
+        return "unknown callback"
+    for key in ("inputs", "state", "changedPropIds"):
+        if key in body and not isinstance(body[key], list):
+            return f"{key} is not a list"
+    if not isinstance(body.get("inputs"), list):
+        return "no inputs"
+    if "outputs" in body and not isinstance(body["outputs"], (dict, list)):
+        return "outputs is not a list"
+    for entry in _flat(body["inputs"]) + _flat(body.get("state") or []):
+        if not isinstance(entry, dict) or "id" not in entry or not isinstance(entry.get("property"), str):
+            return "malformed input"
+    if not all(isinstance(p, str) for p in body.get("changedPropIds") or []):
+        return "malformed changedPropIds"
+    return None
+
+
+def _flat(entries: list[Any]) -> list[Any]:
+    return [e for group in entries for e in (group if isinstance(group, list) else [group])]
+
+
+def install(server: Any, callbacks: Mapping[str, Any] | None = None) -> None:
+    """Add /health, security headers, callback-envelope checks and generic error pages to a Flask server.
+
+    ``callbacks``: the Dash app's ``callback_map`` (requests for other outputs are refused).
+    """
     if server.config.get("DESCENT_LAB_HOSTING"):
         return
     server.config["DESCENT_LAB_HOSTING"] = True
@@ -35,6 +71,15 @@ def install(server: Any) -> None:
         from app.cli import _version
 
         return {"status": "ok", "version": _version()}
+
+    @server.before_request
+    def check_callback_envelope() -> Any:
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+            return None
+        problem = callback_envelope_problem(request.get_json(silent=True), callbacks)
+        if problem is not None:
+            return {"error": "bad callback request", "reason": problem}, 400
+        return None
 
     @server.after_request
     def headers(response: Any) -> Any:
