@@ -135,7 +135,7 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 LOST_TEXT = ("The training job stopped unexpectedly: its worker process was lost. "
              "Other races were not affected; press Start to run this one again.")  # fmt: skip
 CANCELLED_QUEUED = "Cancelled before the race started."
-OTHER_PREFIX = "Your race in another tab or window (one race at a time per browser): "
+OTHER_PREFIX = "Your running race (one at a time per browser; started in another tab, or before this page loaded): "
 #: the progress channel is written at most this often
 PROGRESS_INTERVAL = 0.4
 CANCEL_POLL = 0.25
