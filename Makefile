@@ -1,6 +1,7 @@
 # Descent Lab — the two commands a new user needs:
 #   make run    build .venv if needed, start the explorer at http://127.0.0.1:8050
 #   make test   build .venv if needed, run every test (browser tests included)
+#   make serve  serve a class (gunicorn, several workers; see the README)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +13,7 @@ PORT ?= 8050
 # Compiled kernels are cached here (must be writable; shared by all processes).
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: run test test-fast bench system-deps clean
+.PHONY: run serve test test-fast bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(PY) -m app --host $(HOST) --port $(PORT)
+
+# a class: gunicorn on every interface (see "Hosting a class" in the README)
+SERVE_HOST ?= 0.0.0.0
+serve: $(STAMP)
+	$(VENV)/bin/descent-lab serve --host $(SERVE_HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 system-deps:
 	@sh scripts/ensure-test-deps.sh
