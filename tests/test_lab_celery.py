@@ -11,7 +11,9 @@
   student's page reports the loss (and may start again), the other's race
   finishes.  On Celery (a prefork worker with one training slot, on its own
   Redis database) the second race first waits, told its place, and takes the
-  slot the killed job frees.
+  slot the killed job frees.  A whole Celery worker killed is noticed by the
+  page's watch; a restarted worker, or a restarted diskcache server on the same
+  store, serves the same students at once.
 
 Start goes through the page's gate (a plain callback that queues the race for
 the browser), whose answer is the input of the background race callback.
@@ -683,3 +685,33 @@ def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_on
     finally:
         shutdown()
         stop(worker)
+
+
+def test_diskcache_after_a_restart_pages_load_and_dead_races_block_nobody(tmp_path):
+    """The server and its job processes die mid-race; a new server on the same job store serves everyone at once."""
+    from app import lab_page as lab
+
+    env = {"DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs")}
+    base, shutdown = serve_app(None, env)
+    browser = "browser-r-" + os.urandom(6).hex()
+    try:
+        client = DashClient(base)
+        kv = store_of(base)
+        a = Race(client, LONG, browser)
+        poll_until([a], lambda: a.saw("Epoch"), timeout=30)
+        pid = job_pid(kv, a.token)
+    finally:
+        shutdown()
+    sigkill_child(pid, os.getpid())  # the job dies with its server
+    assert len(lab.RaceQueue(kv, lab.DISK_SLOTS)._entries()) == 1  # its claim is still in the store
+    base, shutdown = serve_app(None, env)
+    try:
+        client = DashClient(base)  # the page loads: layout and callbacks
+        assert client.value("lab-start", "disabled") in (None, False)
+        # the same browser starts a race straight away: the dead one does not count against it
+        b = Race(client, {}, browser)
+        poll_until([b], lambda: b.result is not None, timeout=40)
+        assert "response" in b.result and b.saw("Finished 3 epochs")
+        assert lab.RaceQueue(store_of(base), lab.DISK_SLOTS).live() == []
+    finally:
+        shutdown()
