@@ -1597,12 +1597,11 @@ def check_job(queue: RaceQueue, run: Any, ended: bool, *, kv: Any, manager: Any 
     if mine is None:
         return {}
     token, _ = mine
-    if not ended:
-        queue.want(token)
     v = queue.verdict(token, cancel_requested=kv.get(cancel_key(token)) is not None)
     if v.kind == "done":
         return {}
     if v.kind == "queued" and not ended:
+        queue.want(token)  # the page still waits for it (no job has begun it yet)
         return {"status": queue_text(queue.place(token), queue.slots)}
     if v.kind == "running" and not ended:
         return {}
