@@ -39,8 +39,8 @@ from typing import Any
 
 log = logging.getLogger("descent_lab")
 
-#: seconds an entry is kept (Redis; the disk store also evicts by size)
-TTL = 6 * 3600
+#: seconds an entry is kept (the disk store also evicts the oldest beyond its size limit)
+TTL = 2 * 3600
 #: seconds a computation may hold its lease before others stop waiting for it
 LEASE = 30.0
 #: longest a request waits for another worker's computation of the same key
@@ -137,25 +137,30 @@ class ResultCache:
                     self._count("waited")
                     return found, True
                 try:
-                    if self.kv.get(lease_key) is None:  # they gave up or crashed
-                        break
+                    gone = self.kv.get(lease_key) is None
                 except Exception:
+                    gone = True
+                if gone:  # they finished just now, gave up, or crashed
+                    found = self._get(full)
+                    if found is not None:
+                        self._count("waited")
+                        return found, True
                     break
         try:
             blob = encode(compute())
+            self._count("computed")
+            if len(blob) <= MAX_ENTRY_BYTES:  # stored before the lease is dropped: waiters find it
+                try:
+                    self.kv.set(full, blob, self.ttl)
+                except Exception:
+                    self._count("failed")
+                    log.warning("result cache: could not store %s", full, exc_info=True)
         finally:
             if leader:
                 try:
                     self.kv.delete(lease_key)
                 except Exception:
                     log.warning("result cache: could not drop the lease %s", lease_key, exc_info=True)
-        self._count("computed")
-        if len(blob) <= MAX_ENTRY_BYTES:
-            try:
-                self.kv.set(full, blob, self.ttl)
-            except Exception:
-                self._count("failed")
-                log.warning("result cache: could not store %s", full, exc_info=True)
         return decode(blob), False
 
 

@@ -2,7 +2,12 @@
 
 import os
 import shutil
+import signal
+import socket
+import subprocess
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +31,44 @@ def private_result_cache(monkeypatch):
     from app.kv import MemoryKV
 
     monkeypatch.setattr(result_cache, "_by_pid", {os.getpid(): result_cache.ResultCache(MemoryKV())})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory) -> Iterator[str]:
+    """A throwaway redis-server on a free localhost port (no persistence), for this session."""
+    exe = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    if exe is None:
+        pytest.fail("redis-server is not installed; these tests need it (apt-get install -y redis-server)")
+    import redis
+
+    work = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    log = work / "redis.log"
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(work), "--logfile", str(log)], start_new_session=True)  # fmt: skip
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if client.ping():
+                    break
+            except redis.exceptions.ConnectionError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start:\n{log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

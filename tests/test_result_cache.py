@@ -14,7 +14,7 @@ import pytest
 from plotly.io.json import to_json_plotly
 
 from app import compute, layout, result_cache
-from app.kv import DiskKV, MemoryKV
+from app.kv import DiskKV, MemoryKV, RedisKV
 from app.presets import get_preset
 from app.result_cache import ResultCache
 from app.state import DEFAULT, from_query, to_query
@@ -170,6 +170,43 @@ def test_processes_sharing_a_directory_compute_once(tmp_path: Path):
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     assert log.read_text().splitlines() == ["computed"]
     assert out.read_text().splitlines() == ["42"] * 4
+
+
+def _ask_redis(url: str, log: str, out: str) -> None:
+    import redis
+
+    from app.kv import RedisKV
+
+    def make():
+        with open(log, "a") as fh:
+            fh.write("computed\n")
+        time.sleep(0.5)
+        return {"answer": 7}
+
+    value, _ = ResultCache(RedisKV(redis.Redis.from_url(url))).fetch("map", "on-redis", make)
+    with open(out, "a") as fh:
+        fh.write(f"{value['answer']}\n")
+
+
+def test_with_redis_every_process_shares_one_computation(redis_server_url, tmp_path, monkeypatch):
+    log, out = tmp_path / "log", tmp_path / "out"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_ask_redis, args=(redis_server_url, str(log), str(out))) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    assert log.read_text().splitlines() == ["computed"]
+    assert out.read_text().splitlines() == ["7"] * 3
+    # with REDIS_URL set, the app's own cache is that Redis (entries expire)
+    monkeypatch.setenv("REDIS_URL", redis_server_url)
+    monkeypatch.delenv("DESCENT_LAB_RESULT_CACHE", raising=False)
+    monkeypatch.setattr(result_cache, "_by_pid", {})
+    cache = result_cache.shared()
+    assert isinstance(cache.kv, RedisKV)
+    assert cache.fetch("map", "on-redis", lambda: {"answer": 0}) == ({"answer": 7}, True)
+    assert 0 < cache.kv.client.ttl(cache.key("map", "on-redis")) <= result_cache.TTL
 
 
 def test_caching_can_be_switched_off(monkeypatch):
