@@ -731,6 +731,16 @@ class Server:
         return total / tick
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all processes of this machine have used since boot (Linux /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_health(base: str, proc: subprocess.Popen | None, timeout: float) -> None:
     http = Http(base, 2.0)
     end = time.perf_counter() + timeout
@@ -927,12 +937,12 @@ def main(argv: list[str] | None = None) -> int:
 
     with target() as server:
         load0 = os.getloadavg()
-        cpu0 = server.cpu_seconds()
+        cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
         print(f"{args.students} students for {args.duration:g} s on {server.base} …", file=sys.stderr, flush=True)
         results = run_class(server.base, students=args.students, duration=args.duration, think=args.think,
                             ramp=args.ramp, mix=mix, assets=not args.no_static, seed=args.seed,
                             timeout=args.timeout, lessons=lessons)  # fmt: skip
-        cpu1 = server.cpu_seconds()
+        cpu1, busy1 = server.cpu_seconds(), machine_busy_seconds()
         load1 = os.getloadavg()
     fig = figures(results)
     problems = log_problems(server.log) if server.proc is not None else []
@@ -945,11 +955,16 @@ def main(argv: list[str] | None = None) -> int:
         f"machine         {os.cpu_count()} CPUs, load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} before, "
         f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} after",
     ]
-    footer = [
-        f"CPU             server {(cpu1 - cpu0) / results.elapsed:.2f} cores" if cpu0 is not None and cpu1 is not None
-        else "CPU             server: not measured",
-        f"                load generator {results.client_cpu / results.elapsed:.2f} cores (same machine)",
-    ]  # fmt: skip
+    # where the machine's CPU went during the run (in cores): the server, this script, everything else
+    client = results.client_cpu / results.elapsed
+    cpu = f"load generator {client:.2f}"
+    if cpu0 is not None and cpu1 is not None:
+        cpu = f"server {(cpu1 - cpu0) / results.elapsed:.2f}, " + cpu
+    if busy0 is not None and busy1 is not None:
+        busy = (busy1 - busy0) / results.elapsed
+        others = busy - client - ((cpu1 - cpu0) / results.elapsed if cpu0 is not None and cpu1 is not None else 0.0)
+        cpu = f"{busy:.2f} of {os.cpu_count()} cores busy: {cpu}, other processes {max(0.0, others):.2f}"
+    footer = [f"CPU             {cpu} (cores, averaged over the run)"]
     if server.proc is not None:
         footer.append(f"server log      {len(problems)} problem(s)" + (":" if problems else ""))
         footer += ["  " + line for block in problems[:3] for line in block.splitlines()]
@@ -960,7 +975,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report(fig, header, footer))
     if args.json:
         fig.update(students=args.students, duration=args.duration, workers=server.workers, threads=server.threads,
-                   load_before=load0, load_after=load1, server_log_problems=problems)  # fmt: skip
+                   load_before=load0, load_after=load1, server_log_problems=problems, cpu=cpu)  # fmt: skip
         args.json.write_text(json.dumps(fig, indent=2, default=str))
     return 0
 
