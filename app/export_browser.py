@@ -1,9 +1,9 @@
 """The export browser: one headless Chromium per process, driven by kaleido, that draws PNG/SVG/PDF.
 
 kaleido's own sync server reloads its page after every image and only then
-hands the image back.  The reload re-reads plotly.js, which costs about as much
-as drawing the figure, so half of every export was spent waiting for a page
-nobody was using yet.  Here the image is handed back first and the page reloads
+hands the image back.  The reload re-reads plotly.js, which costs nearly as much
+as drawing the figure, so a large share of every export was spent waiting for
+a page nobody was using yet.  Here the image is handed back first and the page reloads
 in the background: the next image still gets a fresh page (it waits for the
 reload if it comes sooner), but an export after a pause costs only the drawing.
 
