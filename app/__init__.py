@@ -42,7 +42,7 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
 
     from dash import Dash
 
-    from app import hosting, lab_page, maps_page
+    from app import api, hosting, lab_page, maps_page
     from app.callbacks import register_callbacks
     from app.export_view import register_export_callbacks
     from app.jobs import make_manager
@@ -61,6 +61,7 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
     register_export_callbacks(dash_app)
     maps_page.register_callbacks(dash_app)
     lab_page.register_callbacks(dash_app)
+    api.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
     if warm == "background":
         threading.Thread(target=_warm_all, name="descent-lab-warm", daemon=True).start()

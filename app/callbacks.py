@@ -36,7 +36,7 @@ from app.figures import message_figure
 from app.ids import Group, Ids, Kind, card_id, num_id, slider_id
 from app.layout import RENDER_OUTPUTS, controls_for, html_notice_controls, views_for
 from app.presets import get_preset
-from app.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, ExplorerConfig, from_query, sanitize, to_query
+from app.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, ExplorerConfig, from_query, sanitize, slider_value, to_query
 
 logger = logging.getLogger(__name__)
 
@@ -142,15 +142,6 @@ def _param_key(cid: Any) -> tuple[Any, Any, Any] | None:
     return cid.get("group"), cid.get("slot"), cid.get("key")
 
 
-def _from_slider(s: float, scale: str) -> float:
-    """The number a slider position stands for (rounded like the browser's display)."""
-    if scale == "log":
-        return float(f"{10.0 ** s:.3g}")
-    if scale == "int":
-        return float(round(s))
-    return float(f"{s:.6g}")
-
-
 def _agrees(num: Any, s: float, smin: float, smax: float, step: float, scale: str) -> bool:
     """Whether the exact number and the slider show the same setting (within half a slider step)."""
     if not isinstance(num, (int, float)) or isinstance(num, bool) or not math.isfinite(num):
@@ -199,7 +190,7 @@ def resolve_numbers(
         if not ok or _agrees(num, s, smin, smax, step, scale):
             out.append(num)
         else:
-            out.append(_from_slider(s, scale))
+            out.append(slider_value(s, scale))
     return out
 
 

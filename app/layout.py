@@ -348,15 +348,9 @@ def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = Tru
     race keyed by the canonical query, the map's background by what it shows, so
     a class opening the same link computes it once.
     """
-    computed: list[Result] = []
-
-    def result() -> Result:  # computed at most once per request, and only on a cache miss
-        if not computed:
-            computed.append(compute.compute(cfg))
-        return computed[0]
-
+    result = computed_once(cfg)  # only on a cache miss, at most once per request
     query = to_query(cfg)
-    race, _ = result_cache.fetch("race", query, lambda: race_entry(cfg, result))
+    race = cached_race(cfg, result)
     key = cfg.surface_key()
     ok = bool(race["ok"])
     previous = map_meta if isinstance(map_meta, dict) else {}
@@ -382,6 +376,27 @@ def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = Tru
         out["meta"] = {"key": key, "ok": ok, "rev": rev, "z": race["z"]}
         out["surface_info"] = surface_info(race["surface"], with_tex)
     return out
+
+
+def computed_once(cfg: ExplorerConfig) -> Any:
+    """A function giving ``compute.compute(cfg)``, computed on its first call only."""
+    computed: list[Result] = []
+
+    def result() -> Result:
+        if not computed:
+            computed.append(compute.compute(cfg))
+        return computed[0]
+
+    return result
+
+
+def cached_race(cfg: ExplorerConfig, result: Any = None) -> dict[str, Any]:
+    """:func:`race_entry` of ``cfg`` through the shared result cache (keyed by the canonical query).
+
+    ``result()`` gives the computed configuration (default: computed on a miss)."""
+    result = result or computed_once(cfg)
+    entry, _ = result_cache.fetch("race", to_query(cfg), lambda: race_entry(cfg, result))
+    return entry
 
 
 def map_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:

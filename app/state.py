@@ -715,6 +715,15 @@ def _parse_opt(value: str, notes: Notes) -> dict[str, Any]:
     return {"name": name.strip(), "values": values, "color": color}
 
 
+def slider_value(s: float, scale: str) -> float:
+    """The number a slider position stands for (rounded like the browser's display)."""
+    if scale == "log":
+        return float(f"{10.0 ** s:.3g}")
+    if scale == "int":
+        return float(round(s))
+    return float(f"{s:.6g}")
+
+
 def _num(v: float) -> str:
     if float(v).is_integer() and abs(v) < 1e15:
         return str(int(v))

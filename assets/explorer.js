@@ -867,6 +867,68 @@
     window.dash_clientside.set_props(sid, { value: s });
   }
 
+  // ------------------------------------------------------------------ fast path for hyperparameter sliders
+
+  // A hyperparameter slider's new position is sent straight to the server's race
+  // endpoint, and its answer drawn at once; the Dash callback that follows computes
+  // the same configuration (a cache hit), keeps the controls, link and notices in
+  // step, and its payload replaces this one only if it differs.
+  var SLIDER_KEYS = { ArrowLeft: 1, ArrowRight: 1, ArrowUp: 1, ArrowDown: 1, PageUp: 1, PageDown: 1, Home: 1, End: 1 };
+  var fast = { seq: 0, last: null, loads: 0 };
+
+  function requestsPrefix() {
+    try {
+      var cfg = JSON.parse(document.getElementById("_dash-config").textContent);
+      return typeof cfg.requests_pathname_prefix === "string" ? cfg.requests_pathname_prefix : "/";
+    } catch (err) {
+      return "/";
+    }
+  }
+
+  function fastSlider(thumb) {
+    var host = thumb && thumb.closest ? thumb.closest('[id^="{"]') : null;
+    if (!host || !window.fetch || !window.URLSearchParams) return;
+    var id;
+    try {
+      id = JSON.parse(host.id);
+    } catch (err) {
+      return;
+    }
+    var p = E.payload;
+    if (!id || id.type !== "slider" || id.group !== "hp" || !p || p.view === "3d" || typeof p.query !== "string") return;
+    var s = parseFloat(thumb.getAttribute("aria-valuenow"));
+    var what = p.query + "|" + id.slot + "|" + id.key + "|" + s;
+    if (!isFinite(s) || what === fast.last) return;
+    fast.last = what;
+    var seq = ++fast.seq;
+    var loads = fast.loads;
+    var rev = p.index.rev;
+    var args = new URLSearchParams({ q: p.query, slot: String(id.slot), key: String(id.key), s: String(s), scale: String(id.scale) });
+    fetch(requestsPrefix() + "_descent/race?" + args.toString(), { credentials: "same-origin" })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (out) {
+        // stale: a newer move was sent, or the server's own answer already arrived
+        if (!out || !out.payload || seq !== fast.seq || loads !== fast.loads) return;
+        if (!E.payload || E.payload.index.rev !== rev) return;
+        out.payload.index.rev = rev;
+        out.payload.fast = true;
+        load(out.payload);
+      })
+      .catch(function () {});
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    if (!SLIDER_KEYS[ev.key] || !ev.target || ev.target.getAttribute("role") !== "slider") return;
+    fastSlider(ev.target); // bubbling: the slider has already taken the new position
+  });
+  document.addEventListener("pointerup", function (ev) {
+    var host = ev.target && ev.target.closest ? ev.target.closest(".num-slider") : null;
+    var thumb = host && host.querySelector('[role="slider"]');
+    if (thumb) setTimeout(function () { fastSlider(thumb); }, 0);
+  });
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     descent: {
       sliderToNumber: function (sliderValue, numValue, smin, smax, step, sid) {
@@ -889,6 +951,12 @@
 
       loadPayload: function (p) {
         try {
+          fast.loads += 1;
+          // the fast path already drew this very configuration: keep it
+          if (p && E.payload && E.payload.fast && p.query === E.payload.query && p.index && p.index.rev === E.payload.index.rev) {
+            E.payload.fast = false;
+            return noUpdate();
+          }
           // a newer payload may already be loaded (the first-page payload can arrive late)
           if (p && p.v === 1 && p.index && Array.isArray(p.slots) && !(E.payload && p.index.rev === "page" && E.payload.index.rev !== "page")) load(p);
         } catch (err) {

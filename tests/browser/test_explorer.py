@@ -49,9 +49,13 @@ def test_moving_a_slider_changes_the_paths(web):
     page = web.page
     before = web.state()["slots"][0]["last"]
     n = web.applied()
+    fast = []
+    page.on("request", lambda r: fast.append(r.url) if "/_descent/race?" in r.url else None)
     page.locator(SGD_LR_SLIDER).first.focus()
     page.keyboard.press("ArrowRight")
     web.wait_applied(n + 1)
+    page.wait_for_function("DescentLab.state().slots.length === 6")
+    assert len(fast) == 1 and "slot=0" in fast[0] and "key=lr" in fast[0]  # the direct request of the fast path
     page.wait_for_function("new URLSearchParams(location.search).getAll('opt')[0].includes('lr=')")
     after = web.state()["slots"][0]["last"]
     assert after != before
