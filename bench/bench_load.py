@@ -67,6 +67,7 @@ LAZY_SCRIPTS = tuple(
 #: request kinds, in report order
 KINDS = ("page", "static", "layout", "deps", "boot", "tex", "slider", "click", "lesson", "lesson-view")
 STATIC = "static"
+VIEWS = ("slider", "click", "lesson-view")  # the requests that compute a view (collect)
 ACTIONS = ("open", "slider", "click", "lesson")
 DEFAULT_MIX = "slider=60,click=25,lesson=10,open=5"
 
@@ -91,6 +92,7 @@ class Sample:
     status: int
     error: str | None = None  # None: a valid answer
     nbytes: int = 0
+    map: bool = False  # a view whose answer carries a newly drawn map (the costly kind)
 
 
 class Http:
@@ -450,7 +452,8 @@ class Student:
             result = check(status, answer)
         except ProtocolError as exc:
             error = str(exc)
-        self.record(Sample(kind, start, seconds, status, error, len(answer)))
+        drew_map = isinstance(result, dict) and "map" in result.get("response", {})
+        self.record(Sample(kind, start, seconds, status, error, len(answer), drew_map))
         if error:
             raise ProtocolError(error)
         return result
@@ -840,6 +843,10 @@ def figures(results: Results) -> dict[str, Any]:
     errors = Counter(s.error for s in results.samples if s.error)
     failed = Counter(s.kind for s in results.samples if s.error)
     rows = {k: summary(by_kind[k], failed[k]) for k in KINDS if by_kind[k] or failed[k]}
+    views = [s for s in timed if s.kind in VIEWS]
+    for label, drawn in (("map redrawn", True), ("map kept", False)):
+        part = [s for s in views if s.map == drawn]
+        rows[label] = summary([s.seconds for s in part], sum(1 for s in part if s.error))
     rows["all but static"] = summary([s.seconds for s in timed if s.kind != STATIC],
                                      sum(n for k, n in failed.items() if k != STATIC))  # fmt: skip
     rows["all requests"] = summary([s.seconds for s in timed], sum(failed.values()))
