@@ -2,9 +2,10 @@
 
     GET /_descent/race?q=<canonical query>&slot=0&key=lr&s=-2.99&scale=log
 
-answers ``{"query": ..., "payload": ...}``: the configuration ``q`` with optimizer
+answers the race of the configuration ``q`` with optimizer
 ``slot``'s ``key`` set to what the slider position ``s`` stands for (the same
-rounding as the Dash callback's), sanitized, and its animation payload (the
+rounding as the Dash callback's), sanitized: ``{"payload": ..., ...}`` (see
+:func:`app.layout.race_entry`; the payload's ``query`` is the new link, its
 ``index.rev`` is the page's to fill).  The Dash callback that follows computes
 the same configuration, so it is a hit in the shared result cache.  Anything
 malformed is answered 400 with a reason.
@@ -16,7 +17,7 @@ import math
 import re
 from typing import Any
 
-from app.state import MAX_OPTIMIZERS, MAX_QUERY_CHARS, from_query, sanitize, slider_value, to_query
+from app.state import MAX_OPTIMIZERS, MAX_QUERY_CHARS, from_query, sanitize, slider_value
 
 ROUTE = "/_descent/race"
 SCALES = ("log", "lin", "int")
@@ -51,9 +52,9 @@ def moved(args: Any) -> Any:
 
 def register(server: Any) -> None:
     """Add the fast-path route to the Flask server."""
-    from flask import jsonify, request
+    from flask import Response, request
 
-    from app.layout import cached_race
+    from app.layout import cached_race_text
 
     @server.get(ROUTE)
     def fast_race() -> Any:
@@ -61,6 +62,6 @@ def register(server: Any) -> None:
             cfg = moved(request.args)
         except BadRequest as exc:
             return {"error": "bad request", "reason": str(exc)}, 400
-        response = jsonify({"query": to_query(cfg), "payload": cached_race(cfg)["payload"]})
+        response = Response(cached_race_text(cfg), mimetype="application/json")  # the cached JSON, as stored
         response.headers["Cache-Control"] = "private, max-age=600"
         return response

@@ -15,6 +15,7 @@ sweep maps) can sit beside it, and the map toolbar has room for export actions.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Any
@@ -394,9 +395,13 @@ def cached_race(cfg: ExplorerConfig, result: Any = None) -> dict[str, Any]:
     """:func:`race_entry` of ``cfg`` through the shared result cache (keyed by the canonical query).
 
     ``result()`` gives the computed configuration (default: computed on a miss)."""
+    return json.loads(cached_race_text(cfg, result))
+
+
+def cached_race_text(cfg: ExplorerConfig, result: Any = None) -> str:
+    """:func:`cached_race` as the JSON text the cache holds (served as is by the fast path)."""
     result = result or computed_once(cfg)
-    entry, _ = result_cache.fetch("race", to_query(cfg), lambda: race_entry(cfg, result))
-    return entry
+    return result_cache.fetch_text("race", to_query(cfg), lambda: race_entry(cfg, result))[0]
 
 
 def map_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
@@ -421,7 +426,7 @@ def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     ``index.rev`` left for the caller), the notes, the error, the colour scale and the surface's text."""
     res = result()
     ok = res.surface is not None
-    z = map_entry(cfg, result)["z"] if ok else None
+    z = figures.background_grid(res.surface, cfg.view).scale.to_dict() if ok else None  # the map's colour scale
     scale = compute.ZScale(**z) if z else None
     payload = compute.payload(res, {**figures.TRACE_INDEX, "rev": None}, scale)
     payload["query"] = to_query(cfg)

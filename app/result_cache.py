@@ -71,8 +71,13 @@ def encode(value: Any) -> bytes:
     return zlib.compress(to_json_plotly(value).encode("utf-8"), 1)
 
 
+def decode_text(blob: bytes) -> str:
+    """The JSON text of a stored entry (zlib's checksum rejects a damaged one)."""
+    return zlib.decompress(blob).decode("utf-8")
+
+
 def decode(blob: bytes) -> Any:
-    return json.loads(zlib.decompress(blob).decode("utf-8"))
+    return json.loads(decode_text(blob))
 
 
 @dataclass
@@ -92,10 +97,10 @@ class ResultCache:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
         return f"descent-lab:result:{code_digest()}:{namespace}:{digest}"
 
-    def _get(self, full: str) -> Any:
+    def _get(self, full: str) -> str | None:
         try:
             blob = self.kv.get(full)
-            return None if blob is None else decode(blob)
+            return None if blob is None else decode_text(blob)
         except Exception:  # a broken store or entry is a miss
             self._count("failed")
             log.warning("result cache: could not read %s", full, exc_info=True)
@@ -104,14 +109,19 @@ class ResultCache:
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
 
-    def fetch(self, namespace: str, key: str, compute: Callable[[], Any], *, wait: float | None = None,
-              lease: float | None = None, on_wait: Callable[[], None] | None = None,
-              stop: Callable[[], bool] | None = None) -> tuple[Any, bool]:  # fmt: skip
-        """``(value, cached)``: the stored value for ``key``, else ``compute()``'s, stored for everyone.
+    def fetch(self, namespace: str, key: str, compute: Callable[[], Any], **options: Any) -> tuple[Any, bool]:
+        """:meth:`fetch_text`, decoded: ``(value, cached)``."""
+        text, cached = self.fetch_text(namespace, key, compute, **options)
+        return json.loads(text), cached
+
+    def fetch_text(self, namespace: str, key: str, compute: Callable[[], Any], *, wait: float | None = None,
+                   lease: float | None = None, on_wait: Callable[[], None] | None = None,
+                   stop: Callable[[], bool] | None = None) -> tuple[str, bool]:  # fmt: skip
+        """``(json_text, cached)``: the stored value for ``key``, else ``compute()``'s, stored for everyone.
 
         ``compute`` must return a JSON-able value (numpy arrays allowed) that depends
-        on ``key`` alone; the value returned is always the decoded JSON, so a hit and
-        a miss look the same to the caller.  An exception from ``compute`` stores
+        on ``key`` alone; the text is always that of the stored JSON, so a hit and a
+        miss look the same to the caller.  An exception from ``compute`` stores
         nothing and propagates.  Long computations pass a ``lease`` longer than they
         can run and a matching ``wait``; ``on_wait`` is called once if this call waits
         for another's computation, and ``stop()`` returning True ends the wait.
@@ -161,12 +171,14 @@ class ResultCache:
                     self.kv.delete(lease_key)
                 except Exception:
                     log.warning("result cache: could not drop the lease %s", lease_key, exc_info=True)
-        return decode(blob), False
+        return decode_text(blob), False
 
 
-def passthrough(namespace: str, key: str, compute: Callable[[], Any], **_: Any) -> tuple[Any, bool]:
-    """What :meth:`ResultCache.fetch` returns with caching off: the freshly computed value, as JSON."""
-    return decode(encode(compute())), False
+def passthrough_text(namespace: str, key: str, compute: Callable[[], Any], **_: Any) -> tuple[str, bool]:
+    """What :meth:`ResultCache.fetch_text` returns with caching off: the freshly computed value's JSON."""
+    from plotly.io.json import to_json_plotly
+
+    return to_json_plotly(compute()), False
 
 
 def results_dir() -> Path:
@@ -213,9 +225,15 @@ def shared() -> ResultCache | None:
         return _by_pid[pid]
 
 
-def fetch(namespace: str, key: str, compute: Callable[[], Any], **options: Any) -> tuple[Any, bool]:
-    """:meth:`ResultCache.fetch` on :func:`shared`, or :func:`passthrough` when caching is off."""
+def fetch_text(namespace: str, key: str, compute: Callable[[], Any], **options: Any) -> tuple[str, bool]:
+    """:meth:`ResultCache.fetch_text` on :func:`shared`, or :func:`passthrough_text` when caching is off."""
     cache = shared()
     if cache is None:
-        return passthrough(namespace, key, compute)
-    return cache.fetch(namespace, key, compute, **options)
+        return passthrough_text(namespace, key, compute)
+    return cache.fetch_text(namespace, key, compute, **options)
+
+
+def fetch(namespace: str, key: str, compute: Callable[[], Any], **options: Any) -> tuple[Any, bool]:
+    """:func:`fetch_text`, decoded: ``(value, cached)``."""
+    text, cached = fetch_text(namespace, key, compute, **options)
+    return json.loads(text), cached

@@ -65,11 +65,11 @@ def test_the_endpoint_answers_the_payload_the_page_would_get(client):
     r = client.get(ROUTE + "?" + urlencode(args(slot=5, key="lr", s=-1.5)))
     assert r.status_code == 200 and "max-age" in r.headers["Cache-Control"]
     out = r.get_json()
-    cfg = from_query(out["query"])
+    cfg = from_query(out["payload"]["query"])
     assert dict(cfg.optimizers[5].values)["lr"] == 0.0316
     expected = layout.views_for(cfg, None, rev="x")["payload"]
     got = out["payload"]
-    assert got["query"] == out["query"] == expected["query"]
+    assert got["query"] == expected["query"] == to_query(cfg)
     assert [s["color"] for s in got["slots"]] == [s["color"] for s in expected["slots"]]
     assert (unb64(got["slots"][5]["x"]) == unb64(expected["slots"][5]["x"])).all()
     assert got["index"]["rev"] is None  # the page fills in its map's revision
