@@ -12,7 +12,9 @@ A student
   dependencies, then the two callbacks the page makes at load (the controls'
   check against the link, then the formulas);
 * moves a slider: a random position inside the slider's min/max, on its step
-  (half of the moves are a learning rate); one ``collect`` request;
+  (half of the moves are a learning rate); one ``collect`` request, and for an
+  optimizer's slider also the page's fast-path request for the new race, sent
+  at the same time on a second connection as the browser does;
 * clicks the map: a random start point inside the plot box; one ``collect``;
 * clicks a lesson button: the controls are re-rendered, then ``collect``;
 
@@ -50,7 +52,7 @@ from html.parser import HTMLParser
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -65,13 +67,14 @@ LAZY_SCRIPTS = tuple(
 )  # fmt: skip
 
 #: request kinds, in report order
-KINDS = ("page", "static", "layout", "deps", "boot", "tex", "slider", "click", "lesson", "lesson-view")
+KINDS = ("page", "static", "layout", "deps", "boot", "tex", "slider", "fast", "click", "lesson", "lesson-view")
 STATIC = "static"
 VIEWS = ("slider", "click", "lesson-view")  # the requests that compute a view (collect)
 ACTIONS = ("open", "slider", "click", "lesson")
 DEFAULT_MIX = "slider=60,click=25,lesson=10,open=5"
 
 UPDATE = "/_dash-update-component"
+FAST_RACE = "/_descent/race"  # the page's own request for a moved optimizer slider (assets/explorer.js)
 MISSING = object()
 
 
@@ -423,6 +426,7 @@ class Student:
         self.lessons = lessons
         self.assets = assets
         self.http = Http(self.base, timeout)
+        self.http2 = Http(self.base, timeout)  # a browser's second connection, for requests sent alongside
         self.t0 = time.perf_counter() if t0 is None else t0
         self.page: Page | None = None
         self.cached: set[str] = set()  # files this browser already holds
@@ -430,7 +434,7 @@ class Student:
     # one request
 
     def _send(self, kind: str, method: str, path: str, check: Callable[[int, bytes], Any], body: Any = None,
-              referer: str | None = None) -> Any:  # fmt: skip
+              referer: str | None = None, http: Http | None = None) -> Any:  # fmt: skip
         headers = {"Accept": "application/json" if method == "POST" else "*/*"}
         if referer:
             headers["Referer"] = self.base + referer
@@ -440,7 +444,7 @@ class Student:
             headers["Content-Type"] = "application/json"
         start = time.perf_counter() - self.t0
         try:
-            status, answer, seconds = self.http.request(method, path, data, headers)
+            status, answer, seconds = (http or self.http).request(method, path, data, headers)
         except (OSError, HTTPException) as exc:
             self.record(Sample(kind, start, time.perf_counter() - self.t0 - start, 0, f"{kind}: {type(exc).__name__}"))
             raise ProtocolError(str(exc)) from None
@@ -494,6 +498,54 @@ class Student:
         page.link = "/" + store["query"]  # the page keeps its address bar in step with the view
         return store
 
+    def _payload(self) -> dict[str, Any]:
+        """The trajectories the page shows: the last view's, else the ones the page came with."""
+        assert self.page is not None
+        for store in ("payload-store", "payload-first-store"):
+            data = self.page.get(store, "data")
+            if isinstance(data, dict) and data.get("slots"):
+                return data
+        return {}
+
+    def _fast_race(self, props: dict[str, Any], position: float) -> Callable[[], str | None]:
+        """Send the page's fast-path request for a moved optimizer slider on the second connection,
+        alongside the Dash callback; returns a function waiting for it and giving the query it answered."""
+        payload = self._payload()
+        cid = props["id"]
+        query = payload.get("query")
+        if cid.get("group") != "hp" or payload.get("view") == "3d" or not isinstance(query, str):
+            return lambda: None
+        args = {"q": query, "slot": str(cid.get("slot")), "key": str(cid.get("key")),
+                "s": json.dumps(as_js(position)), "scale": str(cid.get("scale"))}  # fmt: skip
+
+        def check(status: int, data: bytes) -> str:
+            # what the page uses of the answer: the payload, its trajectories and its link
+            answer = _json(data, "fast")
+            fresh = answer.get("payload") if isinstance(answer, dict) else None
+            if not isinstance(fresh, dict) or not isinstance(fresh.get("slots"), list) or not fresh["slots"]:
+                raise ProtocolError("fast: no trajectories in the answer")
+            if not str(fresh.get("query")).startswith("?"):
+                raise ProtocolError("fast: the answer's payload has no link")
+            return fresh["query"]
+
+        out: list[str | None] = [None]
+        path, link = FAST_RACE + "?" + urlencode(args), self.page.link if self.page else None
+
+        def send() -> None:
+            try:
+                out[0] = self._send("fast", "GET", path, check, referer=link, http=self.http2)
+            except ProtocolError:
+                pass  # recorded as an error already
+
+        thread = threading.Thread(target=send, name="fast-race", daemon=True)
+        thread.start()
+
+        def wait() -> str | None:
+            thread.join()
+            return out[0]
+
+        return wait
+
     # actions
 
     def open(self, lesson: str | None = None) -> None:
@@ -525,13 +577,14 @@ class Student:
             answer = self._callback("tex", "tex", ["boot-store.data"], ("surface-tex",))
             page.apply(answer)
 
-    def move_slider(self) -> None:
-        """Drag a slider to a random position (half of the time a learning rate)."""
+    def move_slider(self, key: str | None = None) -> None:
+        """Drag a slider (``key``, else a random one: half of the time a learning rate) to a random position."""
         page = self.page
         assert page is not None
-        sliders = page.ids_of("slider")
-        rates = [k for k in sliders if page.index[k]["id"].get("key") == "lr"]
-        key = self.rng.choice(rates if rates and self.rng.random() < 0.5 else sliders)
+        if key is None:
+            sliders = page.ids_of("slider")
+            rates = [k for k in sliders if page.index[k]["id"].get("key") == "lr"]
+            key = self.rng.choice(rates if rates and self.rng.random() < 0.5 else sliders)
         props = page.index[key]
         lo, hi, step = float(props["min"]), float(props["max"]), float(props.get("step") or 1)
         n = max(1, round((hi - lo) / step))
@@ -542,7 +595,17 @@ class Student:
             if value != now:
                 break
         page.set(key, "value", value)
-        self._view("slider", [key + ".value"])
+        fast = self._fast_race(props, value)
+
+        def agrees_with_fast(store: dict[str, Any]) -> None:
+            answered = fast()  # the fast path's answer must be the view Dash computes
+            if answered is not None and answered != store["query"]:
+                raise ProtocolError("slider: the fast path answered another configuration than the callback")
+
+        try:
+            self._view("slider", [key + ".value"], agrees_with_fast)
+        finally:
+            fast()
         # the browser then copies the position into the exact number beside the slider
         num = id_key({**props["id"], "type": "num"})
         if num in page.index:
@@ -552,8 +615,7 @@ class Student:
         """Click a random point of the map: the start of every optimizer moves there."""
         page = self.page
         assert page is not None
-        payload = page.get("payload-store", "data") or page.get("payload-first-store", "data") or {}
-        (x0, x1), (y0, y1) = payload.get("bounds") or [[-1, 1], [-1, 1]]
+        (x0, x1), (y0, y1) = self._payload().get("bounds") or [[-1, 1], [-1, 1]]
         span = max(x1 - x0, y1 - y0)
         decimals = max(0, min(8, 3 - math.floor(math.log10(span))))  # the browser's rounding of a click
         mx, my = 0.02 * (x1 - x0), 0.02 * (y1 - y0)
@@ -672,6 +734,7 @@ def run_class(base: str, *, students: int, duration: float, think: tuple[float, 
             time.sleep(pause)
             action = rng.choices(names, weights)[0]
         tab.http.close()
+        tab.http2.close()
 
     threads = [threading.Thread(target=student, args=(i,), name=f"student-{i}", daemon=True) for i in range(students)]
     for t in threads:
@@ -681,7 +744,7 @@ def run_class(base: str, *, students: int, duration: float, think: tuple[float, 
             t.join(0.5)
     results.elapsed = time.perf_counter() - t0
     results.client_cpu = time.process_time() - cpu0
-    results.reconnects = sum(t.http.reconnects for t in tabs)
+    results.reconnects = sum(t.http.reconnects + t.http2.reconnects for t in tabs)
     return results
 
 

@@ -41,6 +41,7 @@ def test_each_replayed_request_gets_a_valid_answer(server):
     samples = []
     tab = bench.Student(server.base, random.Random(7), samples.append, lessons=bench.lesson_links())
     tab.open("saddle")
+    tab.move_slider(bench.id_key({"type": "slider", "group": "hp", "slot": 0, "key": "lr", "scale": "log"}))
     tab.move_slider()
     tab.click_map()
     tab.pick_lesson()
