@@ -36,6 +36,7 @@ import math
 import os
 import random
 import re
+import select
 import shutil
 import signal
 import socket
@@ -120,6 +121,8 @@ class Http:
                 headers: dict[str, str] | None = None) -> tuple[int, bytes, float]:  # fmt: skip
         """(status, body, seconds from sending to the last byte of the answer)."""
         t0 = time.perf_counter()
+        if self.conn is not None and self.conn.sock is not None and select.select([self.conn.sock], [], [], 0)[0]:
+            self.close()  # the server closed the idle connection (keep-alive timeout): a browser notices that too
         for attempt in (0, 1):
             reused = self.conn is not None
             if self.conn is None:
