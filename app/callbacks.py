@@ -210,6 +210,19 @@ def triggered_params(prop_ids: Any) -> set[tuple[str, Any, Any, Any]]:
     return out
 
 
+def committed_slider(commit: Any, prop_ids: Any) -> set[tuple[str, Any, Any, Any]]:
+    """(type, group, slot, key) of the slider the page committed, when the commit triggered this call."""
+    if not any(isinstance(p, str) and p.startswith(Ids.SLIDER_COMMIT.value + ".") for p in prop_ids or ()):
+        return set()
+    cid = commit.get("id") if isinstance(commit, dict) else None
+    if not isinstance(cid, dict) or cid.get("type") != Kind.SLIDER.value:
+        return set()
+    group, slot, key = cid.get("group"), cid.get("slot"), cid.get("key")
+    if not (isinstance(group, str) and isinstance(slot, int) and isinstance(key, str)):
+        return set()
+    return {(Kind.SLIDER.value, group, slot, key)}
+
+
 def config_from_controls(
     surface: Any,
     nums: list[Any],
@@ -353,7 +366,7 @@ def register_callbacks(app: Dash) -> None:
         *[Output(i, "value", allow_duplicate=True) for i in CORRECTABLE],
         Input(Ids.RENDERED, "data"),
         Input(Ids.SURFACE, "value"),
-        Input(slider_all, "value"),
+        Input(Ids.SLIDER_COMMIT, "data"),  # sliders are read as State: the page commits a settled move
         Input(flag_all, "value"),
         Input(card_id(Kind.CARD_META, ALL), "data"),  # type: ignore[arg-type]
         Input(Ids.FORMULA, "value"),
@@ -381,16 +394,18 @@ def register_callbacks(app: Dash) -> None:
         State(Ids.MAP_META, "data"),
         State(Ids.FORMULA_ERROR, "children"),
         State(Ids.CONFIG, "data"),
+        State(slider_all, "value"),
         prevent_initial_call=True,
     )
-    def collect(rendered, surface, sliders, flags, metas, formula, xmin, xmax, ymin, ymax, sx, sy, steps,
+    def collect(rendered, surface, commit, flags, metas, formula, xmin, xmax, ymin, ymax, sx, sy, steps,
                 schedule, clip, clip_value, noise, seed, view, arrows, nums, num_ids, flag_ids, slider_ids,
-                smins, smaxs, ssteps, map_meta, shown_error, store):  # fmt: skip
+                smins, smaxs, ssteps, map_meta, shown_error, store, sliders):  # fmt: skip
         if rendered is None:
             raise PreventUpdate  # the controls have not been filled yet
         prop_ids = list(ctx.triggered_prop_ids)
+        triggered = triggered_params(prop_ids) | committed_slider(commit, prop_ids)
         values = resolve_numbers(nums, num_ids, sliders, slider_ids, list(zip(smins, smaxs, ssteps, strict=False)),
-                                 triggered_params(prop_ids))  # fmt: skip
+                                 triggered)  # fmt: skip
         cfg = config_from_controls(
             surface, values, num_ids, flags, flag_ids, metas, formula, [xmin, xmax, ymin, ymax], [sx, sy], steps,
             schedule, clip, clip_value, noise, seed, view, arrows,

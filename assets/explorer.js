@@ -865,16 +865,20 @@
     s = Math.min(Math.max(s, smin), smax);
     if (s === now) s = s < smax ? s + (smax - smin) * 1e-9 : s - (smax - smin) * 1e-9;
     window.dash_clientside.set_props(sid, { value: s });
+    commitSlider(sid);
   }
 
-  // ------------------------------------------------------------------ fast path for hyperparameter sliders
+  // ------------------------------------------------------------------ settled sliders, and their fast path
 
-  // A hyperparameter slider's new position is sent straight to the server's race
-  // endpoint, and its answer drawn at once; the Dash callback that follows computes
-  // the same configuration (a cache hit), keeps the controls, link and notices in
-  // step, and its payload replaces this one only if it differs.
+  // The Explorer's server callback reads the sliders as State; it runs when this
+  // file commits a settled move (key, pointer release, typed number).  A
+  // hyperparameter slider's move first goes straight to the server's race
+  // endpoint and is drawn at once; the commit follows, so the callback — which
+  // reaches the same configuration, a cache hit — runs after the drawing instead
+  // of competing with it, keeps the controls, link and notices in step, and its
+  // payload replaces this one only if it differs.
   var SLIDER_KEYS = { ArrowLeft: 1, ArrowRight: 1, ArrowUp: 1, ArrowDown: 1, PageUp: 1, PageDown: 1, Home: 1, End: 1 };
-  var fast = { seq: 0, last: null, loads: 0 };
+  var fast = { on: true, seq: 0, last: null, loads: 0, commits: 0 };
 
   function requestsPrefix() {
     try {
@@ -885,20 +889,30 @@
     }
   }
 
-  function fastSlider(thumb) {
-    var host = thumb && thumb.closest ? thumb.closest('[id^="{"]') : null;
-    if (!host || !window.fetch || !window.URLSearchParams) return;
-    var id;
+  function sliderId(el) {
+    var host = el && el.closest ? el.closest('[id^="{"]') : null;
+    if (!host) return null;
     try {
-      id = JSON.parse(host.id);
+      var id = JSON.parse(host.id);
+      return id && id.type === "slider" ? id : null;
     } catch (err) {
-      return;
+      return null;
     }
+  }
+
+  function commitSlider(id) {
+    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    fast.commits += 1;
+    window.dash_clientside.set_props("slider-commit-store", { data: { id: id, n: fast.commits } });
+  }
+
+  // true when the fast path took the move (it commits once its answer is drawn)
+  function fastSlider(id, s) {
     var p = E.payload;
-    if (!id || id.type !== "slider" || id.group !== "hp" || !p || p.view === "3d" || typeof p.query !== "string") return;
-    var s = parseFloat(thumb.getAttribute("aria-valuenow"));
+    if (!fast.on || id.group !== "hp" || !window.fetch || !window.URLSearchParams) return false;
+    if (!p || p.view === "3d" || typeof p.query !== "string" || !isFinite(s)) return false;
     var what = p.query + "|" + id.slot + "|" + id.key + "|" + s;
-    if (!isFinite(s) || what === fast.last) return;
+    if (what === fast.last) return true; // the same position again: nothing moved
     fast.last = what;
     var seq = ++fast.seq;
     var loads = fast.loads;
@@ -909,24 +923,34 @@
         return r.ok ? r.json() : null;
       })
       .then(function (out) {
-        // stale: a newer move was sent, or the server's own answer already arrived
+        // stale: a newer move was sent, or the server callback's answer already arrived
         if (!out || !out.payload || seq !== fast.seq || loads !== fast.loads) return;
         if (!E.payload || E.payload.index.rev !== rev) return;
         out.payload.index.rev = rev;
         out.payload.fast = true;
         load(out.payload);
       })
-      .catch(function () {});
+      .catch(function () {})
+      .then(function () {
+        if (seq === fast.seq) commitSlider(id); // the latest move commits, drawn or not
+      });
+    return true;
+  }
+
+  function settled(thumb) {
+    var id = sliderId(thumb);
+    if (!id) return;
+    if (!fastSlider(id, parseFloat(thumb.getAttribute("aria-valuenow")))) commitSlider(id);
   }
 
   document.addEventListener("keydown", function (ev) {
-    if (!SLIDER_KEYS[ev.key] || !ev.target || ev.target.getAttribute("role") !== "slider") return;
-    fastSlider(ev.target); // bubbling: the slider has already taken the new position
+    if (!SLIDER_KEYS[ev.key] || !ev.target || !ev.target.getAttribute || ev.target.getAttribute("role") !== "slider") return;
+    settled(ev.target); // bubbling: the slider has already taken its new position
   });
   document.addEventListener("pointerup", function (ev) {
     var host = ev.target && ev.target.closest ? ev.target.closest(".num-slider") : null;
     var thumb = host && host.querySelector('[role="slider"]');
-    if (thumb) setTimeout(function () { fastSlider(thumb); }, 0);
+    if (thumb) setTimeout(function () { settled(thumb); }, 0);
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -999,5 +1023,9 @@
     seek: seek,
     play: play,
     pause: pause,
+    // benchmarks compare the slider's fast path with the plain Dash round trip
+    setFastPath: function (on) {
+      fast.on = !!on;
+    },
   };
 })();

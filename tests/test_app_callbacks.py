@@ -327,3 +327,13 @@ def test_health_and_callbacks_never_500(client):
     assert client.get("/health").status_code == 200
     deps = client.get("/_dash-dependencies").get_json()
     assert any("payload-store.data" in d["output"] for d in deps)
+
+
+def test_a_committed_slider_counts_as_the_trigger():
+    sid = {"type": "slider", "group": "hp", "slot": 1, "key": "lr", "scale": "log"}
+    fired = ["slider-commit-store.data"]
+    assert cb.committed_slider({"id": sid, "n": 3}, fired) == {("slider", "hp", 1, "lr")}
+    assert cb.committed_slider({"id": sid, "n": 3}, ["surface.value"]) == set()  # the commit did not fire
+    for hostile in (None, [], {"id": "x"}, {"id": {**sid, "type": "num"}}, {"id": {**sid, "slot": "1"}},
+                    {"id": {**sid, "key": ["lr"]}}):  # fmt: skip
+        assert cb.committed_slider(hostile, fired) == set()

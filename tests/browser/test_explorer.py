@@ -209,3 +209,19 @@ def test_the_3d_view_animates(web):
     page.locator("#scrubber-range").fill("30")
     page.wait_for_function("document.querySelector('#map .js-plotly-plot').data[3].x.length === 31", timeout=10_000)
     web.assert_clean()
+
+
+def test_surface_and_number_moves_still_recompute(web):
+    """Sliders are committed by the page: a surface slider (no fast path) redraws the map and moves the runs."""
+    web.goto(web.base + "?surface=quadratic&steps=60&opt=sgd,lr=0.05")
+    page = web.page
+    before = web.state()["slots"][0]["last"]
+    rev = page.evaluate("document.querySelector('#map .js-plotly-plot').layout.meta.rev")
+    n = web.applied()
+    page.locator('[id*=\'"group":"sp"\'][id*=\'"type":"slider"\'] [role="slider"]').first.focus()
+    page.keyboard.press("ArrowRight")
+    web.wait_applied(n + 1)
+    page.wait_for_function(f"document.querySelector('#map .js-plotly-plot').layout.meta.rev !== {rev!r}")
+    assert web.state()["slots"][0]["last"] != before
+    assert "s." in page.evaluate("location.search")  # the surface parameter is in the link
+    web.assert_clean()
