@@ -213,7 +213,7 @@ def explorer_callbacks(deps: Any) -> dict[str, Callback]:
                       tuple((i["id"], i["property"]) for i in d["inputs"]),
                       tuple((s["id"], s["property"]) for s in d["state"]))  # fmt: skip
         for name, (cid, prop) in EXPLORER_CALLBACKS.items():
-            # the load-time controls callback also writes rendered-store; the formulas one writes no stores
+            # the controls callback is the one writing both boot-store and rendered-store
             if cb.writes(cid, prop) and (name != "controls" or cb.writes("rendered-store", "data")):
                 found[name] = cb
     missing = sorted(set(EXPLORER_CALLBACKS) - set(found))
