@@ -429,19 +429,8 @@ def register_callbacks(app: Dash) -> None:
                 *corrections(cfg, shown_values))  # fmt: skip
 
     # browser-side: map click -> start, payload -> engine
-    # slider -> its exact number (typing a number moves the slider from assets/explorer.js: Dash
-    # forbids the reverse callback, and collect must not wait for the number when the slider moves)
-    app.clientside_callback(
-        ClientsideFunction("descent", "sliderToNumber"),
-        Output(num_id(MATCH, MATCH, MATCH, MATCH), "value"),  # type: ignore[arg-type]
-        Input(slider_id(MATCH, MATCH, MATCH, MATCH), "value"),  # type: ignore[arg-type]
-        State(num_id(MATCH, MATCH, MATCH, MATCH), "value"),  # type: ignore[arg-type]
-        State(slider_id(MATCH, MATCH, MATCH, MATCH), "min"),  # type: ignore[arg-type]
-        State(slider_id(MATCH, MATCH, MATCH, MATCH), "max"),  # type: ignore[arg-type]
-        State(slider_id(MATCH, MATCH, MATCH, MATCH), "step"),  # type: ignore[arg-type]
-        State(slider_id(MATCH, MATCH, MATCH, MATCH), "id"),  # type: ignore[arg-type]
-        prevent_initial_call=True,
-    )
+    # a slider and its exact number are kept in step by assets/explorer.js (a settled slider sets its
+    # number and commits; a typed number moves its slider and commits)
     app.clientside_callback(
         ClientsideFunction("descent", "clickStart"),
         Output(Ids.START_X, "value", allow_duplicate=True),

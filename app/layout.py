@@ -78,8 +78,8 @@ def number_row(
 ) -> html.Div:
     """A labelled slider plus an exact, typeable number (the number is what counts).
 
-    On a log row the slider moves log10 of the value; the two stay in step through a
-    clientside callback and a listener (``sliderToNumber``, ``numberToSlider`` in ``assets/explorer.js``).  ``sub`` is a
+    On a log row the slider moves log10 of the value; the two stay in step through
+    listeners in ``assets/explorer.js`` (``syncNumber``, ``numberToSlider``).  ``sub`` is a
     small second label line (the parameter's name under its symbol).
     """
     scale = "log" if log else ("int" if integer else "lin")

@@ -12,8 +12,10 @@
  * frame in flight at a time.  The diagnostics figure itself is redrawn with
  * Plotly.react once per payload, after the map, and only when changes pause.
  *
- * It also provides the clientside callbacks (namespace "descent"): slider ↔
- * exact number, map click → start point, payload → engine, config → URL.
+ * It keeps each slider and its exact number in step and commits settled
+ * slider moves (with a fast path for hyperparameters, see below), and provides
+ * the clientside callbacks (namespace "descent"): map click → start point,
+ * payload → engine, config → URL.
  */
 (function () {
   "use strict";
@@ -818,14 +820,6 @@
 
   // ------------------------------------------------------------------ clientside callbacks
 
-  // whether an exact number and a slider position show the same setting (within half a step)
-  function agrees(num, s, smin, smax, step, scale) {
-    if (typeof num !== "number" || !isFinite(num)) return false;
-    var pos = scale === "log" ? (num > 0 ? Math.log10(num) : -Infinity) : num;
-    pos = Math.min(Math.max(pos, smin), smax);
-    return Math.abs(pos - s) <= (step || 0) / 2 + 1e-9;
-  }
-
   function domId(id) {
     return "{" + Object.keys(id).sort().map(function (k) { return JSON.stringify(k) + ":" + JSON.stringify(id[k]); }).join(",") + "}";
   }
@@ -932,15 +926,36 @@
       })
       .catch(function () {})
       .then(function () {
-        if (seq === fast.seq) commitSlider(id); // the latest move commits, drawn or not
+        // the latest move commits, drawn or not: after the frame is painted, so Dash's work never delays it
+        if (seq === fast.seq)
+          requestAnimationFrame(function () {
+            setTimeout(function () {
+              syncNumber(id, s);
+              commitSlider(id);
+            }, 0);
+          });
       });
     return true;
+  }
+
+  // the slider's exact number follows a move of the slider itself
+  function syncNumber(id, s) {
+    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    var nid = Object.assign({}, id, { type: "num" });
+    var box = document.getElementById(domId(nid));
+    var v = id.scale === "log" ? Math.pow(10, s) : s;
+    v = id.scale === "int" ? Math.round(v) : +v.toPrecision(id.scale === "log" ? 3 : 6);
+    if (box && box.value !== "" && +box.value === v) return;
+    window.dash_clientside.set_props(nid, { value: v });
   }
 
   function settled(thumb) {
     var id = sliderId(thumb);
     if (!id) return;
-    if (!fastSlider(id, parseFloat(thumb.getAttribute("aria-valuenow")))) commitSlider(id);
+    var s = parseFloat(thumb.getAttribute("aria-valuenow"));
+    if (fastSlider(id, s)) return;
+    if (isFinite(s)) syncNumber(id, s);
+    commitSlider(id);
   }
 
   document.addEventListener("keydown", function (ev) {
@@ -955,14 +970,6 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     descent: {
-      sliderToNumber: function (sliderValue, numValue, smin, smax, step, sid) {
-        if (typeof sliderValue !== "number" || !isFinite(sliderValue)) return noUpdate();
-        var scale = sid && sid.scale;
-        if (agrees(numValue, sliderValue, smin, smax, step, scale)) return noUpdate();
-        var v = scale === "log" ? Math.pow(10, sliderValue) : sliderValue;
-        return scale === "int" ? Math.round(v) : +v.toPrecision(scale === "log" ? 3 : 6);
-      },
-
       clickStart: function (click) {
         var pt = click;
         if (!pt || typeof pt.x !== "number" || typeof pt.y !== "number" || !isFinite(pt.x) || !isFinite(pt.y))
