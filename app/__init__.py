@@ -63,19 +63,34 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
     lab_page.register_callbacks(dash_app)
     api.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
+    first_page = threading.Event()
+    dash_app.server.extensions[FIRST_PAGE] = first_page
     if warm == "background":
-        threading.Thread(target=_warm_all, name="descent-lab-warm", daemon=True).start()
+        threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
     elif warm:
         _warm_all()
     return dash_app
 
 
-def _warm_all() -> None:
-    """Load (or compile) what every page uses before jobs fork: traces, sweeps, the lab's data and kernels."""
+#: the Flask extension slot of the event set once the first page has been rendered
+FIRST_PAGE = "descent_lab_first_page"
+#: longest the background warm-up waits for the first page before loading the other pages' kernels
+FIRST_PAGE_WAIT = 15.0
+
+
+def _warm_all(first_page: Any = None) -> None:
+    """Load (or compile) what every page uses before jobs fork: traces, sweeps, the lab's data and kernels.
+
+    With ``first_page`` (an event; background warm-up), the sweep and lab kernels wait until the
+    first page has been served (or :data:`FIRST_PAGE_WAIT` seconds): they are not needed for it
+    and would only compete with it for the interpreter.
+    """
     from app import lab_page, maps_page
     from app.compute import warm as warm_kernels
 
     warm_kernels()
+    if first_page is not None:
+        first_page.wait(FIRST_PAGE_WAIT)
     maps_page.warm()
     lab_page.warm()
 
@@ -88,6 +103,17 @@ def _serve_layout() -> Any:
     """The page for the link that loads it (Dash fetches the layout from the page itself, so the
     request's Referer is the page URL): the sweep maps at /maps, the autoencoder lab at /lab, else
     the Explorer; the default view without a request or a same-origin referrer."""
+    from flask import current_app, has_request_context
+
+    root = _layout_for_request()
+    if has_request_context():
+        done = current_app.extensions.get(FIRST_PAGE)
+        if done is not None:
+            done.set()  # the first page is out: the background warm-up may go on with the other pages
+    return root
+
+
+def _layout_for_request() -> Any:
     from importlib import import_module
     from urllib.parse import parse_qsl, urlsplit
 

@@ -337,3 +337,26 @@ def test_a_committed_slider_counts_as_the_trigger():
     for hostile in (None, [], {"id": "x"}, {"id": {**sid, "type": "num"}}, {"id": {**sid, "slot": "1"}},
                     {"id": {**sid, "key": ["lr"]}}):  # fmt: skip
         assert cb.committed_slider(hostile, fired) == set()
+
+
+def test_background_warm_up_lets_the_first_page_go_first(monkeypatch):
+    import threading
+
+    import app as app_pkg
+    from app import compute, lab_page, maps_page
+
+    calls = []
+    monkeypatch.setattr(compute, "warm", lambda: calls.append("explorer"))
+    monkeypatch.setattr(maps_page, "warm", lambda: calls.append("maps"))
+    monkeypatch.setattr(lab_page, "warm", lambda: calls.append("lab"))
+    first_page = threading.Event()
+    t = threading.Thread(target=app_pkg._warm_all, args=(first_page,))
+    t.start()
+    t.join(0.5)
+    assert calls == ["explorer"] and t.is_alive()  # the other pages wait for the first page
+    dash_app = app_pkg.create_app(warm=False)
+    dash_app.server.extensions[app_pkg.FIRST_PAGE] = first_page
+    with dash_app.server.test_request_context("/_dash-layout"):
+        app_pkg._serve_layout()
+    t.join(5)
+    assert calls == ["explorer", "maps", "lab"]
