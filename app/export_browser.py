@@ -3,9 +3,11 @@
 kaleido's own sync server reloads its page after every image and only then
 hands the image back.  The reload re-reads plotly.js, which costs nearly as much
 as drawing the figure, so a large share of every export was spent waiting for
-a page nobody was using yet.  Here the image is handed back first and the page reloads
-in the background: the next image still gets a fresh page (it waits for the
-reload if it comes sooner), but an export after a pause costs only the drawing.
+a page nobody was using yet.  Here the image is handed back first.  Images that
+follow each other closely are drawn on the same page; once the exporter has
+been idle for a moment (or after a run of images, or a failed one) the page is
+reloaded in the background, so an export after a pause still starts on a fresh
+page without waiting for it.
 
 Every call is its own task on the browser's event loop, so callers on several
 threads (a web server's) each get their own image back.  A browser that died or
@@ -19,19 +21,22 @@ import atexit
 import concurrent.futures
 import inspect
 import os
+import sys
 import threading
 from typing import Any
 
 START_TIMEOUT = 60.0  # a cold Chromium takes a few seconds
 RENDER_TIMEOUT = 60.0
 CLOSE_TIMEOUT = 5.0
+IDLE_RELOAD = 2.0  # seconds without an image after which the export page is reloaded
+MAX_IMAGES_PER_PAGE = 20  # images drawn on one page load at most
 
 
 def _kaleido_class() -> tuple[type, bool]:
-    """kaleido's browser class with the tab reload moved off the caller's path, and whether that worked.
+    """kaleido's browser class with the page reload moved off the caller's path, and whether that worked.
 
-    kaleido puts a tab back (after reloading it) in ``_return_kaleido_tab``; if a
-    future kaleido has no such coroutine the stock class is used as it is.
+    kaleido puts a used tab back (after reloading it) in ``_return_kaleido_tab``;
+    if a future kaleido has no such coroutine the stock class is used as it is.
     """
     import kaleido
 
@@ -39,16 +44,53 @@ def _kaleido_class() -> tuple[type, bool]:
     if not inspect.iscoroutinefunction(getattr(base, "_return_kaleido_tab", None)):
         return base, False
 
-    class Deferred(base):  # type: ignore[misc, valid-type]
-        """Reloads a used tab in a background task; the tab is usable again once that is done."""
+    class KeepWarm(base):  # type: ignore[misc, valid-type]
+        """Reuses the page for images in quick succession; reloads it in the background when idle.
+
+        A used tab goes straight back to the queue.  Its page is reloaded (by
+        kaleido's own method, which then queues the tab again) once no image has
+        come for IDLE_RELOAD seconds, after MAX_IMAGES_PER_PAGE images in a row,
+        and at once after an image that failed.  Meant for one tab (the default).
+        """
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.reloads: set[asyncio.Task] = set()
             self.reload_failed = False
+            self.images_on_page = 0  # since the page was last (re)loaded
+            self._idle: asyncio.TimerHandle | None = None
 
         async def _return_kaleido_tab(self, tab: Any) -> None:
-            task = asyncio.get_running_loop().create_task(super()._return_kaleido_tab(tab))
+            # kaleido calls this from a ``finally``: an exception in flight is the image's own
+            failed = sys.exc_info()[0] is not None
+            self.images_on_page += 1
+            if failed or self.images_on_page >= MAX_IMAGES_PER_PAGE:
+                self.reload(tab)
+                return
+            self.tabs_ready.put_nowait(tab)
+            self.stop_clock()
+            self._idle = asyncio.get_running_loop().call_later(IDLE_RELOAD, self.reload_if_idle)
+
+        def stop_clock(self) -> None:
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+
+        def reload_if_idle(self) -> None:
+            """Reload the page now if it has been used and no image holds the tab."""
+            self.stop_clock()
+            if self.images_on_page == 0:
+                return
+            try:
+                tab = self.tabs_ready.get_nowait()
+            except asyncio.QueueEmpty:
+                return  # an image is being drawn: its return starts the clock again
+            self.reload(tab)
+
+        def reload(self, tab: Any) -> None:
+            self.stop_clock()
+            self.images_on_page = 0
+            task = asyncio.get_running_loop().create_task(base._return_kaleido_tab(self, tab))
             self.reloads.add(task)
             task.add_done_callback(self._reloaded)
 
@@ -57,7 +99,7 @@ def _kaleido_class() -> tuple[type, bool]:
             if task.cancelled() or task.exception() is not None:
                 self.reload_failed = True  # the tab never came back: this browser must be replaced
 
-    return Deferred, True
+    return KeepWarm, True
 
 
 class _Session:
@@ -94,13 +136,18 @@ class _Session:
             self.kaleido = k
             ready.set_result(None)
             await self._stop.wait()
+            if hasattr(k, "stop_clock"):
+                k.stop_clock()
             try:  # let a running reload finish before the browser closes, but not forever
                 await asyncio.wait_for(self._settle(), CLOSE_TIMEOUT)
             except asyncio.TimeoutError:
                 pass
 
-    async def _settle(self) -> None:
-        reloads = list(getattr(self.kaleido, "reloads", ()))
+    async def _settle(self, fresh: bool = False) -> None:
+        k = self.kaleido
+        if fresh and hasattr(k, "reload_if_idle"):
+            k.reload_if_idle()
+        reloads = list(getattr(k, "reloads", ()))
         if reloads:
             await asyncio.gather(*reloads, return_exceptions=True)
 
@@ -126,8 +173,8 @@ class _Session:
     def render(self, fig: dict[str, Any], opts: dict[str, Any]) -> bytes:
         return self.call(self.kaleido.calc_fig(fig, opts=opts), RENDER_TIMEOUT)
 
-    def wait_idle(self, timeout: float) -> None:
-        self.call(self._settle(), timeout)
+    def wait_idle(self, timeout: float, fresh: bool) -> None:
+        self.call(self._settle(fresh), timeout)
 
     def close(self) -> None:
         if not self.loop.is_closed():
@@ -168,14 +215,14 @@ def render(fig: dict[str, Any], fmt: str, width: int, height: int, scale: float)
 
 
 def defers_reload() -> bool:
-    """Whether the running browser hands images back before reloading its page."""
+    """Whether the running browser hands images back without reloading its page first."""
     return _running().defers_reload
 
 
-def wait_idle(timeout: float = 30.0) -> None:
-    """Wait until no page reload is pending (for measurements and tests)."""
+def wait_idle(timeout: float = 30.0, fresh: bool = False) -> None:
+    """Wait until no page reload is pending; with ``fresh``, reload a used page first (for measurements, tests)."""
     if _session is not None and _session.healthy():
-        _session.wait_idle(timeout)
+        _session.wait_idle(timeout, fresh)
 
 
 def shutdown() -> None:

@@ -2,6 +2,7 @@
 
 import io
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -65,17 +66,53 @@ def test_render_spec_adds_the_default_template_without_touching_the_figure(monke
     assert E._render_spec(FIG) is FIG
 
 
-def test_the_page_reloads_after_the_image_is_handed_back_and_the_tab_comes_back():
+def _page():
+    B.start()
+    return B._session.kaleido
+
+
+def test_images_in_quick_succession_share_a_page_and_match_a_fresh_one(monkeypatch):
     assert B.defers_reload()  # this kaleido has the hook the browser relies on
-    opts = E.ExportOptions(width=300, height=240, scale=1.0)
-    sizes = []
-    for _ in range(3):  # back to back: each waits for the previous reload, none hangs
-        sizes.append(rgb(E.static_image(FIG, "png", opts)).shape)
-    session = B._session
-    assert session is not None and session.kaleido.reloads  # the last reload is still running
+    monkeypatch.setattr(B, "IDLE_RELOAD", 30.0)
+    k = _page()
+    B.wait_idle(fresh=True)
+    assert k.images_on_page == 0
+    opts = E.ExportOptions(width=400, height=320, scale=1.0)
+    first = rgb(E.static_image(FIG, "png", opts))  # on a freshly loaded page
+    E.static_image(FIG, "svg", opts)
+    E.static_image(FIG, "pdf", opts)
+    assert E.static_image(FIG, "pdf", opts).startswith(b"%PDF")  # the same PDF twice on one page
+    again = rgb(E.static_image(FIG, "png", opts))
+    assert k.images_on_page == 5 and not k.reloads  # no reload in between
+    assert np.array_equal(first, again)  # a used page draws the same pixels
+
+
+def test_the_page_is_reloaded_in_the_background_once_idle(monkeypatch):
+    monkeypatch.setattr(B, "IDLE_RELOAD", 0.2)
+    k = _page()
+    E.static_image(FIG, "png", E.ExportOptions(width=300, height=240, scale=1.0))
+    assert k.images_on_page >= 1
+    deadline = time.monotonic() + 20
+    while (k.images_on_page or k.reloads) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert k.images_on_page == 0 and not k.reloads and k.tabs_ready.qsize() == 1
+
+
+def test_a_run_of_images_or_a_failed_one_reloads_the_page(monkeypatch):
+    monkeypatch.setattr(B, "IDLE_RELOAD", 30.0)
+    monkeypatch.setattr(B, "MAX_IMAGES_PER_PAGE", 2)
+    k = _page()
+    B.wait_idle(fresh=True)
+    tiny = {"data": [{"type": "scatter", "x": [0, 1], "y": [1, 0]}], "layout": {}}
+    B.render(tiny, "png", 200, 160, 1.0)
+    assert k.images_on_page == 1
+    B.render(tiny, "png", 200, 160, 1.0)
+    assert k.images_on_page == 0  # the second image of the run started a reload
+    with pytest.raises(Exception, match="525"):  # plotly.js throws on this figure
+        B.render({"data": [None], "layout": {}}, "png", 200, 160, 1.0)
+    assert k.images_on_page == 0  # reloaded after the failure (the first image on its page)
     B.wait_idle()
-    assert not session.kaleido.reloads and session.healthy()
-    assert sizes == [(240, 300, 3)] * 3
+    assert B._session.healthy() and rgb(B.render(tiny, "png", 200, 160, 1.0)).shape == (160, 200, 3)
 
 
 def test_threads_each_get_their_own_image():
