@@ -1,4 +1,4 @@
-"""The export browser: images as plotly.io would make them, handed back before the page reloads."""
+"""The export browser: the images plotly.io would make, on a page reused in quick succession, reloaded when idle."""
 
 import io
 import threading
@@ -39,8 +39,8 @@ def test_png_has_the_pixel_size_of_width_and_height_times_scale_and_the_surface_
         assert (np.abs(a - c).sum(axis=2) <= 12).sum() > 50, run.entry.label()
 
 
-def test_the_image_is_the_one_plotly_io_makes(monkeypatch):
-    """Same bytes as the previous path (plotly.io validates the figure and adds the default template)."""
+def test_the_image_is_the_one_plotly_io_makes():
+    """Same pixels as the previous path (plotly.io validates the figure and adds the default template)."""
     import kaleido
     import plotly.io as pio
 
