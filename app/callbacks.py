@@ -342,15 +342,17 @@ def register_callbacks(app: Dash) -> None:
         Output(card_id(Kind.RULE, ALL), "children"),  # type: ignore[arg-type]
         Output(Ids.SURFACE_TEX, "children"),
         Input(Ids.BOOT, "data"),
+        Input(Ids.TEX_READY, "data"),
         State(card_id(Kind.CARD_META, ALL), "data"),  # type: ignore[arg-type]
         State(card_id(Kind.RULE, ALL), "children"),  # type: ignore[arg-type]
         State(Ids.SURFACE_TEX, "children"),
         State(Ids.CONFIG, "data"),
         prevent_initial_call=True,
     )
-    def fill_tex(booted, metas, rules, surface_tex, store):
-        """After the first paint: the MathJax parts the server-rendered page left out."""
-        if not booted:
+    def fill_tex(booted, tex_ready, metas, rules, surface_tex, store):
+        """Once the page is booted and its first map painted: the MathJax parts the server-rendered
+        page left out (typesetting them first would hold the map back by about a second)."""
+        if not booted or not tex_ready:
             raise PreventUpdate
         return tex_for(metas, rules, surface_tex, store)
 

@@ -21,6 +21,7 @@ class Ids(StrEnum):
     ENGINE_SINK = "engine-sink"  # output of clientside callbacks that only act
     ENGINE_SINK_FIRST = "engine-sink-first"
     CLICK = "click-store"  # the last point clicked on the map (set by assets/explorer.js)
+    TEX_READY = "tex-ready-store"  # set by assets/explorer.js once the first map is on screen: MathJax may run
     SLIDER_COMMIT = "slider-commit-store"  # {id, n}: a slider settled on a new position (set by assets/explorer.js)
     RENDERED = "rendered-store"
     BOOT = "boot-store"  # set once the first callback has compared the page with its URL  # bumped whenever the controls are re-rendered from a configuration

@@ -606,6 +606,7 @@ def build_layout() -> html.Div:
             dcc.Store(id=Ids.BOOT),
             dcc.Store(id=Ids.CLICK),
             dcc.Store(id=Ids.SLIDER_COMMIT),
+            dcc.Store(id=Ids.TEX_READY),
             header,
             html.Div(id=Ids.NOTICE, className="notice", role="alert", hidden=True),
             html.P(id=Ids.LESSON, className="lesson"),

@@ -182,6 +182,7 @@
       E.applied += 1;
       E.appliedAt = performance.now();
       document.dispatchEvent(new CustomEvent("descentlab:applied", { detail: { k: E.k, n: E.n } }));
+      if (E.applied === 1) requestAnimationFrame(function () { setTimeout(texReady, 0); });
       return;
     }
     if (tries < 600) {
@@ -190,6 +191,21 @@
       }, 16);
     }
   }
+
+  // the formulas (MathJax, about a second of work) are typeset once the first map is on screen,
+  // or after a few seconds if no map comes (e.g. a formula that does not parse)
+  var texSent = false;
+  function texReady() {
+    if (texSent || !window.dash_clientside || !window.dash_clientside.set_props) return;
+    texSent = true;
+    window.dash_clientside.set_props("tex-ready-store", { data: true });
+  }
+  var texTries = 0;
+  setTimeout(function retry() {
+    if (texSent || ++texTries > 30) return;
+    if (document.getElementById(MAP_ID)) texReady(); // the Explorer page (the others have no formulas here)
+    else setTimeout(retry, 1000);
+  }, 5000);
 
   function bindMap(gd) {
     if (gd.__descentBound || !gd.on) return;

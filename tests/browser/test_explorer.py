@@ -37,6 +37,10 @@ def test_page_loads_with_trajectories_drawn(web):
     assert page.locator("#legend .rb-row").count() == 6
     assert "after 500 steps" in page.locator('[data-card-status="0"]').inner_text()
     assert query(page)["surface"] == ["beale"]
+    # the update rules and the surface formula are typeset once the map is on screen
+    page.wait_for_function("document.querySelectorAll('.card mjx-container').length >= 6",
+                           timeout=20_000)  # fmt: skip
+    page.wait_for_function("document.querySelector('#surface-tex mjx-container') !== null", timeout=20_000)
     # controls are reachable from the keyboard
     assert page.evaluate("document.getElementById('play').tabIndex") >= 0
     assert page.evaluate("document.getElementById('map-wrap').tabIndex") == 0
