@@ -9,12 +9,13 @@ A student
 
 * opens a lesson's link: GET the page (and, on its first visit, the scripts and
   style sheets a fresh browser fetches), the layout (Referer = the link), the
-  dependencies, then the two callbacks the page makes at load (the controls'
-  check against the link, then the formulas);
+  dependencies, then the callbacks the page makes at load (the controls'
+  check against the link, then the formulas, asked for when the page boots and
+  again once its first map is painted);
 * moves a slider: a random position inside the slider's min/max, on its step
-  (half of the moves are a learning rate); one ``collect`` request, and for an
-  optimizer's slider also the page's fast-path request for the new race, sent
-  at the same time on a second connection as the browser does;
+  (half of the moves are a learning rate).  For an optimizer's slider the page
+  first fetches the new race from its fast-path endpoint; then it commits the
+  move, and ``collect`` runs;
 * clicks the map: a random start point inside the plot box; one ``collect``;
 * clicks a lesson button: the controls are re-rendered, then ``collect``;
 
@@ -76,6 +77,8 @@ DEFAULT_MIX = "slider=60,click=25,lesson=10,open=5"
 
 UPDATE = "/_dash-update-component"
 FAST_RACE = "/_descent/race"  # the page's own request for a moved optimizer slider (assets/explorer.js)
+COMMIT = "slider-commit-store"  # the page commits a settled slider move here: {id, n}
+TEX_READY = "tex-ready-store"  # the page sets it once its first map is on screen
 MISSING = object()
 
 
@@ -429,7 +432,7 @@ class Student:
         self.lessons = lessons
         self.assets = assets
         self.http = Http(self.base, timeout)
-        self.http2 = Http(self.base, timeout)  # a browser's second connection, for requests sent alongside
+        self.commits = 0  # slider moves the page has committed since it was loaded
         self.t0 = time.perf_counter() if t0 is None else t0
         self.page: Page | None = None
         self.cached: set[str] = set()  # files this browser already holds
@@ -437,7 +440,9 @@ class Student:
     # one request
 
     def _send(self, kind: str, method: str, path: str, check: Callable[[int, bytes], Any], body: Any = None,
-              referer: str | None = None, http: Http | None = None) -> Any:  # fmt: skip
+              referer: str | None = None, may_skip: bool = False) -> Any:  # fmt: skip
+        """One request, checked by ``check(status, body)`` and recorded; ``may_skip``: a callback may answer
+        204 (Dash's 'nothing to update'), which then gives None."""
         headers = {"Accept": "application/json" if method == "POST" else "*/*"}
         if referer:
             headers["Referer"] = self.base + referer
@@ -447,16 +452,19 @@ class Student:
             headers["Content-Type"] = "application/json"
         start = time.perf_counter() - self.t0
         try:
-            status, answer, seconds = (http or self.http).request(method, path, data, headers)
+            status, answer, seconds = self.http.request(method, path, data, headers)
         except (OSError, HTTPException) as exc:
             self.record(Sample(kind, start, time.perf_counter() - self.t0 - start, 0, f"{kind}: {type(exc).__name__}"))
             raise ProtocolError(str(exc)) from None
         error = None
         result = None
         try:
-            if status != 200:
+            if status == 204 and may_skip:
+                result = None
+            elif status != 200:
                 raise ProtocolError(f"{kind}: HTTP {status}" + (" (no update)" if status == 204 else ""))
-            result = check(status, answer)
+            else:
+                result = check(status, answer)
         except ProtocolError as exc:
             error = str(exc)
         drew_map = isinstance(result, dict) and "map" in result.get("response", {})
@@ -466,7 +474,7 @@ class Student:
         return result
 
     def _callback(self, kind: str, name: str, changed: list[str], need: tuple[str, ...],
-                  verify: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:  # fmt: skip
+                  verify: Callable[[dict[str, Any]], None] | None = None, may_skip: bool = False) -> Any:  # fmt: skip
         """Run callback ``name`` of the page; its answer must hold the outputs ``need`` and pass ``verify``."""
         page = self.page
         assert page is not None
@@ -478,7 +486,7 @@ class Student:
                 verify(answer)
             return answer
 
-        return self._send(kind, "POST", path, check, page.body(name, changed), referer=page.link)
+        return self._send(kind, "POST", path, check, page.body(name, changed), referer=page.link, may_skip=may_skip)
 
     def _view(self, kind: str, changed: list[str], verify: Callable[[dict[str, Any]], None] | None = None,
               must_change: bool = True) -> dict[str, Any]:  # fmt: skip
@@ -510,14 +518,14 @@ class Student:
                 return data
         return {}
 
-    def _fast_race(self, props: dict[str, Any], position: float) -> Callable[[], str | None]:
-        """Send the page's fast-path request for a moved optimizer slider on the second connection,
-        alongside the Dash callback; returns a function waiting for it and giving the query it answered."""
+    def _fast_race(self, props: dict[str, Any], position: float) -> str | None:
+        """The page's fast-path request for a moved optimizer slider (the new race, drawn before the move
+        is committed to Dash); the link of the configuration it answered, None when the page sends none."""
         payload = self._payload()
         cid = props["id"]
         query = payload.get("query")
         if cid.get("group") != "hp" or payload.get("view") == "3d" or not isinstance(query, str):
-            return lambda: None
+            return None
         args = {"q": query, "slot": str(cid.get("slot")), "key": str(cid.get("key")),
                 "s": json.dumps(as_js(position)), "scale": str(cid.get("scale"))}  # fmt: skip
 
@@ -531,23 +539,8 @@ class Student:
                 raise ProtocolError("fast: the answer's payload has no link")
             return fresh["query"]
 
-        out: list[str | None] = [None]
-        path, link = FAST_RACE + "?" + urlencode(args), self.page.link if self.page else None
-
-        def send() -> None:
-            try:
-                out[0] = self._send("fast", "GET", path, check, referer=link, http=self.http2)
-            except ProtocolError:
-                pass  # recorded as an error already
-
-        thread = threading.Thread(target=send, name="fast-race", daemon=True)
-        thread.start()
-
-        def wait() -> str | None:
-            thread.join()
-            return out[0]
-
-        return wait
+        assert self.page is not None
+        return self._send("fast", "GET", FAST_RACE + "?" + urlencode(args), check, referer=self.page.link)
 
     # actions
 
@@ -575,10 +568,20 @@ class Student:
                                     lambda s, d: explorer_callbacks(_json(d, "deps")), referer=link)  # fmt: skip
         self.page = page
         page.set("url", "search", self.lessons[name])  # the location component reports the address at mount
+        self.commits = 0
         answer = self._callback("boot", "controls", ["url.search"], ("boot-store",))
-        if ("boot-store", "data") in page.apply(answer) and page.get("boot-store", "data"):
-            answer = self._callback("tex", "tex", ["boot-store.data"], ("surface-tex",))
-            page.apply(answer)
+        booted = ("boot-store", "data") in page.apply(answer) and page.get("boot-store", "data")
+        # the formulas: asked for when the page boots and, if the page waits for its first map to be
+        # painted before typesetting, again then (the first request may have nothing to do yet)
+        tex_inputs = page.input_props("tex")
+        waits = TEX_READY in page.index and (TEX_READY, "data") in tex_inputs
+        if booted and ("boot-store", "data") in tex_inputs:
+            answer = self._callback("tex", "tex", ["boot-store.data"], ("surface-tex",), may_skip=waits)
+            if answer is not None:
+                page.apply(answer)
+        if waits:
+            page.set(TEX_READY, "data", True)
+            page.apply(self._callback("tex", "tex", [TEX_READY + ".data"], ("surface-tex",)))
 
     def move_slider(self, key: str | None = None) -> None:
         """Drag a slider (``key``, else a random one: half of the time a learning rate) to a random position."""
@@ -598,21 +601,22 @@ class Student:
             if value != now:
                 break
         page.set(key, "value", value)
-        fast = self._fast_race(props, value)
-
-        def agrees_with_fast(store: dict[str, Any]) -> None:
-            answered = fast()  # the fast path's answer must be the view Dash computes
-            if answered is not None and answered != store["query"]:
-                raise ProtocolError("slider: the fast path answered another configuration than the callback")
-
-        try:
-            self._view("slider", [key + ".value"], agrees_with_fast)
-        finally:
-            fast()
-        # the browser then copies the position into the exact number beside the slider
+        answered = self._fast_race(props, value)
+        # the page puts the new number beside the slider, then commits the move (the callback's trigger)
         num = id_key({**props["id"], "type": "num"})
         if num in page.index:
             page.set(num, "value", slider_number(value, props["id"].get("scale")))
+        changed = [key + ".value"]
+        if (COMMIT, "data") in page.input_props("collect"):
+            self.commits += 1
+            page.set(COMMIT, "data", {"id": json.loads(key), "n": self.commits})
+            changed = [COMMIT + ".data"]
+
+        def agrees_with_fast(store: dict[str, Any]) -> None:
+            if answered is not None and answered != store["query"]:  # the same configuration, by design
+                raise ProtocolError("slider: the fast path answered another configuration than the callback")
+
+        self._view("slider", changed, agrees_with_fast)
 
     def click_map(self) -> None:
         """Click a random point of the map: the start of every optimizer moves there."""
@@ -737,7 +741,6 @@ def run_class(base: str, *, students: int, duration: float, think: tuple[float, 
             time.sleep(pause)
             action = rng.choices(names, weights)[0]
         tab.http.close()
-        tab.http2.close()
 
     threads = [threading.Thread(target=student, args=(i,), name=f"student-{i}", daemon=True) for i in range(students)]
     for t in threads:
@@ -747,7 +750,7 @@ def run_class(base: str, *, students: int, duration: float, think: tuple[float, 
             t.join(0.5)
     results.elapsed = time.perf_counter() - t0
     results.client_cpu = time.process_time() - cpu0
-    results.reconnects = sum(t.http.reconnects + t.http2.reconnects for t in tabs)
+    results.reconnects = sum(t.http.reconnects for t in tabs)
     return results
 
 

@@ -46,7 +46,9 @@ def test_each_replayed_request_gets_a_valid_answer(server):
     tab.click_map()
     tab.pick_lesson()
     tab.open("beale")  # a second visit: the browser holds the scripts already
-    bad = [(s.kind, s.status, s.error) for s in samples if s.error or s.status != 200]
+    # the only 204 allowed: the formulas asked for at boot, before the page has painted its map
+    bad = [(s.kind, s.status, s.error) for s in samples if s.error or s.status not in (200, 204)
+           or (s.status == 204 and s.kind != "tex")]  # fmt: skip
     assert bad == []
     kinds = [s.kind for s in samples]
     assert set(kinds) == set(bench.KINDS)
