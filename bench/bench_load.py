@@ -86,6 +86,10 @@ class ProtocolError(Exception):
     """The server's answer is not what a working Explorer returns (counted as an error)."""
 
 
+class DriftError(Exception):
+    """This client would send a request the page no longer makes: the page changed, the bench must follow."""
+
+
 # --------------------------------------------------------------------------- HTTP
 
 
@@ -305,6 +309,10 @@ class Page:
     def body(self, name: str, changed: list[str]) -> dict[str, Any]:
         """The JSON body the renderer posts to run callback ``name`` after ``changed`` ('id.prop') changed."""
         cb = self.callbacks[name]
+        inputs = {f"{k}.{p}" for k, p in self.input_props(name)}
+        stray = [c for c in changed if c not in inputs]
+        if stray:
+            raise DriftError(f"{name}: {stray[0]} is no longer one of its inputs")
         outputs = [self._resolve(i, p, False) for i, p in cb.outputs]
         return {
             "output": cb.output,

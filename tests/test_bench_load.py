@@ -91,6 +91,8 @@ def test_the_requests_are_built_like_the_browsers():
     # an answer is applied to the page; new children count as changed for the callbacks they feed
     changes = page.apply({"multi": True, "response": {"config-store": {"data": {"query": "?b"}}}})
     assert changes == [("config-store", "data")] and page.get("config-store", "data") == {"query": "?b"}
+    with pytest.raises(bench.DriftError, match="no longer one of its inputs"):  # a request the page cannot make
+        page.body("collect", ["config-store.data"])
     with pytest.raises(bench.ProtocolError, match="collect"):
         bench.explorer_callbacks(deps[1:])
 
