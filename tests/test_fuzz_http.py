@@ -214,7 +214,7 @@ def test_malformed_callback_bodies_are_refused_not_crashed(client, body):
 
 
 queries = st.one_of(
-    st.text(max_size=300),
+    st.text(max_size=300).map(lambda t: quote(t, safe="&=,;:+%")),  # as a browser would send it
     st.lists(st.tuples(st.sampled_from(["surface", "opt", "start", "steps", "preset", "noise", "seed", "view",
                                         "kind", "grid", "x", "y", "data", "hidden", "epochs", "limit", "lr", "q"]),
                        st.text(max_size=60)), max_size=8)  # fmt: skip
