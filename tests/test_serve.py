@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.presets import get_preset
 from app.serve import ServeOptions
+from app.state import to_query
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,9 +78,11 @@ def test_a_class_server_runs_several_workers_and_stops_cleanly(tmp_path):
         assert status == 200 and json.loads(body)["status"] == "ok"
         assert len(_children(proc.pid)) == 2  # two workers forked from the master
         # a lesson's link: the page comes with its trajectories, from whichever worker answers
+        link = base + "/" + to_query(get_preset("long_valley").config)
         for _ in range(4):
-            status, body = _get(base + "/_dash-layout", {"Referer": base + "/?preset=beale"})
+            status, body = _get(base + "/_dash-layout", {"Referer": link})
             assert status == 200 and b'"payload-first-store"' in body and b'"slots"' in body
+            assert b"long_valley" in body and b"could not be used" not in body
         # the shared result cache holds the race and its map, on disk for every worker
         assert any((tmp_path / "res").iterdir())
     finally:
