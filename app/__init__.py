@@ -85,10 +85,15 @@ def _warm_all(first_page: Any = None) -> None:
     first page has been served (or :data:`FIRST_PAGE_WAIT` seconds): they are not needed for it
     and would only compete with it for the interpreter.
     """
+    import numpy as np
+
     from app import lab_page, maps_page
     from app.compute import warm as warm_kernels
+    from app.figures import contour_lines
 
     warm_kernels()
+    grid = np.linspace(-1.0, 1.0, 5)
+    contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
     if first_page is not None:
         first_page.wait(FIRST_PAGE_WAIT)
     maps_page.warm()

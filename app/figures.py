@@ -18,6 +18,7 @@ import zlib
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from app.compute import Grid, Result, Run, ZScale, end_marker, f_star, momentum_series, next_updates, sample
 from app.state import N_COLORS, ExplorerConfig
@@ -166,73 +167,77 @@ def contour_lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: Any) ->
             if not pairs:
                 continue
             seg = np.concatenate(pairs)
-            px, py = _edge_points(xs, ys, z, level, nx, n_h, np.unique(seg))
-            for chain in _chains(seg):
-                out_x.append(np.append(px[chain], np.nan))
-                out_y.append(np.append(py[chain], np.nan))
+            edges, compact = np.unique(seg, return_inverse=True)
+            compact = compact.reshape(seg.shape).astype(np.int64)
+            px, py = _edge_points(xs, ys, z, level, nx, n_h, edges)
+            order = _chain_order(compact[:, 0].copy(), compact[:, 1].copy(), edges.size)
+            gap = order < 0
+            take = np.where(gap, 0, order)
+            out_x.append(np.where(gap, np.nan, px[take]))
+            out_y.append(np.where(gap, np.nan, py[take]))
     if not out_x:
         return np.zeros(0), np.zeros(0)
     return np.concatenate(out_x), np.concatenate(out_y)
 
 
 def _edge_points(xs, ys, z, level, nx, n_h, edges):  # type: ignore[no-untyped-def]
-    """Where ``level`` crosses each listed grid edge (linear interpolation); dicts keyed by edge id."""
-    px: dict[int, float] = {}
-    py: dict[int, float] = {}
-    horiz = edges[edges < n_h]
-    i, j = np.divmod(horiz, nx - 1)
+    """Where ``level`` crosses each listed grid edge (linear interpolation): x and y aligned with ``edges``."""
+    px = np.empty(edges.size)
+    py = np.empty(edges.size)
+    horiz = edges < n_h
+    i, j = np.divmod(edges[horiz], nx - 1)
     t = (level - z[i, j]) / (z[i, j + 1] - z[i, j])
-    hx = xs[j] + t * (xs[j + 1] - xs[j])
-    vert = edges[edges >= n_h] - n_h
-    vi, vj = np.divmod(vert, nx)
+    px[horiz] = xs[j] + t * (xs[j + 1] - xs[j])
+    py[horiz] = ys[i]
+    vi, vj = np.divmod(edges[~horiz] - n_h, nx)
     tv = (level - z[vi, vj]) / (z[vi + 1, vj] - z[vi, vj])
-    vy = ys[vi] + tv * (ys[vi + 1] - ys[vi])
-    ids = np.concatenate([horiz, vert + n_h])
-    xx = np.concatenate([hx, xs[vj]])
-    yy = np.concatenate([ys[i], vy])
-    return _Lookup(ids, xx), _Lookup(ids, yy)
+    px[~horiz] = xs[vj]
+    py[~horiz] = ys[vi] + tv * (ys[vi + 1] - ys[vi])
+    return px, py
 
 
-class _Lookup:
-    """Vectorised id → value lookup over sorted ids."""
-
-    def __init__(self, ids: np.ndarray, values: np.ndarray) -> None:
-        order = np.argsort(ids)
-        self.ids = ids[order]
-        self.values = values[order]
-
-    def __getitem__(self, keys: Any) -> np.ndarray:
-        return self.values[np.searchsorted(self.ids, np.asarray(keys))]
-
-
-def _chains(seg: np.ndarray) -> list[list[int]]:
-    """Join segments (pairs of edge ids) that share an edge into polylines (lists of edge ids)."""
-    adj: dict[int, list[int]] = {}
-    for k, (a, b) in enumerate(seg.tolist()):
-        adj.setdefault(a, []).append(k)
-        adj.setdefault(b, []).append(k)
-    used = [False] * len(seg)
-    pairs = seg.tolist()
-    chains = []
-    # open chains first (start at an edge used once), then closed loops
-    starts = [e for e, ks in adj.items() if len(ks) == 1] + list(adj)
-    for e0 in starts:
-        for k0 in adj[e0]:
-            if used[k0]:
+@njit(cache=True)
+def _chain_order(a: np.ndarray, b: np.ndarray, n_edges: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Segments (a[k], b[k]) of edge ids 0..n_edges-1 joined into polylines: the edge ids in walking
+    order, -1 after each polyline.  Open polylines (from an edge used once) come first, then loops.
+    A grid edge borders two cells, so at most two segments meet at an edge."""
+    m = a.size
+    slots = np.full((n_edges, 2), -1, np.int64)
+    deg = np.zeros(n_edges, np.int64)
+    for k in range(m):
+        for e in (a[k], b[k]):
+            if deg[e] < 2:
+                slots[e, deg[e]] = k
+            deg[e] += 1
+    used = np.zeros(m, np.bool_)
+    out = np.empty(3 * m + 1, np.int64)
+    pos = 0
+    for phase in range(2):
+        for e0 in range(n_edges):
+            if phase == 0 and deg[e0] != 1:
                 continue
-            chain = [e0]
-            k, e = k0, e0
-            while True:
-                used[k] = True
-                a, b = pairs[k]
-                e = b if a == e else a
-                chain.append(e)
-                nxt = [kk for kk in adj[e] if not used[kk]]
-                if not nxt:
-                    break
-                k = nxt[0]
-            chains.append(chain)
-    return chains
+            for s in range(2):
+                k = slots[e0, s]
+                if k < 0 or used[k]:
+                    continue
+                out[pos] = e0
+                pos += 1
+                e = e0
+                while k >= 0:
+                    used[k] = True
+                    e = b[k] if a[k] == e else a[k]
+                    out[pos] = e
+                    pos += 1
+                    nxt = -1
+                    for t in range(2):
+                        kk = slots[e, t]
+                        if kk >= 0 and not used[kk]:
+                            nxt = kk
+                            break
+                    k = nxt
+                out[pos] = -1
+                pos += 1
+    return out[:pos]
 
 
 def background_image(grid: Grid) -> dict[str, Any]:

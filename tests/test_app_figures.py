@@ -164,3 +164,22 @@ def test_arrow_vectors(result):
     (px, py), (gx, gy), label = v["grad"]
     t = adam.trajectory
     assert (px, py) == tuple(t.positions[10]) and (gx, gy) == tuple(-t.gradients[10]) and label == "−∇f"
+
+
+def test_contour_lines_join_open_branches_into_whole_polylines():
+    xs = np.linspace(-2, 2, 61)
+    z = xs[None, :] * xs[:, None]  # x·y = 0.5: two hyperbola branches, each leaving the box twice
+    lx, ly = figures.contour_lines(xs, xs, z, [0.5])
+    assert np.isnan(lx).sum() == 2  # exactly two polylines, not a scatter of pieces
+    pts = np.isfinite(lx)
+    assert np.allclose(lx[pts] * ly[pts], 0.5, atol=5e-3)
+    cell = xs[1] - xs[0]
+    parts = [(px, py) for px, py in zip(np.split(lx, np.where(~pts)[0]), np.split(ly, np.where(~pts)[0]), strict=True)
+             if np.isfinite(px).any()]  # fmt: skip
+    assert len(parts) == 2
+    for part_x, part_y in parts:
+        keep = np.isfinite(part_x)
+        steps = np.hypot(np.diff(part_x[keep]), np.diff(part_y[keep]))
+        assert steps.size > 20 and steps.max() <= cell * np.sqrt(2) + 1e-12  # neighbours share a cell
+        ends = np.abs(np.array([part_x[keep][0], part_x[keep][-1], part_y[keep][0], part_y[keep][-1]]))
+        assert np.isclose(ends, 2.0).sum() == 2  # both ends on the box's border
