@@ -126,7 +126,8 @@ def test_a_tiny_race_shows_progress_curves_reconstructions_and_psnr(lab, tmp_pat
     assert running, "Start was never disabled while the race ran"
     # while it ran: Cancel offered, the running badge shown, the old results dimmed
     assert all(not s["cancel"] and s["running"] and s["stale"] for s in running)
-    assert page.is_disabled("#lab-cancel") and page.locator("#lab-running").is_hidden()
+    page.locator("#lab-running").wait_for(state="hidden", timeout=5_000)  # (may follow Start by a render)
+    assert page.is_disabled("#lab-cancel")
     assert page.evaluate("document.getElementById('lab-bar').value") == 100
 
     # the loss curves: both optimizers, training and validation, epochs 0..2, on a log axis
@@ -370,7 +371,8 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
                                  timeout=15_000)  # fmt: skip
         shown = time.monotonic() - killed
         a.page.wait_for_function("!document.getElementById('lab-start').disabled")
-        assert a.page.is_disabled("#lab-cancel") and a.page.locator("#lab-running").is_hidden()
+        a.page.locator("#lab-running").wait_for(state="hidden", timeout=5_000)  # (may follow Start by a render)
+        assert a.page.is_disabled("#lab-cancel")
         print(f"\nthe killed job's page showed its failure after {shown:.2f} s")
         # the other student's race goes on to the end
         b.page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Finished 20 epochs')",
