@@ -29,9 +29,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -183,12 +181,6 @@ class DashClient:
 # --------------------------------------------------------------------------- processes and servers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def stop(proc: subprocess.Popen) -> None:
     """SIGTERM the process group we started, then SIGKILL it if it lingers (bounded)."""
     if proc.poll() is None:
@@ -211,32 +203,9 @@ def tail(path: Path, n: int = 40) -> str:
 
 
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory) -> Iterator[str]:
-    exe = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-    if exe is None:
-        pytest.fail("redis-server is not installed; the Celery tests need it (apt-get install -y redis-server)")
-    import redis
-
-    work = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    log = work / "redis.log"
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(work), "--logfile", str(log)], start_new_session=True)  # fmt: skip
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if client.ping():
-                    break
-            except redis.exceptions.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not start:\n{tail(log)}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop(proc)
+def redis_url(redis_server_url) -> str:
+    """The session's throwaway redis-server (tests/conftest.py); these tests use its databases 0–2."""
+    return redis_server_url
 
 
 def start_worker(url: str, log: Path, pool: list[str], name: str,

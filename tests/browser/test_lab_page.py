@@ -88,17 +88,9 @@ class Page:
         assert not self.errors, self.errors
 
 
-@pytest.fixture(scope="module")
-def lab_context(browser):
-    """One browser context for the module, so Dash's and plotly's bundles are fetched once."""
-    context = browser.new_context(viewport=VIEWPORT)
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def lab(lab_context, lab_server) -> Iterator[Page]:
-    page = lab_context.new_page()
+def lab(context, lab_server) -> Iterator[Page]:
+    page = context.new_page()
     page.set_default_timeout(20_000)
     yield Page(page, lab_server)
     page.close()
@@ -286,14 +278,14 @@ def _status(page) -> str:
     return page.inner_text("#lab-status")
 
 
-def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, lab_context):
+def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, context):
     from app.kv import kv_for
     from app.lab_page import OTHER_PREFIX, RaceQueue
 
     kv = kv_for(STORE["manager"])
     page = lab.page
     lab.open(LONG)
-    second = Page(lab_context.new_page(), lab.base)  # another tab of the same browser, open before the race
+    second = Page(context.new_page(), lab.base)  # another tab of the same browser, open before the race
     third = None
     try:
         second.page.set_default_timeout(20_000)
@@ -314,7 +306,7 @@ def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, lab_conte
         second.page.wait_for_function(f"document.getElementById('lab-status').innerText !== {first!r}")
         assert "lab-status-other" in second.page.get_attribute("#lab-status", "class")
         # a tab opened (or reloaded) while the race runs picks it up on load
-        third = Page(lab_context.new_page(), lab.base)
+        third = Page(context.new_page(), lab.base)
         third.page.set_default_timeout(20_000)
         third.open(LONG)
         third.page.wait_for_function(f"document.getElementById('lab-status').innerText.startsWith({OTHER_PREFIX!r})")
