@@ -15,34 +15,40 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
 .PHONY: run serve test test-fast bench system-deps clean
 
+# The compact plotly.js the pages load (built with npm from web/; without npm the app loads
+# Dash's full plotly.js and draws its first page more slowly).
+WEB_BUNDLE := assets/vendor/plotly-lite.mjs
+$(WEB_BUNDLE): web/package.json web/package-lock.json web/plotly-lite.mjs web/plotly-3d.mjs scripts/build-web.sh
+	@sh scripts/build-web.sh
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(WEB_BUNDLE)
 	$(PY) -m app --host $(HOST) --port $(PORT)
 
 # a class: gunicorn on every interface (see "Hosting a class" in the README)
 SERVE_HOST ?= 0.0.0.0
-serve: $(STAMP)
+serve: $(STAMP) $(WEB_BUNDLE)
 	$(VENV)/bin/descent-lab serve --host $(SERVE_HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 system-deps:
 	@sh scripts/ensure-test-deps.sh
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(WEB_BUNDLE)
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser"
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_BUNDLE)
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_explorer.py
 	$(PY) bench/bench_autoencoder.py
 	$(PY) bench/bench_export.py
 
 clean:
-	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis assets/vendor web/node_modules

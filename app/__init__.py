@@ -42,32 +42,35 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
 
     from dash import Dash
 
-    from app import api, hosting, lab_page, maps_page
+    from app import api, hosting, lab_page, maps_page, plotly_bundle
     from app.callbacks import register_callbacks
     from app.export_view import register_export_callbacks
     from app.jobs import make_manager
+
+    first_page = threading.Event()
+    if warm == "background":  # now: the kernels load while the app is assembled and starts listening
+        threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
 
     options: dict[str, Any] = {
         "title": "Descent Lab",
         "update_title": None,
         "assets_folder": str(ASSETS_DIR),
+        "assets_path_ignore": [plotly_bundle.VENDOR_DIR],  # ES modules, loaded by plotly_bundle.install
         "suppress_callback_exceptions": True,
         "background_callback_manager": make_manager(),
     }
     options.update(dash_kwargs)
     dash_app = Dash("app", **options)
     dash_app.layout = _serve_layout
+    plotly_bundle.install(dash_app, Path(dash_app.config.assets_folder))
     register_callbacks(dash_app)
     register_export_callbacks(dash_app)
     maps_page.register_callbacks(dash_app)
     lab_page.register_callbacks(dash_app)
     api.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
-    first_page = threading.Event()
     dash_app.server.extensions[FIRST_PAGE] = first_page
-    if warm == "background":
-        threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
-    elif warm:
+    if warm and warm != "background":
         _warm_all()
     return dash_app
 
@@ -76,29 +79,40 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
 FIRST_PAGE = "descent_lab_first_page"
 #: longest the background warm-up waits for the first page before loading the other pages' kernels
 FIRST_PAGE_WAIT = 15.0
+#: and how long after it, while the browser draws that page (it needs the machine's cores more)
+FIRST_PAGE_SETTLE = 2.0
 
 
 def _warm_all(first_page: Any = None) -> None:
-    """Load (or compile) what every page uses before jobs fork: traces, sweeps, the lab's data and kernels.
+    """Load (or compile) what every page uses before jobs fork: traces, the default view, sweeps, the lab.
 
     With ``first_page`` (an event; background warm-up), the sweep and lab kernels wait until the
-    first page has been served (or :data:`FIRST_PAGE_WAIT` seconds): they are not needed for it
-    and would only compete with it for the interpreter.
+    first page has been served and drawn (:data:`FIRST_PAGE_SETTLE` seconds later; at most
+    :data:`FIRST_PAGE_WAIT` seconds for a page): they are not needed for it and would only
+    compete with it for the interpreter and the cores.
     """
+    import time
+
     import numpy as np
 
     from app import lab_page, maps_page
     from app.compute import warm as warm_kernels
     from app.figures import contour_lines
+    from app.layout import page
 
     warm_kernels()
     grid = np.linspace(-1.0, 1.0, 5)
     contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
+    page()  # the default view: its race and map go to the result cache, and Dash's components warm up
     if first_page is not None:
-        first_page.wait(FIRST_PAGE_WAIT)
+        if first_page.wait(FIRST_PAGE_WAIT):
+            time.sleep(FIRST_PAGE_SETTLE)
     maps_page.warm()
     lab_page.warm()
 
+
+#: Dash's route that serves the page's layout
+LAYOUT_ROUTE = "_dash-layout"
 
 #: the app's pages: path → module with ``layout(query)`` (the Explorer is served at every other path)
 PAGES = {"/maps": "app.maps_page", "/lab": "app.lab_page"}
@@ -108,8 +122,13 @@ def _serve_layout() -> Any:
     """The page for the link that loads it (Dash fetches the layout from the page itself, so the
     request's Referer is the page URL): the sweep maps at /maps, the autoencoder lab at /lab, else
     the Explorer; the default view without a request or a same-origin referrer."""
-    from flask import current_app, has_request_context
+    from dash import html
+    from flask import current_app, has_request_context, request
 
+    if has_request_context() and not request.path.endswith(LAYOUT_ROUTE):
+        # Dash validates the layout once on its first request of any kind (the index page, a
+        # static file): an empty page passes, where the real one would compute a race first
+        return html.Div()
     root = _layout_for_request()
     if has_request_context():
         done = current_app.extensions.get(FIRST_PAGE)

@@ -17,6 +17,14 @@ def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
+def scripts_fetched(page) -> list[str]:
+    """File names of the scripts this document fetched (from the network or the cache)."""
+    return page.evaluate(
+        "performance.getEntriesByType('resource').map(e => new URL(e.name).pathname.split('/').pop())"
+        ".filter(n => n.endsWith('.js') || n.endsWith('.mjs'))"
+    )
+
+
 def test_page_loads_with_trajectories_drawn(web):
     web.goto(web.base)
     page = web.page
@@ -32,6 +40,10 @@ def test_page_loads_with_trajectories_drawn(web):
             return Array.from(c.getContext('2d').getImageData((x - r.left) * d, (y - r.top) * d, 1, 1).data); })()"""
     )
     assert pixel[3] > 200  # an opaque ball pixel
+    # drawn by the compact plotly.js: Dash's full bundle is never fetched, nor the 3-D traces
+    scripts = scripts_fetched(page)
+    assert "plotly-lite.mjs" in scripts and not any(n.startswith("plotly-3d-") for n in scripts)
+    assert "plotly.min.js" not in scripts
     # race board, card notes, URL and the four diagnostic panels follow
     page.wait_for_function("document.querySelectorAll('#diagnostics .diag-panel.js-plotly-plot').length === 4")
     assert page.locator("#legend .rb-row").count() == 6
@@ -206,12 +218,30 @@ def test_the_3d_view_animates(web):
     web.goto(web.base + "?surface=himmelblau&start=-0.27,-0.92&steps=60&opt=sgd,lr=0.01&opt=adam,lr=0.1&view=3d")
     page = web.page
     assert page.evaluate("document.querySelector('#map .js-plotly-plot').data[0].type") == "surface"
+    # the 3-D traces came as the bundle's chunk, on demand, and the surface was really drawn (a WebGL scene)
+    scripts = scripts_fetched(page)
+    assert any(n.startswith("plotly-3d-") for n in scripts) and "plotly.min.js" not in scripts
+    assert page.locator("#map .gl-container canvas").count() >= 1
     page.click("#to-start")
     page.wait_for_function(
         "document.querySelector('#map .js-plotly-plot').data[3].x.length === 1", timeout=10_000
     )  # the path trace of colour 0 is cut back to step 0
     page.locator("#scrubber-range").fill("30")
     page.wait_for_function("document.querySelector('#map .js-plotly-plot').data[3].x.length === 31", timeout=10_000)
+    web.assert_clean()
+
+
+def test_switching_to_3d_loads_the_3d_traces_on_demand(web):
+    web.goto(web.base + "?surface=rosenbrock&steps=40&opt=momentum,lr=0.001")
+    page = web.page
+    assert not any(n.startswith("plotly-3d-") for n in scripts_fetched(page))
+    n = web.applied()
+    page.locator("#view input[value='3d']").check()
+    web.wait_applied(n + 1)
+    page.wait_for_function("document.querySelector('#map .js-plotly-plot').data[0].type === 'surface'", timeout=10_000)
+    assert any(n.startswith("plotly-3d-") for n in scripts_fetched(page))
+    assert page.locator("#map .gl-container canvas").count() >= 1
+    assert query(page)["view"] == ["3d"]
     web.assert_clean()
 
 

@@ -1,0 +1,67 @@
+"""The plotly.js the pages load.
+
+``make`` builds ``assets/vendor/`` from ``web/`` (see ``scripts/build-web.sh``): plotly's core
+with the 2-D traces the pages draw, and the Explorer's 3-D traces as a chunk fetched on first
+use.  When it was built, every page loads it as a module script and ``dcc.Graph`` uses it
+instead of Dash's full plotly.js (parsed and started in ~0.2 s instead of ~1.7 s on a slow
+laptop).  When it was not (no npm), or with ``DESCENT_LAB_PLOTLY=full`` in the environment,
+nothing changes: Dash loads its full plotly.js.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+#: folder of the built bundle inside the assets folder (.mjs files: Dash never loads them as classic scripts)
+VENDOR_DIR = "vendor"
+#: the bundle's entry module
+ENTRY = "plotly-lite.mjs"
+
+
+#: environment variable: ``full`` makes the pages load Dash's full plotly.js instead of the bundle
+CHOICE_ENV = "DESCENT_LAB_PLOTLY"
+
+
+def entry_file(assets_dir: Path) -> Path | None:
+    """The built entry module, or None if the bundle was not built (or ``DESCENT_LAB_PLOTLY=full``)."""
+    if os.environ.get(CHOICE_ENV, "").strip().lower() == "full":
+        return None
+    path = Path(assets_dir) / VENDOR_DIR / ENTRY
+    return path if path.is_file() else None
+
+
+#: longest the page waits for the bundle before starting Dash anyway (which then loads its own plotly.js)
+WAIT_MS = 4000
+
+
+def install(dash_app: Any, assets_dir: Path) -> bool:
+    """Load the built bundle on every page; False (and nothing changed) if there is none.
+
+    The bundle is a ``<script type="module">`` among the page's scripts, so the browser fetches
+    it early; Dash's renderer starts once it has run (``import()`` of the same URL), so
+    ``dcc.Graph`` always finds ``window.Plotly`` set.  If the bundle fails to load or takes
+    longer than :data:`WAIT_MS`, the renderer starts anyway.  The URL carries the file's
+    modification time, so browsers fetch a rebuilt bundle (its chunks have content hashes
+    in their names).
+    """
+    entry = entry_file(assets_dir)
+    if entry is None:
+        return False
+    src = f"{dash_app.get_asset_url(f'{VENDOR_DIR}/{ENTRY}')}?m={entry.stat().st_mtime_ns}"
+    dash_app.config.external_scripts.append({"src": src, "type": "module"})
+    dash_app.renderer = renderer_after_bundle(dash_app.renderer, src)
+    return True
+
+
+def renderer_after_bundle(renderer: str, src: str) -> str:
+    """Dash's renderer start-up script ``renderer``, run once the module at ``src`` has loaded."""
+    return (
+        "(function () {"
+        f" var start = function () {{ {renderer} }};"
+        f" var late = new Promise(function (done) {{ setTimeout(done, {WAIT_MS}); }});"
+        f" Promise.race([import({json.dumps(src)}), late]).then(start, start);"
+        " })();"
+    )
