@@ -47,10 +47,6 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
     from app.export_view import register_export_callbacks
     from app.jobs import make_manager
 
-    first_page = threading.Event()
-    if warm == "background":  # now: the kernels load while the app is assembled and starts listening
-        threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
-
     options: dict[str, Any] = {
         "title": "Descent Lab",
         "update_title": None,
@@ -69,8 +65,12 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
     lab_page.register_callbacks(dash_app)
     api.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
+    first_page = threading.Event()
     dash_app.server.extensions[FIRST_PAGE] = first_page
-    if warm and warm != "background":
+    if warm == "background":
+        # after the app is assembled: the warm-up's interpreter time would otherwise delay the first answer
+        threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
+    elif warm:
         _warm_all()
     return dash_app
 

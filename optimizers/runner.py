@@ -116,7 +116,7 @@ def trace(
     """
     x0 = _check_start(start)
     n = _check_steps(steps)
-    if not np.all(np.isfinite(surface.jet(x0[0], x0[1])[:3])):
+    if not np.all(np.isfinite(surface.first_order(x0[0], x0[1]))):
         raise ValueError(f"the surface or its gradient is not defined at the start point ({x0[0]:g}, {x0[1]:g})")
     hp = config.vector
     rows = state_rows(config.spec.oid, hp)

@@ -132,6 +132,18 @@ def test_plateau_gradient_vanishes_far_away():
     assert np.linalg.norm(s.gradient(3.5, 3.5)) < 1e-4
 
 
+@pytest.mark.parametrize("name", NAMES + ["formula:sin(3*x)*exp(-y^2) + x^2/(1 + y^2)"])
+def test_first_order_kernel_equals_the_full_jet_bit_for_bit(name):
+    """value/gradient use the Hessian-free kernel; it must give exactly the full jet's first three terms."""
+    s = get_surface(name)
+    x, y = _random_points(s, 400, seed=7)
+    full, first = s.jet(x, y), s.first_order(x, y)
+    assert first.shape == (400, 3)
+    np.testing.assert_array_equal(first, full[:, :3])
+    np.testing.assert_array_equal(s.value(x, y), full[:, 0])
+    np.testing.assert_array_equal(s.gradient(x, y), full[:, 1:3])
+
+
 def test_vectorised_evaluation_shapes():
     s = get_surface("beale")
     xs, ys, z = s.grid(50)
