@@ -39,8 +39,11 @@ from typing import Any
 
 log = logging.getLogger("descent_lab")
 
-#: seconds an entry is kept (the disk store also evicts the oldest beyond its size limit)
+#: seconds an entry is kept in Redis (memory); the disk store keeps entries longer, since a result
+#: never goes stale (keys carry the code digest) and the store evicts the oldest beyond its size limit,
+#: so yesterday's lesson opens from disk after a restart
 TTL = 2 * 3600
+DISK_TTL = 30 * 24 * 3600
 #: seconds a computation may hold its lease before others stop waiting for it
 LEASE = 30.0
 #: longest a request waits for another worker's computation of the same key
@@ -204,7 +207,7 @@ def _make() -> ResultCache | None:
         return ResultCache(RedisKV(redis.Redis.from_url(url, socket_timeout=2.0)))
     import diskcache
 
-    return ResultCache(DiskKV(diskcache.Cache(str(results_dir()), size_limit=DISK_SIZE_LIMIT)))
+    return ResultCache(DiskKV(diskcache.Cache(str(results_dir()), size_limit=DISK_SIZE_LIMIT)), ttl=DISK_TTL)
 
 
 _lock = threading.Lock()

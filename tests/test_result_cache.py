@@ -227,6 +227,13 @@ def test_the_default_store_is_a_disk_directory_shared_by_the_processes(monkeypat
     assert isinstance(cache.kv, DiskKV)
     assert Path(cache.kv.cache.directory) == tmp_path / "results"
     assert result_cache.shared() is cache
+    # on disk an entry outlives a day (results never go stale; the size limit evicts), so a
+    # server restarted for tomorrow's class opens today's views without computing them
+    assert cache.ttl >= 7 * 24 * 3600 > result_cache.TTL
+    cache.fetch_text("race", "?surface=beale", lambda: {"x": 1})
+    full = cache.key("race", "?surface=beale")
+    expires = cache.kv.cache.get(full, expire_time=True)[1]
+    assert expires - time.time() > 7 * 24 * 3600
 
 
 # --------------------------------------------------------------------------- the Explorer on the cache
