@@ -100,10 +100,10 @@ def _warm_all(first_page: Any = None) -> None:
     from app.figures import contour_lines
     from app.layout import page
 
-    warm_kernels()
+    page()  # first the default view (its race and map go to the result cache; Dash's components warm up)
+    warm_kernels()  # then the kernels, even if that view came from the cache
     grid = np.linspace(-1.0, 1.0, 5)
     contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
-    page()  # the default view: its race and map go to the result cache, and Dash's components warm up
     if first_page is not None:
         if first_page.wait(FIRST_PAGE_WAIT):
             time.sleep(FIRST_PAGE_SETTLE)

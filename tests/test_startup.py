@@ -49,7 +49,7 @@ def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_pag
     worker = threading.Thread(target=app_package._warm_all, args=(first_page,))
     worker.start()
     worker.join(timeout=1.0)
-    assert worker.is_alive() and calls == ["kernels", "default view"]  # the other pages wait
+    assert worker.is_alive() and calls == ["default view", "kernels"]  # the other pages wait
     first_page.set()
     worker.join(timeout=5.0)
-    assert not worker.is_alive() and calls == ["kernels", "default view", "maps", "lab"]
+    assert not worker.is_alive() and calls == ["default view", "kernels", "maps", "lab"]
