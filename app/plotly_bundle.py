@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-#: folder of the built bundle inside the assets folder (.mjs files: Dash never loads them as classic scripts)
+#: folder of the built bundle inside the assets folder: left out of Dash's asset scan (install loads
+#: the entry, the entry its chunks); its files are .mjs, which no Dash app loads as classic scripts
 VENDOR_DIR = "vendor"
 #: the bundle's entry module
 ENTRY = "plotly-lite.mjs"
