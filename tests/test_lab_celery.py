@@ -515,6 +515,18 @@ def sigkill_child(pid: int, parent: int) -> None:
 
     assert pid not in (os.getpid(), parent) and psutil.Process(pid).ppid() == parent, (pid, parent)
     os.kill(pid, signal.SIGKILL)
+    # the kernel ends it a moment later (longer on a loaded machine): wait for that, as the page's
+    # watch would (its next tick is up to 2 s away), so its check never runs before the death
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.01)
+    else:
+        raise AssertionError(f"process {pid} still runs 5 s after SIGKILL")
 
 
 def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes(disk_site):
