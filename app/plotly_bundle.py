@@ -10,7 +10,6 @@ nothing changes: Dash loads its full plotly.js.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -34,35 +33,20 @@ def entry_file(assets_dir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-#: longest the page waits for the bundle before starting Dash anyway (which then loads its own plotly.js)
-WAIT_MS = 4000
-
-
 def install(dash_app: Any, assets_dir: Path) -> bool:
     """Load the built bundle on every page; False (and nothing changed) if there is none.
 
-    The bundle is a ``<script type="module">`` among the page's scripts, so the browser fetches
-    it early; Dash's renderer starts once it has run (``import()`` of the same URL), so
-    ``dcc.Graph`` always finds ``window.Plotly`` set.  If the bundle fails to load or takes
-    longer than :data:`WAIT_MS`, the renderer starts anyway.  The URL carries the file's
-    modification time, so browsers fetch a rebuilt bundle (its chunks have content hashes
-    in their names).
+    The bundle is a ``<script type="module">`` among the page's scripts: the browser fetches it at
+    once and runs it when the page has been parsed, while Dash's renderer is already asking for
+    the layout; ``dcc.Graph`` looks for ``window.Plotly`` only once that layout has come and been
+    rendered, and finds the bundle's.  (Were the bundle ever later, ``dcc.Graph`` would load Dash's
+    full plotly.js, which sets ``window.Plotly`` for every graph: slower, never broken.)  The URL
+    carries the file's modification time, so browsers fetch a rebuilt bundle (its chunks have
+    content hashes in their names).
     """
     entry = entry_file(assets_dir)
     if entry is None:
         return False
     src = f"{dash_app.get_asset_url(f'{VENDOR_DIR}/{ENTRY}')}?m={entry.stat().st_mtime_ns}"
     dash_app.config.external_scripts.append({"src": src, "type": "module"})
-    dash_app.renderer = renderer_after_bundle(dash_app.renderer, src)
     return True
-
-
-def renderer_after_bundle(renderer: str, src: str) -> str:
-    """Dash's renderer start-up script ``renderer``, run once the module at ``src`` has loaded."""
-    return (
-        "(function () {"
-        f" var start = function () {{ {renderer} }};"
-        f" var late = new Promise(function (done) {{ setTimeout(done, {WAIT_MS}); }});"
-        f" Promise.race([import({json.dumps(src)}), late]).then(start, start);"
-        " })();"
-    )
