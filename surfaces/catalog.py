@@ -137,7 +137,8 @@ SPECS: tuple[SurfaceSpec, ...] = (
             SurfaceParam("angle", 0.0, -90.0, 90.0, "rotation θ of the axes, degrees"),
         ),
         minima=_fixed(Minimum(0.0, 0.0, 0.0)),
-        lesson="GD needs η < 2 for the steep direction, and then crawls along the shallow one; momentum wins.",
+        lesson="GD needs η < 2 for the steep direction, then crawls along the shallow one (of order κ steps "
+        "per factor e); tuned heavy-ball momentum needs of order √κ.",
     ),
     SurfaceSpec(
         name="saddle",

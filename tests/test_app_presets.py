@@ -62,6 +62,36 @@ def test_quadratic_momentum_wins():
     assert first_hit(r["nesterov:2"]) < first_hit(r["momentum:1"])
 
 
+@pytest.mark.parametrize("kappa", [10.0, 100.0, 1000.0])
+def test_quadratic_surface_lesson_holds_for_any_race(kappa):
+    """The surface's own sentence shows with every race on it, not only the preset's, so it states
+    the textbook rates: GD is stable only for η < 2 (the steep curvature is 1) and needs of order κ
+    steps per factor e; heavy-ball momentum with Polyak's tuning needs of order √κ."""
+    from optimizers import make_config, trace
+    from surfaces import get_surface
+
+    lesson = lesson_for(from_query(f"?surface=quadratic&s.kappa={kappa:g}"))
+    assert "η < 2" in lesson and "√κ" in lesson
+    quad = get_surface("quadratic", kappa=kappa)
+    start, n = (-9.0, 4.0), 6000
+
+    def steps_to_1e10(config):
+        t = trace(quad, config, start, n)
+        hits = np.nonzero(t.losses < 1e-10 * t.losses[0])[0]
+        return int(hits[0]) if hits.size else n
+
+    gd = steps_to_1e10(make_config("sgd", lr=1.0))
+    root = np.sqrt(kappa)
+    polyak = make_config("momentum", lr=4.0 / (1.0 + 1.0 / root) ** 2, momentum=((root - 1) / (root + 1)) ** 2)
+    heavy = steps_to_1e10(polyak)
+    assert 0.25 * kappa < gd / np.log(1e10) < 2 * kappa or gd == n  # of order κ steps per factor e (κ/2 in theory)
+    assert heavy / np.log(1e10) < 2 * root  # of order √κ
+    assert gd / heavy > 0.3 * root
+    for lr, stable in ((1.95, True), (2.05, False)):
+        t = trace(quad, make_config("sgd", lr=lr), start, 300)
+        assert (t.losses[-1] < t.losses[0]) == stable
+
+
 def test_saddle():
     r = runs("saddle")
     sgd, mom, newton = r["sgd:0"].trajectory, r["momentum:1"].trajectory, r["newton:6"].trajectory
