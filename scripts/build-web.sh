@@ -9,12 +9,20 @@ if ! command -v npm >/dev/null 2>&1; then
     echo "which draws the first page more slowly). Install Node.js and npm, then run make again." >&2
     exit 0
 fi
-# (again only when the pinned versions changed since the last install)
-[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error
-rm -rf ../assets/vendor
-# ESM with code splitting: the 3-D traces become a chunk that shares plotly's core with the page;
-# .mjs, so that no Dash app scanning assets/ loads these modules as classic scripts
-node_modules/.bin/esbuild plotly-lite.mjs --bundle --splitting --format=esm --minify --target=es2020 \
-    --define:global=globalThis --loader:.css=empty --outdir=../assets/vendor \
-    --entry-names='[name]' --chunk-names='[name]-[hash]' --out-extension:.js=.mjs --log-level=warning
-echo "built assets/vendor/ (plotly.js $(node -p 'require("plotly.js/package.json").version'))"
+build() {
+    # (set -e does not hold inside an if: every step is chained)
+    # npm ci again only when the pinned versions changed since the last install;
+    # ESM with code splitting: the 3-D traces become a chunk that shares plotly's core with the page;
+    # .mjs, so that no Dash app scanning assets/ loads these modules as classic scripts
+    { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } &&
+    rm -rf ../assets/vendor &&
+    node_modules/.bin/esbuild plotly-lite.mjs --bundle --splitting --format=esm --minify --target=es2020 \
+        --define:global=globalThis --loader:.css=empty --outdir=../assets/vendor \
+        --entry-names='[name]' --chunk-names='[name]-[hash]' --out-extension:.js=.mjs --log-level=warning
+}
+if build; then
+    echo "built assets/vendor/ (plotly.js $(node -p 'require("plotly.js/package.json").version'))"
+else
+    rm -rf ../assets/vendor  # never half a bundle: the pages load the full plotly.js instead
+    echo "the compact plotly.js bundle could not be built (see above): pages will load the full plotly.js" >&2
+fi
