@@ -369,6 +369,9 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
         # the other student's race goes on to the end
         b.page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Finished 20 epochs')",
                                  timeout=60_000)  # fmt: skip
+        # the reconstructions come with the race's result, a render after its last status line
+        b.page.wait_for_function("((document.querySelector('#lab-recon-graph .js-plotly-plot') || {}).data || []).length > 0",
+                                 timeout=10_000)  # fmt: skip
         assert b.graph("lab-recon-graph")["data"][0]["type"] == "heatmap"
         # A may start again at once: the race is accepted (a job runs it), then cancelled
         a.page.click("#lab-start")
