@@ -112,14 +112,13 @@ def time_start(browser, kept_stores: str | None = None, **extra: str) -> tuple[f
     try:
         wait_http(url, 60)
         t_http = time.perf_counter() - t0
-        t_nav = time.perf_counter() - t0
         page.goto(url)
         page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
         t_drawn = time.perf_counter() - t0
-        # the page's controls and map frame: Dash has rendered the layout (the map's plot area exists)
+        # Dash has rendered the page: its surface control exists (RENDERED_PROBE)
         rendered_ms = page.evaluate("window.__dlRendered || 0")
         fcp_ms = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {startTime: 0}).startTime")
-        return t_http, t_drawn, t_nav + fcp_ms / 1000, t_nav + rendered_ms / 1000
+        return t_http, t_drawn, t_http + fcp_ms / 1000, t_http + rendered_ms / 1000  # navigation starts at t_http
     finally:
         stop(server)
         context.close()

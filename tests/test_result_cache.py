@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -143,60 +144,51 @@ def test_oversized_entries_are_not_stored(monkeypatch):
     assert cache.fetch("race", "q", lambda: big)[1] is False
 
 
-def _ask_from_another_process(directory: str, log: str, out: str) -> None:
-    import diskcache
+def _ask(store: str, where: str, namespace: str, key: str, answer: int, log: str, out: str) -> None:
+    """In a new process: fetch ``key`` from a cache on the disk directory or Redis URL ``where``,
+    logging each computation (half a second long) and writing the answer received."""
+    if store == "disk":
+        import diskcache
+
+        kv: Any = DiskKV(diskcache.Cache(where))
+    else:
+        import redis
+
+        kv = RedisKV(redis.Redis.from_url(where))
 
     def make():
         with open(log, "a") as fh:
             fh.write("computed\n")
         time.sleep(0.5)
-        return {"answer": 42}
+        return {"answer": answer}
 
-    cache = ResultCache(DiskKV(diskcache.Cache(directory)))
-    value, _ = cache.fetch("race", "shared-key", make)
+    value, _ = ResultCache(kv).fetch(namespace, key, make)
     with open(out, "a") as fh:
         fh.write(f"{value['answer']}\n")
+
+
+def _ask_from_processes(n: int, *args: Any) -> list[int | None]:
+    """Run :func:`_ask` with ``args`` in ``n`` processes at once; their exit codes."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_ask, args=args) for _ in range(n)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    return [p.exitcode for p in procs]
 
 
 def test_processes_sharing_a_directory_compute_once(tmp_path: Path):
     log, out = tmp_path / "log", tmp_path / "out"
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_ask_from_another_process, args=(str(tmp_path / "store"), str(log), str(out)))
-             for _ in range(4)]  # fmt: skip
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    codes = _ask_from_processes(4, "disk", str(tmp_path / "store"), "race", "shared-key", 42, str(log), str(out))
+    assert codes == [0, 0, 0, 0]
     assert log.read_text().splitlines() == ["computed"]
     assert out.read_text().splitlines() == ["42"] * 4
 
 
-def _ask_redis(url: str, log: str, out: str) -> None:
-    import redis
-
-    from app.kv import RedisKV
-
-    def make():
-        with open(log, "a") as fh:
-            fh.write("computed\n")
-        time.sleep(0.5)
-        return {"answer": 7}
-
-    value, _ = ResultCache(RedisKV(redis.Redis.from_url(url))).fetch("map", "on-redis", make)
-    with open(out, "a") as fh:
-        fh.write(f"{value['answer']}\n")
-
-
 def test_with_redis_every_process_shares_one_computation(redis_server_url, tmp_path, monkeypatch):
     log, out = tmp_path / "log", tmp_path / "out"
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_ask_redis, args=(redis_server_url, str(log), str(out))) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0, 0, 0]
+    assert _ask_from_processes(3, "redis", redis_server_url, "map", "on-redis", 7, str(log), str(out)) == [0, 0, 0]
     assert log.read_text().splitlines() == ["computed"]
     assert out.read_text().splitlines() == ["7"] * 3
     # with REDIS_URL set, the app's own cache is that Redis (entries expire)
