@@ -77,7 +77,7 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
 
 #: the Flask extension slot of the event set once the first page has been rendered
 FIRST_PAGE = "descent_lab_first_page"
-#: longest the background warm-up waits for the first page before loading the other pages' kernels
+#: longest the background warm-up waits for the first page before loading the other kernels
 FIRST_PAGE_WAIT = 15.0
 #: and how long after it, while the browser draws that page (it needs the machine's cores more)
 FIRST_PAGE_SETTLE = 2.0
@@ -86,10 +86,11 @@ FIRST_PAGE_SETTLE = 2.0
 def _warm_all(first_page: Any = None) -> None:
     """Load (or compile) what every page uses before jobs fork: traces, the default view, sweeps, the lab.
 
-    With ``first_page`` (an event; background warm-up), the sweep and lab kernels wait until the
-    first page has been served and drawn (:data:`FIRST_PAGE_SETTLE` seconds later; at most
-    :data:`FIRST_PAGE_WAIT` seconds for a page): they are not needed for it and would only
-    compete with it for the interpreter and the cores.
+    With ``first_page`` (an event; background warm-up), everything but the default view waits
+    until the first page has been served and drawn (:data:`FIRST_PAGE_SETTLE` seconds later; at
+    most :data:`FIRST_PAGE_WAIT` seconds for a page): the other optimizers' kernels, the sweeps
+    and the lab are not needed for it and would only compete with it for the interpreter and the
+    cores.  (When the default view comes from the result store, even Numba's own set-up waits.)
     """
     import time
 
@@ -101,12 +102,11 @@ def _warm_all(first_page: Any = None) -> None:
     from app.layout import page
 
     page()  # first the default view (its race and map go to the result cache; Dash's components warm up)
+    if first_page is not None and first_page.wait(FIRST_PAGE_WAIT):
+        time.sleep(FIRST_PAGE_SETTLE)
     warm_kernels()  # then the kernels, even if that view came from the cache
     grid = np.linspace(-1.0, 1.0, 5)
     contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
-    if first_page is not None:
-        if first_page.wait(FIRST_PAGE_WAIT):
-            time.sleep(FIRST_PAGE_SETTLE)
     maps_page.warm()
     lab_page.warm()
 

@@ -38,7 +38,7 @@ def test_the_first_request_of_any_kind_does_not_compute_the_page(monkeypatch):
     assert len(built) == 1 and dash_app.server.extensions[FIRST_PAGE].is_set()
 
 
-def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_page(monkeypatch):
+def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_page_before_the_rest(monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr("app.compute.warm", lambda: calls.append("kernels"))
     monkeypatch.setattr("app.layout.page", lambda cfg=None: calls.append("default view"))
@@ -49,7 +49,7 @@ def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_pag
     worker = threading.Thread(target=app_package._warm_all, args=(first_page,))
     worker.start()
     worker.join(timeout=1.0)
-    assert worker.is_alive() and calls == ["default view", "kernels"]  # the other pages wait
+    assert worker.is_alive() and calls == ["default view"]  # the other kernels and pages wait
     first_page.set()
     worker.join(timeout=5.0)
     assert not worker.is_alive() and calls == ["default view", "kernels", "maps", "lab"]
