@@ -52,7 +52,7 @@ def test_blas_backed_numba_code_still_compiles_and_imports_scipy_when_needed():
     assert printed == f"{list(np.arange(6.0).reshape(2, 3) @ np.arange(3.0))} True"
 
 
-def test_the_probe_is_skipped_only_once_and_never_hides_an_imported_scipy():
-    # in this process Numba's arrays are already imported: nothing is hidden again
+def test_import_arraymath_hides_nothing_once_numbas_arrays_are_imported():
+    # in this process `surfaces` already imported them: nothing is hidden a second time
     assert _numba_target.import_arraymath() is False
     assert not any(isinstance(f, _numba_target._HideLinalg) for f in sys.meta_path)
