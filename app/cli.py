@@ -393,9 +393,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from app import create_app
+    from app import create_app, freeze_startup_objects
 
-    create_app().run(host=args.host, port=args.port, debug=False)
+    dash_app = create_app()
+    freeze_startup_objects()
+    dash_app.run(host=args.host, port=args.port, debug=False)
     return 0
 
 

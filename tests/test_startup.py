@@ -53,3 +53,75 @@ def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_pag
     first_page.set()
     worker.join(timeout=5.0)
     assert not worker.is_alive() and calls == ["default view", "kernels", "maps", "lab"]
+
+
+ASSEMBLY_PROBE = """
+import gc, json
+import app
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+inside = {}
+real_assemble = app._assemble
+def assemble(kwargs):
+    inside["before"] = len(collections)
+    result = real_assemble(kwargs)
+    inside["after"] = len(collections)
+    return result
+app._assemble = assemble
+app.create_app(warm=False)
+enabled = gc.isenabled()
+n = len(collections)
+gc.collect()
+print(json.dumps({"inside": inside["after"] - inside["before"], "enabled": enabled, "collected": len(collections) - n}))
+"""
+
+
+def test_assembling_the_app_runs_no_cycle_collection_and_leaves_the_collector_on(tmp_path):
+    """A fresh process imports Dash and the engine with the collector paused, then turns it back on."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs"), "DESCENT_LAB_RESULTS_DIR": str(tmp_path / "results")}
+    out = subprocess.run([sys.executable, "-c", ASSEMBLY_PROBE], capture_output=True, text=True, env=env, timeout=120, check=True)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report == {"inside": 0, "enabled": True, "collected": 1}
+
+
+def test_assembling_the_app_keeps_a_collector_the_caller_turned_off():
+    import gc
+
+    gc.disable()
+    try:
+        create_app(warm=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_python_m_app_freezes_the_startup_objects_before_serving(monkeypatch):
+    """``python -m app``: create the app, freeze what it built, then serve (run is not reached for real)."""
+    import app.__main__ as entry
+
+    events: list[str] = []
+
+    class FakeApp:
+        def run(self, **kwargs):
+            events.append(f"run {kwargs['host']}:{kwargs['port']}")
+
+    monkeypatch.setattr(app_package, "create_app", lambda warm: events.append(f"create warm={warm}") or FakeApp())
+    monkeypatch.setattr(app_package, "freeze_startup_objects", lambda: events.append("freeze"))
+    assert entry.main(["--port", "8123"]) == 0
+    assert events == ["create warm=background", "freeze", "run 127.0.0.1:8123"]
+
+
+def test_freezing_moves_the_live_objects_out_of_the_collectors_generations():
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        app_package.freeze_startup_objects()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
