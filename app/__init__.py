@@ -57,9 +57,7 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
 
 def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     """The Dash app with its layout, callbacks, JSON API and hosting limits (no warm-up)."""
-    from dash import Dash
-
-    from app import api, hosting, lab_page, maps_page, plotly_bundle
+    from app import api, hosting, lab_page, maps_page, page_shell, plotly_bundle
     from app.callbacks import register_callbacks
     from app.export_view import register_export_callbacks
     from app.jobs import make_manager
@@ -73,9 +71,10 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
         "background_callback_manager": make_manager(),
     }
     options.update(dash_kwargs)
-    dash_app = Dash("app", **options)
+    dash_app = page_shell.ShellDash("app", **options)
     dash_app.layout = _serve_layout
     plotly_bundle.install(dash_app, Path(dash_app.config.assets_folder))
+    page_shell.install(dash_app, Path(dash_app.config.assets_folder))
     register_callbacks(dash_app)
     register_export_callbacks(dash_app)
     maps_page.register_callbacks(dash_app)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build assets/vendor/: the compact plotly.js the pages load (web/plotly-lite.mjs), from the
+# Build assets/vendor/: the compact plotly.js the pages load (web/plotly-lite.mjs) and the
+# regenerator runtime they load instead of Dash's whole polyfill (app/page_shell.py), from the
 # versions pinned in web/package-lock.json.  Without npm the app still works: Dash then loads
 # its full plotly.js, and the first page takes longer to draw.
 set -e
@@ -18,7 +19,10 @@ build() {
     rm -rf ../assets/vendor &&
     node_modules/.bin/esbuild plotly-lite.mjs --bundle --splitting --format=esm --minify --target=es2020 \
         --define:global=globalThis --loader:.css=empty --outdir=../assets/vendor \
-        --entry-names='[name]' --chunk-names='[name]-[hash]' --out-extension:.js=.mjs --log-level=warning
+        --entry-names='[name]' --chunk-names='[name]-[hash]' --out-extension:.js=.mjs --log-level=warning &&
+    # a classic script (it sets the global regeneratorRuntime), minified, not bundled
+    node_modules/.bin/esbuild node_modules/regenerator-runtime/runtime.js --minify --target=es2020 \
+        --outfile=../assets/vendor/regenerator-runtime.js --log-level=warning
 }
 if build; then
     echo "built assets/vendor/ (plotly.js $(node -p 'require("plotly.js/package.json").version'))"

@@ -44,6 +44,9 @@ def test_page_loads_with_trajectories_drawn(web):
     scripts = scripts_fetched(page)
     assert "plotly-lite.mjs" in scripts and not any(n.startswith("plotly-3d-") for n in scripts)
     assert "plotly.min.js" not in scripts
+    # with the regenerator runtime Dash's components call, not the whole @babel/polyfill
+    assert "regenerator-runtime.js" in scripts and not any(n.startswith("polyfill@") for n in scripts)
+    assert page.evaluate("typeof regeneratorRuntime.mark === 'function' && window._babelPolyfill === undefined")
     # race board, card notes, URL and the four diagnostic panels follow
     page.wait_for_function("document.querySelectorAll('#diagnostics .diag-panel.js-plotly-plot').length === 4")
     assert page.locator("#legend .rb-row").count() == 6
