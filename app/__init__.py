@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ASSETS_DIR", "create_app", "freeze_startup_objects"]
+__all__ = ["ASSETS_DIR", "create_app"]
 
 def _assets_dir() -> Path:
     """The repository's top-level ``assets/`` (a checkout), else ``app/assets`` (an installed wheel)."""
@@ -28,7 +28,7 @@ def _assets_dir() -> Path:
 ASSETS_DIR = _assets_dir()
 
 
-def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
+def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: Any) -> Any:
     """A new Dash app serving the Explorer at ``/``.
 
     ``warm`` loads (or compiles) the Numba kernels now, so the first visitor
@@ -40,10 +40,15 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
 
     The page is rendered on the server for the configuration in the link that
     asks for it, so the first paint needs no callback round trip.
+
+    ``freeze`` (for a process that serves until it exits): what was built is moved out of
+    the cycle collector's reach (``gc.freeze``), after a synchronous warm-up too.  The
+    modules and the app live as long as the process, so later collections need not scan
+    them, and workers forked afterwards do not copy the memory a collection would touch.
     """
     import threading
 
-    with _collector_paused():
+    with _collector_paused(freeze):
         dash_app = _assemble(dash_kwargs)
     first_page = threading.Event()
     dash_app.server.extensions[FIRST_PAGE] = first_page
@@ -52,6 +57,8 @@ def create_app(*, warm: bool | str = True, **dash_kwargs: Any) -> Any:
         threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
     elif warm:
         _warm_all()
+        if freeze:
+            gc.freeze()
     return dash_app
 
 
@@ -85,28 +92,23 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def _collector_paused(freeze: bool = False) -> Iterator[None]:
     """Python's cycle collector off for a block that only builds long-lived objects.
 
     Importing Dash and the engine allocates a few hundred thousand objects, none of them garbage;
-    the collector would scan them all again and again (0.13–0.16 s of a 0.8–1.0 s start).
+    the collector would scan them again and again (0.13–0.16 s of a 0.8–1.0 s start).  Once the
+    collector is back on, its next collections still scan them all (about 0.1 s) unless ``freeze``
+    moves them out of its reach first.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def freeze_startup_objects() -> None:
-    """Keep every object alive now out of later collections (for a server process, after ``create_app``).
-
-    The modules and the app live as long as the process: later full collections need not scan them,
-    and workers forked after this do not copy the pages a collection would touch.
-    """
-    gc.freeze()
 
 
 #: the Flask extension slot of the event set once the first page has been rendered

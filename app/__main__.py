@@ -15,10 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         parser.error("--port must be in 1..65535")
 
-    from app import create_app, freeze_startup_objects
+    from app import create_app
 
-    app = create_app(warm="background")
-    freeze_startup_objects()
+    app = create_app(warm="background", freeze=True)
     print(f"Descent Lab Explorer on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

@@ -393,11 +393,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from app import create_app, freeze_startup_objects
+    from app import create_app
 
-    dash_app = create_app()
-    freeze_startup_objects()
-    dash_app.run(host=args.host, port=args.port, debug=False)
+    create_app(freeze=True).run(host=args.host, port=args.port, debug=False)
     return 0
 
 

@@ -78,11 +78,9 @@ def default_workers() -> int:
 
 def build_app() -> Any:
     """The WSGI application a worker serves (built in the master, before the fork)."""
-    from app import create_app, freeze_startup_objects
+    from app import create_app
 
-    server = create_app(warm=True).server
-    freeze_startup_objects()
-    return server
+    return create_app(warm=True, freeze=True).server
 
 
 def serve(options: ServeOptions, factory: Callable[[], Any] = build_app) -> None:

@@ -100,8 +100,8 @@ def test_assembling_the_app_keeps_a_collector_the_caller_turned_off():
         gc.enable()
 
 
-def test_python_m_app_freezes_the_startup_objects_before_serving(monkeypatch):
-    """``python -m app``: create the app, freeze what it built, then serve (run is not reached for real)."""
+def test_python_m_app_builds_a_frozen_app_warmed_in_the_background_then_serves(monkeypatch):
+    """``python -m app``: create the app (frozen, warmed in the background), then serve (run is faked)."""
     import app.__main__ as entry
 
     events: list[str] = []
@@ -110,18 +110,33 @@ def test_python_m_app_freezes_the_startup_objects_before_serving(monkeypatch):
         def run(self, **kwargs):
             events.append(f"run {kwargs['host']}:{kwargs['port']}")
 
-    monkeypatch.setattr(app_package, "create_app", lambda warm: events.append(f"create warm={warm}") or FakeApp())
-    monkeypatch.setattr(app_package, "freeze_startup_objects", lambda: events.append("freeze"))
+    def fake_create_app(**kwargs):
+        events.append(f"create {sorted(kwargs.items())}")
+        return FakeApp()
+
+    monkeypatch.setattr(app_package, "create_app", fake_create_app)
     assert entry.main(["--port", "8123"]) == 0
-    assert events == ["create warm=background", "freeze", "run 127.0.0.1:8123"]
+    assert events == ["create [('freeze', True), ('warm', 'background')]", "run 127.0.0.1:8123"]
 
 
-def test_freezing_moves_the_live_objects_out_of_the_collectors_generations():
-    import gc
+FROZEN_PROBE = """
+import gc, json
+import app
+gc.collect()
+frozen_before = gc.get_freeze_count()
+app.create_app(warm=False, freeze=True)
+print(json.dumps({"frozen": gc.get_freeze_count() - frozen_before, "young": gc.get_count()[0], "enabled": gc.isenabled()}))
+"""
 
-    before = gc.get_freeze_count()
-    try:
-        app_package.freeze_startup_objects()
-        assert gc.get_freeze_count() > before
-    finally:
-        gc.unfreeze()
+
+def test_a_frozen_app_leaves_the_collector_nothing_of_the_start_to_scan(tmp_path):
+    """With ``freeze``, the objects of the start go out of the collector's reach before it is back on."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs"), "DESCENT_LAB_RESULTS_DIR": str(tmp_path / "results")}
+    out = subprocess.run([sys.executable, "-c", FROZEN_PROBE], capture_output=True, text=True, env=env, timeout=120, check=True)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["enabled"] and report["frozen"] > 100_000 and report["young"] < 1_000
