@@ -15,8 +15,9 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
 .PHONY: run serve test test-fast bench system-deps clean
 
-# The compact plotly.js the pages load (built with npm from web/; without npm the app loads
-# Dash's full plotly.js and draws its first page more slowly).
+# The compact plotly.js the pages load, and the regenerator runtime they load instead of Dash's
+# whole polyfill (built with npm from web/; without npm the app loads Dash's full plotly.js and
+# polyfill, and draws its first page more slowly).
 WEB_BUNDLE := assets/vendor/plotly-lite.mjs
 $(WEB_BUNDLE): web/package.json web/package-lock.json web/plotly-lite.mjs web/plotly-3d.mjs scripts/build-web.sh
 	@sh scripts/build-web.sh
