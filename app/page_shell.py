@@ -2,10 +2,9 @@
 
 Dash's pages begin by loading ``@babel/polyfill``: core-js 2 and the regenerator runtime, for
 browsers older than ES2017.  The browsers the app supports have core-js's features built in,
-so for them it is only start-up work (about 0.1 s of script on a laptop, before Dash's renderer
-may ask for the layout) and a slower Promise in place of the browser's own.  What Dash's
-renderer and components do need from it is ``regeneratorRuntime``, which their compiled async
-functions call.  When ``make`` has built ``assets/vendor/`` (see ``scripts/build-web.sh``), the
+so for them it is only start-up work: about 0.1 s of script on a laptop, before Dash's renderer
+may ask for the layout.  What Dash's renderer and components do need from it is
+``regeneratorRuntime``, which their compiled async functions call.  When ``make`` has built ``assets/vendor/`` (see ``scripts/build-web.sh``), the
 pages load that runtime alone, in the polyfill's place.  Otherwise nothing changes.
 """
 
