@@ -355,7 +355,7 @@
     ctx.lineJoin = "round";
     ctx.lineCap = "round";
     var colors = Object.keys(E.byColor);
-    var record = { k: k, trails: {}, balls: {}, ends: {} };
+    var record = { k: k, trails: {}, balls: {}, ends: {}, arrowLabels: [] };
     E.lastDrawn = record;
     // trails
     colors.forEach(function (c) {
@@ -379,7 +379,7 @@
     ctx.beginPath();
     ctx.arc(X(p.start[0]), Y(p.start[1]), 8, 0, 2 * Math.PI);
     ctx.stroke();
-    drawArrows(ctx, X, Y, k);
+    drawArrows(ctx, X, Y, k, record.arrowLabels);
     // balls and end markers
     colors.forEach(function (c) {
       var s = E.byColor[c];
@@ -432,7 +432,28 @@
     ctx.fillText(text, tx, ty);
   }
 
-  function drawArrows(ctx, X, Y, k) {
+  // a label's box on the canvas (left-aligned text, alphabetic baseline at y)
+  function labelBox(text, x, y, w) {
+    return { text: text, x: x, y: y - 12, w: w, h: 16 };
+  }
+
+  function overlaps(a, b) {
+    return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  }
+
+  // where a label may go without covering the labels already placed: its own spot, else the
+  // nearest free one a line above or below (parallel arrows at a converged point end together)
+  function freeSpot(text, x, y, w, placed) {
+    for (var step = 0; step < 9; step++) {
+      var dy = (step % 2 ? 1 : -1) * Math.ceil(step / 2) * 16;
+      var box = labelBox(text, x, y + dy, w);
+      if (!placed.some(function (b) { return overlaps(box, b); })) return box;
+    }
+    return labelBox(text, x, y, w);
+  }
+
+  function drawArrows(ctx, X, Y, k, placed) {
+    placed = placed || [];
     var arrows = arrowTraces(k, false);
     var dashes = [[2, 4], [7, 5], []];
     ctx.font = "600 13px system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
@@ -463,10 +484,13 @@
       var side = (v - 1) * 13;
       var lx = x1 + 9 * Math.cos(ang) - side * Math.sin(ang);
       var ly = y1 + 9 * Math.sin(ang) + side * Math.cos(ang) + 4;
+      var text = a.text[1];
+      var box = freeSpot(text, lx, ly, ctx.measureText(text).width, placed);
+      placed.push(box);
       ctx.lineWidth = 4;
       ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.strokeText(a.text[1], lx, ly);
-      ctx.fillText(a.text[1], lx, ly);
+      ctx.strokeText(text, box.x, box.y + 12);
+      ctx.fillText(text, box.x, box.y + 12);
     }
   }
 
@@ -1031,7 +1055,8 @@
         slots: slots,
       };
     },
-    // what the last 2-D frame drew: step, trail lengths, ball positions, end labels (by colour)
+    // what the last 2-D frame drew: step, trail lengths, ball positions, end labels (by colour),
+    // the arrows' label boxes (canvas pixels)
     drawn: function () {
       return E.lastDrawn ? JSON.parse(JSON.stringify(E.lastDrawn)) : null;
     },

@@ -63,6 +63,20 @@ def test_page_loads_with_trajectories_drawn(web):
     web.assert_clean()
 
 
+def test_arrow_labels_at_a_converged_point_do_not_cover_each_other(web):
+    """Rosenbrock's race ends with Adam settled in the valley: its three arrows point the same way."""
+    web.goto(web.base + "?surface=rosenbrock")
+    boxes = web.drawn()["arrowLabels"]
+    texts = [b["text"] for b in boxes]
+    assert {"−∇f", "−m"} <= set(texts) <= {"−∇f", "−m", "Δθ"} and len(set(texts)) == len(texts)  # (no Δθ after the last step)
+    assert all(b["w"] > 5 and b["h"] > 10 for b in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"]
+            assert apart, (a, b)
+    web.assert_clean()
+
+
 def test_moving_a_slider_changes_the_paths(web):
     web.goto(web.base)
     page = web.page
