@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from app import lab_figures as lf
 from app import lab_page as lab
+from app import lab_queue as lq
 from app.figures import COLORS
 from app.kv import DiskKV, MemoryKV, kv_for
 from app.lab_page import DEFAULT, Ids, LabSettings, OptChoice
@@ -297,7 +298,7 @@ def test_sanitize_never_raises_and_stays_in_bounds(raw):
     s, notes = lab.sanitize(raw)
     assert 1 <= s.epochs <= lab.MAX_EPOCHS and 1 <= s.batch <= lab.MAX_BATCH
     assert lab.MIN_SAMPLES <= s.samples <= lab.MAX_SAMPLES and 0 <= s.seed <= lab.MAX_SEED
-    assert lab.MIN_TIME_LIMIT <= s.limit <= lab.MAX_TIME_LIMIT
+    assert lab.MIN_TIME_LIMIT <= s.limit <= lq.MAX_TIME_LIMIT
     assert 1 <= len(s.hidden) <= lab.MAX_HIDDEN_LAYERS and all(1 <= h <= lab.MAX_WIDTH for h in s.hidden)
     assert 1 <= len(s.opts) <= lab.MAX_OPTIMIZERS
     for o in s.opts:
@@ -432,14 +433,14 @@ def test_psnr_columns_use_the_trained_noise_strength_and_landscape_work_is_bound
 
 def test_tokens_from_the_browser_are_validated_and_cancel_is_cooperative():
     kv = MemoryKV()
-    assert lab.valid_token("short") is None and lab.valid_token("a" * 65) is None
-    assert lab.valid_token("../../etc/passwd_xx") is None and lab.valid_token(12345678901234567) is None
-    token = lab.valid_token("abcdefgh12345678")
+    assert lq.valid_token("short") is None and lq.valid_token("a" * 65) is None
+    assert lq.valid_token("../../etc/passwd_xx") is None and lq.valid_token(12345678901234567) is None
+    token = lq.valid_token("abcdefgh12345678")
     assert token == "abcdefgh12345678"
     now = [0.0]
-    check = lab.cancel_check(kv, token, clock=lambda: now[0], every=1.0)
+    check = lq.cancel_check(kv, token, clock=lambda: now[0], every=1.0)
     assert check() is False
-    lab.request_cancel(kv, token)
+    lq.request_cancel(kv, token)
     assert check() is False  # read at most once a second
     now[0] = 1.5
     assert check() is True and check() is True
@@ -472,8 +473,8 @@ def test_kv_for_uses_the_managers_store(tmp_path):
 
     manager = DiskcacheManager(diskcache.Cache(str(tmp_path)))
     kv = kv_for(manager)
-    assert isinstance(kv, DiskKV) and lab.training_slots(manager, env={}) == lab.DISK_SLOTS
-    assert not lab.is_celery(manager)
+    assert isinstance(kv, DiskKV) and lq.training_slots(manager, env={}) == lq.DISK_SLOTS
+    assert not lq.is_celery(manager)
     assert kv.add("k", b"1", 10) and not kv.add("k", b"2", 10) and kv.get("k") == b"1"
     kv.delete("k")
     assert kv.get("k") is None
@@ -517,16 +518,16 @@ def test_run_job_trains_measures_and_reports():
     assert out["landscapes"]["pca"]["data"][0]["type"] == "contour"
     assert out["landscapes"]["random"]["data"][0]["type"] == "contour"
     assert "300 images" not in out["summary"] and "240 training and 60 validation samples" in out["summary"]
-    assert kv.get(lab.cancel_key("abcdefgh12.1")) is None
+    assert kv.get(lq.cancel_key("abcdefgh12.1")) is None
 
 
 def test_run_job_cancelled_before_training_keeps_the_start():
     kv = MemoryKV()
-    lab.request_cancel(kv, "abcdefgh12.2")
+    lq.request_cancel(kv, "abcdefgh12.2")
     out = lab.run_job(lab.form_raw(tiny_form()), None, kv=kv, token="abcdefgh12.2", push=Pushes())
     assert out["ok"] and out["status"].startswith("Cancelled after epoch 0")
     assert "skipped" in json.dumps(out["landscapes"]["pca"])
-    assert kv.get(lab.cancel_key("abcdefgh12.2")) is None  # the request is cleared with the job
+    assert kv.get(lq.cancel_key("abcdefgh12.2")) is None  # the request is cleared with the job
 
 
 def test_run_job_refuses_bad_forms_with_a_message():
@@ -556,7 +557,7 @@ B1, B2 = "browser-one-0000", "browser-two-0000"
 
 
 def _queue():
-    return lab.RaceQueue(MemoryKV(), 1), None, None
+    return lq.RaceQueue(MemoryKV(), 1), None, None
 def test_run_job_through_the_queue_publishes_status_and_always_frees_its_entry():
     q, _, _ = _queue()
     kv = q.kv
@@ -595,7 +596,7 @@ def test_run_job_through_the_queue_publishes_status_and_always_frees_its_entry()
 def test_run_job_cancelled_while_queued_says_so():
     q, _, _ = _queue()
     run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
-    assert lab.cancel_race(q, q.kv, run["token"]) == lab.CANCELLED_QUEUED
+    assert lab.cancel_race(q, q.kv, run["token"]) == lq.CANCELLED_QUEUED
     out = lab.run_job(lab.form_raw(tiny_form()), None, kv=q.kv, token=run["token"], browser=B1, push=Pushes(), queue=q)
     assert not out["ok"] and out["status"] == "Cancelled before training started."
 
@@ -632,4 +633,4 @@ def test_the_race_is_a_background_callback_with_progress_and_running(tmp_path):
     gate = [c for c in app._callback_list if c["inputs"] == [{"id": "lab-start", "property": "n_clicks"}]]
     assert len(gate) == 1 and "lab-run.data" in gate[0]["output"] and not gate[0].get("background")
     assert lab.PATH == "/lab" and lab.TITLE == "Autoencoder lab"
-    assert math.isclose(lab.MAX_TIME_LIMIT, 600.0)
+    assert math.isclose(lq.MAX_TIME_LIMIT, 600.0)

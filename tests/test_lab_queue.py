@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from app import lab_page as lab
+from app import lab_queue as lq
 from app.kv import DiskKV, MemoryKV
 
 B1, B2, B3, B4 = ("browser-one-0000", "browser-two-0000", "browser-three-00", "browser-four-000")
@@ -38,13 +39,13 @@ def record(pid: int) -> dict:
     return {"host": "here", "pid": pid, "ct": 1.0, "task": None}
 
 
-def make_queue(slots: int = 2, **kw) -> tuple[lab.RaceQueue, Procs, list[float]]:
+def make_queue(slots: int = 2, **kw) -> tuple[lq.RaceQueue, Procs, list[float]]:
     procs, now = Procs(), [1000.0]
-    q = lab.RaceQueue(MemoryKV(), slots, clock=lambda: now[0], here="here", alive=procs, **kw)
+    q = lq.RaceQueue(MemoryKV(), slots, clock=lambda: now[0], here="here", alive=procs, **kw)
     return q, procs, now
 
 
-def begun(q: lab.RaceQueue, browser: str, token: str, pid: int) -> None:
+def begun(q: lq.RaceQueue, browser: str, token: str, pid: int) -> None:
     assert q.join(browser, token)[0] == "new"
     assert q.begin(token, browser, record(pid)) == "ok"
 
@@ -114,7 +115,7 @@ def test_a_killed_job_frees_its_slot_within_seconds_or_at_once_when_its_page_not
     procs.dead.add(11)  # SIGKILL: its heartbeat key is still there, its process is not
     assert q.verdict(tok(1)).kind == "lost"  # its own page sees it at once
     assert q.turn(tok(2)).kind == "wait"  # waiting jobs read the queue as last checked…
-    now[0] += lab.PRUNE_EVERY  # …which is checked again every few seconds
+    now[0] += lq.PRUNE_EVERY  # …which is checked again every few seconds
     assert q.turn(tok(2)).kind == "run"
     assert [e["t"] for e in q.live()] == [tok(2)]
     assert q.join(B1, tok(3))[0] == "new"  # and its browser may start again
@@ -137,7 +138,7 @@ def test_reading_the_queue_is_cheap_and_only_one_reader_at_a_time_prunes_it():
     q.place(tok(3))
     assert q.turn(tok(3)).kind == "wait" and checks == []  # no liveness checks while the check is recent
     assert q.entry(tok(2)) is not None and checks == [2]  # one entry's own check
-    now[0] += lab.PRUNE_EVERY
+    now[0] += lq.PRUNE_EVERY
     q.kv.add(q.LOCK, b"someone else", 5)
     assert len(q.view()) == 3 and checks == [2]  # another reader holds the lock: use the entries as they are
     q.kv.delete(q.LOCK)
@@ -160,11 +161,11 @@ def test_queued_races_live_while_their_page_asks_and_entries_have_a_maximum_age(
     q.join(B2, tok(2))
     q.kv.delete(q.wants_key(tok(1)))  # the page went away before a job began
     assert [e["t"] for e in q.live()] == [tok(2)]
-    now[0] += lab.SLOT_WAIT_LIMIT + 1  # nobody began it in time
+    now[0] += lq.SLOT_WAIT_LIMIT + 1  # nobody began it in time
     q.want(tok(2))
     assert q.live() == []
     begun(q, B3, tok(3), pid=5)
-    now[0] += lab.JOB_WALL_LIMIT + 1  # a job past its hard bound holds nothing
+    now[0] += lq.JOB_WALL_LIMIT + 1  # a job past its hard bound holds nothing
     assert q.live() == []
 
 
@@ -172,7 +173,7 @@ def test_a_stale_lock_expires_and_a_held_one_makes_joins_busy():
     q, _, _ = make_queue(lock_wait=0.05)
     q.kv.add(q.LOCK, b"someone", 0.2)
     assert q.join(B1, tok(1)) == ("busy", None)
-    with pytest.raises(lab.QueueBusy):
+    with pytest.raises(lq.QueueBusy):
         q.begin(tok(1), B1, record(1))
     q.leave(tok(1))  # never raises
     import time
@@ -198,30 +199,30 @@ def test_after_a_restart_stale_claims_of_dead_jobs_block_nothing(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait(timeout=30)
     kv = DiskKV(diskcache.Cache(str(tmp_path)))
-    q = lab.RaceQueue(kv, 1, lock_wait=0.5)
+    q = lq.RaceQueue(kv, 1, lock_wait=0.5)
     assert q.join(B1, tok(1))[0] == "new"
-    assert q.begin(tok(1), B1, lab.job_record()) == "ok"
+    assert q.begin(tok(1), B1, lq.job_record()) == "ok"
     assert q.turn(tok(1)).kind == "run"
     q.beat(tok(1), {"host": q.here, "pid": proc.pid, "ct": 1.0, "task": None})  # it was that process
     kv.add(q.LOCK, b"dead job", 1.0)
     assert [e["s"] for e in q._entries()] == ["running"]
     # the restarted server: a new store object on the same directory
-    q2 = lab.RaceQueue(DiskKV(diskcache.Cache(str(tmp_path))), 1, lock_wait=2.0)
+    q2 = lq.RaceQueue(DiskKV(diskcache.Cache(str(tmp_path))), 1, lock_wait=2.0)
     assert q2.join(B2, tok(2))[0] == "new"  # waited out the dead lock; the dead job's entry is gone
-    assert q2.begin(tok(2), B2, lab.job_record()) == "ok"
+    assert q2.begin(tok(2), B2, lq.job_record()) == "ok"
     assert q2.turn(tok(2)).kind == "run"
     assert q2.verdict(tok(1)).kind == "lost" and q2.for_browser(B1) is None
 
 
 def test_pid_checks_see_the_living_the_dead_and_reused_pids():
-    me = lab.job_record()
+    me = lq.job_record()
     assert me["pid"] == os.getpid() and me["task"] is None
-    assert lab.pid_alive(me["pid"], me["ct"])
-    assert not lab.pid_alive(me["pid"], me["ct"] - 1000)  # same pid, another process
+    assert lq.pid_alive(me["pid"], me["ct"])
+    assert not lq.pid_alive(me["pid"], me["ct"] - 1000)  # same pid, another process
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait(timeout=30)
-    assert not lab.pid_alive(proc.pid, None)
-    assert not lab.pid_alive("1", None) and not lab.pid_alive(True, None) and not lab.pid_alive(-3, None)
+    assert not lq.pid_alive(proc.pid, None)
+    assert not lq.pid_alive("1", None) and not lq.pid_alive(True, None) and not lq.pid_alive(-3, None)
 
 
 # --------------------------------------------------------------------------- verdicts and what pages show
@@ -234,16 +235,16 @@ def test_verdicts_tell_done_running_queued_lost_and_cancelled():
     q.begin(tok(1), B1, record(9))
     assert q.verdict(tok(1)).kind == "running"
     q.finish(tok(1), True, "Finished 3 epochs.")
-    assert q.verdict(tok(1)) == lab.Verdict("done", "Finished 3 epochs.", 100.0)
+    assert q.verdict(tok(1)) == lq.Verdict("done", "Finished 3 epochs.", 100.0)
     # a job that stopped at its hard bound says why
     begun(q, B2, tok(2), pid=10)
     q.set_fate(tok(2), "The race was stopped: over time.")
     q.leave(tok(2))
-    assert q.verdict(tok(2)) == lab.Verdict("lost", "The race was stopped: over time.")
+    assert q.verdict(tok(2)) == lq.Verdict("lost", "The race was stopped: over time.")
     # one that vanished without a trace
     begun(q, B3, tok(3), pid=12)
     procs.dead.add(12)
-    assert q.verdict(tok(3)).kind == "lost" and q.verdict(tok(3)).text == lab.LOST_TEXT
+    assert q.verdict(tok(3)).kind == "lost" and q.verdict(tok(3)).text == lq.LOST_TEXT
     assert q.verdict(tok(4), cancel_requested=True).kind == "cancelled"
 
 
@@ -294,10 +295,10 @@ def test_check_job_reports_a_dead_job_frees_it_and_restores_start():
     procs.dead.add(21)
     # while Dash still polls, the watch notices...
     out = lab.check_job(q, run, ended=False, kv=kv)
-    assert out["status"] == lab.LOST_TEXT and out["start_disabled"] is False and out["cancel_disabled"] is True
+    assert out["status"] == lq.LOST_TEXT and out["start_disabled"] is False and out["cancel_disabled"] is True
     assert out["status_class"].endswith("lab-status-failed") and out["watch_disabled"] is True
     # ...and so does the end of polling; the other student's race gets the slot
-    assert lab.check_job(q, run, ended=True, kv=kv)["status"] == lab.LOST_TEXT
+    assert lab.check_job(q, run, ended=True, kv=kv)["status"] == lq.LOST_TEXT
     assert q.turn(other["token"]).kind == "run"
     assert q.for_browser(B1) is None
 
@@ -325,18 +326,18 @@ def test_check_job_shows_the_queue_position_and_a_cancelled_queued_race():
     q.turn(a["token"])
     out = lab.check_job(q, b, ended=False, kv=kv)  # its job has not begun (no Celery worker free yet)
     assert out["status"].startswith("Queued: number 1 of 1 waiting (1 race is training, at most 1 at once)")
-    assert lab.cancel_race(q, kv, b["token"]) == lab.CANCELLED_QUEUED
+    assert lab.cancel_race(q, kv, b["token"]) == lq.CANCELLED_QUEUED
     assert q.entry(b["token"]) is None
     out = lab.check_job(q, b, ended=False, kv=kv)
-    assert out["status"] == lab.CANCELLED_QUEUED and out["status_class"] == "lab-status"
+    assert out["status"] == lq.CANCELLED_QUEUED and out["status_class"] == "lab-status"
     assert lab.cancel_race(q, kv, a["token"]).startswith("Cancelling")
-    assert kv.get(lab.cancel_key(a["token"])) == b"1"
+    assert kv.get(lq.cancel_key(a["token"])) == b"1"
 
 
 def test_a_diskcache_job_that_died_before_it_began_is_lost_but_a_celery_one_is_followed():
     q, _, _ = make_queue()
     run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
-    assert lab.check_job(q, run, ended=True, kv=q.kv)["status"] == lab.LOST_TEXT
+    assert lab.check_job(q, run, ended=True, kv=q.kv)["status"] == lq.LOST_TEXT
 
     class FakeCelery:
         class handle:  # noqa: N801 - mimics CeleryManager.handle
@@ -391,7 +392,7 @@ def test_other_tabs_follow_the_race_until_it_ends_or_dies():
     q.begin(run2["token"], B1, record(42))
     procs.dead.add(42)
     out = lab.follow(q, B1, "nonce-cccccccc", {"token": run2["token"]}, None, on_load=False)
-    assert lab.LOST_TEXT in out["status"] and out["start_disabled"] is False
+    assert lq.LOST_TEXT in out["status"] and out["start_disabled"] is False
     assert q.for_browser(B1) is None
     assert lab.follow(q, B1, "nonce-cccccccc", {"token": "<x>"}, None, on_load=False) == {"follow_disabled": True}
 
@@ -403,14 +404,14 @@ def test_the_heartbeat_refreshes_the_beat_and_status_and_enforces_the_deadline()
     q, _, _ = make_queue()
     now = [0.0]
     over = []
-    hb = lab.Heartbeat(q, tok(1), record(1), deadline=10.0, overrun=lambda: over.append(1), clock=lambda: now[0])
+    hb = lq.Heartbeat(q, tok(1), record(1), deadline=10.0, overrun=lambda: over.append(1), clock=lambda: now[0])
     hb.status = (B1, "Epoch 1 of 2", 50.0)
     assert hb.tick() and q.kv.get(q.beat_key(tok(1))) is not None
     assert q.status(B1, tok(1))["text"] == "Epoch 1 of 2"
     now[0] = 10.5
     assert hb.tick() is False and over == [1]
     # the thread: beats until stopped
-    hb = lab.Heartbeat(q, tok(2), record(2), deadline=1e9, overrun=lambda: None, every=0.01).start()
+    hb = lq.Heartbeat(q, tok(2), record(2), deadline=1e9, overrun=lambda: None, every=0.01).start()
     import time
 
     deadline = time.monotonic() + 5
@@ -436,7 +437,7 @@ def test_a_job_past_its_hard_bound_leaves_its_reason_and_ends_its_process_or_can
     assert job.begin() is None
     job.heart.stop()
     job._overrun()
-    assert exits == [1] and q.kv.get(lab.cancel_key(tok(2))) == b"1"
+    assert exits == [1] and q.kv.get(lq.cancel_key(tok(2))) == b"1"
 
 
 def test_waiting_for_a_slot_reports_the_position_and_is_bounded():
@@ -474,19 +475,19 @@ def test_training_slots_come_from_the_environment_within_bounds(capsys):
             backend = object()
 
     disk = object()
-    assert lab.training_slots(disk, {}) == lab.DISK_SLOTS
-    assert lab.training_slots(Celery(), {}) == lab.CELERY_SLOTS
-    assert lab.training_slots(Celery(), {lab.SLOTS_ENV: " 7 "}) == 7
+    assert lq.training_slots(disk, {}) == lq.DISK_SLOTS
+    assert lq.training_slots(Celery(), {}) == lq.CELERY_SLOTS
+    assert lq.training_slots(Celery(), {lq.SLOTS_ENV: " 7 "}) == 7
     for bad in ("0", "-1", "2.5", "many", "99999"):
-        assert lab.training_slots(disk, {lab.SLOTS_ENV: bad}) == lab.DISK_SLOTS
-    assert lab.SLOTS_ENV in capsys.readouterr().err
+        assert lq.training_slots(disk, {lq.SLOTS_ENV: bad}) == lq.DISK_SLOTS
+    assert lq.SLOTS_ENV in capsys.readouterr().err
 
 
 def test_the_celery_task_time_limit_covers_a_jobs_hard_bound_and_lost_workers_are_not_requeued():
     from app.jobs import celery_app
 
     conf = celery_app("redis://127.0.0.1:1/0").conf
-    assert conf.task_time_limit > lab.JOB_WALL_LIMIT
+    assert conf.task_time_limit > lq.JOB_WALL_LIMIT
     assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is False
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
 

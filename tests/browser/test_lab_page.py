@@ -280,7 +280,8 @@ def _status(page) -> str:
 
 def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, context):
     from app.kv import kv_for
-    from app.lab_page import OTHER_PREFIX, RaceQueue
+    from app.lab_page import OTHER_PREFIX
+    from app.lab_queue import RaceQueue
 
     kv = kv_for(STORE["manager"])
     page = lab.page
@@ -337,7 +338,7 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
     import psutil
 
     from app.kv import kv_for
-    from app.lab_page import LOST_TEXT, RaceQueue
+    from app.lab_queue import LOST_TEXT, RaceQueue
 
     students = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
     try:
