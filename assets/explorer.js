@@ -432,9 +432,10 @@
     ctx.fillText(text, tx, ty);
   }
 
-  // a label's box on the canvas (left-aligned text, alphabetic baseline at y)
+  // a label's box on the canvas (left-aligned 13px text, alphabetic baseline at y)
+  var LABEL_ASCENT = 12;
   function labelBox(text, x, y, w) {
-    return { text: text, x: x, y: y - 12, w: w, h: 16 };
+    return { text: text, x: x, y: y - LABEL_ASCENT, w: w, h: 16 };
   }
 
   function overlaps(a, b) {
@@ -489,8 +490,8 @@
       placed.push(box);
       ctx.lineWidth = 4;
       ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.strokeText(text, box.x, box.y + 12);
-      ctx.fillText(text, box.x, box.y + 12);
+      ctx.strokeText(text, box.x, box.y + LABEL_ASCENT);
+      ctx.fillText(text, box.x, box.y + LABEL_ASCENT);
     }
   }
 

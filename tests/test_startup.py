@@ -55,6 +55,18 @@ def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_pag
     assert not worker.is_alive() and calls == ["default view", "kernels", "maps", "lab"]
 
 
+def run_probe(code: str, tmp_path) -> dict:
+    """Run ``code`` in a fresh Python process (stores in ``tmp_path``); the JSON its last line printed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs"), "DESCENT_LAB_RESULTS_DIR": str(tmp_path / "results")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 ASSEMBLY_PROBE = """
 import gc, json
 import app
@@ -78,14 +90,7 @@ print(json.dumps({"inside": inside["after"] - inside["before"], "enabled": enabl
 
 def test_assembling_the_app_runs_no_cycle_collection_and_leaves_the_collector_on(tmp_path):
     """A fresh process imports Dash and the engine with the collector paused, then turns it back on."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs"), "DESCENT_LAB_RESULTS_DIR": str(tmp_path / "results")}
-    out = subprocess.run([sys.executable, "-c", ASSEMBLY_PROBE], capture_output=True, text=True, env=env, timeout=120, check=True)
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = run_probe(ASSEMBLY_PROBE, tmp_path)
     assert report == {"inside": 0, "enabled": True, "collected": 1}
 
 
@@ -131,12 +136,5 @@ print(json.dumps({"frozen": gc.get_freeze_count() - frozen_before, "young": gc.g
 
 def test_a_frozen_app_leaves_the_collector_nothing_of_the_start_to_scan(tmp_path):
     """With ``freeze``, the objects of the start go out of the collector's reach before it is back on."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs"), "DESCENT_LAB_RESULTS_DIR": str(tmp_path / "results")}
-    out = subprocess.run([sys.executable, "-c", FROZEN_PROBE], capture_output=True, text=True, env=env, timeout=120, check=True)
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = run_probe(FROZEN_PROBE, tmp_path)
     assert report["enabled"] and report["frozen"] > 100_000 and report["young"] < 1_000
