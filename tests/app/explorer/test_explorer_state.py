@@ -29,7 +29,7 @@ from app.state import (
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
 from surfaces.catalog import SPECS as SURFACE_SPECS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_import_app_is_light():

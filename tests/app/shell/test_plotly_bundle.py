@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app import ASSETS_DIR, create_app, plotly_bundle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _index(monkeypatch, choice: str | None = None, **kwargs) -> str:

@@ -15,7 +15,7 @@ from app.cli import main
 from optimizers import make_config, trace
 from surfaces import get_surface
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(capsys, *args):

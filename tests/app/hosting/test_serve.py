@@ -19,7 +19,7 @@ from app.presets import get_preset
 from app.serve import ServeOptions
 from app.state import to_query
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_options_are_checked():

@@ -43,7 +43,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 #: the celery script of the interpreter running the tests (.venv/bin/celery under `make test`)
 _SCRIPT = Path(sys.executable).parent / "celery"
 CELERY = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "celery"]
