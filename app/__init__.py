@@ -64,10 +64,15 @@ def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: 
 
 def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     """The Dash app with its layout, callbacks, JSON API and hosting limits (no warm-up)."""
-    from app import api, hosting, lab_page, maps_page, page_shell, plotly_bundle
-    from app.callbacks import register_callbacks
-    from app.export_view import register_export_callbacks
-    from app.jobs import make_manager
+    from app.explorer import fastpath as api
+    from app.hosting import headers as hosting
+    from app.lab import page as lab_page
+    from app.maps import page as maps_page
+    from app.shell import page_shell
+    from app.shell import plotly_bundle
+    from app.explorer.callbacks import register_callbacks
+    from app.explorer.export_bar import register_export_callbacks
+    from app.hosting.jobs import make_manager
 
     options: dict[str, Any] = {
         "title": "Descent Lab",
@@ -132,10 +137,11 @@ def _warm_all(first_page: Any = None) -> None:
 
     import numpy as np
 
-    from app import lab_page, maps_page
-    from app.compute import warm as warm_kernels
-    from app.figures import contour_lines
-    from app.layout import page
+    from app.lab import page as lab_page
+    from app.maps import page as maps_page
+    from app.explorer.compute import warm as warm_kernels
+    from app.explorer.figures import contour_lines
+    from app.explorer.layout import page
 
     page()  # first the default view (its race and map go to the result cache; Dash's components warm up)
     if first_page is not None and first_page.wait(FIRST_PAGE_WAIT):
@@ -151,7 +157,7 @@ def _warm_all(first_page: Any = None) -> None:
 LAYOUT_ROUTE = "_dash-layout"
 
 #: the app's pages: path → module with ``layout(query)`` (the Explorer is served at every other path)
-PAGES = {"/maps": "app.maps_page", "/lab": "app.lab_page"}
+PAGES = {"/maps": "app.maps.page", "/lab": "app.lab.page"}
 
 
 def _serve_layout() -> Any:
@@ -179,8 +185,8 @@ def _layout_for_request() -> Any:
 
     from flask import has_request_context, request
 
-    from app.layout import page
-    from app.state import from_query
+    from app.explorer.layout import page
+    from app.explorer.state import from_query
 
     cfg = None
     if has_request_context() and request.referrer:

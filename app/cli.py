@@ -23,21 +23,16 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from typing import Any
+
+from app.export.tables import trajectory_json, trajectory_table
+from app.version import version
 
 EXIT_USAGE = 2
 
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
-
-
-def _version() -> str:
-    try:
-        return metadata.version("descent-lab")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _pairs(items: Sequence[str] | None, what: str) -> dict[str, str]:
@@ -98,39 +93,6 @@ def _modifiers(args: argparse.Namespace) -> Any:
         schedule=args.schedule,
         schedule_params=sched_values,
     )
-
-
-def trajectory_table(traj: Any) -> tuple[list[str], list[list[float]]]:
-    """Column names and rows of a trajectory: step, x, y, loss, then the diagnostics."""
-    cols = ["step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "eff_lr_x", "eff_lr_y"]
-    names = list(traj.state)
-    for name in names:
-        cols += [f"{name}_x", f"{name}_y"]
-    rows = []
-    for k in range(traj.positions.shape[0]):
-        row = [k, *traj.positions[k], traj.losses[k], *traj.gradients[k], *traj.updates[k], *traj.effective_lr[k]]
-        for name in names:
-            row += list(traj.state[name][k])
-        rows.append(row)
-    return cols, rows
-
-
-def trajectory_json(surface: Any, traj: Any, start: Sequence[float]) -> dict[str, Any]:
-    """Reproducible description of a run: inputs, outcome and every recorded step."""
-    cols, rows = trajectory_table(traj)
-    return {
-        "descent_lab_version": _version(),
-        "surface": surface.to_dict(),
-        "optimizer": traj.config.to_dict(),
-        "modifiers": traj.modifiers.to_dict(),
-        "start": list(start),
-        "steps_requested": traj.steps_requested,
-        "status": traj.status,
-        "stop_step": traj.stop_step,
-        "message": traj.message,
-        "columns": cols,
-        "rows": rows,
-    }
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -288,7 +250,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         smap = basin_map(surface, config, args.grid, args.steps, mods, progress=progress)
     if args.format == "png":
-        from app.imaging import map_rgb, png_bytes
+        from app.export.imaging import map_rgb, png_bytes
 
         data = png_bytes(map_rgb(smap, args.color_by), scale=max(1, 400 // smap.status.shape[1]))
         if args.output in (None, "-"):
@@ -340,13 +302,13 @@ def _write_bytes(path: str, data: bytes) -> None:
 
 def explorer_config(args: argparse.Namespace) -> Any:
     """The Explorer configuration named by --preset, --url or --from."""
-    from app.state import from_query
+    from app.explorer.state import from_query
 
     chosen = [a for a in (args.preset, args.url, args.from_file) if a]
     if len(chosen) != 1:
         raise CliError("give exactly one of --preset, --url or --from")
     if args.preset:
-        from app.presets import PRESETS, get_preset
+        from app.explorer.presets import PRESETS, get_preset
 
         preset = get_preset(args.preset)
         if preset is None:
@@ -356,7 +318,7 @@ def explorer_config(args: argparse.Namespace) -> Any:
         query = args.url.split("?", 1)[1] if "?" in args.url else args.url
         cfg = from_query(query)
     else:
-        from app.export import config_from_document
+        from app.export.formats import config_from_document
 
         try:
             with open(args.from_file, "rb") as fh:
@@ -374,7 +336,7 @@ def explorer_config(args: argparse.Namespace) -> Any:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.export import ExportError, ExportOptions, export
+    from app.export.formats import ExportError, ExportOptions, export
 
     cfg = explorer_config(args)
     opts = ExportOptions(width=args.width, height=args.height, scale=args.scale, frames=args.frames, fps=args.fps)
@@ -400,7 +362,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.serve import ServeOptions, default_workers, serve
+    from app.hosting.serve import ServeOptions, default_workers, serve
 
     try:
         workers = default_workers() if args.workers is None else args.workers
@@ -440,7 +402,7 @@ def _modifier_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="descent-lab", description="See and teach how optimizers move on loss surfaces.")
-    p.add_argument("--version", action="version", version=f"descent-lab {_version()}")
+    p.add_argument("--version", action="version", version=f"descent-lab {version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     lst = sub.add_parser("list", help="list surfaces or optimizers")

@@ -31,11 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import export_browser  # noqa: E402
-from app.compute import compute  # noqa: E402
-from app.export import ExportOptions, export, publication_figure  # noqa: E402
-from app.presets import get_preset  # noqa: E402
-from app.state import from_query  # noqa: E402
+from app.export import browser as export_browser  # noqa: E402
+from app.explorer.compute import compute  # noqa: E402
+from app.export.formats import ExportOptions, export, publication_figure  # noqa: E402
+from app.explorer.presets import get_preset  # noqa: E402
+from app.explorer.state import from_query  # noqa: E402
 
 REPEATS = 9
 PAUSE = 0.5  # seconds of idle browser before each "after a pause" export (not timed)

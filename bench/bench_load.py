@@ -414,8 +414,8 @@ def read_index(html: bytes) -> tuple[list[str], str | None]:
 
 def lesson_links() -> dict[str, str]:
     """Lesson name → the query of its link (what a teacher shares)."""
-    from app.presets import PRESETS
-    from app.state import to_query
+    from app.explorer.presets import PRESETS
+    from app.explorer.state import to_query
 
     return {p.name: to_query(p.config) for p in PRESETS}
 

@@ -27,8 +27,8 @@ def pytest_sessionfinish(session, exitstatus):
 def private_result_cache(monkeypatch):
     """Each test starts with an empty in-memory result cache in this process (job processes it
     forks use the session's disk store), so no test sees another's results."""
-    from app import result_cache
-    from app.kv import MemoryKV
+    from app.hosting import result_cache
+    from app.hosting.kv import MemoryKV
 
     monkeypatch.setattr(result_cache, "_by_pid", {os.getpid(): result_cache.ResultCache(MemoryKV())})
 

@@ -37,7 +37,7 @@ def lab_server(tmp_path_factory) -> Iterator[str]:
     from dash import DiskcacheManager
     from werkzeug.serving import make_server
 
-    from app.lab_page import standalone_app
+    from app.lab.page import standalone_app
 
     manager = DiskcacheManager(diskcache.Cache(str(tmp_path_factory.mktemp("lab-jobs"))), expire=600)
     STORE["manager"] = manager
@@ -279,9 +279,9 @@ def _status(page) -> str:
 
 
 def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, context):
-    from app.kv import kv_for
-    from app.lab_page import OTHER_PREFIX
-    from app.lab_queue import RaceQueue
+    from app.hosting.kv import kv_for
+    from app.lab.page import OTHER_PREFIX
+    from app.lab.queue import RaceQueue
 
     kv = kv_for(STORE["manager"])
     page = lab.page
@@ -337,8 +337,8 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
 
     import psutil
 
-    from app.kv import kv_for
-    from app.lab_queue import LOST_TEXT, RaceQueue
+    from app.hosting.kv import kv_for
+    from app.lab.queue import LOST_TEXT, RaceQueue
 
     students = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
     try:

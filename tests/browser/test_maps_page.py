@@ -30,8 +30,9 @@ def make_app(jobs_dir: str):
     os.environ["DESCENT_LAB_JOBS_DIR"] = jobs_dir
     from dash import Dash, Input, Output, State, dcc, html
 
-    from app import ASSETS_DIR, maps_page
-    from app.jobs import make_manager
+    from app import ASSETS_DIR
+    from app.maps import page as maps_page
+    from app.hosting.jobs import make_manager
 
     dash_app = Dash(
         __name__,
@@ -57,7 +58,7 @@ def make_app(jobs_dir: str):
 def maps_server(tmp_path_factory) -> Iterator[str]:
     from werkzeug.serving import make_server
 
-    from app import maps_page
+    from app.maps import page as maps_page
 
     maps_page.warm()  # load the kernels in this process, so the forked job processes start warm
     old = os.environ.get("DESCENT_LAB_JOBS_DIR")

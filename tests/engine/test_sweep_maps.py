@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from app.cli import main
-from app.imaging import map_rgb, png_bytes
+from app.export.imaging import map_rgb, png_bytes
 from optimizers import make_config
 from optimizers.maps import (
     DIVERGED,

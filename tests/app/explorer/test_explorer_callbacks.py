@@ -11,12 +11,12 @@ import pytest
 from dash import no_update
 from dash.development.base_component import Component
 
-from app import callbacks as cb
-from app import layout
-from app.ids import Group, Ids, Kind, card_id
-from app.layout import RENDER_OUTPUTS, controls_for, page, views_for
-from app.presets import PRESETS
-from app.state import DEFAULT, FORMULA, OptimizerEntry, from_query, to_query
+from app.explorer import callbacks as cb
+from app.explorer import layout
+from app.explorer.ids import Group, Ids, Kind, card_id
+from app.explorer.layout import RENDER_OUTPUTS, controls_for, page, views_for
+from app.explorer.presets import PRESETS
+from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry, from_query, to_query
 
 E = OptimizerEntry.default
 
@@ -343,7 +343,9 @@ def test_background_warm_up_lets_the_first_page_go_first(monkeypatch):
     import threading
 
     import app as app_pkg
-    from app import compute, lab_page, maps_page
+    from app.explorer import compute
+    from app.lab import page as lab_page
+    from app.maps import page as maps_page
 
     calls = []
     monkeypatch.setattr(compute, "warm", lambda: calls.append("explorer"))

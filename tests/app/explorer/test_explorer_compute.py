@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app import compute
-from app.state import DEFAULT, FORMULA, OptimizerEntry
+from app.explorer import compute
+from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry
 from optimizers import make_config, trace
 from surfaces import get_surface
 

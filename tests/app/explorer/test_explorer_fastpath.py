@@ -9,11 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app, layout
-from app.api import ROUTE, BadRequest, moved
-from app.callbacks import config_from_controls, resolve_numbers
-from app.compute import unb64
-from app.state import DEFAULT, from_query, slider_value, to_query
+from app import create_app
+from app.explorer import layout
+from app.explorer.fastpath import ROUTE, BadRequest, moved
+from app.explorer.callbacks import config_from_controls, resolve_numbers
+from app.explorer.compute import unb64
+from app.explorer.state import DEFAULT, from_query, slider_value, to_query
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app import compute, figures
-from app.state import DEFAULT, FORMULA, OptimizerEntry
+from app.explorer import compute
+from app.explorer import figures
+from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry
 
 E = OptimizerEntry.default
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import compute
-from app.presets import BY_NAME, PRESETS, get_preset, lesson_for
-from app.state import DEFAULT, from_query, to_query
+from app.explorer import compute
+from app.explorer.presets import BY_NAME, PRESETS, get_preset, lesson_for
+from app.explorer.state import DEFAULT, from_query, to_query
 
 
 def runs(name):

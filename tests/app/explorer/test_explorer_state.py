@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.state import (
+from app.explorer.state import (
     DEFAULT,
     FORMULA,
     MAX_FORMULA_CHARS,

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import export as E
+from app.export import formats as E
 from app.cli import main
-from app.compute import compute
-from app.presets import get_preset
-from app.state import from_query, to_query
+from app.explorer.compute import compute
+from app.explorer.presets import get_preset
+from app.explorer.state import from_query, to_query
 
 CFG = get_preset("beale").config
 RESULT = compute(CFG)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import export as E
-from app import export_browser as B
-from app.compute import compute
-from app.figures import SURFACE_SCALE, color
-from app.imaging import hex_rgb
-from app.presets import get_preset
+from app.export import formats as E
+from app.export import browser as B
+from app.explorer.compute import compute
+from app.explorer.figures import SURFACE_SCALE, color
+from app.export.imaging import hex_rgb
+from app.explorer.presets import get_preset
 
 CFG = get_preset("beale").config
 RESULT = compute(CFG)

@@ -20,8 +20,11 @@ from dash.development.base_component import Component
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app, lab_page, layout, maps_page
-from app.state import DEFAULT
+from app import create_app
+from app.lab import page as lab_page
+from app.explorer import layout
+from app.maps import page as maps_page
+from app.explorer.state import DEFAULT
 
 WILD = (["ALL"], ["MATCH"], ["ALLSMALLER"])
 

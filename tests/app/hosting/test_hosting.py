@@ -5,9 +5,9 @@ import json
 
 from flask import Flask
 
-from app.export_view import make_download
-from app.hosting import SECURITY_HEADERS, install
-from app.presets import get_preset
+from app.explorer.export_bar import make_download
+from app.hosting.headers import SECURITY_HEADERS, install
+from app.explorer.presets import get_preset
 
 
 def _server():

@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 from plotly.io.json import to_json_plotly
 
-from app import compute, layout, result_cache
-from app.kv import DiskKV, MemoryKV, RedisKV
-from app.presets import get_preset
-from app.result_cache import ResultCache
-from app.state import DEFAULT, from_query, to_query
+from app.explorer import compute
+from app.explorer import layout
+from app.hosting import result_cache
+from app.hosting.kv import DiskKV, MemoryKV, RedisKV
+from app.explorer.presets import get_preset
+from app.hosting.result_cache import ResultCache
+from app.explorer.state import DEFAULT, from_query, to_query
 
 
 class Counter:
@@ -287,7 +289,7 @@ def test_a_slider_move_reuses_the_cached_map(counted):
 
 
 def _small_map():
-    from app import maps_page as M
+    from app.maps import page as M
 
     cfg = M.PRESETS_BY_NAME["himmelblau_adam"].config
     return replace_map(cfg, grid=12, steps=100)
@@ -298,7 +300,7 @@ def replace_map(cfg, grid, steps):
 
 
 def test_a_map_is_swept_once_for_everyone(monkeypatch):
-    from app import maps_page as M
+    from app.maps import page as M
     from optimizers import maps
 
     sweeps = []
@@ -313,7 +315,7 @@ def test_a_map_is_swept_once_for_everyone(monkeypatch):
 
 
 def test_a_stopped_map_is_not_stored():
-    from app import maps_page as M
+    from app.maps import page as M
 
     request = M.request_data(_small_map())
     stopped = M.run_request(request, should_stop=lambda: True)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.presets import get_preset
-from app.serve import ServeOptions
-from app.state import to_query
+from app.explorer.presets import get_preset
+from app.hosting.serve import ServeOptions
+from app.explorer.state import to_query
 
 ROOT = Path(__file__).resolve().parents[3]
 

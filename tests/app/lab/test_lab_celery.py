@@ -267,7 +267,7 @@ APPS: dict[str, Any] = {}
 
 def serve_app(url: str | None, env: Mapping[str, str] | None = None) -> tuple[str, Callable[[], None]]:
     """The lab app made with REDIS_URL = ``url`` (a CeleryManager) or unset with a fresh jobs directory."""
-    from app.lab_page import standalone_app
+    from app.lab.page import standalone_app
 
     mp = pytest.MonkeyPatch()
     try:
@@ -287,7 +287,7 @@ def serve_app(url: str | None, env: Mapping[str, str] | None = None) -> tuple[st
 
 
 def store_of(base: str) -> Any:
-    from app.kv import kv_for
+    from app.hosting.kv import kv_for
 
     return kv_for(APPS[base]._background_manager)
 
@@ -502,7 +502,7 @@ def poll_until(races: list[Race], done: Callable[[], bool], timeout: float) -> N
 
 
 def job_pid(kv: Any, token: str) -> int:
-    from app.lab_queue import RaceQueue
+    from app.lab.queue import RaceQueue
 
     raw = kv.get(RaceQueue.beat_key(token))
     assert raw, "the job keeps no heartbeat"
@@ -530,7 +530,7 @@ def sigkill_child(pid: int, parent: int) -> None:
 
 
 def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes(disk_site):
-    from app import lab_queue as lq
+    from app.lab import queue as lq
 
     client = DashClient(disk_site)
     kv = store_of(disk_site)
@@ -567,7 +567,7 @@ def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes
 @pytest.fixture(scope="module")
 def prefork_site(redis_url, tmp_path_factory) -> Iterator[tuple[str, subprocess.Popen]]:
     """A prefork worker (two processes) and the lab app on their own Redis database, one training slot."""
-    from app.jobs import celery_app
+    from app.hosting.jobs import celery_app
 
     url = redis_url.rsplit("/", 1)[0] + "/1"
     celery_app(url).backend.client.flushdb()
@@ -585,7 +585,7 @@ def prefork_site(redis_url, tmp_path_factory) -> Iterator[tuple[str, subprocess.
 
 
 def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_frees_it(prefork_site):
-    from app import lab_queue as lq
+    from app.lab import queue as lq
 
     base, worker = prefork_site
     client = DashClient(base)
@@ -625,8 +625,8 @@ def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_free
 def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_one_serves_again(redis_url,
                                                                                                tmp_path_factory):
     """Nothing in Celery reports a task whose whole worker died: the page's watch must (and stop Dash's polling)."""
-    from app import lab_queue as lq
-    from app.jobs import celery_app
+    from app.lab import queue as lq
+    from app.hosting.jobs import celery_app
 
     url = redis_url.rsplit("/", 1)[0] + "/2"
     celery_app(url).backend.client.flushdb()
@@ -670,7 +670,7 @@ def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_on
 
 def test_diskcache_after_a_restart_pages_load_and_dead_races_block_nobody(tmp_path):
     """The server and its job processes die mid-race; a new server on the same job store serves everyone at once."""
-    from app import lab_queue as lq
+    from app.lab import queue as lq
 
     env = {"DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs")}
     base, shutdown = serve_app(None, env)

@@ -14,12 +14,12 @@ from dash.development.base_component import Component
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import lab_figures as lf
-from app import lab_page as lab
-from app import lab_queue as lq
-from app.figures import COLORS
-from app.kv import DiskKV, MemoryKV, kv_for
-from app.lab_page import DEFAULT, Ids, LabSettings, OptChoice
+from app.lab import figures as lf
+from app.lab import page as lab
+from app.lab import queue as lq
+from app.explorer.figures import COLORS
+from app.hosting.kv import DiskKV, MemoryKV, kv_for
+from app.lab.page import DEFAULT, Ids, LabSettings, OptChoice
 
 # --------------------------------------------------------------------------- helpers
 

@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from app import lab_page as lab
-from app import lab_queue as lq
-from app.kv import DiskKV, MemoryKV
+from app.lab import page as lab
+from app.lab import queue as lq
+from app.hosting.kv import DiskKV, MemoryKV
 
 B1, B2, B3, B4 = ("browser-one-0000", "browser-two-0000", "browser-three-00", "browser-four-000")
 
@@ -484,7 +484,7 @@ def test_training_slots_come_from_the_environment_within_bounds(capsys):
 
 
 def test_the_celery_task_time_limit_covers_a_jobs_hard_bound_and_lost_workers_are_not_requeued():
-    from app.jobs import celery_app
+    from app.hosting.jobs import celery_app
 
     conf = celery_app("redis://127.0.0.1:1/0").conf
     assert conf.task_time_limit > lq.JOB_WALL_LIMIT

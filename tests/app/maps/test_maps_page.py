@@ -13,11 +13,11 @@ from dash import no_update
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import maps_figures as F
-from app import maps_page as M
-from app.figures import untyped
-from app.imaging import OKABE_ITO
-from app.state import from_query
+from app.maps import figures as F
+from app.maps import page as M
+from app.explorer.figures import untyped
+from app.export.imaging import OKABE_ITO
+from app.explorer.state import from_query
 from optimizers import _slots as S
 from optimizers.maps import DIVERGED, NO_MINIMUM, SweepMap, heavy_ball_stable
 
@@ -503,8 +503,8 @@ def test_registers_beside_the_explorer_without_collisions(tmp_path, monkeypatch)
     from dash import Dash
 
     from app import create_app
-    from app.callbacks import register_callbacks as explorer_callbacks
-    from app.jobs import make_manager
+    from app.explorer.callbacks import register_callbacks as explorer_callbacks
+    from app.hosting.jobs import make_manager
 
     dash_app = Dash(__name__, background_callback_manager=make_manager(), suppress_callback_exceptions=True)
     explorer_callbacks(dash_app)

@@ -6,7 +6,8 @@ import re
 
 from dash import Dash, html
 
-from app import ASSETS_DIR, create_app, page_shell
+from app import ASSETS_DIR, create_app
+from app.shell import page_shell
 
 
 def _scripts(page: str) -> list[str]:

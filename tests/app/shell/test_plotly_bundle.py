@@ -7,7 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from app import ASSETS_DIR, create_app, plotly_bundle
+from app import ASSETS_DIR, create_app
+from app.shell import plotly_bundle
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 
 import app as app_package
-from app import FIRST_PAGE, create_app, layout
+from app import FIRST_PAGE, create_app
+from app.explorer import layout
 
 
 def component_ids(node) -> set:
@@ -40,10 +41,10 @@ def test_the_first_request_of_any_kind_does_not_compute_the_page(monkeypatch):
 
 def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_page_before_the_rest(monkeypatch):
     calls: list[str] = []
-    monkeypatch.setattr("app.compute.warm", lambda: calls.append("kernels"))
-    monkeypatch.setattr("app.layout.page", lambda cfg=None: calls.append("default view"))
-    monkeypatch.setattr("app.maps_page.warm", lambda: calls.append("maps"))
-    monkeypatch.setattr("app.lab_page.warm", lambda: calls.append("lab"))
+    monkeypatch.setattr("app.explorer.compute.warm", lambda: calls.append("kernels"))
+    monkeypatch.setattr("app.explorer.layout.page", lambda cfg=None: calls.append("default view"))
+    monkeypatch.setattr("app.maps.page.warm", lambda: calls.append("maps"))
+    monkeypatch.setattr("app.lab.page.warm", lambda: calls.append("lab"))
     monkeypatch.setattr(app_package, "FIRST_PAGE_SETTLE", 0.05)
     first_page = threading.Event()
     worker = threading.Thread(target=app_package._warm_all, args=(first_page,))

@@ -58,7 +58,7 @@ _PACKAGES = ("app", "surfaces", "optimizers", "autoencoder")
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """Short digest of the project's Python sources: results of other code are never read."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     h = hashlib.sha256()
     for pkg in _PACKAGES:
         for path in sorted((root / pkg).rglob("*.py")):
@@ -186,7 +186,7 @@ def passthrough_text(namespace: str, key: str, compute: Callable[[], Any], **_: 
 
 def results_dir() -> Path:
     """The disk store's directory: ``$DESCENT_LAB_RESULTS_DIR``, else ``results/`` beside the job store."""
-    from app.jobs import jobs_dir
+    from app.hosting.jobs import jobs_dir
 
     base = os.environ.get("DESCENT_LAB_RESULTS_DIR")
     path = Path(base) if base else jobs_dir().parent / "results"
@@ -197,8 +197,8 @@ def results_dir() -> Path:
 def _make() -> ResultCache | None:
     if os.environ.get("DESCENT_LAB_RESULT_CACHE", "").strip().lower() in ("off", "0", "no", "false"):
         return None
-    from app.jobs import redis_url
-    from app.kv import DiskKV, RedisKV
+    from app.hosting.jobs import redis_url
+    from app.hosting.kv import DiskKV, RedisKV
 
     url = redis_url()
     if url is not None:

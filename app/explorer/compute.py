@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from app.state import ExplorerConfig, OptimizerEntry
+from app.explorer.state import ExplorerConfig, OptimizerEntry
 from optimizers import Trajectory, trace
 from surfaces import Surface, get_surface
 
@@ -309,7 +309,7 @@ def _direction_scale(v: np.ndarray) -> np.ndarray:
 
 def warm() -> None:
     """Load (or compile) the Numba kernels once, so the first user does not wait."""
-    from app.state import DEFAULT
+    from app.explorer.state import DEFAULT
 
     compute(DEFAULT)
     try:

@@ -32,11 +32,11 @@ from typing import Any
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from app.figures import message_figure
-from app.ids import Group, Ids, Kind, card_id, num_id, slider_id
-from app.layout import RENDER_OUTPUTS, controls_for, html_notice_controls, views_for
-from app.presets import get_preset
-from app.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, ExplorerConfig, from_query, sanitize, slider_value, to_query
+from app.explorer.figures import message_figure
+from app.explorer.ids import Group, Ids, Kind, card_id, num_id, slider_id
+from app.explorer.layout import RENDER_OUTPUTS, controls_for, html_notice_controls, views_for
+from app.explorer.presets import get_preset
+from app.explorer.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, ExplorerConfig, from_query, sanitize, slider_value, to_query
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +92,8 @@ def apply_action(trigger: Any, value: Any, search: str | None, store: Any, add_c
 
 def tex_for(metas: list[Any], rules: list[Any], surface_tex: Any, store: Any) -> tuple[Any, Any]:
     """Rules for the cards (by their optimizer names) and the surface formula, where still missing."""
-    from app.compute import build_surface
-    from app.layout import rule_tex, surface_tex as tex
+    from app.explorer.compute import build_surface
+    from app.explorer.layout import rule_tex, surface_tex as tex
 
     names = [m.get("name") if isinstance(m, dict) else None for m in metas or []]
     from optimizers.registry import BY_NAME

@@ -17,7 +17,7 @@ import math
 import re
 from typing import Any
 
-from app.state import MAX_OPTIMIZERS, MAX_QUERY_CHARS, from_query, sanitize, slider_value
+from app.explorer.state import MAX_OPTIMIZERS, MAX_QUERY_CHARS, from_query, sanitize, slider_value
 
 ROUTE = "/_descent/race"
 SCALES = ("log", "lin", "int")
@@ -54,7 +54,7 @@ def register(server: Any) -> None:
     """Add the fast-path route to the Flask server."""
     from flask import Response, request
 
-    from app.layout import cached_race_text
+    from app.explorer.layout import cached_race_text
 
     @server.get(ROUTE)
     def fast_race() -> Any:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from app.compute import Grid, Result, Run, ZScale, end_marker, f_star, momentum_series, next_updates, sample
-from app.state import N_COLORS, ExplorerConfig
+from app.explorer.compute import Grid, Result, Run, ZScale, end_marker, f_star, momentum_series, next_updates, sample
+from app.explorer.state import N_COLORS, ExplorerConfig
 
 #: Okabe & Ito's colour-blind-safe palette, ordered for contrast on a light map (yellow last)
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")

@@ -42,9 +42,10 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 from dash import dcc, html, no_update
 
-from app import maps_figures, result_cache
-from app.layout import fill
-from app.state import (
+from app.maps import figures as maps_figures
+from app.hosting import result_cache
+from app.explorer.layout import fill
+from app.explorer.state import (
     FORMULA,
     ExplorerConfig,
     Notes,
@@ -757,8 +758,8 @@ def map_figure(cfg: MapConfig, smap: SweepMap, surface: Any) -> dict[str, Any]:
     what = SHOW_LABELS[cfg.show]
     steps = cfg.base.steps
     if cfg.kind == "basin":
-        from app.compute import sample
-        from app.figures import levels_for
+        from app.explorer.compute import sample
+        from app.explorer.figures import levels_for
 
         g = sample(surface, 200)
         return maps_figures.basin_figure(
@@ -911,7 +912,7 @@ def warm() -> None:
     each child loads the kernels from the Numba cache again (about a second).
     Call it once at start-up, before the server forks (e.g. in ``create_app``).
     """
-    from app.compute import sample
+    from app.explorer.compute import sample
     from optimizers import make_config
     from optimizers.maps import basin_map, hyper_map
     from surfaces import get_surface
@@ -1623,7 +1624,7 @@ def register_callbacks(app: Any) -> None:
     manager = getattr(app, "_background_manager", None)
     extra: dict[str, Any] = {}
     if manager is None:
-        from app.jobs import make_manager
+        from app.hosting.jobs import make_manager
 
         extra["manager"] = make_manager()
 

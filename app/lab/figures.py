@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from app.figures import COLORS, FONT, LINE_COLOR, SURFACE_SCALE
+from app.explorer.figures import COLORS, FONT, LINE_COLOR, SURFACE_SCALE
 
 #: most points one loss curve carries (the history is strided, first and last epochs kept)
 MAX_CURVE_POINTS = 150

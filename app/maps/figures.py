@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from app.figures import FONT, contour_lines, levels_for, message_figure, typed
-from app.imaging import OKABE_ITO, RAMP
+from app.explorer.figures import FONT, contour_lines, levels_for, message_figure, typed
+from app.export.imaging import OKABE_ITO, RAMP
 from optimizers.maps import DIVERGED, NO_MINIMUM, SweepMap
 
 __all__ = [

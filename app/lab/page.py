@@ -64,9 +64,9 @@ from urllib.parse import urlencode
 from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from app import lab_figures as lf
-from app.kv import kv_for
-from app.lab_queue import (
+from app.lab import figures as lf
+from app.hosting.kv import kv_for
+from app.lab.queue import (
     CANCELLED_QUEUED,
     HARD_MARGIN,
     JOB_WALL_LIMIT,
@@ -88,7 +88,7 @@ from app.lab_queue import (
     training_slots,
     valid_token,
 )
-from app.state import clamp_hyper, parse_number, shown, symbol_text
+from app.explorer.state import clamp_hyper, parse_number, shown, symbol_text
 from autoencoder.corrupt import DEFAULT_TABLE, GRID_KINDS, KINDS, Corruption
 from autoencoder.model import ACTIVATIONS, INITS, LOSSES, ModelSpec
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
@@ -138,24 +138,8 @@ NOISE_LABELS = {"none": "none", "gaussian": "Gaussian", "salt_pepper": "salt and
                 "knockout": "knockout"}  # fmt: skip
 INIT_LABELS = {"xavier": "Xavier (normal)", "xavier_uniform": "Glorot (uniform)", "he": "He",
                "naive": "naive (σ = 0.01)"}  # fmt: skip
-#: the hyperparameters a race card shows besides the learning rate
-KEY_PARAMS: dict[str, tuple[str, ...]] = {
-    "sgd": ("momentum", "weight_decay"),
-    "momentum": ("momentum", "weight_decay"),
-    "nesterov": ("momentum", "weight_decay"),
-    "adagrad": ("lr_decay", "weight_decay"),
-    "rmsprop": ("rho", "momentum"),
-    "adadelta": ("rho", "eps"),
-    "adam": ("beta1", "beta2"),
-    "adamw": ("beta1", "weight_decay"),
-    "nadam": ("beta1", "beta2"),
-    "lion": ("beta1", "beta2"),
-    "rprop": ("eta_minus", "eta_plus"),
-    "delta_bar_delta": ("gain_step", "momentum"),
-    "newton": ("damping",),
-    "cg": ("c2", "max_evals"),
-    "lbfgs": ("history", "max_evals"),
-}
+#: the hyperparameters a race card shows besides the learning rate (the registry decides)
+KEY_PARAMS: dict[str, tuple[str, ...]] = {spec.name: spec.card_keys for spec in OPTIMIZER_SPECS}
 
 
 class Ids(StrEnum):
@@ -1529,7 +1513,7 @@ def standalone_app(manager: Any = None, *, warm_up: bool = True, **dash_kwargs: 
     from dash import Dash
 
     from app import ASSETS_DIR
-    from app.jobs import make_manager
+    from app.hosting.jobs import make_manager
 
     options: dict[str, Any] = {"title": f"Descent Lab · {TITLE}", "update_title": None,
                                "assets_folder": str(ASSETS_DIR), "suppress_callback_exceptions": True}  # fmt: skip

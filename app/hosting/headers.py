@@ -68,9 +68,9 @@ def install(server: Any, callbacks: Mapping[str, Any] | None = None) -> None:
 
     @server.route("/health")
     def health() -> Any:
-        from app.cli import _version
+        from app.version import version
 
-        return {"status": "ok", "version": _version()}
+        return {"status": "ok", "version": version()}
 
     @server.before_request
     def check_callback_envelope() -> Any:

@@ -11,9 +11,9 @@ from typing import Any
 
 from dash import Input, Output, State, dcc, html, no_update
 
-from app.export import MEDIA_TYPES, ExportError, ExportOptions, export, filename
-from app.ids import Ids
-from app.state import sanitize
+from app.export.formats import MEDIA_TYPES, ExportError, ExportOptions, export, filename
+from app.explorer.ids import Ids
+from app.explorer.state import sanitize
 
 
 class ExportIds:

@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from app.compute import Result, compute
-from app.figures import background_grid, color, colorize, contour_lines, levels_for, map_figure
-from app.state import ExplorerConfig, from_query, to_query
+from app.explorer.compute import Result, compute
+from app.explorer.figures import background_grid, color, colorize, contour_lines, levels_for, map_figure
+from app.explorer.state import ExplorerConfig, from_query, to_query
+from app.export.tables import trajectory_table
+from app.version import version
 
 STATIC = ("png", "svg", "pdf")
 ANIMATED = ("gif", "mp4")
@@ -166,7 +168,7 @@ def static_image(fig: dict[str, Any], fmt: str, options: ExportOptions) -> bytes
     """PNG/SVG/PDF bytes of a figure through the shared export browser."""
     if not chromium_available():
         raise ExportError(CHROMIUM_HINT)
-    from app import export_browser
+    from app.export import browser as export_browser
 
     try:
         return export_browser.render(_render_spec(fig), fmt, options.width, options.height, options.scale)
@@ -384,16 +386,8 @@ def mp4_bytes(result: Result, options: ExportOptions) -> bytes:
 # --------------------------------------------------------------------------- data
 
 
-def _version() -> str:
-    from app.cli import _version as version
-
-    return version()
-
-
 def data_document(result: Result) -> dict[str, Any]:
     """Everything needed to reproduce the view, and every recorded step of every run."""
-    from app.cli import trajectory_table
-
     cfg = result.config
     runs = []
     for r in result.runs:
@@ -408,7 +402,7 @@ def data_document(result: Result) -> dict[str, Any]:
             item.update(status="error", message=r.error)
         runs.append(item)
     return {
-        "descent_lab_version": _version(),
+        "descent_lab_version": version(),
         "explorer_query": to_query(cfg),
         "surface": result.surface.to_dict(),
         "start": list(cfg.start),
@@ -424,8 +418,6 @@ def data_json(result: Result) -> bytes:
 
 def data_csv(result: Result) -> bytes:
     """One row per optimizer and step: run, label, then the trajectory columns."""
-    from app.cli import trajectory_table
-
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     header_written = False

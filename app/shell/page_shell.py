@@ -16,7 +16,7 @@ from typing import Any
 
 from dash import Dash
 
-from app.plotly_bundle import VENDOR_DIR
+from app.shell.plotly_bundle import VENDOR_DIR
 
 #: the built regenerator runtime, in the vendor folder
 RUNTIME = "regenerator-runtime.js"

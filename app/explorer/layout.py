@@ -23,12 +23,14 @@ from typing import Any
 from dash import dcc, html, no_update
 from dash.development.base_component import Component
 
-from app import compute, figures, result_cache
-from app.export_view import export_bar
-from app.compute import Result
-from app.ids import Group, Ids, Kind, card_id, flag_id, num_id, preset_id, slider_id
-from app.presets import PRESETS, lesson_for
-from app.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, MAX_STEPS, ExplorerConfig, OptimizerEntry, symbol_text, to_query
+from app.explorer import compute
+from app.explorer import figures
+from app.hosting import result_cache
+from app.explorer.export_bar import export_bar
+from app.explorer.compute import Result
+from app.explorer.ids import Group, Ids, Kind, card_id, flag_id, num_id, preset_id, slider_id
+from app.explorer.presets import PRESETS, lesson_for
+from app.explorer.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, MAX_STEPS, ExplorerConfig, OptimizerEntry, symbol_text, to_query
 from optimizers.modifiers import CLIP_MODES, SCHEDULE_PARAMS, SCHEDULES
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
 from surfaces.catalog import SPECS as SURFACE_SPECS

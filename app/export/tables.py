@@ -1,0 +1,44 @@
+"""Data tables of a run: the rows and columns that the CLI's ``trace`` and the page's CSV/JSON exports write.
+
+These live below both the CLI and the exporters, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.version import version
+
+
+def trajectory_table(traj: Any) -> tuple[list[str], list[list[float]]]:
+    """Column names and rows of a trajectory: step, x, y, loss, then the diagnostics."""
+    cols = ["step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "eff_lr_x", "eff_lr_y"]
+    names = list(traj.state)
+    for name in names:
+        cols += [f"{name}_x", f"{name}_y"]
+    rows = []
+    for k in range(traj.positions.shape[0]):
+        row = [k, *traj.positions[k], traj.losses[k], *traj.gradients[k], *traj.updates[k], *traj.effective_lr[k]]
+        for name in names:
+            row += list(traj.state[name][k])
+        rows.append(row)
+    return cols, rows
+
+
+def trajectory_json(surface: Any, traj: Any, start: Sequence[float]) -> dict[str, Any]:
+    """Reproducible description of a run: inputs, outcome and every recorded step."""
+    cols, rows = trajectory_table(traj)
+    return {
+        "descent_lab_version": version(),
+        "surface": surface.to_dict(),
+        "optimizer": traj.config.to_dict(),
+        "modifiers": traj.modifiers.to_dict(),
+        "start": list(start),
+        "steps_requested": traj.steps_requested,
+        "status": traj.status,
+        "stop_step": traj.stop_step,
+        "message": traj.message,
+        "columns": cols,
+        "rows": rows,
+    }
