@@ -107,6 +107,8 @@ class OptimizerSpec:
     state_names: tuple[tuple[str, int], ...] = ()  # (shown name, state row)
     notes: str = ""
     textbook_rule_latex: str = ""
+    #: the hyperparameters a compact card (the lab's race card) shows besides the learning rate
+    card_keys: tuple[str, ...] = ()
 
     @property
     def first_order(self) -> bool:
@@ -210,6 +212,7 @@ _ADAM_RULE = (
 SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="sgd",
+        card_keys=("momentum", "weight_decay"),
         oid=S.SGD,
         display_name="SGD",
         family="first-order",
@@ -228,6 +231,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="momentum",
+        card_keys=("momentum", "weight_decay"),
         oid=S.MOMENTUM,
         display_name="Momentum (heavy ball)",
         family="first-order",
@@ -242,6 +246,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="nesterov",
+        card_keys=("momentum", "weight_decay"),
         oid=S.NESTEROV,
         display_name="Nesterov momentum",
         family="first-order",
@@ -261,6 +266,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adagrad",
+        card_keys=("lr_decay", "weight_decay"),
         oid=S.ADAGRAD,
         display_name="AdaGrad",
         family="first-order",
@@ -278,6 +284,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="rmsprop",
+        card_keys=("rho", "momentum"),
         oid=S.RMSPROP,
         display_name="RMSProp",
         family="first-order",
@@ -296,6 +303,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adadelta",
+        card_keys=("rho", "eps"),
         oid=S.ADADELTA,
         display_name="Adadelta",
         family="first-order",
@@ -312,6 +320,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adam",
+        card_keys=("beta1", "beta2"),
         oid=S.ADAM,
         display_name="Adam",
         family="first-order",
@@ -327,6 +336,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adamw",
+        card_keys=("beta1", "weight_decay"),
         oid=S.ADAMW,
         display_name="AdamW",
         family="first-order",
@@ -342,6 +352,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="nadam",
+        card_keys=("beta1", "beta2"),
         oid=S.NADAM,
         display_name="NAdam",
         family="first-order",
@@ -361,6 +372,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="lion",
+        card_keys=("beta1", "beta2"),
         oid=S.LION,
         display_name="Lion",
         family="first-order",
@@ -378,6 +390,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="rprop",
+        card_keys=("eta_minus", "eta_plus"),
         oid=S.RPROP,
         display_name="Rprop",
         family="first-order",
@@ -400,6 +413,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="delta_bar_delta",
+        card_keys=("gain_step", "momentum"),
         oid=S.DBD,
         display_name="Local gains (delta-bar-delta)",
         family="first-order",
@@ -419,6 +433,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="newton",
+        card_keys=("damping",),
         oid=S.NEWTON,
         display_name="Newton (damped)",
         family="second-order",
@@ -433,6 +448,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="cg",
+        card_keys=("c2", "max_evals"),
         oid=S.CG,
         display_name="Conjugate gradient",
         family="line-search",
@@ -452,6 +468,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="lbfgs",
+        card_keys=("history", "max_evals"),
         oid=S.LBFGS,
         display_name="L-BFGS",
         family="line-search",
