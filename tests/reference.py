@@ -10,7 +10,8 @@ Each class is written from the published rule, not from the Numba kernels:
 * textbook momentum is Goodfellow et al. §8.3.2 (v ← αv − εg; θ ← θ + v) and
   textbook Nesterov is Sutskever et al. 2013 (gradient at θ + αv);
 * the local-gains rule (delta-bar-delta) is the registry's documented rule;
-* damped Newton solves (H + λI) d = g with numpy's LAPACK solver;
+* damped Newton solves (H + λI) d = g by Gaussian elimination with partial
+  pivoting, written plainly (see ``solve``);
 * nonlinear CG (PR+/FR) and L-BFGS follow Nocedal & Wright (§5.2, (3.59),
   Algorithm 7.4) with the weak-Wolfe bisection line search the project
   documents, written plainly below.
@@ -501,6 +502,43 @@ def _step_eff(step: np.ndarray, g: np.ndarray) -> np.ndarray:
     return out
 
 
+def solve(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """x with a·x = b by Gaussian elimination with partial pivoting; None if a pivot vanishes.
+
+    The textbook algorithm (Golub & Van Loan, Algorithms 3.4.1 and 3.1.2): at column k
+    swap up the row with the largest |a_ik|, subtract l_ik = a_ik / a_kk times row k
+    from each row below (b alongside), then back-substitute
+    x_i = (b_i − Σ_{j>i} u_ij x_j) / u_ii.  A pivot with |a_kk| ≤ 1e-300 (or NaN) counts
+    as singular, as does a non-finite x_i.
+
+    Written out rather than np.linalg.solve, for the reason ``dot`` is: LAPACK's LU
+    (getrf/getf2) scales the pivot column by the pivot's reciprocal, l_ik = a_ik · (1/a_kk),
+    one more rounding than the division, and its blocked, FMA-using kernels differ between
+    builds.  On Rosenbrock that one-ulp difference in the first Newton step grows to 1e-12
+    two steps later, where the Hessian is nearly singular.
+    """
+    n = b.size
+    m = [[float(v) for v in row] + [float(bi)] for row, bi in zip(a.tolist(), b.tolist())]
+    for k in range(n):
+        p = max(range(k, n), key=lambda i: abs(m[i][k]))  # first of equals, as the scan finds it
+        if not abs(m[p][k]) > 1e-300:
+            return None
+        m[k], m[p] = m[p], m[k]
+        for i in range(k + 1, n):
+            r = m[i][k] / m[k][k]
+            for j in range(k, n + 1):
+                m[i][j] -= r * m[k][j]
+    x = [0.0] * n
+    for i in range(n - 1, -1, -1):
+        s = m[i][n]
+        for j in range(i + 1, n):
+            s -= m[i][j] * x[j]
+        x[i] = s / m[i][i]
+        if not math.isfinite(x[i]):
+            return None
+    return np.array(x)
+
+
 class Newton:
     """Damped Newton: θ ← θ − η(H + λI)⁻¹∇f; a singular system stalls."""
 
@@ -510,11 +548,8 @@ class Newton:
     def step(self, theta, oracle, lr):
         _, g = oracle.fg(theta)
         a = oracle.hess(theta) + self.damping * np.eye(theta.size)
-        try:
-            d = np.linalg.solve(a, g)
-        except np.linalg.LinAlgError:
-            return theta, np.zeros(theta.size), "stalled"
-        if not np.all(np.isfinite(d)):
+        d = solve(a, g)
+        if d is None:
             return theta, np.zeros(theta.size), "stalled"
         step = lr * d
         return theta - step, _step_eff(step, g), "ok"

@@ -147,16 +147,25 @@ class KernelStepper:
         return {name: self.S[row].copy() for name, row in self.config.state_rows()}
 
 
-def compare_direct(name: str, overrides: dict, problem: Problem, steps: int = 200, lr_schedule=None) -> int:
-    """Step kernel and reference side by side; returns how many iterations moved the iterate."""
+def compare_direct(
+    name: str, overrides: dict, problem: Problem, steps: int = 200, lr_schedule=None
+) -> tuple[int, bool]:
+    """Step kernel and reference side by side.
+
+    Returns how many iterations moved the iterate, and whether the run converged to the
+    last bit: every iteration moved the iterate until it reached a stationary point
+    (|∇f| ≤ 1e-12) that the step then left unchanged, iterate and state, to the end.
+    """
     kern = KernelStepper(name, overrides, problem.x0.size)
     values = kern.config.values
     ref = make_reference(name, values, problem.x0.size)
     oracle = Oracle(problem.fg, problem.hess)
     theta = problem.x0.copy()
     moved = 0
+    rest_from = None  # first iteration of the final stretch that changed neither iterate nor state
     for t in range(1, steps + 1):
         lr = values["lr"] if lr_schedule is None else lr_schedule(t - 1)
+        state_before = kern.S.copy()
         new_k, eff_k, status_k = kern.step(theta, problem, lr)
         new_r, eff_r, status_r = ref.step(theta.copy(), oracle, lr)
         where = f"{name} {overrides} on {problem.name}, iteration {t}"
@@ -174,8 +183,15 @@ def compare_direct(name: str, overrides: dict, problem: Problem, steps: int = 20
             scale = max(1.0, float(np.max(np.abs(expected))))
             assert_close(val / scale, np.asarray(expected) / scale, f"{where}: state {key!r}")
         moved += int(not np.array_equal(new_k, theta))
+        if not (np.array_equal(new_k, theta) and np.array_equal(kern.S, state_before)):
+            rest_from = None
+        elif rest_from is None:
+            rest_from = t
         theta = new_k
-    return moved
+    converged = (
+        rest_from is not None and moved == rest_from - 1 and float(np.linalg.norm(problem.fg(theta)[1])) <= 1e-12
+    )
+    return moved, converged
 
 
 DIRECT_CASES = [
@@ -260,15 +276,18 @@ def _case_id(case) -> str:
 @pytest.mark.parametrize("case", DIRECT_CASES, ids=_case_id)
 def test_kernel_matches_reference_7d(case):
     name, overrides = case
-    moved = compare_direct(name, overrides, QUAD, steps=200)
-    assert moved >= 150
+    moved, converged = compare_direct(name, overrides, QUAD, steps=200)
+    # damped Newton shrinks the error by a constant factor per step and reaches a floating-point
+    # fixed point (a step that rounds to nothing) after ~130 iterations; whether an iterate that
+    # close jitters by an ulp instead depends on the last bits of the problem's BLAS-built matrix
+    assert moved >= 150 or converged, f"moved {moved} times, converged: {converged}"
 
 
 @pytest.mark.parametrize("case", LINE_SEARCH_CASES, ids=_case_id)
 @pytest.mark.parametrize("problem", [QUAD, ROSEN], ids=lambda p: p.name)
 def test_line_search_kernels_match_reference_7d(case, problem):
     name, overrides = case
-    moved = compare_direct(name, overrides, problem, steps=200)
+    moved, _ = compare_direct(name, overrides, problem, steps=200)
     assert moved >= 5
 
 
