@@ -140,7 +140,7 @@ def _warm_all(first_page: Any = None) -> None:
     from app.lab import page as lab_page
     from app.maps import page as maps_page
     from app.explorer.compute import warm as warm_kernels
-    from app.explorer.figures import contour_lines
+    from app.shell.contours import contour_lines
     from app.explorer.layout import page
 
     page()  # first the default view (its race and map go to the result cache; Dash's components warm up)

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.export import browser as export_browser  # noqa: E402
-from app.explorer.compute import compute  # noqa: E402
+from app.explorer.compute import compute
 from app.export.formats import ExportOptions, export, publication_figure  # noqa: E402
 from app.explorer.presets import get_preset  # noqa: E402
 from app.explorer.state import from_query  # noqa: E402

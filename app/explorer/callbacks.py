@@ -32,7 +32,7 @@ from typing import Any
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from app.explorer.figures import message_figure
+from app.shell.style import message_figure
 from app.explorer.ids import Group, Ids, Kind, card_id, num_id, slider_id
 from app.explorer.layout import RENDER_OUTPUTS, controls_for, html_notice_controls, views_for
 from app.explorer.presets import get_preset

@@ -5,7 +5,7 @@
 answers the race of the configuration ``q`` with optimizer
 ``slot``'s ``key`` set to what the slider position ``s`` stands for (the same
 rounding as the Dash callback's), sanitized: ``{"payload": ..., ...}`` (see
-:func:`app.layout.race_entry`; the payload's ``query`` is the new link, its
+:func:`app.explorer.layout.race_entry`; the payload's ``query`` is the new link, its
 ``index.rev`` is the page's to fill).  The Dash callback that follows computes
 the same configuration, so it is a hit in the shared result cache.  Anything
 malformed is answered 400 with a reason.

@@ -13,28 +13,21 @@ from __future__ import annotations
 
 import base64
 import math
-import struct
-import zlib
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from app.explorer.compute import Grid, Result, Run, ZScale, end_marker, f_star, momentum_series, next_updates, sample
+from app.explorer.compute import Result, Run, end_marker, momentum_series, next_updates
+from app.shell.surface_grid import Grid, ZScale, f_star, sample
 from app.explorer.state import N_COLORS, ExplorerConfig
+from app.shell.contours import contour_lines, levels_for
+from app.shell.raster import colorize, png_rgb, typed
+from app.shell.style import FONT, LINE_COLOR, SURFACE_SCALE, color, escape, message_figure
 
-#: Okabe & Ito's colour-blind-safe palette, ordered for contrast on a light map (yellow last)
-COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-#: the map's background colour scale: light and neutral, so the coloured paths stand out
-SURFACE_SCALE = [[0.0, "#ffffff"], [0.25, "#eef1f5"], [0.6, "#cfd7e1"], [1.0, "#93a3b8"]]
 ARROW_COLOR = "#2b2b2b"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 GRID_2D = 200  # background image and contour lines
 GRID_3D = 60
-N_LEVELS = 22
-LINE_COLOR = "rgba(55,66,84,0.42)"
-UNDEFINED_RGB = (243, 226, 226)  # where the surface is not finite (e.g. log of a negative number)
 MAX_DIAG_POINTS = 400  # per line: about one point per pixel of a panel
 
 #: trace positions in the 3-D map figure (the animation engine receives this map in its payload)
@@ -54,32 +47,6 @@ ARROW_KINDS = (("grad", "−∇f", "dot"), ("momentum", "momentum", "dash"), ("u
 # --------------------------------------------------------------------------- helpers
 
 
-def typed(a: Any, dtype: str = "f8") -> dict[str, str]:
-    """A plotly.js typed-array spec (float64, or float32 for display-only series); NaN is a gap."""
-    arr = np.asarray(a, dtype=np.float64)
-    if dtype == "f4":
-        arr = np.where(np.abs(arr) > 3.0e38, np.nan, arr)
-    arr = np.ascontiguousarray(arr, dtype="<" + dtype)
-    spec = {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
-    if arr.ndim > 1:
-        spec["shape"] = ", ".join(str(n) for n in arr.shape)
-    return spec
-
-
-def untyped(spec: Any) -> np.ndarray:
-    """Inverse of :func:`typed` (for tests); plain lists pass through as arrays."""
-    if isinstance(spec, dict) and "bdata" in spec:
-        a = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<" + spec.get("dtype", "f8")).astype(np.float64)
-        if "shape" in spec:
-            a = a.reshape(tuple(int(s) for s in spec["shape"].split(",")))
-        return a
-    return np.asarray(spec, dtype=np.float64)
-
-
-def color(c: int) -> str:
-    return COLORS[c % len(COLORS)]
-
-
 def _sig(v: float, digits: int = 3) -> str:
     return f"{v:.{digits}g}" if math.isfinite(v) else str(v)
 
@@ -90,154 +57,6 @@ def _empty(kind: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- raster and contour lines
-
-
-def _scale_rgb() -> tuple[np.ndarray, np.ndarray]:
-    stops = np.array([p for p, _ in SURFACE_SCALE])
-    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in SURFACE_SCALE], dtype=np.float64)
-    return stops, rgb
-
-
-def colorize(z: np.ndarray, low: float, high: float) -> np.ndarray:
-    """RGB (uint8) of ``z`` on :data:`SURFACE_SCALE` between ``low`` and ``high``; non-finite → UNDEFINED_RGB."""
-    stops, rgb = _scale_rgb()
-    span = high - low if high > low else 1.0
-    t = np.clip((np.nan_to_num(z, nan=low) - low) / span, 0.0, 1.0)
-    out = np.empty(z.shape + (3,), dtype=np.uint8)
-    for k in range(3):
-        out[..., k] = np.round(np.interp(t, stops, rgb[:, k])).astype(np.uint8)
-    out[~np.isfinite(z)] = UNDEFINED_RGB
-    return out
-
-
-def png_rgb(rgb: np.ndarray) -> bytes:
-    """A PNG file of an (h, w, 3) uint8 image whose row 0 is the *bottom* row (like a y-up grid)."""
-    img = np.ascontiguousarray(rgb[::-1], dtype=np.uint8)
-    h, w, _ = img.shape
-    # filter type 1 (Sub): each byte minus the byte of the pixel to its left; smooth images compress well
-    sub = img.astype(np.int16)
-    sub[:, 1:, :] -= img[:, :-1, :].astype(np.int16)
-    rows = np.empty((h, 1 + 3 * w), dtype=np.uint8)
-    rows[:, 0] = 1
-    rows[:, 1:] = (sub % 256).astype(np.uint8).reshape(h, 3 * w)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + chunk(b"IEND", b"")
-
-
-#: marching squares: case (bit0 bottom-left, bit1 bottom-right, bit2 top-right, bit3 top-left above the level)
-#: → pairs of cell edges (0 bottom, 1 right, 2 top, 3 left); saddles 5 and 10 are resolved by the cell mean
-_CASES = {1: ((3, 0),), 2: ((0, 1),), 3: ((3, 1),), 4: ((1, 2),), 6: ((0, 2),), 7: ((3, 2),), 8: ((3, 2),),
-          9: ((0, 2),), 11: ((1, 2),), 12: ((3, 1),), 13: ((0, 1),), 14: ((3, 0),)}  # fmt: skip
-_SADDLE = {(5, True): ((0, 1), (3, 2)), (5, False): ((3, 0), (1, 2)),
-           (10, True): ((3, 0), (1, 2)), (10, False): ((0, 1), (3, 2))}  # fmt: skip
-
-
-def contour_lines(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, levels: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The iso-lines z = level of a grid (rows are y), joined into polylines separated by NaN."""
-    z = np.asarray(z, dtype=np.float64)
-    ny, nx = z.shape
-    n_h = ny * (nx - 1)
-    out_x: list[np.ndarray] = []
-    out_y: list[np.ndarray] = []
-    finite = np.isfinite(z)
-    ok_cell = finite[:-1, :-1] & finite[:-1, 1:] & finite[1:, 1:] & finite[1:, :-1]
-    ii, jj = np.meshgrid(np.arange(ny - 1), np.arange(nx - 1), indexing="ij")
-    # edge ids of every cell: bottom, right, top, left
-    cell_edges = np.stack([ii * (nx - 1) + jj, n_h + ii * nx + jj + 1, (ii + 1) * (nx - 1) + jj, n_h + ii * nx + jj])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for level in levels:
-            above = np.where(finite, z > level, False)
-            case = (above[:-1, :-1] * 1 + above[:-1, 1:] * 2 + above[1:, 1:] * 4 + above[1:, :-1] * 8) * ok_cell
-            centre = (z[:-1, :-1] + z[:-1, 1:] + z[1:, 1:] + z[1:, :-1]) / 4 > level
-            pairs = []
-            for c, segs in _CASES.items():
-                m = case == c
-                if m.any():
-                    for e1, e2 in segs:
-                        pairs.append(np.stack([cell_edges[e1][m], cell_edges[e2][m]], axis=1))
-            for (c, high), segs in _SADDLE.items():
-                m = (case == c) & (centre == high)
-                if m.any():
-                    for e1, e2 in segs:
-                        pairs.append(np.stack([cell_edges[e1][m], cell_edges[e2][m]], axis=1))
-            if not pairs:
-                continue
-            seg = np.concatenate(pairs)
-            edges, compact = np.unique(seg, return_inverse=True)
-            compact = compact.reshape(seg.shape).astype(np.int64)
-            px, py = _edge_points(xs, ys, z, level, nx, n_h, edges)
-            order = _chain_order(compact[:, 0].copy(), compact[:, 1].copy(), edges.size)
-            gap = order < 0
-            take = np.where(gap, 0, order)
-            out_x.append(np.where(gap, np.nan, px[take]))
-            out_y.append(np.where(gap, np.nan, py[take]))
-    if not out_x:
-        return np.zeros(0), np.zeros(0)
-    return np.concatenate(out_x), np.concatenate(out_y)
-
-
-def _edge_points(xs, ys, z, level, nx, n_h, edges):  # type: ignore[no-untyped-def]
-    """Where ``level`` crosses each listed grid edge (linear interpolation): x and y aligned with ``edges``."""
-    px = np.empty(edges.size)
-    py = np.empty(edges.size)
-    horiz = edges < n_h
-    i, j = np.divmod(edges[horiz], nx - 1)
-    t = (level - z[i, j]) / (z[i, j + 1] - z[i, j])
-    px[horiz] = xs[j] + t * (xs[j + 1] - xs[j])
-    py[horiz] = ys[i]
-    vi, vj = np.divmod(edges[~horiz] - n_h, nx)
-    tv = (level - z[vi, vj]) / (z[vi + 1, vj] - z[vi, vj])
-    px[~horiz] = xs[vj]
-    py[~horiz] = ys[vi] + tv * (ys[vi + 1] - ys[vi])
-    return px, py
-
-
-@njit(cache=True)
-def _chain_order(a: np.ndarray, b: np.ndarray, n_edges: int) -> np.ndarray:  # pragma: no cover - compiled
-    """Segments (a[k], b[k]) of edge ids 0..n_edges-1 joined into polylines: the edge ids in walking
-    order, -1 after each polyline.  Open polylines (from an edge used once) come first, then loops.
-    A grid edge borders two cells, so at most two segments meet at an edge."""
-    m = a.size
-    slots = np.full((n_edges, 2), -1, np.int64)
-    deg = np.zeros(n_edges, np.int64)
-    for k in range(m):
-        for e in (a[k], b[k]):
-            if deg[e] < 2:
-                slots[e, deg[e]] = k
-            deg[e] += 1
-    used = np.zeros(m, np.bool_)
-    out = np.empty(3 * m + 1, np.int64)
-    pos = 0
-    for phase in range(2):
-        for e0 in range(n_edges):
-            if phase == 0 and deg[e0] != 1:
-                continue
-            for s in range(2):
-                k = slots[e0, s]
-                if k < 0 or used[k]:
-                    continue
-                out[pos] = e0
-                pos += 1
-                e = e0
-                while k >= 0:
-                    used[k] = True
-                    e = b[k] if a[k] == e else a[k]
-                    out[pos] = e
-                    pos += 1
-                    nxt = -1
-                    for t in range(2):
-                        kk = slots[e, t]
-                        if kk >= 0 and not used[kk]:
-                            nxt = kk
-                            break
-                    k = nxt
-                out[pos] = -1
-                pos += 1
-    return out[:pos]
 
 
 def background_image(grid: Grid) -> dict[str, Any]:
@@ -261,12 +80,6 @@ def background_image(grid: Grid) -> dict[str, Any]:
         "xanchor": "left",
         "yanchor": "top",
     }
-
-
-def levels_for(scale: ZScale, n: int = N_LEVELS) -> np.ndarray:
-    high = scale.cap if scale.cap > scale.low else scale.low + 1.0
-    step = (high - scale.low) / n
-    return scale.low + step * (np.arange(n) + 0.5)
 
 
 # --------------------------------------------------------------------------- map
@@ -366,7 +179,7 @@ def _run_traces_2d(run: Run, cfg: ExplorerConfig) -> list[dict[str, Any]]:
             "y": typed(t.positions[:, 1]),
             "line": {"color": color(c), "width": 2.5},
             "name": label,
-            "hovertemplate": f"{_escape(label)}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "hovertemplate": f"{escape(label)}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             "showlegend": False,
         },
         {
@@ -601,28 +414,10 @@ def _base_layout(title: str, cfg: ExplorerConfig) -> dict[str, Any]:
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": FONT, "size": 14, "color": "#1d232b"},
-        "title": {"text": _escape(title), "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        "title": {"text": escape(title), "x": 0.01, "xanchor": "left", "font": {"size": 15}},
         "showlegend": False,
         "uirevision": cfg.surface_key(),
     }
-
-
-def message_figure(text: str) -> dict[str, Any]:
-    """An empty map carrying a message (e.g. a formula that does not parse)."""
-    return {
-        "data": [],
-        "layout": {
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-            "paper_bgcolor": "#ffffff",
-            "plot_bgcolor": "#ffffff",
-            "margin": {"l": 20, "r": 20, "t": 20, "b": 20},
-            "annotations": [
-                {"text": _wrap(text), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5,
-                 "y": 0.5, "font": {"size": 16, "color": "#8a3b00", "family": FONT}}
-            ],
-        },
-    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- diagnostics
@@ -704,7 +499,7 @@ def diagnostics_panels(result: Result) -> list[dict[str, Any]]:
             data["loss"].append(
                 {"type": "scatter", "mode": "markers", "x": [k], "y": [yk if math.isfinite(yk) else None],
                  "marker": {"symbol": "x-thin-open", "size": 12, "color": col, "line": {"width": 2.5, "color": col}},
-                 "hovertemplate": f"{_escape(name)}: {t.message}<extra></extra>", "showlegend": False}
+                 "hovertemplate": f"{escape(name)}: {t.message}<extra></extra>", "showlegend": False}
             )  # fmt: skip
     n = cfg.steps
     titles = dict(PANELS)
@@ -751,24 +546,8 @@ def _line(x: np.ndarray, y: np.ndarray, col: str, name: str, what: str, dash: st
         "y": typed(y, "f4"),
         "line": {"color": col, "width": 2, "dash": dash},
         "name": name,
-        "hovertemplate": f"{_escape(name)}<br>step %{{x}}: {what} %{{y:.4g}}<extra></extra>",
+        "hovertemplate": f"{escape(name)}<br>step %{{x}}: {what} %{{y:.4g}}<extra></extra>",
         "showlegend": False,
     }
 
 
-def _escape(text: str) -> str:
-    """Plotly renders a subset of HTML in labels; show user-influenced text literally."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _wrap(text: str, width: int = 70) -> str:
-    words, lines, line = text.split(), [], ""
-    for w in words:
-        if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}".strip()
-    if line:
-        lines.append(line)
-    return "<br>".join(_escape(s) for s in lines[:6])

@@ -21,16 +21,18 @@ import time
 from typing import Any
 
 from dash import dcc, html, no_update
-from dash.development.base_component import Component
 
 from app.explorer import compute
 from app.explorer import figures
 from app.hosting import result_cache
 from app.explorer.export_bar import export_bar
 from app.explorer.compute import Result
+from app.shell.tree import dom_id, fill
 from app.explorer.ids import Group, Ids, Kind, card_id, flag_id, num_id, preset_id, slider_id
 from app.explorer.presets import PRESETS, lesson_for
 from app.explorer.state import DEFAULT, FORMULA, MAX_OPTIMIZERS, MAX_STEPS, ExplorerConfig, OptimizerEntry, symbol_text, to_query
+from app.shell import style
+from app.shell import surface_grid
 from optimizers.modifiers import CLIP_MODES, SCHEDULE_PARAMS, SCHEDULES
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
 from surfaces.catalog import SPECS as SURFACE_SPECS
@@ -42,15 +44,6 @@ DEFAULT_SPEED = "60"
 SCHEDULE_LABELS = {"constant": "constant", "step": "step decay", "exponential": "exponential decay",
                    "cosine": "cosine annealing", "cosine_restarts": "cosine with restarts", "warmup": "linear warm-up"}  # fmt: skip
 CLIP_LABELS = {"none": "none", "value": "value", "norm": "norm"}
-
-
-def dom_id(component_id: Any) -> str:
-    """The DOM id Dash gives a (pattern-matching) component id: sorted, compact JSON."""
-    import json
-
-    if isinstance(component_id, dict):
-        return "{" + ",".join(f"{json.dumps(k)}:{json.dumps(component_id[k])}" for k in sorted(component_id)) + "}"
-    return str(component_id)
 
 
 # --------------------------------------------------------------------------- numeric rows
@@ -178,7 +171,7 @@ def optimizer_card(entry: OptimizerEntry, index: int, total: int, with_tex: bool
     that so MathJax loads after the first paint (see ``fill_tex`` in callbacks).
     """
     spec = entry.spec
-    col = figures.color(entry.color)
+    col = style.color(entry.color)
     values = dict(entry.values)
     rows: list[Any] = []
     for p in spec.params:
@@ -338,7 +331,6 @@ def _close_button() -> html.Button:
     return html.Button("×", className="notice-close icon-btn", title="Dismiss", **{"aria-label": "Dismiss notice"})
 
 
-
 def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = True) -> dict[str, Any]:
     """Everything collect returns (``no_update`` where nothing changed).
 
@@ -347,7 +339,7 @@ def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = Tru
     the trajectories from the payload, which also carries the diagnostics figure
     and the texts of the cards and the race board.
 
-    Both parts come from the shared result cache (:mod:`app.result_cache`): the
+    Both parts come from the shared result cache (:mod:`app.hosting.result_cache`): the
     race keyed by the canonical query, the map's background by what it shows, so
     a class opening the same link computes it once.
     """
@@ -373,7 +365,7 @@ def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = Tru
         if ok:
             fig = map_entry(cfg, result)["figure"]
         else:
-            fig = figures.message_figure(race["error"])
+            fig = style.message_figure(race["error"])
         fig["layout"]["meta"] = {"rev": rev}
         out["map"] = fig
         out["meta"] = {"key": key, "ok": ok, "rev": rev, "z": race["z"]}
@@ -429,10 +421,10 @@ def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     res = result()
     ok = res.surface is not None
     z = figures.background_grid(res.surface, cfg.view).scale.to_dict() if ok else None  # the map's colour scale
-    scale = compute.ZScale(**z) if z else None
+    scale = surface_grid.ZScale(**z) if z else None
     payload = compute.payload(res, {**figures.TRACE_INDEX, "rev": None}, scale)
     payload["query"] = to_query(cfg)
-    payload["palette"] = list(figures.COLORS)
+    payload["palette"] = list(style.COLORS)
     payload["diagnostics"] = figures.diagnostics_panels(res)
     payload["notes"] = [{"color": r.entry.color, "label": r.entry.label(), **outcome(r)} for r in res.runs]
     payload["error"] = res.error or ""
@@ -442,7 +434,6 @@ def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
 
 def html_notice_controls(notes: list[str]) -> Any:
     return html.Div([_close_button(), html.Strong("Adjusted: "), "; ".join(notes)])
-
 
 
 # --------------------------------------------------------------------------- skeleton
@@ -562,7 +553,7 @@ def build_layout() -> html.Div:
                 html.Div(id=Ids.MAP_WRAP, className="map-wrap", tabIndex="0",
                          **{"aria-label": "Loss surface. Click to set the start; Space plays or pauses; "
                                           "arrow keys step."},
-                         children=dcc.Graph(id=Ids.MAP, className="map", figure=figures.message_figure("Loading…"),
+                         children=dcc.Graph(id=Ids.MAP, className="map", figure=style.message_figure("Loading…"),
                                             style={"height": "100%"},
                                             config={"displaylogo": False, "scrollZoom": False, "responsive": True,
                                                     "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]})),
@@ -642,24 +633,3 @@ def page(cfg: ExplorerConfig | None = None) -> html.Div:
     return fill(root, values)
 
 
-def fill(root: Any, values: dict[tuple[Any, str], Any]) -> Any:
-    """Set ``values[(component id, property)]`` on the components of a layout tree; returns ``root``."""
-    by_id: dict[str, list[tuple[str, Any]]] = {}
-    for (cid, prop), value in values.items():
-        by_id.setdefault(str(cid), []).append((prop, value))
-    _fill(root, by_id)
-    return root
-
-
-def _fill(node: Any, by_id: dict[str, list[tuple[str, Any]]]) -> None:
-    if isinstance(node, (list, tuple)):
-        for child in node:
-            _fill(child, by_id)
-        return
-    if not isinstance(node, Component):
-        return
-    cid = getattr(node, "id", None)
-    if isinstance(cid, str) and cid in by_id:
-        for prop, value in by_id[cid]:
-            setattr(node, prop, value)
-    _fill(getattr(node, "children", None), by_id)

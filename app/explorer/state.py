@@ -20,8 +20,6 @@ matched by a regular expression before ``float``.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,9 +27,26 @@ from urllib.parse import parse_qsl, quote
 
 from optimizers.modifiers import CLIP_MODES, SCHEDULE_PARAMS, SCHEDULES, Modifiers
 from optimizers.registry import BY_NAME as OPTIMIZER_SPECS
-from optimizers.registry import HyperParam, OptimizerConfig, OptimizerSpec, make_config
+from optimizers.registry import OptimizerConfig, OptimizerSpec, make_config
 from surfaces.catalog import BY_NAME as SURFACE_SPECS
 from surfaces.catalog import SurfaceSpec
+
+from app.shell.validation import (
+    MAX_NOTICES,
+    MAX_TOKEN_CHARS,
+    Notes,
+    clamp,
+    clamp_hyper,
+    fmt,
+    is_finite_number,
+    number_in,
+    parse_number,
+    query_number,
+    query_value,
+    shown,
+    symbol_text,
+    whole_in,
+)
 
 FORMULA = "formula"
 VIEWS = ("2d", "3d")
@@ -41,19 +56,13 @@ N_COLORS = 8
 MAX_FORMULA_CHARS = 500
 MAX_QUERY_CHARS = 8000
 MAX_QUERY_FIELDS = 200
-MAX_TOKEN_CHARS = 64
 MAX_SEED = 2**31 - 1
 MAX_NOISE = 1e6
 CLIP_RANGE = (1e-6, 1e6)
 BOX_LIMIT = 1e6
-MAX_NOTICES = 6
 
 DEFAULT_FORMULA = "x^4 - 2*x^2 + y^2"
 DEFAULT_BOX = (-2.0, 2.0, -2.0, 2.0)
-
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 
 
 # --------------------------------------------------------------------------- entries
@@ -118,7 +127,7 @@ class OptimizerEntry:
         changed = self.changed()
         if not changed:
             return self.spec.display_name
-        parts = [f"{_symbol_text(self.spec.param(k))}={_fmt(v)}" for k, v in changed.items()]
+        parts = [f"{symbol_text(self.spec.param(k))}={fmt(v)}" for k, v in changed.items()]
         return f"{self.spec.display_name} · {', '.join(parts)}"
 
 
@@ -154,16 +163,16 @@ class ExplorerConfig:
             if [k for k, _ in self.surface_params] != [p.name for p in spec.params]:
                 raise ValueError(f"surface_params of {self.surface} must list every parameter in order")
             for (_, v), p in zip(self.surface_params, spec.params, strict=True):
-                if not (_finite(v) and p.low <= v <= p.high):
+                if not (is_finite_number(v) and p.low <= v <= p.high):
                     raise ValueError(f"{self.surface}.{p.name} out of range: {v!r}")
         if not isinstance(self.formula, str) or len(self.formula) > MAX_FORMULA_CHARS:
             raise ValueError("formula must be a string of at most 500 characters")
         x0, x1, y0, y1 = self.box
-        if not (all(_finite(v) and abs(v) <= BOX_LIMIT for v in self.box) and x0 < x1 and y0 < y1):
+        if not (all(is_finite_number(v) and abs(v) <= BOX_LIMIT for v in self.box) and x0 < x1 and y0 < y1):
             raise ValueError(f"box must be finite with xmin < xmax and ymin < ymax, got {self.box!r}")
         (bx0, bx1), (by0, by1) = self.bounds
         sx, sy = self.start
-        if not (_finite(sx) and _finite(sy) and bx0 <= sx <= bx1 and by0 <= sy <= by1):
+        if not (is_finite_number(sx) and is_finite_number(sy) and bx0 <= sx <= bx1 and by0 <= sy <= by1):
             raise ValueError(f"start must lie in the plotting box, got {self.start!r}")
         if not (isinstance(self.steps, int) and 1 <= self.steps <= MAX_STEPS):
             raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {self.steps!r}")
@@ -297,114 +306,6 @@ def _nice(v: float) -> float:
 # --------------------------------------------------------------------------- sanitising
 
 
-class Notes:
-    """Collects what had to be repaired, as short sentences (at most MAX_NOTICES are reported)."""
-
-    def __init__(self, first: tuple[str, ...] = ()) -> None:
-        self.items: list[str] = list(first)
-
-    def add(self, text: str) -> None:
-        if text not in self.items:
-            self.items.append(text)
-
-    def result(self) -> tuple[str, ...]:
-        if len(self.items) <= MAX_NOTICES:
-            return tuple(self.items)
-        return tuple(self.items[:MAX_NOTICES]) + (f"… and {len(self.items) - MAX_NOTICES} more",)
-
-
-def shown(raw: Any, n: int = 24) -> str:
-    """A bounded, quoted rendering of an untrusted value for a notice."""
-    text = raw if isinstance(raw, str) else repr(raw)
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return "'" + (text if len(text) <= n else text[: n - 1] + "…") + "'"
-
-
-def _finite(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def parse_number(raw: Any) -> float | None:
-    """A finite float from a number or a plain decimal string; None otherwise (no nan, inf, hex, words)."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, (int, float)):
-        v = float(raw)
-        return v if math.isfinite(v) else None
-    if isinstance(raw, str) and len(raw) <= MAX_TOKEN_CHARS and _NUMBER.fullmatch(raw.strip()):
-        try:
-            v = float(raw.strip())
-        except (ValueError, OverflowError):
-            return None
-        return v if math.isfinite(v) else None
-    return None
-
-
-def _clamp(v: float, lo: float, hi: float) -> float:
-    return min(max(v, lo), hi)
-
-
-def _number_in(raw: Any, lo: float, hi: float, default: float, what: str, notes: Notes) -> float:
-    v = parse_number(raw)
-    if v is None:
-        notes.add(f"{what}: {shown(raw)} is not a number; using {_fmt(default)}")
-        return default
-    c = _clamp(v, lo, hi)
-    if c != v:
-        notes.add(f"{what}: {_fmt(v)} is outside [{_fmt(lo)}, {_fmt(hi)}]; using {_fmt(c)}")
-    return c
-
-
-def _whole_in(raw: Any, lo: int, hi: int, default: int, what: str, notes: Notes) -> int:
-    v = _number_in(raw, lo, hi, default, what, notes)
-    return int(round(v))
-
-
-def clamp_hyper(p: HyperParam, raw: Any, what: str, notes: Notes) -> Any:
-    """A user value for ``p`` in its valid range (bools, choices and ints included)."""
-    default = p.default_value()
-    if p.kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, (list, tuple)):  # a checklist's value
-            return len(raw) > 0
-        text = str(raw).strip().lower() if isinstance(raw, (str, int, float)) else ""
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        notes.add(f"{what}: {shown(raw)} is not true or false; using {default}")
-        return default
-    if p.kind == "choice":
-        text = raw.strip().lower() if isinstance(raw, str) and len(raw) <= MAX_TOKEN_CHARS else None
-        if text in p.choices:
-            return text
-        notes.add(f"{what}: {shown(raw)} is not one of {', '.join(p.choices)}; using {default}")
-        return default
-    v = parse_number(raw)
-    if v is None:
-        notes.add(f"{what}: {shown(raw)} is not a number; using {_fmt(default)}")
-        return default
-    lo, hi = p.low, p.high
-    ui_lo, ui_hi = p.slider_range()
-    if p.low_open and v <= lo:
-        c = ui_lo if ui_lo > lo else math.nextafter(lo, hi)
-    elif v < lo:
-        c = lo
-    elif p.high_open and v >= hi:
-        c = ui_hi if ui_hi < hi else math.nextafter(hi, lo)
-    elif v > hi:
-        c = hi
-    else:
-        c = v
-    if p.kind == "int":
-        c = int(round(c))
-        c = int(_clamp(c, math.ceil(lo), math.floor(hi)))
-    if c != v:
-        notes.add(f"{what}: {_fmt(v)} is outside {p.describe_range()}; using {_fmt(c)}")
-    return c
-
-
 def _sanitize_entry(raw: Any, index: int, color: int | None, claimed: set[int], notes: Notes) -> OptimizerEntry | None:
     if not isinstance(raw, Mapping):
         notes.add(f"optimizer {index + 1}: not understood; removed")
@@ -458,7 +359,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         for k in [k for k in given if k not in {p.name for p in spec.params}][:3]:
             notes.add(f"{spec.display_name}: no parameter {shown(k)}; ignored")
         surface_params = tuple(
-            (p.name, _number_in(given[p.name], p.low, p.high, p.default, f"{spec.display_name} {p.name}", notes))
+            (p.name, number_in(given[p.name], p.low, p.high, p.default, f"{spec.display_name} {p.name}", notes))
             if p.name in given and given[p.name] is not None
             else (p.name, float(p.default))
             for p in spec.params
@@ -486,15 +387,15 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         start = default_start
     elif isinstance(start_raw, Sequence) and not isinstance(start_raw, str) and len(start_raw) == 2:
         start = (
-            _number_in(start_raw[0], bx0, bx1, default_start[0], "start x", notes),
-            _number_in(start_raw[1], by0, by1, default_start[1], "start y", notes),
+            number_in(start_raw[0], bx0, bx1, default_start[0], "start x", notes),
+            number_in(start_raw[1], by0, by1, default_start[1], "start y", notes),
         )
     else:
         notes.add(f"start: {shown(start_raw)} is not a point x,y; using the surface's start")
         start = default_start
-    start = (_clamp(start[0], bx0, bx1), _clamp(start[1], by0, by1))
+    start = (clamp(start[0], bx0, bx1), clamp(start[1], by0, by1))
 
-    steps = _whole_in(get("steps", base.steps), 1, MAX_STEPS, base.steps, "steps", notes)
+    steps = whole_in(get("steps", base.steps), 1, MAX_STEPS, base.steps, "steps", notes)
 
     # optimizers
     entries_raw = get("optimizers", None)
@@ -525,13 +426,13 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         entries = tuple(out)
 
     # modifiers
-    noise = _number_in(get("noise", base.noise), 0.0, MAX_NOISE, 0.0, "gradient noise σ", notes)
-    seed = _whole_in(get("seed", base.seed), 0, MAX_SEED, 0, "seed", notes)
+    noise = number_in(get("noise", base.noise), 0.0, MAX_NOISE, 0.0, "gradient noise σ", notes)
+    seed = whole_in(get("seed", base.seed), 0, MAX_SEED, 0, "seed", notes)
     clip = get("clip", base.clip)
     if not isinstance(clip, str) or clip not in CLIP_MODES:
         notes.add(f"clipping {shown(clip)} is not one of {', '.join(CLIP_MODES)}; using none")
         clip = "none"
-    clip_value = _number_in(get("clip_value", base.clip_value), *CLIP_RANGE, 1.0, "clip threshold", notes)
+    clip_value = number_in(get("clip_value", base.clip_value), *CLIP_RANGE, 1.0, "clip threshold", notes)
     schedule = get("schedule", base.schedule)
     if not isinstance(schedule, str) or schedule not in SCHEDULES:
         notes.add(f"schedule {shown(schedule)} is not one of {', '.join(SCHEDULES)}; using constant")
@@ -548,7 +449,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         if raw_v is None:
             v = float(default)
         else:
-            v = _number_in(raw_v, lo, hi, float(default), f"schedule {name}", notes)
+            v = number_in(raw_v, lo, hi, float(default), f"schedule {name}", notes)
         if isinstance(default, int):
             v = float(int(round(v)))
         schedule_params.append((name, v))
@@ -591,7 +492,7 @@ def _sanitize_box(raw: Any, default: tuple[float, float, float, float], notes: N
     if isinstance(raw, Sequence) and not isinstance(raw, str) and len(raw) == 4:
         vals = [parse_number(v) for v in raw]
         if all(v is not None for v in vals):
-            x0, x1, y0, y1 = (_clamp(v, -BOX_LIMIT, BOX_LIMIT) for v in vals)  # type: ignore[arg-type]
+            x0, x1, y0, y1 = (clamp(v, -BOX_LIMIT, BOX_LIMIT) for v in vals)  # type: ignore[arg-type]
             if x0 < x1 and y0 < y1:
                 return (x0, x1, y0, y1)
     notes.add(f"formula box: {shown(raw, 40)} is not xmin,xmax,ymin,ymax with min < max; using the default box")
@@ -610,29 +511,29 @@ def to_query(cfg: ExplorerConfig) -> str:
     pairs: list[tuple[str, str]] = [("surface", cfg.surface)]
     if cfg.is_formula:
         pairs.append(("f", cfg.formula))
-        pairs.append(("box", ",".join(_num(v) for v in cfg.box)))
+        pairs.append(("box", ",".join(query_number(v) for v in cfg.box)))
     else:
         spec = SURFACE_SPECS[cfg.surface]
         for (k, v), p in zip(cfg.surface_params, spec.params, strict=True):
             if v != p.default:
-                pairs.append((f"s.{k}", _num(v)))
-    pairs.append(("start", f"{_num(cfg.start[0])},{_num(cfg.start[1])}"))
+                pairs.append((f"s.{k}", query_number(v)))
+    pairs.append(("start", f"{query_number(cfg.start[0])},{query_number(cfg.start[1])}"))
     pairs.append(("steps", str(cfg.steps)))
     for e in cfg.optimizers:
-        parts = [e.name] + [f"{k}={_val(v)}" for k, v in e.changed().items()] + [f"color={e.color}"]
+        parts = [e.name] + [f"{k}={query_value(v)}" for k, v in e.changed().items()] + [f"color={e.color}"]
         pairs.append(("opt", ",".join(parts)))
     if cfg.noise:
-        pairs.append(("noise", _num(cfg.noise)))
+        pairs.append(("noise", query_number(cfg.noise)))
     if cfg.seed:
         pairs.append(("seed", str(cfg.seed)))
     if cfg.clip != "none":
         pairs.append(("clip", cfg.clip))
     if cfg.clip_value != 1.0:
-        pairs.append(("clipv", _num(cfg.clip_value)))
+        pairs.append(("clipv", query_number(cfg.clip_value)))
     if cfg.schedule != "constant":
         pairs.append(("sched", cfg.schedule))
         for k, v in cfg.schedule_params:
-            pairs.append((f"sch.{k}", _num(v)))
+            pairs.append((f"sch.{k}", query_number(v)))
     if cfg.view != "2d":
         pairs.append(("view", cfg.view))
     first = cfg.optimizers[0].color if cfg.optimizers else -1
@@ -722,45 +623,6 @@ def slider_value(s: float, scale: str) -> float:
     if scale == "int":
         return float(round(s))
     return float(f"{s:.6g}")
-
-
-def _num(v: float) -> str:
-    if float(v).is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(float(v))
-
-
-def _val(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return _num(v)
-    return str(v)
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e9 else f"{v:.4g}"
-    return str(v)
-
-
-#: unicode renderings of the registry's LaTeX symbols, for labels outside MathJax
-SYMBOLS = {
-    r"\eta": "η", r"\mu": "μ", r"\tau": "τ", r"\lambda": "λ", r"\beta_1": "β₁", r"\beta_2": "β₂",
-    r"\rho": "ρ", r"\epsilon": "ε", r"\delta": "δ", r"\eta_-": "η₋", r"\eta_+": "η₊", "c_1": "c₁",
-    "c_2": "c₂", r"\psi": "ψ", "m": "m", r"\beta": "β", r"\alpha": "α", r"\gamma": "γ",
-}  # fmt: skip
-
-
-def _symbol_text(p: HyperParam) -> str:
-    return SYMBOLS.get(p.symbol, p.key) if p.symbol else p.key
-
-
-def symbol_text(p: HyperParam) -> str:
-    """A short unicode label for ``p`` (η, β₁, …), or its key when it has no symbol."""
-    return _symbol_text(p)
 
 
 def _default() -> ExplorerConfig:

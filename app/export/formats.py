@@ -1,7 +1,7 @@
 """Export an Explorer view: PNG/SVG/PDF, standalone HTML, animated GIF/MP4, CSV/JSON.
 
 * PNG, SVG and PDF are rendered by kaleido with the system Chromium; one
-  export browser (:mod:`app.export_browser`) is started per process on first
+  export browser (:mod:`app.export.browser`) is started per process on first
   use and reused (a fresh browser per image costs ~3 s, a warm one ~0.3 s).
 * HTML is one self-contained file (plotly.js inline, works offline) with the
   race animated by Plotly frames that move only the balls.
@@ -30,7 +30,10 @@ from typing import Any
 import numpy as np
 
 from app.explorer.compute import Result, compute
-from app.explorer.figures import background_grid, color, colorize, contour_lines, levels_for, map_figure
+from app.explorer.figures import background_grid, map_figure
+from app.shell.contours import contour_lines, levels_for
+from app.shell.raster import colorize
+from app.shell.style import color
 from app.explorer.state import ExplorerConfig, from_query, to_query
 from app.export.tables import trajectory_table
 from app.version import version

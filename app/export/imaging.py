@@ -60,7 +60,7 @@ def map_rgb(smap, color_by: str = "minimum") -> np.ndarray:
 
 def png_bytes(rgb: np.ndarray, scale: int = 1) -> bytes:
     """Encode an (h, w, 3) uint8 array (row 0 on top) as PNG, each pixel repeated scale×scale times."""
-    from app.explorer.figures import png_rgb  # the app's one PNG encoder (it takes row 0 at the bottom)
+    from app.shell.raster import png_rgb  # the app's one PNG encoder (it takes row 0 at the bottom)
 
     if scale > 1:
         rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)

@@ -4,7 +4,7 @@ Every web worker and job process of one deployment sees the same store: the
 DiskcacheManager's directory on one machine, or the Redis behind Celery.
 Values are bytes the app wrote itself (JSON or raw uploads), never pickles of
 user data.  Used by the lab (uploads, cancel flags, training slots) and by the
-shared result cache (:mod:`app.result_cache`).
+shared result cache (:mod:`app.hosting.result_cache`).
 """
 
 from __future__ import annotations
@@ -98,6 +98,6 @@ def kv_for(manager: Any) -> Any:
         return RedisKV(backend.client)
     if handle is not None and hasattr(handle, "add") and hasattr(handle, "directory"):
         return DiskKV(handle)
-    raise RuntimeError(f"cannot use {type(manager).__name__} as its job store (use app.jobs.make_manager())")
+    raise RuntimeError(f"cannot use {type(manager).__name__} as its job store (use app.hosting.jobs.make_manager())")
 
 

@@ -8,8 +8,8 @@
   process compiles anything.
 * Workers are threaded (``gthread``): a request waiting on the job store does
   not hold a whole process.
-* Every worker uses the same job store (:mod:`app.jobs`) and result cache
-  (:mod:`app.result_cache`): a directory on this machine, or Redis when
+* Every worker uses the same job store (:mod:`app.hosting.jobs`) and result cache
+  (:mod:`app.hosting.result_cache`): a directory on this machine, or Redis when
   ``REDIS_URL`` is set (then background jobs run on Celery workers).
 
 ``make run`` stays the single-process server (``python -m app``).

@@ -8,7 +8,7 @@ Run it beside the web app, with the same ``REDIS_URL``::
 (``--pool solo`` runs jobs in the worker process itself; the default prefork
 pool forks after this module is imported, so the kernels warmed here are shared.)
 
-Importing this module builds the background manager (``app.jobs.make_manager``:
+Importing this module builds the background manager (``app.hosting.jobs.make_manager``:
 a ``CeleryManager`` on ``REDIS_URL``) and a Dash app with every page whose
 background callbacks the worker must know: Dash names each Celery task after a
 hash of the callback's outputs and its function's source, so the worker

@@ -6,7 +6,7 @@ the figures travel through Redis as JSON (Celery) and through the browser's
 progress channel, where NaN is not valid JSON.
 
 Colours follow the race order: the i-th optimizer of the race has the i-th
-colour of the Okabe–Ito palette (:data:`app.figures.COLORS`), the same as its
+colour of the Okabe–Ito palette (:data:`app.shell.style.COLORS`), the same as its
 card in the form.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from app.explorer.figures import COLORS, FONT, LINE_COLOR, SURFACE_SCALE
+from app.shell.style import COLORS, FONT, LINE_COLOR, SURFACE_SCALE
 
 #: most points one loss curve carries (the history is strided, first and last epochs kept)
 MAX_CURVE_POINTS = 150

@@ -7,7 +7,7 @@ Contract with the app shell (the lead's router):
   value is validated and clamped, and what could not be used is listed in a
   visible notice (never an exception);
 * ``register_callbacks(app)`` — once per Dash app; the app must have been made
-  with ``Dash(background_callback_manager=app.jobs.make_manager())`` and
+  with ``Dash(background_callback_manager=app.hosting.jobs.make_manager())`` and
   ``suppress_callback_exceptions=True`` (the page is not in the first layout).
 
 The race runs as a Dash background callback (``background=True``), so it runs
@@ -24,7 +24,7 @@ it completed, whose results are still shown.  Dash's own ``cancel=`` would kill
 the job process instead (losing those results) and cannot stop a task on
 Celery's solo pool.
 
-Bounded work, for a class on one small server (see :mod:`app.lab_queue`):
+Bounded work, for a class on one small server (see :mod:`app.lab.queue`):
 
 * Start goes through a plain callback, the gate, which queues the race under
   the browser's id (a random token in its local storage) before the background
@@ -40,7 +40,7 @@ Bounded work, for a class on one small server (see :mod:`app.lab_queue`):
 
 Everything that decides something is a plain function here (``sanitize``,
 ``check_run``, ``run_job``, ``edit_rows``, …) or a figure builder in
-:mod:`app.lab_figures`; the callbacks only gather inputs and call them.
+:mod:`app.lab.figures`; the callbacks only gather inputs and call them.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ from app.lab.queue import (
     training_slots,
     valid_token,
 )
-from app.explorer.state import clamp_hyper, parse_number, shown, symbol_text
+from app.shell.validation import clamp_hyper, parse_number, shown, symbol_text
 from autoencoder.corrupt import DEFAULT_TABLE, GRID_KINDS, KINDS, Corruption
 from autoencoder.model import ACTIVATIONS, INITS, LOSSES, ModelSpec
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
@@ -262,7 +262,7 @@ DEFAULT = LabSettings()
 
 
 class Notes:
-    """What had to be repaired or refused, as short sentences (duck-compatible with app.state's notes)."""
+    """What had to be repaired or refused, as short sentences (duck-compatible with app.shell.validation's notes)."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
@@ -1505,7 +1505,7 @@ def warm() -> None:
 def standalone_app(manager: Any = None, *, warm_up: bool = True, **dash_kwargs: Any) -> Any:
     """A Dash app serving only this page at ``/`` (tests, demos).
 
-    ``manager`` defaults to :func:`app.jobs.make_manager` (Celery when REDIS_URL is set);
+    ``manager`` defaults to :func:`app.hosting.headers.jobs.make_manager` (Celery when REDIS_URL is set);
     ``warm_up`` calls :func:`warm` first.
     """
     if warm_up:
@@ -1591,7 +1591,7 @@ function (method, figs) {
 def _manager_of(app: Any) -> Any:
     manager = getattr(app, "_background_manager", None)
     if manager is None:
-        raise RuntimeError("the Autoencoder lab needs Dash(background_callback_manager=app.jobs.make_manager())")
+        raise RuntimeError("the Autoencoder lab needs Dash(background_callback_manager=app.hosting.jobs.make_manager())")
     return manager
 
 

@@ -3,7 +3,7 @@
 The queue, the cancel flags and the jobs' heartbeats live in the background
 manager's store (the shared diskcache directory, or Redis), never in a web
 process, so every worker that serves a class sees the same queue and a
-restarted server finds no stale claims.  :mod:`app.lab_page` queues a race when
+restarted server finds no stale claims.  :mod:`app.lab.page` queues a race when
 Start is pressed, runs it as a background job that takes its turn here, and
 asks here what became of it.
 

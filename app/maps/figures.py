@@ -12,7 +12,7 @@ A map is drawn as heatmaps (so a click reports the pixel it hit):
 
 Every colour that appears has a legend entry (an invisible marker trace named
 after the category, with its share of the map).  A basin map lies over the
-surface's contour lines (the Explorer's :func:`app.figures.contour_lines`); a
+surface's contour lines (the Explorer's :func:`app.shell.contours.contour_lines`); a
 hyperparameter map of heavy-ball momentum or SGD on the quadratic can carry
 the analytic stability boundary as a line (:func:`stability_boundary`).
 
@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from app.explorer.figures import FONT, contour_lines, levels_for, message_figure, typed
+from app.shell.contours import contour_lines
+from app.shell.raster import typed
+from app.shell.style import FONT, message_figure
 from app.export.imaging import OKABE_ITO, RAMP
 from optimizers.maps import DIVERGED, NO_MINIMUM, SweepMap
 

@@ -42,21 +42,12 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 from dash import dcc, html, no_update
 
-from app.maps import figures as maps_figures
+from app.explorer.state import FORMULA, ExplorerConfig, OptimizerEntry, from_query, sanitize, to_query
 from app.hosting import result_cache
-from app.explorer.layout import fill
-from app.explorer.state import (
-    FORMULA,
-    ExplorerConfig,
-    Notes,
-    OptimizerEntry,
-    from_query,
-    parse_number,
-    sanitize,
-    shown,
-    symbol_text,
-    to_query,
-)
+from app.maps import figures as maps_figures
+from app.shell import style
+from app.shell.tree import fill
+from app.shell.validation import Notes, parse_number, shown, symbol_text
 from optimizers.maps import MAX_GRID, MAX_MAP_STEPS, Cancelled, SweepMap
 from optimizers.modifiers import CLIP_MODES
 from optimizers.registry import BY_NAME as OPTIMIZER_SPECS
@@ -752,14 +743,14 @@ def _axis_title(p: HyperParam) -> str:
 
 
 def map_figure(cfg: MapConfig, smap: SweepMap, surface: Any) -> dict[str, Any]:
-    """The figure of a computed map (calls the pure builders of :mod:`app.maps_figures`)."""
+    """The figure of a computed map (calls the pure builders of :mod:`app.maps.figures`)."""
     label = cfg.entry.label()
     fs = f_star_of(surface)
     what = SHOW_LABELS[cfg.show]
     steps = cfg.base.steps
     if cfg.kind == "basin":
-        from app.explorer.compute import sample
-        from app.explorer.figures import levels_for
+        from app.shell.surface_grid import sample
+        from app.shell.contours import levels_for
 
         g = sample(surface, 200)
         return maps_figures.basin_figure(
@@ -827,12 +818,12 @@ def run_request(
         return Outcome(no_update, no_update, "", no_update)
     why = cfg.problem()
     if why:
-        return Outcome(maps_figures.message_figure(why), None, why, "")
+        return Outcome(style.message_figure(why), None, why, "")
     try:
         surface = build_surface(cfg)
     except ValueError as exc:
         msg = f"The surface cannot be built: {_one_line(exc)}"
-        return Outcome(maps_figures.message_figure(msg), None, msg, "")
+        return Outcome(style.message_figure(msg), None, msg, "")
     try:
         entry, cached = result_cache.fetch(
             "sweep", json.dumps(cfg.to_dict(), sort_keys=True),
@@ -888,7 +879,7 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
         raise _NotStored(Outcome(no_update, no_update, f"The map was {why}; lower the grid or the steps.", no_update)) from None
     except ValueError as exc:
         msg = f"The map cannot be computed: {_one_line(exc)}"
-        raise _NotStored(Outcome(maps_figures.message_figure(msg), None, msg, "")) from None
+        raise _NotStored(Outcome(style.message_figure(msg), None, msg, "")) from None
     seconds = clock() - t0
     fig = map_figure(cfg, smap, surface)
     meta = {"cfg": cfg.to_dict(), "minima": [list(m) for m in smap.minima]}
@@ -912,7 +903,7 @@ def warm() -> None:
     each child loads the kernels from the Numba cache again (about a second).
     Call it once at start-up, before the server forks (e.g. in ``create_app``).
     """
-    from app.explorer.compute import sample
+    from app.shell.surface_grid import sample
     from optimizers import make_config
     from optimizers.maps import basin_map, hyper_map
     from surfaces import get_surface
@@ -1480,7 +1471,7 @@ def build_layout() -> html.Div:
         html.Div(className="maps-map-row", children=[
             html.Div(className="maps-graph-wrap", children=dcc.Graph(
                 id=Ids.GRAPH, className="maps-graph", style={"height": "100%"},
-                figure=maps_figures.message_figure("Computing the map…"),
+                figure=style.message_figure("Computing the map…"),
                 config={"displaylogo": False, "responsive": True, "scrollZoom": False,
                         "modeBarButtonsToRemove": ["lasso2d", "select2d"]})),
             side,

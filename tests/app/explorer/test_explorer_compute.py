@@ -10,6 +10,7 @@ import pytest
 
 from app.explorer import compute
 from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry
+from app.shell import surface_grid
 from optimizers import make_config, trace
 from surfaces import get_surface
 
@@ -130,15 +131,15 @@ def test_next_updates_are_the_following_steps(default_result):
 
 
 def test_sample_log_scale():
-    g = compute.sample(get_surface("beale"), 60)
+    g = surface_grid.sample(get_surface("beale"), 60)
     assert g.scale.log and g.z.shape == (60, 60) and np.all(np.isfinite(g.z))
     assert g.scale.low < g.scale.cap
-    assert compute.sample(get_surface("saddle"), 30).scale.log is False
-    wide = compute.sample(get_surface("beale"), 30, eps_rel=1e-2)
+    assert surface_grid.sample(get_surface("saddle"), 30).scale.log is False
+    wide = surface_grid.sample(get_surface("beale"), 30, eps_rel=1e-2)
     assert wide.scale.eps > g.scale.eps
 
 
 def test_f_star():
-    assert compute.f_star(get_surface("beale")) == 0.0
-    assert compute.f_star(get_surface("goldstein_price")) == 3.0
-    assert compute.f_star(get_surface("saddle")) is None
+    assert surface_grid.f_star(get_surface("beale")) == 0.0
+    assert surface_grid.f_star(get_surface("goldstein_price")) == 3.0
+    assert surface_grid.f_star(get_surface("saddle")) is None

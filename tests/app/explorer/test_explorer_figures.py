@@ -13,6 +13,9 @@ import pytest
 from app.explorer import compute
 from app.explorer import figures
 from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry
+from app.shell import contours
+from app.shell import raster
+from app.shell import style
 
 E = OptimizerEntry.default
 
@@ -27,8 +30,8 @@ def _json(fig):
 
 
 def test_palette_is_okabe_ito():
-    assert set(figures.COLORS) == {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
-    assert figures.COLORS[-1] == "#F0E442"  # yellow, hardest to see on the light map, comes last
+    assert set(style.COLORS) == {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
+    assert style.COLORS[-1] == "#F0E442"  # yellow, hardest to see on the light map, comes last
 
 
 def test_map_2d_with_runs(result):
@@ -38,7 +41,7 @@ def test_map_2d_with_runs(result):
     assert names[:2] == ["contours", "minima"] and "start" in names
     paths = [t for t in fig["data"] if t.get("mode") == "lines" and t.get("name") != "contours"]
     assert len(paths) == 6
-    x = figures.untyped(paths[0]["x"])
+    x = raster.untyped(paths[0]["x"])
     assert np.array_equal(x, result.runs[0].trajectory.positions[:, 0])
     lay = fig["layout"]
     assert lay["xaxis"]["range"] == [-4.5, 4.5] and lay["yaxis"]["scaleanchor"] == "x"
@@ -63,7 +66,7 @@ def test_map_3d_has_fixed_slots(result):
         path = fig["data"][ix["path"] + c]
         assert path["type"] == "scatter3d"
         if c < 6:
-            assert figures.untyped(path["x"]).size == 501
+            assert raster.untyped(path["x"]).size == 501
         else:
             assert path["x"] == []
 
@@ -76,7 +79,7 @@ def test_diverged_run_gets_an_end_marker():
 
 
 def test_message_figure_escapes_html():
-    fig = figures.message_figure("<script>alert(1)</script> unexpected '^' at position 2")
+    fig = style.message_figure("<script>alert(1)</script> unexpected '^' at position 2")
     text = fig["layout"]["annotations"][0]["text"]
     assert "<script>" not in text and "&lt;script&gt;" in text
 
@@ -91,7 +94,7 @@ def test_contour_lines_of_a_paraboloid_are_circles():
     xs = np.linspace(-2, 2, 81)
     ys = np.linspace(-2, 2, 81)
     z = xs[None, :] ** 2 + ys[:, None] ** 2
-    lx, ly = figures.contour_lines(xs, ys, z, [1.0])
+    lx, ly = contours.contour_lines(xs, ys, z, [1.0])
     pts = np.isfinite(lx)
     r = np.hypot(lx[pts], ly[pts])
     assert r.size > 50 and np.allclose(r, 1.0, atol=2e-3)
@@ -104,15 +107,15 @@ def test_contour_lines_skip_undefined_cells():
     xs = np.linspace(-1, 1, 21)
     z = np.tile(xs, (21, 1))
     z[:, :5] = np.nan
-    lx, _ = figures.contour_lines(xs, xs, z, [0.0, 0.5])
+    lx, _ = contours.contour_lines(xs, xs, z, [0.0, 0.5])
     assert np.all(np.isnan(lx) | (lx > -0.6))
-    assert figures.contour_lines(xs, xs, np.full((21, 21), np.nan), [0.0])[0].size == 0
+    assert contours.contour_lines(xs, xs, np.full((21, 21), np.nan), [0.0])[0].size == 0
 
 
 def test_png_is_valid():
-    rgb = figures.colorize(np.array([[0.0, 1.0], [np.nan, 0.5], [2.0, -1.0]]), 0.0, 1.0)
-    assert rgb.shape == (3, 2, 3) and tuple(rgb[1, 0]) == figures.UNDEFINED_RGB
-    data = figures.png_rgb(rgb)
+    rgb = raster.colorize(np.array([[0.0, 1.0], [np.nan, 0.5], [2.0, -1.0]]), 0.0, 1.0)
+    assert rgb.shape == (3, 2, 3) and tuple(rgb[1, 0]) == style.UNDEFINED_RGB
+    data = raster.png_rgb(rgb)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     w, h = struct.unpack(">II", data[16:24])
     assert (w, h) == (2, 3)
@@ -135,8 +138,8 @@ def test_diagnostics_panels(result):
     assert len(eff["data"]) == 12  # x and y per optimizer
     assert loss["layout"]["xaxis"]["range"] == [0, 500]
     line = loss["data"][0]
-    y = figures.untyped(line["y"])
-    x = figures.untyped(line["x"]) if "x" in line else line["x0"] + np.arange(y.size) * line["dx"]
+    y = raster.untyped(line["y"])
+    x = raster.untyped(line["x"]) if "x" in line else line["x0"] + np.arange(y.size) * line["dx"]
     f = result.runs[0].trajectory.losses
     assert x[0] == 0 and x[-1] == 500
     assert np.allclose(y, f[x.astype(int)], rtol=1e-6)
@@ -154,7 +157,7 @@ def test_diagnostics_without_minimum_or_runs():
 def test_long_runs_are_decimated():
     r = compute.compute(replace(DEFAULT, steps=5000, optimizers=(E("adam", 0, lr=0.01),), arrows=0))
     loss = figures.diagnostics_panels(r)[0]
-    x = figures.untyped(loss["data"][0]["x"])
+    x = raster.untyped(loss["data"][0]["x"])
     assert x.size <= figures.MAX_DIAG_POINTS + 1 and x[0] == 0 and x[-1] == 5000
 
 
@@ -170,7 +173,7 @@ def test_arrow_vectors(result):
 def test_contour_lines_join_open_branches_into_whole_polylines():
     xs = np.linspace(-2, 2, 61)
     z = xs[None, :] * xs[:, None]  # x·y = 0.5: two hyperbola branches, each leaving the box twice
-    lx, ly = figures.contour_lines(xs, xs, z, [0.5])
+    lx, ly = contours.contour_lines(xs, xs, z, [0.5])
     assert np.isnan(lx).sum() == 2  # exactly two polylines, not a scatter of pieces
     pts = np.isfinite(lx)
     assert np.allclose(lx[pts] * ly[pts], 0.5, atol=5e-3)

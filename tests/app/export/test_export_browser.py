@@ -11,7 +11,7 @@ from PIL import Image
 from app.export import formats as E
 from app.export import browser as B
 from app.explorer.compute import compute
-from app.explorer.figures import SURFACE_SCALE, color
+from app.shell.style import SURFACE_SCALE, color
 from app.export.imaging import hex_rgb
 from app.explorer.presets import get_preset
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from app.lab import figures as lf
 from app.lab import page as lab
 from app.lab import queue as lq
-from app.explorer.figures import COLORS
+from app.shell.style import COLORS
 from app.hosting.kv import DiskKV, MemoryKV, kv_for
 from app.lab.page import DEFAULT, Ids, LabSettings, OptChoice
 

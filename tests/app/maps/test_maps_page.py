@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from app.maps import figures as F
 from app.maps import page as M
-from app.explorer.figures import untyped
+from app.shell.raster import untyped
 from app.export.imaging import OKABE_ITO
 from app.explorer.state import from_query
 from optimizers import _slots as S
