@@ -1505,7 +1505,7 @@ def warm() -> None:
 def standalone_app(manager: Any = None, *, warm_up: bool = True, **dash_kwargs: Any) -> Any:
     """A Dash app serving only this page at ``/`` (tests, demos).
 
-    ``manager`` defaults to :func:`app.hosting.headers.jobs.make_manager` (Celery when REDIS_URL is set);
+    ``manager`` defaults to :func:`app.hosting.jobs.make_manager` (Celery when REDIS_URL is set);
     ``warm_up`` calls :func:`warm` first.
     """
     if warm_up:
