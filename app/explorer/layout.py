@@ -27,6 +27,7 @@ from app.explorer import figures
 from app.hosting import result_cache
 from app.explorer.export_bar import export_bar
 from app.explorer.compute import Result
+from app.shell.header import page_links
 from app.shell.tree import dom_id, fill
 from app.explorer.ids import Group, Ids, Kind, card_id, flag_id, num_id, preset_id, slider_id
 from app.explorer.presets import PRESETS, lesson_for
@@ -571,10 +572,7 @@ def build_layout() -> html.Div:
         className="top",
         children=[
             html.Div(className="brand", children=[html.H1("Descent Lab"), html.Span("optimizer explorer", className="sub")]),
-            html.Nav(className="pages", **{"aria-label": "Pages"}, children=[
-                html.A("Sweep maps", href="/maps", className="page-link"),
-                html.A("Autoencoder lab", href="/lab", className="page-link"),
-            ]),
+            page_links("/", "pages", "page-link"),
             html.Nav(
                 id=Ids.PRESETS,
                 className="presets",

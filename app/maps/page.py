@@ -46,6 +46,7 @@ from app.explorer.state import FORMULA, ExplorerConfig, OptimizerEntry, from_que
 from app.hosting import result_cache
 from app.maps import figures as maps_figures
 from app.shell import style
+from app.shell.header import page_links
 from app.shell.tree import fill
 from app.shell.validation import Notes, parse_number, shown, symbol_text
 from optimizers.maps import MAX_GRID, MAX_MAP_STEPS, Cancelled, SweepMap
@@ -1480,10 +1481,7 @@ def build_layout() -> html.Div:
 
     header = html.Header(className="maps-top", children=[
         html.Div(className="maps-brand", children=[html.H1("Descent Lab"), html.Span(TITLE, className="maps-sub-title")]),
-        html.Nav(className="maps-pages", **{"aria-label": "Pages"}, children=[
-            html.A("Explorer", href="/", className="maps-page-link"),
-            html.A("Autoencoder lab", href="/lab", className="maps-page-link"),
-        ]),
+        page_links("/maps", "maps-pages", "maps-page-link"),
         html.Nav(id=Ids.PRESETS, className="maps-presets", **{"aria-label": "Map lessons"},
                  children=[html.Span("Lessons:", className="maps-presets-label")]
                  + [html.Button(p.title, id=preset_id(p.name), className="maps-preset", title=p.lesson)
