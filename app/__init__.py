@@ -153,49 +153,36 @@ def _warm_all(first_page: Any = None) -> None:
     lab_page.warm()
 
 
-#: Dash's route that serves the page's layout
-LAYOUT_ROUTE = "_dash-layout"
-
-#: the app's pages: path → module with ``layout(query)`` (the Explorer is served at every other path)
-PAGES = {"/maps": "app.maps.page", "/lab": "app.lab.page"}
-
-
-def _serve_layout() -> Any:
-    """The page for the link that loads it (Dash fetches the layout from the page itself, so the
-    request's Referer is the page URL): the sweep maps at /maps, the autoencoder lab at /lab, else
-    the Explorer; the default view without a request or a same-origin referrer."""
-    from dash import html
-    from flask import current_app, has_request_context, request
-
-    if has_request_context() and not request.path.endswith(LAYOUT_ROUTE):
-        # Dash validates the layout once on its first request of any kind (the index page, a
-        # static file): an empty page passes, where the real one would compute a race first
-        return html.Div()
-    root = _layout_for_request()
-    if has_request_context():
-        done = current_app.extensions.get(FIRST_PAGE)
-        if done is not None:
-            done.set()  # the first page is out: the background warm-up may go on with the other pages
-    return root
+#: the app's pages: path → the ``layout(query)`` that draws it; the Explorer is served at every other path
+PAGES = {"/maps": "app.maps.page:layout", "/lab": "app.lab.page:layout"}
+#: the Explorer's page for a link's raw query string
+DEFAULT_PAGE = "app:explorer_page"
 
 
-def _layout_for_request() -> Any:
-    from importlib import import_module
-    from urllib.parse import parse_qsl, urlsplit
-
-    from flask import has_request_context, request
-
+def explorer_page(query: str) -> Any:
+    """The Explorer for a link's query string (the default view for an empty one)."""
     from app.explorer.layout import page
     from app.explorer.state import from_query
 
-    cfg = None
-    if has_request_context() and request.referrer:
-        parts = urlsplit(request.referrer)
-        if parts.netloc == request.host:
-            module = PAGES.get(parts.path.rstrip("/"))
-            if module is not None:
-                query = dict(parse_qsl(parts.query[:8000], keep_blank_values=True, max_num_fields=200))
-                return import_module(module).layout(query)
-            if parts.query:
-                cfg = from_query(parts.query)
-    return page(cfg)
+    return page(from_query(query) if query else None)
+
+
+def _serve_layout() -> Any:
+    """The page for the link that loads it (see :mod:`app.shell.router`); sets the first-page event."""
+    from dash import html
+    from flask import current_app, has_request_context, request
+
+    from app.shell.router import LAYOUT_ROUTE, Router
+
+    router = Router(PAGES, DEFAULT_PAGE)
+    if not has_request_context():
+        return router.layout_for(None, "")
+    if not request.path.endswith(LAYOUT_ROUTE):
+        # Dash validates the layout once on its first request of any kind (the index page, a
+        # static file): an empty page passes, where the real one would compute a race first
+        return html.Div()
+    root = router.layout_for(request.referrer, request.host)
+    done = current_app.extensions.get(FIRST_PAGE)
+    if done is not None:
+        done.set()  # the first page is out: the background warm-up may go on with the other pages
+    return root
