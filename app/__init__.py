@@ -15,17 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.shell.assets import ASSETS_DIR
+
 __all__ = ["ASSETS_DIR", "create_app"]
-
-def _assets_dir() -> Path:
-    """The repository's top-level ``assets/`` (a checkout), else ``app/assets`` (an installed wheel)."""
-    here = Path(__file__).resolve().parent
-    top = here.parent / "assets"
-    return top if (top / "explorer.js").is_file() else here / "assets"
-
-
-#: CSS and the clientside JavaScript
-ASSETS_DIR = _assets_dir()
 
 
 def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: Any) -> Any:

@@ -10,14 +10,13 @@ LaTeX) with the arguments the optimizer kernels take (``kernel_args``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 import surfaces._numba_cache  # noqa: F401  (first: keys the Numba cache by source)
-from surfaces import _kernels
 from surfaces.catalog import BY_NAME, SPECS, Bounds, Minimum, SurfaceParam, SurfaceSpec
+from surfaces.surface import Surface
 
 __all__ = [
     "Bounds",
@@ -29,104 +28,6 @@ __all__ = [
     "list_surfaces",
     "surface_names",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class Surface:
-    """A concrete surface: a built-in with its parameters set, or a compiled formula."""
-
-    name: str
-    sid: int
-    display_name: str
-    description: str
-    latex: str
-    bounds: Bounds
-    starts: tuple[tuple[float, float], ...]
-    minima: tuple[Minimum, ...]
-    log_contour: bool
-    params: dict[str, float] = field(default_factory=dict)
-    lesson: str = ""
-    formula: str | None = None
-    param_vector: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    consts: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    @property
-    def kernel_args(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-        """(sid, params, code, consts): what every kernel needs to evaluate this surface."""
-        return self.sid, self.param_vector, self.code, self.consts
-
-    def jet(self, x: Any, y: Any) -> np.ndarray:
-        """Array of shape ``broadcast(x, y).shape + (6,)``: f, fx, fy, fxx, fxy, fyy."""
-        return self._batch(x, y, 6, _kernels.evaluate_many)
-
-    def first_order(self, x: Any, y: Any) -> np.ndarray:
-        """Array of shape ``broadcast(x, y).shape + (3,)``: f, fx, fy (the jet without its Hessian work)."""
-        return self._batch(x, y, 3, _kernels.evaluate_grad_many)
-
-    def _batch(self, x: Any, y: Any, width: int, kernel: Any) -> np.ndarray:
-        xb, yb = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-        xs = np.ascontiguousarray(xb).ravel()
-        ys = np.ascontiguousarray(yb).ravel()
-        out = np.empty((xs.size, width))
-        with np.errstate(all="ignore"):
-            kernel(self.sid, self.param_vector, self.code, self.consts, xs, ys, out)
-        return out.reshape(xb.shape + (width,))
-
-    def value(self, x: Any, y: Any) -> Any:
-        """f(x, y); a float for scalar input, else an array of the broadcast shape."""
-        v = self.first_order(x, y)[..., 0]
-        return float(v) if v.ndim == 0 else v
-
-    def gradient(self, x: Any, y: Any) -> np.ndarray:
-        """∇f with shape ``broadcast.shape + (2,)``."""
-        return self.first_order(x, y)[..., 1:3]
-
-    def hessian(self, x: Any, y: Any) -> np.ndarray:
-        """∇²f with shape ``broadcast.shape + (2, 2)``."""
-        j = self.jet(x, y)
-        h = np.empty(j.shape[:-1] + (2, 2))
-        h[..., 0, 0] = j[..., 3]
-        h[..., 0, 1] = h[..., 1, 0] = j[..., 4]
-        h[..., 1, 1] = j[..., 5]
-        return h
-
-    def grid(self, n: int = 200, bounds: Bounds | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Axis vectors and the n×n value grid over ``bounds`` (rows are y)."""
-        (x0, x1), (y0, y1) = bounds or self.bounds
-        xs = np.linspace(x0, x1, n)
-        ys = np.linspace(y0, y1, n)
-        z = self.value(xs[None, :], ys[:, None])
-        return xs, ys, z
-
-    @property
-    def span(self) -> float:
-        """The larger side of the plotting box."""
-        (x0, x1), (y0, y1) = self.bounds
-        return max(x1 - x0, y1 - y0)
-
-    def nearest_minimum(self, x: float, y: float) -> tuple[int, float]:
-        """Index of and distance to the nearest known minimum; (-1, inf) if none is known."""
-        if not self.minima:
-            return -1, float("inf")
-        d = [float(np.hypot(m.x - x, m.y - y)) for m in self.minima]
-        k = int(np.argmin(d))
-        return k, d[k]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON description (no arrays)."""
-        return {
-            "name": self.name,
-            "display_name": self.display_name,
-            "description": self.description,
-            "latex": self.latex,
-            "formula": self.formula,
-            "params": dict(self.params),
-            "bounds": [list(self.bounds[0]), list(self.bounds[1])],
-            "starts": [list(s) for s in self.starts],
-            "minima": [{"x": m.x, "y": m.y, "value": m.value, "kind": m.kind} for m in self.minima],
-            "log_contour": self.log_contour,
-        }
 
 
 def surface_names() -> list[str]:

@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from surfaces import Surface
+from surfaces.surface import Surface
 from surfaces import _kernels as K
 from surfaces import _vm as V
 from surfaces.catalog import Minimum

@@ -36,7 +36,7 @@ def build(pages: tuple[str, ...] = PAGES) -> tuple[Any, Any]:
         )
     from dash import Dash
 
-    from app import ASSETS_DIR
+    from app.shell.assets import ASSETS_DIR
 
     manager = make_manager()
     dash_app = Dash("app.hosting.worker", background_callback_manager=manager, assets_folder=str(ASSETS_DIR),
