@@ -2,6 +2,7 @@
 #   make run    build .venv if needed, start the explorer at http://127.0.0.1:8050
 #   make test   build .venv if needed, run every test (browser tests included)
 #   make serve  serve a class (gunicorn, several workers; see the README)
+#   make soak   run the browser and job tests RUNS times (default 20) and count failures per test
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ PORT ?= 8050
 # Compiled kernels are cached here (must be writable; shared by all processes).
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: run serve test test-fast bench system-deps clean
+.PHONY: run serve test test-fast soak bench system-deps clean
 
 # The compact plotly.js the pages load, and the regenerator runtime they load instead of Dash's
 # whole polyfill (built with npm from web/; without npm the app loads Dash's full plotly.js and
@@ -44,6 +45,11 @@ test: $(STAMP) system-deps $(WEB_BUNDLE)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser"
+
+# the browser and background-job tests, RUNS times over (not part of `make test`): failures per test
+RUNS ?= 20
+soak: $(STAMP) system-deps $(WEB_BUNDLE)
+	$(PY) scripts/soak.py --runs $(RUNS)
 
 bench: $(STAMP) $(WEB_BUNDLE)
 	$(PY) bench/bench_core.py
