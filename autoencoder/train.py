@@ -338,6 +338,8 @@ class _Run:
         if self.newton and not self.full_batch:
             raise ValueError("Newton's method needs the full batch (its Hessian is computed on the whole training set)")
         self.mods = entry.modifiers.vector() if spec.first_order else NO_MODIFIERS.vector()
+        # the generator state stays np.uint64: a compiled call returns it as a Python int, and passing that
+        # back would run an int64 specialisation of the generator, which draws another stream
         self.rng = np.uint64(int(self.mods[S.SEED]))
         self.scheduled = spec.first_order and self.mods[S.SCHED_KIND] != 0.0
         self.perturbed = spec.first_order and (self.mods[S.NOISE_SIGMA] > 0.0 or self.mods[S.CLIP_MODE] != 0.0)
@@ -725,7 +727,7 @@ def _minibatch_epoch(r: _Run, net: Autoencoder, batches: dict[Any, Any], check_s
                 if not (math.isfinite(fq) and _finite_vec(r.gq)):
                     return "diverged"
                 if r.perturbed:
-                    r.rng = apply_noise_and_clip(r.mods, r.gq, r.rng)
+                    r.rng = np.uint64(apply_noise_and_clip(r.mods, r.gq, r.rng))
                 res = resume(oid, hp, lr, r.S, r.sc, r.theta, r.q, fq, r.gq, r.eff)
         else:
             f, _, stats = net.loss_and_grad(r.theta, xb, tb, out=r.g, dtype=r.dtype)
@@ -733,7 +735,7 @@ def _minibatch_epoch(r: _Run, net: Autoencoder, batches: dict[Any, Any], check_s
             if not (math.isfinite(f) and _finite_vec(r.g)):
                 return "diverged"
             if r.perturbed:
-                r.rng = apply_noise_and_clip(r.mods, r.g, r.rng)
+                r.rng = np.uint64(apply_noise_and_clip(r.mods, r.g, r.rng))
             res = begin(oid, hp, lr, r.S, r.sc, r.theta, f, r.g, r.h, r.q, r.eff)
         if res == S.STALLED:
             return "stalled"
