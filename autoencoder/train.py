@@ -1,7 +1,8 @@
 """Train one autoencoder with several optimizers: a race from the same weights on the same minibatches.
 
-One driver runs any optimizer of ``optimizers`` through the kernels'
-reverse-communication protocol on the network's flat parameter vector:
+One driver, ``optimizers.stepper.Stepper``, runs any optimizer of ``optimizers``
+through the kernels' reverse-communication protocol on the network's flat
+parameter vector:
 
 * first-order methods step on minibatches (one shared, seeded order per epoch);
   schedules, gradient noise and clipping (``Modifiers``) apply exactly as in the
@@ -53,18 +54,15 @@ from autoencoder.corrupt import DEFAULT_TABLE, Corruption, corrupt, parse_corrup
 from autoencoder.data import MAX_SAMPLES, Dataset
 from autoencoder.metrics import mean_std, psnr
 from autoencoder.model import Autoencoder, BatchNormState, ModelSpec
-from optimizers import _slots as S
-from optimizers._kernels import begin, init_state, resume, scalar_slots, state_rows
 from optimizers._modkernels import apply_noise_and_clip, scheduled_lr
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import OptimizerConfig, make_config
+from optimizers.stepper import DONE_AT_QUERY, NEED_EVAL, STALLED, Stepper
 
 MAX_EPOCHS = 200
 MAX_RUNS = 16
 MAX_BATCH = 65_536
 NEWTON_MAX_PARAMS = 300
-#: evaluations one iteration may request before it is declared stalled (as the surface runner)
-MAX_EVALS_PER_STEP = 200
 #: memory the per-epoch weight snapshots (for the landscape's paths) may take
 PATH_BUDGET_BYTES = 256 * 1024 * 1024
 #: rows per chunk when a full batch is evaluated without batch norm
@@ -302,15 +300,13 @@ def warm_kernels() -> None:
     if _warmed:
         return
     n = 2
-    for oid, name in ((S.ADAM, "adam"), (S.LBFGS, "lbfgs")):
-        hp = make_config(name).vector
-        Sx = np.zeros((max(state_rows(oid, hp), 1), n))
-        sc = np.zeros(scalar_slots(oid, hp))
-        theta, g, q, gq, eff = np.zeros(n), np.ones(n), np.zeros(n), np.ones(n), np.zeros(n)
-        init_state(oid, hp, Sx, sc)
-        res = begin(oid, hp, 1e-3, Sx, sc, theta, 1.0, g, np.zeros((0, 0)), q, eff)
-        if res == S.NEED_EVAL:
-            resume(oid, hp, 1e-3, Sx, sc, theta, q, 0.5, gq, eff)
+
+    def evaluate(q: np.ndarray, gq: np.ndarray) -> float:
+        gq[:] = 1.0
+        return 0.5
+
+    for name in ("adam", "lbfgs"):
+        Stepper(make_config(name), n).step(np.zeros(n), 1.0, np.ones(n), evaluate, 1e-3)
     mods = NO_MODIFIERS.vector()
     scheduled_lr(1e-3, mods, 0)
     apply_noise_and_clip(mods, np.zeros(n), np.uint64(0))
@@ -330,32 +326,14 @@ class _Run:
         cfg = entry.config
         spec = cfg.spec
         self.entry = entry
-        self.oid = spec.oid
-        self.hp = cfg.vector
         n = theta0.size
-        self.newton = self.oid == S.NEWTON
         self.full_batch = (not spec.first_order) if entry.full_batch is None else bool(entry.full_batch)
-        if self.newton and not self.full_batch:
+        # the full-batch epoch applies no modifiers, not even to a first-order rule run on the full batch
+        self.stepper = Stepper(cfg, n, NO_MODIFIERS if self.full_batch else entry.modifiers)
+        if self.stepper.needs_hessian and not self.full_batch:
             raise ValueError("Newton's method needs the full batch (its Hessian is computed on the whole training set)")
-        self.mods = entry.modifiers.vector() if spec.first_order else NO_MODIFIERS.vector()
-        # the generator state stays np.uint64: a compiled call returns it as a Python int, and passing that
-        # back would run an int64 specialisation of the generator, which draws another stream
-        self.rng = np.uint64(int(self.mods[S.SEED]))
-        self.scheduled = spec.first_order and self.mods[S.SCHED_KIND] != 0.0
-        self.perturbed = spec.first_order and (self.mods[S.NOISE_SIGMA] > 0.0 or self.mods[S.CLIP_MODE] != 0.0)
-        self.lookahead = (
-            self.oid in (S.SGD, S.MOMENTUM, S.NESTEROV) and self.hp[S.CONVENTION] == S.TEXTBOOK
-            and self.hp[S.NESTEROV_] != 0.0
-        )  # fmt: skip
         self.theta = theta0.copy()
-        self.S = np.zeros((max(state_rows(self.oid, self.hp), 1), n))
-        self.sc = np.zeros(scalar_slots(self.oid, self.hp))
-        init_state(self.oid, self.hp, self.S, self.sc)
         self.g = np.zeros(n)
-        self.gq = np.zeros(n)
-        self.q = np.zeros(n)
-        self.eff = np.zeros(n)
-        self.h = np.zeros((n, n)) if self.newton else np.zeros((0, 0))
         self.f = math.nan
         self.fg_valid = False
         self.stats_last: list[tuple[np.ndarray, np.ndarray]] = []
@@ -452,7 +430,7 @@ def train_race(
         theta0 = np.array(theta0, dtype=np.float64)
         net._check_theta(theta0)
     for e in entries:
-        if e.config.spec.oid == S.NEWTON and net.n_params > NEWTON_MAX_PARAMS:
+        if e.config.spec.family == "second-order" and net.n_params > NEWTON_MAX_PARAMS:
             raise ValueError(
                 f"Newton's method builds the exact {net.n_params}×{net.n_params} Hessian; it is limited to "
                 f"{NEWTON_MAX_PARAMS} parameters (use a smaller net, e.g. --hidden 2)"
@@ -715,29 +693,28 @@ def _epoch_batches(
 
 def _minibatch_epoch(r: _Run, net: Autoencoder, batches: dict[Any, Any], check_stop: Callable[[], None]) -> str | None:
     """One pass over the minibatches; returns None, 'diverged' or 'stalled'."""
-    oid, hp = r.oid, r.hp
+    stepper = r.stepper
+    stats: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def evaluate(q: np.ndarray, gq: np.ndarray) -> float:
+        """Loss and gradient at q on the current minibatch (xb, tb of the loop below)."""
+        nonlocal stats
+        fq, _, stats = net.loss_and_grad(q, xb, tb, out=gq, dtype=r.dtype)
+        r.samples += xb.shape[0]
+        return fq
+
     for xb, tb in batches[r.dtype]:
         check_stop()
-        lr = scheduled_lr(hp[S.LR], r.mods, r.steps) if r.scheduled else hp[S.LR]
-        if r.lookahead:
-            res = begin(oid, hp, lr, r.S, r.sc, r.theta, 0.0, r.g, r.h, r.q, r.eff)
-            while res == S.NEED_EVAL:
-                fq, _, stats = net.loss_and_grad(r.q, xb, tb, out=r.gq, dtype=r.dtype)
-                r.samples += xb.shape[0]
-                if not (math.isfinite(fq) and _finite_vec(r.gq)):
-                    return "diverged"
-                if r.perturbed:
-                    r.rng = np.uint64(apply_noise_and_clip(r.mods, r.gq, r.rng))
-                res = resume(oid, hp, lr, r.S, r.sc, r.theta, r.q, fq, r.gq, r.eff)
+        if stepper.lookahead:  # the rule ignores f and ∇f at θ: only its look-ahead point is evaluated
+            f = 0.0
         else:
-            f, _, stats = net.loss_and_grad(r.theta, xb, tb, out=r.g, dtype=r.dtype)
-            r.samples += xb.shape[0]
+            f = evaluate(r.theta, r.g)
             if not (math.isfinite(f) and _finite_vec(r.g)):
                 return "diverged"
-            if r.perturbed:
-                r.rng = np.uint64(apply_noise_and_clip(r.mods, r.g, r.rng))
-            res = begin(oid, hp, lr, r.S, r.sc, r.theta, f, r.g, r.h, r.q, r.eff)
-        if res == S.STALLED:
+        res = stepper.step(r.theta, f, r.g, evaluate, stepper.lr(r.steps))
+        if res == NEED_EVAL:  # the look-ahead loss or gradient was not finite
+            return "diverged"
+        if res == STALLED:
             return "stalled"
         r.bn.update(stats)
         r.steps += 1
@@ -786,7 +763,16 @@ def finite_difference_hessian(grad: Callable[[np.ndarray, np.ndarray], None], th
 def _full_batch_epoch(r: _Run, net: Autoencoder, x: np.ndarray, t: np.ndarray, iters: int,
                       check_stop: Callable[[], None]) -> str | None:  # fmt: skip
     """``iters`` iterations of a line-search or Newton method on the full batch; None, 'diverged' or 'stalled'."""
-    oid, hp = r.oid, r.hp
+    stepper = r.stepper
+    stats_q: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def evaluate(q: np.ndarray, gq: np.ndarray) -> float:
+        nonlocal stats_q
+        check_stop()
+        fq = _full_eval(r, net, x, t, q, gq)
+        stats_q = r.stats_last
+        return fq
+
     for _ in range(iters):
         check_stop()
         if not r.fg_valid:
@@ -795,36 +781,25 @@ def _full_batch_epoch(r: _Run, net: Autoencoder, x: np.ndarray, t: np.ndarray, i
             r.fg_valid = True
         if not (math.isfinite(r.f) and _finite_vec(r.g)):
             return "diverged"
-        if r.newton:
+        if stepper.needs_hessian:
 
             def grad(th: np.ndarray, out: np.ndarray) -> None:
                 _full_eval(r, net, x, t, th, out)
 
-            finite_difference_hessian(grad, r.theta, r.h)
-            if not np.all(np.isfinite(r.h)):
+            finite_difference_hessian(grad, r.theta, stepper.h)
+            if not np.all(np.isfinite(stepper.h)):
                 return "diverged"
-        lr = hp[S.LR]
         old = r.theta.copy()
-        res = begin(oid, hp, lr, r.S, r.sc, r.theta, r.f, r.g, r.h, r.q, r.eff)
-        evals = 0
-        fq = math.nan
-        stats_q: list[tuple[np.ndarray, np.ndarray]] = []
-        while res == S.NEED_EVAL:
-            evals += 1
-            if evals > MAX_EVALS_PER_STEP:
-                res = S.STALLED
-                break
-            check_stop()
-            fq = _full_eval(r, net, x, t, r.q, r.gq)
-            stats_q = r.stats_last
-            res = resume(oid, hp, lr, r.S, r.sc, r.theta, r.q, fq, r.gq, r.eff)
-        if res == S.STALLED:
-            r.theta[:] = old
+        stats_q = []
+        res = stepper.step(r.theta, r.f, r.g, evaluate, stepper.lr(r.steps))
+        if res == NEED_EVAL:  # a look-ahead rule on the full batch: its look-ahead point was not finite
+            return "diverged"
+        if res == STALLED:
             return "stalled"
         r.steps += 1
-        if res == S.DONE_AT_QUERY:
-            r.f = fq
-            r.g, r.gq = r.gq, r.g
+        if res == DONE_AT_QUERY:
+            r.f = stepper.fq
+            np.copyto(r.g, stepper.gq)
             r.bn.update(stats_q)
         else:
             r.f = _full_eval(r, net, x, t, r.theta, r.g)

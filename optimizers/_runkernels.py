@@ -7,6 +7,11 @@ compiled ``run`` serves every optimizer × surface pair.
 
 A step that produces a non-finite value or leaves the escape radius ends the
 run with status DIVERGED; the recorded arrays stop at the last finite step.
+
+Each iteration drives the kernels' begin/resume protocol exactly as
+``optimizers.stepper.Stepper`` does (see its contract); the loop is inlined
+here because compiled code cannot call the Python stepper, and a test checks
+that the two agree step for step.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from optimizers._slots import (
     DIVERGED,
     DONE_AT_QUERY,
     LR,
+    MAX_EVALS_PER_STEP,
     NEED_EVAL,
     NESTEROV_,
     NEWTON,
@@ -41,8 +47,6 @@ from optimizers._slots import NESTEROV as NESTEROV_ID
 from optimizers._slots import SGD as SGD_ID
 from surfaces._kernels import evaluate, evaluate_grad
 
-#: evaluations one iteration may request before it is declared stalled
-MAX_EVALS_PER_STEP = 200
 #: a stalled step at a gradient this small (relative to max(1, |f|)) counts as converged
 STALL_GTOL = 1e-8
 

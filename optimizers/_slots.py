@@ -91,6 +91,9 @@ NEED_EVAL = 1  # evaluate f and ∇f at the query point and resume
 DONE_AT_QUERY = 2  # the iterate moved to the last query point (its f, ∇f are known)
 STALLED = 3  # no step is possible (singular Hessian, failed line search)
 
+#: evaluations one iteration may request before its driver declares it STALLED
+MAX_EVALS_PER_STEP = 200
+
 # modifier-vector slots
 NOISE_SIGMA = 0
 SEED = 1

@@ -34,8 +34,7 @@ import numpy as np
 import pytest
 
 from optimizers import make_config, trace
-from optimizers._kernels import begin, init_state, resume, scalar_slots, state_rows
-from optimizers._slots import DONE_AT_QUERY, NEED_EVAL, NEWTON, STALLED
+from optimizers.stepper import DONE_AT_QUERY, STALLED, Stepper
 from surfaces import get_surface
 from reference import FIRST_ORDER, Oracle, make_reference, reference_run
 
@@ -112,39 +111,28 @@ ROSEN = _chained_rosenbrock()
 # --------------------------------------------------------------------------------------
 
 
-class KernelStepper:
-    """One optimizer's kernel state, stepped from Python through begin/resume."""
+def kernel_stepper(name: str, overrides: dict, n: int) -> Stepper:
+    return Stepper(make_config(name, **overrides), n)
 
-    def __init__(self, name: str, overrides: dict, n: int):
-        self.config = make_config(name, **overrides)
-        self.oid = self.config.spec.oid
-        self.hp = self.config.vector
-        self.S = np.zeros((max(state_rows(self.oid, self.hp), 1), n))
-        self.sc = np.zeros(scalar_slots(self.oid, self.hp))
-        init_state(self.oid, self.hp, self.S, self.sc)
-        self.q = np.zeros(n)
-        self.eff = np.zeros(n)
-        self.h0 = np.zeros((n, n))
-        self.evals = 0
 
-    def step(self, theta: np.ndarray, problem: Problem, lr: float):
-        theta = theta.copy()
-        f, g = problem.fg(theta)
-        h = problem.hess(theta) if self.oid == NEWTON else self.h0
-        res = begin(self.oid, self.hp, float(lr), self.S, self.sc, theta, float(f), g.copy(), h, self.q, self.eff)
-        while res == NEED_EVAL:
-            self.evals += 1
-            assert self.evals < 100_000
-            fq, gq = problem.fg(self.q.copy())
-            res = resume(self.oid, self.hp, float(lr), self.S, self.sc, theta, self.q, float(fq), gq, self.eff)
-        if res == STALLED:
-            return theta, self.eff.copy(), "stalled"
-        if res == DONE_AT_QUERY:
-            assert np.array_equal(theta, self.q)
-        return theta, self.eff.copy(), "ok"
+def kernel_step(kern: Stepper, theta: np.ndarray, problem: Problem, lr: float):
+    """One iteration of the kernel from a copy of ``theta``: (new iterate, effective lr, "ok" | "stalled")."""
+    theta = theta.copy()
+    f, g = problem.fg(theta)
+    if kern.needs_hessian:
+        kern.h[:] = problem.hess(theta)
 
-    def state(self) -> dict[str, np.ndarray]:
-        return {name: self.S[row].copy() for name, row in self.config.state_rows()}
+    def evaluate(q, gq):
+        fq, grad = problem.fg(q.copy())
+        gq[:] = grad
+        return float(fq)
+
+    res = kern.step(theta, float(f), g.copy(), evaluate, float(lr))
+    if res == STALLED:
+        return theta, kern.eff.copy(), "stalled"
+    if res == DONE_AT_QUERY:
+        assert np.array_equal(theta, kern.q)
+    return theta, kern.eff.copy(), "ok"
 
 
 def compare_direct(
@@ -156,7 +144,7 @@ def compare_direct(
     last bit: every iteration moved the iterate until it reached a stationary point
     (|∇f| ≤ 1e-12) that the step then left unchanged, iterate and state, to the end.
     """
-    kern = KernelStepper(name, overrides, problem.x0.size)
+    kern = kernel_stepper(name, overrides, problem.x0.size)
     values = kern.config.values
     ref = make_reference(name, values, problem.x0.size)
     oracle = Oracle(problem.fg, problem.hess)
@@ -166,7 +154,7 @@ def compare_direct(
     for t in range(1, steps + 1):
         lr = values["lr"] if lr_schedule is None else lr_schedule(t - 1)
         state_before = kern.S.copy()
-        new_k, eff_k, status_k = kern.step(theta, problem, lr)
+        new_k, eff_k, status_k = kernel_step(kern, theta, problem, lr)
         new_r, eff_r, status_r = ref.step(theta.copy(), oracle, lr)
         where = f"{name} {overrides} on {problem.name}, iteration {t}"
         assert status_k == status_r, f"{where}: kernel {status_k}, reference {status_r}"
@@ -315,12 +303,12 @@ def test_cg_restarts_every_n_iterations():
         return 0.5 * x @ a @ x, a @ x
 
     problem = Problem("quad4", fg, lambda x: a, np.array([1.0, -1.0, 1.0, -1.0]))
-    kern = KernelStepper("cg", dict(beta_rule="fr"), n)
+    kern = kernel_stepper("cg", dict(beta_rule="fr"), n)
     theta = problem.x0.copy()
     sd_steps = []
     for t in range(1, 13):
         g = fg(theta)[1]
-        theta, _, status = kern.step(theta, problem, 1.0)
+        theta, _, status = kernel_step(kern, theta, problem, 1.0)
         assert status == "ok"
         d = kern.S[0]
         cos = -(g @ d) / (np.linalg.norm(g) * np.linalg.norm(d))
@@ -450,8 +438,8 @@ def test_kernel_first_steps_by_hand():
 
     def one_step(name, overrides):
         prob = Problem("linear", lambda x: (float(g @ x), g.copy()), lambda x: np.zeros((3, 3)), np.ones(3))
-        kern = KernelStepper(name, overrides, 3)
-        return kern.step(prob.x0, prob, make_config(name, **overrides).values["lr"])[0]
+        kern = kernel_stepper(name, overrides, 3)
+        return kernel_step(kern, prob.x0, prob, make_config(name, **overrides).values["lr"])[0]
 
     # Adam's first step is −η·sign(g) (m̂ = g, v̂ = g²), up to ε
     np.testing.assert_allclose(one_step("adam", dict(lr=0.1)), 1.0 - 0.1 * np.sign(g) * np.abs(g) / (np.abs(g) + 1e-8))
