@@ -634,6 +634,16 @@ def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def looks_ahead(oid, hp):
+    """Whether ``begin`` asks for the gradient at a look-ahead point instead of using ∇f(θ) (textbook Nesterov).
+
+    Such a rule ignores the f and g passed to ``begin``; its drivers apply noise
+    and clipping to the look-ahead gradient instead.
+    """
+    return (oid == SGD or oid == MOMENTUM or oid == NESTEROV) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     """Start one iteration at theta (see the module docstring)."""
     sc[T] += 1.0

@@ -21,30 +21,25 @@ import math
 import numpy as np
 from numba import njit
 
-from optimizers._kernels import begin, init_state, resume
+from optimizers._kernels import begin, init_state, looks_ahead, resume
 from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
 from optimizers._slots import (
     COMPLETED,
     CLIP_MODE,
     CLIP_VALUE,
-    CONVENTION,
     CONVERGED,
     DIVERGED,
     DONE_AT_QUERY,
     LR,
     MAX_EVALS_PER_STEP,
     NEED_EVAL,
-    NESTEROV_,
     NEWTON,
     NOISE_SIGMA,
     SCHED_KIND,
     SEED,
     STALLED,
     STALLED_STATUS,
-    TEXTBOOK,
 )
-from optimizers._slots import NESTEROV as NESTEROV_ID
-from optimizers._slots import SGD as SGD_ID
 from surfaces._kernels import evaluate, evaluate_grad
 
 #: a stalled step at a gradient this small (relative to max(1, |f|)) counts as converged
@@ -85,6 +80,10 @@ def run(
     and ``st_out[t]`` (state rows listed in ``show``) describe iterate t; row 0
     is the start.  ``final`` receives the last finite iterate.  With ``gtol`` > 0
     the run stops with CONVERGED once ‖∇f‖ ≤ gtol and ‖Δθ‖ ≤ xtol.
+
+    The modifiers in ``mods`` apply as given.  Which optimizers take them is the
+    registry's call (``OptimizerSpec.first_order``): the runner passes no
+    modifiers for the others.
     """
     init_state(oid, hp, S, sc)
     theta = np.empty(2)
@@ -97,12 +96,11 @@ def run(
     eff = np.zeros(2)
     old = np.empty(2)
     h = np.zeros((2, 2))
-    first_order = oid < NEWTON
-    lookahead = (oid >= SGD_ID and oid <= NESTEROV_ID) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
+    lookahead = looks_ahead(oid, hp)
     want_h = oid == NEWTON
     rng = np.uint64(int(mods[SEED]))
-    scheduled = first_order and mods[SCHED_KIND] != 0.0
-    perturbed = first_order and (mods[NOISE_SIGMA] > 0.0 or mods[CLIP_MODE] != 0.0)
+    scheduled = mods[SCHED_KIND] != 0.0
+    perturbed = mods[NOISE_SIGMA] > 0.0 or mods[CLIP_MODE] != 0.0
 
     f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, h)
     final[0] = theta[0]
@@ -253,7 +251,7 @@ def sweep_lockstep(
     applied per run, so every job equals its single ``run``.
     """
     m = starts.shape[0]
-    lookahead = (oid >= SGD_ID and oid <= NESTEROV_ID) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
+    lookahead = looks_ahead(oid, hp)
     scheduled = mods[SCHED_KIND] != 0.0
     sigma = mods[NOISE_SIGMA]
     clip_mode = mods[CLIP_MODE]

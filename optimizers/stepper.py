@@ -45,25 +45,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimizers._kernels import begin, init_state, resume, scalar_slots, state_rows
+from optimizers._kernels import begin, init_state, looks_ahead, resume, scalar_slots, state_rows
 from optimizers._modkernels import apply_noise_and_clip, scheduled_lr
 from optimizers._slots import (
     CLIP_MODE,
-    CONVENTION,
     DONE,
     DONE_AT_QUERY,
     LR,
     MAX_EVALS_PER_STEP,
-    MOMENTUM,
     NEED_EVAL,
-    NESTEROV,
-    NESTEROV_,
     NOISE_SIGMA,
     SCHED_KIND,
     SEED,
-    SGD,
     STALLED,
-    TEXTBOOK,
 )
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import OptimizerConfig
@@ -76,19 +70,10 @@ __all__ = [
     "STALLED",
     "Evaluate",
     "Stepper",
-    "looks_ahead",
 ]
 
 #: ``evaluate(q, gq) -> f(q)``, writing ∇f(q) into ``gq``
 Evaluate = Callable[[np.ndarray, np.ndarray], float]
-
-
-def looks_ahead(config: OptimizerConfig) -> bool:
-    """Whether the rule takes its gradient at a look-ahead point instead of at θ (textbook Nesterov)."""
-    hp = config.vector
-    return (
-        config.spec.oid in (SGD, MOMENTUM, NESTEROV) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
-    )
 
 
 def _finite(f: float, g: np.ndarray) -> bool:
@@ -108,9 +93,9 @@ class Stepper:
         self.oid = spec.oid
         self.hp = config.vector
         self.mods = modifiers.vector() if spec.first_order else NO_MODIFIERS.vector()
-        self.scheduled = spec.first_order and self.mods[SCHED_KIND] != 0.0
-        self.perturbed = spec.first_order and (self.mods[NOISE_SIGMA] > 0.0 or self.mods[CLIP_MODE] != 0.0)
-        self.lookahead = looks_ahead(config)
+        self.scheduled = self.mods[SCHED_KIND] != 0.0
+        self.perturbed = self.mods[NOISE_SIGMA] > 0.0 or self.mods[CLIP_MODE] != 0.0
+        self.lookahead = bool(looks_ahead(self.oid, self.hp))
         self.needs_hessian = spec.family == "second-order"
         self.S = np.zeros((max(state_rows(self.oid, self.hp), 1), n))
         self.sc = np.zeros(scalar_slots(self.oid, self.hp))

@@ -17,7 +17,7 @@ import pytest
 
 from optimizers import Modifiers, make_config, trace
 from optimizers._runkernels import STALL_GTOL
-from optimizers.registry import SPECS
+from optimizers.registry import SPECS, get_spec
 from optimizers.runner import escape_radius
 from optimizers.stepper import DONE_AT_QUERY, MAX_EVALS_PER_STEP, NEED_EVAL, STALLED, Stepper
 from surfaces import get_surface
@@ -129,3 +129,35 @@ def test_the_cases_cover_every_optimizer_for_a_few_hundred_steps():
             if traj.steps < STEPS:
                 short.append((surface_name, _case_id((name, overrides, modifiers)), traj.message))
     assert len(short) <= len(CASES) * len(SURFACES) // 4, short
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in SPECS])
+def test_the_registry_family_decides_which_optimizers_take_modifiers(name):
+    """Noise, clipping and schedules change a run exactly when the registry calls the optimizer first-order.
+
+    The compiled runner applies the modifier vector it is given; the runner and the
+    stepper take the decision from ``OptimizerSpec.first_order``, not from the id order.
+    """
+    spec = get_spec(name)
+    surface = get_surface("rosenbrock")
+    config = make_config(name, **({"lr": LR[name]} if name in LR else {}))
+    plain = trace(surface, config, start=(-1.2, 1.0), steps=50)
+    modified = trace(surface, config, start=(-1.2, 1.0), steps=50, modifiers=MODIFIED)
+    stepped, _ = stepper_trace(surface, config, (-1.2, 1.0), 50, MODIFIED)
+    assert np.array_equal(stepped, modified.positions)
+    changed = plain.positions.shape != modified.positions.shape or np.any(plain.positions != modified.positions)
+    assert changed == spec.first_order == (spec.family == "first-order")
+    assert Stepper(config, 2, MODIFIED).perturbed == spec.first_order
+    if not spec.first_order:
+        assert np.array_equal(Stepper(config, 2, MODIFIED).mods, Modifiers().vector())
+
+
+def test_only_textbook_nesterov_looks_ahead():
+    """The look-ahead test both drivers share (``_kernels.looks_ahead``), for every registered optimizer."""
+    for spec in SPECS:
+        conventions = ("torch", "textbook") if "convention" in spec.keys() else (None,)
+        for convention in conventions:
+            config = make_config(spec.name, **({} if convention is None else {"convention": convention}))
+            expected = spec.name == "nesterov" and convention == "textbook"
+            assert Stepper(config, 2).lookahead == expected, (spec.name, convention)
+    assert not Stepper(make_config("sgd", momentum=0.9, nesterov=True), 2).lookahead  # torch's Nesterov does not
