@@ -110,6 +110,19 @@ class OptimizerSpec:
     #: the hyperparameters a compact card (the lab's race card) shows besides the learning rate
     card_keys: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        """Every card key names one of this optimizer's hyperparameters, once, and not the learning rate."""
+        keys = self.keys()
+        for key in self.card_keys:
+            if key not in keys:
+                raise ValueError(f"optimizer '{self.name}': card key {key!r} is not one of its hyperparameters "
+                                 f"({', '.join(keys)})")  # fmt: skip
+            if key == "lr":
+                raise ValueError(f"optimizer '{self.name}': the card shows the learning rate already; "
+                                 "card_keys lists the others")  # fmt: skip
+        if len(set(self.card_keys)) != len(self.card_keys):
+            raise ValueError(f"optimizer '{self.name}': card_keys {self.card_keys} name a key twice")
+
     @property
     def first_order(self) -> bool:
         """Whether schedules, clipping and gradient noise apply."""

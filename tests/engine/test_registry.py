@@ -7,6 +7,7 @@ constants, not copied from the registry.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -196,3 +197,25 @@ def test_first_order_flags():
     for name in ALL:
         assert get_spec(name).first_order == (name not in ("newton", "cg", "lbfgs"))
     assert Modifiers().active is False
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_card_keys_name_real_hyperparameters(name):
+    """What a compact card shows besides lr: this optimizer's own hyperparameters, each once."""
+    spec = get_spec(name)
+    assert spec.card_keys, f"{name} has no card keys"
+    assert len(set(spec.card_keys)) == len(spec.card_keys)
+    for key in spec.card_keys:
+        assert key in spec.keys() and key != "lr"
+        assert spec.param(key).key == key
+
+
+@pytest.mark.parametrize(
+    "card_keys, message",
+    [(("beta1", "bogus"), "'bogus' is not one of its hyperparameters"), (("lr",), "learning rate already"),
+     (("beta1", "beta1"), "twice")],
+)  # fmt: skip
+def test_a_bad_card_key_fails_when_the_spec_is_built(card_keys, message):
+    """The registry refuses a card key that is not a hyperparameter of the optimizer (so a typo fails at import)."""
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(get_spec("adam"), card_keys=card_keys)
