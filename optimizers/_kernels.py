@@ -35,38 +35,46 @@ from optimizers._slots import (
     ADAGRAD,
     ADAM,
     ADAMW,
-    AMSGRAD,
     B1_POW,
     B2_POW,
-    BETA1,
-    BETA2,
-    BETA_RULE,
-    C1,
-    C2,
-    CENTERED,
     CG,
     CG_SINCE_RESTART,
-    CONVENTION,
-    DAMPENING,
-    DAMPING,
     DBD,
-    DECOUPLED_WD,
     DONE,
     DONE_AT_QUERY,
-    EPS,
-    ETA_MINUS,
-    ETA_PLUS,
     FLETCHER_REEVES,
-    GAIN_MAX,
-    GAIN_MIN,
-    GAIN_STEP,
-    HISTORY,
-    INITIAL_ACC,
+    HP_AMSGRAD,
+    HP_BETA1,
+    HP_BETA2,
+    HP_BETA_RULE,
+    HP_C1,
+    HP_C2,
+    HP_CENTERED,
+    HP_CONVENTION,
+    HP_DAMPENING,
+    HP_DAMPING,
+    HP_DECOUPLED_WD,
+    HP_EPS,
+    HP_ETA_MINUS,
+    HP_ETA_PLUS,
+    HP_GAIN_MAX,
+    HP_GAIN_MIN,
+    HP_GAIN_STEP,
+    HP_HISTORY,
+    HP_INITIAL_ACC,
+    HP_LR_DECAY,
+    HP_MAX_EVALS,
+    HP_MOMENTUM,
+    HP_MOMENTUM_DECAY,
+    HP_NESTEROV,
+    HP_RHO,
+    HP_STEP_MAX,
+    HP_STEP_MIN,
+    HP_WEIGHT_DECAY,
     LB_COUNT,
     LB_HEAD,
     LBFGS,
     LION,
-    LR_DECAY,
     LS_ALPHA,
     LS_BEST_ALPHA,
     LS_BEST_F,
@@ -77,28 +85,20 @@ from optimizers._slots import (
     LS_NEVALS,
     LS_PREV_ALPHA,
     LS_PREV_DPHI,
-    MAX_EVALS,
     MOMENTUM,
-    MOMENTUM_,
-    MOMENTUM_DECAY,
     MU_PRODUCT,
     N_SCALARS,
     NADAM,
     NEED_EVAL,
     NESTEROV,
-    NESTEROV_,
     NEWTON,
     PSI_POW,
     PSI_STEP,
-    RHO,
     RMSPROP,
     RPROP,
     SGD,
     STALLED,
-    STEP_MAX,
-    STEP_MIN,
     TEXTBOOK,
-    WEIGHT_DECAY,
     T,
 )
 
@@ -106,7 +106,7 @@ from optimizers._slots import (
 def state_rows(oid: int, hp: np.ndarray) -> int:
     """Number of per-coordinate state rows the optimizer needs."""
     if oid == LBFGS:
-        return 2 * int(hp[HISTORY]) + 2
+        return 2 * int(hp[HP_HISTORY]) + 2
     if oid in (RMSPROP, ADAM, ADAMW, DBD):
         return 3
     if oid in (ADADELTA, NADAM, RPROP, CG):
@@ -118,7 +118,7 @@ def state_rows(oid: int, hp: np.ndarray) -> int:
 
 def scalar_slots(oid: int, hp: np.ndarray) -> int:
     """Length of the scalar-state vector."""
-    return N_SCALARS + (int(hp[HISTORY]) if oid == LBFGS else 0)
+    return N_SCALARS + (int(hp[HP_HISTORY]) if oid == LBFGS else 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -127,7 +127,7 @@ def init_state(oid, hp, S, sc):
     S[:, :] = 0.0
     sc[:] = 0.0
     if oid == ADAGRAD:
-        S[0, :] = hp[INITIAL_ACC]
+        S[0, :] = hp[HP_INITIAL_ACC]
     elif oid == RPROP:
         S[0, :] = hp[0]  # step sizes start at lr
     elif oid == DBD:
@@ -136,7 +136,7 @@ def init_state(oid, hp, S, sc):
     sc[B2_POW] = 1.0
     if oid == NADAM:
         sc[MU_PRODUCT] = 1.0
-        sc[PSI_STEP] = 0.96 ** hp[MOMENTUM_DECAY]
+        sc[PSI_STEP] = 0.96 ** hp[HP_MOMENTUM_DECAY]
         sc[PSI_POW] = sc[PSI_STEP]
 
 
@@ -160,12 +160,12 @@ def _sign(v):
 @njit(inline="always", cache=True, error_model="numpy")
 def _sgd(hp, lr, S, sc, theta, g, q, eff):
     """torch.optim.SGD, or the textbook v ← αv − εg; θ ← θ + v."""
-    mu = hp[MOMENTUM_]
-    tau = hp[DAMPENING]
-    wd = hp[WEIGHT_DECAY]
-    nesterov = hp[NESTEROV_] != 0.0
+    mu = hp[HP_MOMENTUM]
+    tau = hp[HP_DAMPENING]
+    wd = hp[HP_WEIGHT_DECAY]
+    nesterov = hp[HP_NESTEROV] != 0.0
     first = sc[T] == 1.0
-    if hp[CONVENTION] == TEXTBOOK:
+    if hp[HP_CONVENTION] == TEXTBOOK:
         if nesterov:
             for i in range(theta.size):
                 q[i] = theta[i] + mu * S[0, i]
@@ -195,8 +195,8 @@ def _sgd(hp, lr, S, sc, theta, g, q, eff):
 @njit(inline="always", cache=True, error_model="numpy")
 def _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff):
     """θ̃ = θ + αv was evaluated: v ← αv − ε∇f(θ̃); θ ← θ + v."""
-    mu = hp[MOMENTUM_]
-    wd = hp[WEIGHT_DECAY]
+    mu = hp[HP_MOMENTUM]
+    wd = hp[HP_WEIGHT_DECAY]
     for i in range(theta.size):
         gi = gq[i] + wd * q[i]
         S[0, i] = mu * S[0, i] - lr * gi
@@ -207,9 +207,9 @@ def _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _adagrad(hp, lr, S, sc, theta, g, eff):
-    wd = hp[WEIGHT_DECAY]
-    eps = hp[EPS]
-    clr = lr / (1.0 + (sc[T] - 1.0) * hp[LR_DECAY])
+    wd = hp[HP_WEIGHT_DECAY]
+    eps = hp[HP_EPS]
+    clr = lr / (1.0 + (sc[T] - 1.0) * hp[HP_LR_DECAY])
     for i in range(theta.size):
         gi = g[i] + wd * theta[i]
         S[0, i] += gi * gi
@@ -221,11 +221,11 @@ def _adagrad(hp, lr, S, sc, theta, g, eff):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _rmsprop(hp, lr, S, sc, theta, g, eff):
-    alpha = hp[RHO]
-    eps = hp[EPS]
-    wd = hp[WEIGHT_DECAY]
-    mu = hp[MOMENTUM_]
-    centered = hp[CENTERED] != 0.0
+    alpha = hp[HP_RHO]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
+    mu = hp[HP_MOMENTUM]
+    centered = hp[HP_CENTERED] != 0.0
     for i in range(theta.size):
         gi = g[i] + wd * theta[i]
         S[0, i] = alpha * S[0, i] + (1.0 - alpha) * gi * gi
@@ -245,9 +245,9 @@ def _rmsprop(hp, lr, S, sc, theta, g, eff):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _adadelta(hp, lr, S, sc, theta, g, eff):
-    rho = hp[RHO]
-    eps = hp[EPS]
-    wd = hp[WEIGHT_DECAY]
+    rho = hp[HP_RHO]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
     for i in range(theta.size):
         gi = g[i] + wd * theta[i]
         S[0, i] = rho * S[0, i] + (1.0 - rho) * gi * gi
@@ -262,11 +262,11 @@ def _adadelta(hp, lr, S, sc, theta, g, eff):
 @njit(inline="always", cache=True, error_model="numpy")
 def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
     """Adam (L2 weight decay) or AdamW (decoupled decay θ ← θ(1 − ηλ))."""
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    eps = hp[EPS]
-    wd = hp[WEIGHT_DECAY]
-    amsgrad = hp[AMSGRAD] != 0.0
+    b1 = hp[HP_BETA1]
+    b2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
+    amsgrad = hp[HP_AMSGRAD] != 0.0
     sc[B1_POW] *= b1
     sc[B2_POW] *= b2
     bc1 = 1.0 - sc[B1_POW]
@@ -297,12 +297,12 @@ def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _nadam(hp, lr, S, sc, theta, g, eff):
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    eps = hp[EPS]
-    wd = hp[WEIGHT_DECAY]
-    psi = hp[MOMENTUM_DECAY]
-    decoupled = hp[DECOUPLED_WD] != 0.0
+    b1 = hp[HP_BETA1]
+    b2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
+    psi = hp[HP_MOMENTUM_DECAY]
+    decoupled = hp[HP_DECOUPLED_WD] != 0.0
     sc[B2_POW] *= b2
     bc2 = 1.0 - sc[B2_POW]
     decay = sc[PSI_POW]  # 0.96^(tψ), kept as a running product
@@ -331,9 +331,9 @@ def _nadam(hp, lr, S, sc, theta, g, eff):
 @njit(inline="always", cache=True, error_model="numpy")
 def _lion(hp, lr, S, sc, theta, g, eff):
     """Lion (Chen et al. 2023): c = β1m + (1−β1)g; θ ← θ − η(sign c + λθ); m ← β2m + (1−β2)g."""
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    wd = hp[WEIGHT_DECAY]
+    b1 = hp[HP_BETA1]
+    b2 = hp[HP_BETA2]
+    wd = hp[HP_WEIGHT_DECAY]
     for i in range(theta.size):
         c = b1 * S[0, i] + (1.0 - b1) * g[i]
         theta[i] -= lr * (_sign(c) + wd * theta[i])
@@ -344,10 +344,10 @@ def _lion(hp, lr, S, sc, theta, g, eff):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _rprop(hp, lr, S, sc, theta, g, eff):
-    eta_minus = hp[ETA_MINUS]
-    eta_plus = hp[ETA_PLUS]
-    smin = hp[STEP_MIN]
-    smax = hp[STEP_MAX]
+    eta_minus = hp[HP_ETA_MINUS]
+    eta_plus = hp[HP_ETA_PLUS]
+    smin = hp[HP_STEP_MIN]
+    smax = hp[HP_STEP_MAX]
     for i in range(theta.size):
         gi = g[i]
         s = gi * S[1, i]
@@ -369,10 +369,10 @@ def _rprop(hp, lr, S, sc, theta, g, eff):
 @njit(inline="always", cache=True, error_model="numpy")
 def _dbd(hp, lr, S, sc, theta, g, eff):
     """Local gains: gain += δ when ∂E/∂w keeps its sign, gain ×= 1 − δ otherwise."""
-    delta = hp[GAIN_STEP]
-    gmin = hp[GAIN_MIN]
-    gmax = hp[GAIN_MAX]
-    mu = hp[MOMENTUM_]
+    delta = hp[HP_GAIN_STEP]
+    gmin = hp[HP_GAIN_MIN]
+    gmax = hp[HP_GAIN_MAX]
+    mu = hp[HP_MOMENTUM]
     for i in range(theta.size):
         if g[i] * S[1, i] > 0.0:
             gain = S[0, i] + delta
@@ -428,7 +428,7 @@ def _newton(hp, lr, theta, g, h, eff):
     n = theta.size
     a = h.copy()
     for i in range(n):
-        a[i, i] += hp[DAMPING]
+        a[i, i] += hp[HP_DAMPING]
     d = np.empty(n)
     if not _solve(a, g, d):
         return STALLED
@@ -471,7 +471,7 @@ def _ls_step(hp, sc, theta, d, q, fq, gq):
     if finite and fq < sc[LS_BEST_F]:
         sc[LS_BEST_F] = fq
         sc[LS_BEST_ALPHA] = alpha
-    if not finite or fq > f0 + hp[C1] * alpha * dphi0:
+    if not finite or fq > f0 + hp[HP_C1] * alpha * dphi0:
         sc[LS_HI] = alpha
     else:
         dphi = 0.0
@@ -480,10 +480,10 @@ def _ls_step(hp, sc, theta, d, q, fq, gq):
             if not math.isfinite(gq[i]):
                 ok = False
             dphi += gq[i] * d[i]
-        if ok and dphi >= hp[C2] * dphi0:
+        if ok and dphi >= hp[HP_C2] * dphi0:
             return 1
         sc[LS_LO] = alpha
-    if sc[LS_NEVALS] >= hp[MAX_EVALS]:
+    if sc[LS_NEVALS] >= hp[HP_MAX_EVALS]:
         return -1
     if sc[LS_HI] == math.inf:
         alpha = 2.0 * alpha
@@ -520,7 +520,7 @@ def _cg_begin(hp, lr, S, sc, theta, f, g, q, eff):
     beta = 0.0
     gg_prev = _dot(gprev, gprev)
     if not restart and gg_prev > 0.0:  # β is undefined after a zero gradient (and x/0 raises in Numba)
-        if hp[BETA_RULE] == 1.0:  # Fletcher–Reeves
+        if hp[HP_BETA_RULE] == 1.0:  # Fletcher–Reeves
             beta = _dot(g, g) / gg_prev
         else:  # Polak–Ribière+
             num = 0.0
@@ -556,7 +556,7 @@ def _cg_begin(hp, lr, S, sc, theta, f, g, q, eff):
 @njit(cache=True, error_model="numpy")
 def _lbfgs_direction(hp, S, sc, g, d):
     """Two-loop recursion: d = −H_k ∇f with H₀ = γI, γ = sᵀy / yᵀy of the newest pair."""
-    m = int(hp[HISTORY])
+    m = int(hp[HP_HISTORY])
     count = int(sc[LB_COUNT])
     head = int(sc[LB_HEAD])  # slot of the newest pair
     n = g.size
@@ -584,7 +584,7 @@ def _lbfgs_direction(hp, S, sc, g, d):
 
 @njit(cache=True, error_model="numpy")
 def _lbfgs_begin(hp, lr, S, sc, theta, f, g, q, eff):
-    m = int(hp[HISTORY])
+    m = int(hp[HP_HISTORY])
     n = theta.size
     d = S[2 * m]
     gprev = S[2 * m + 1]
@@ -613,7 +613,7 @@ def _lbfgs_accept(hp, S, sc, theta, q, gq, eff):
 
     A Wolfe step makes sᵀy positive; the threshold drops pairs lost to rounding.
     """
-    m = int(hp[HISTORY])
+    m = int(hp[HP_HISTORY])
     n = theta.size
     gprev = S[2 * m + 1]
     head = (int(sc[LB_HEAD]) + 1) % m
@@ -640,7 +640,7 @@ def looks_ahead(oid, hp):
     Such a rule ignores the f and g passed to ``begin``; its drivers apply noise
     and clipping to the look-ahead gradient instead.
     """
-    return (oid == SGD or oid == MOMENTUM or oid == NESTEROV) and hp[CONVENTION] == TEXTBOOK and hp[NESTEROV_] != 0.0
+    return (oid == SGD or oid == MOMENTUM or oid == NESTEROV) and hp[HP_CONVENTION] == TEXTBOOK and hp[HP_NESTEROV] != 0.0
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -686,7 +686,7 @@ def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
             d = S[0]
             gprev = S[1]
         else:
-            m = int(hp[HISTORY])
+            m = int(hp[HP_HISTORY])
             d = S[2 * m]
             gprev = S[2 * m + 1]
         verdict = _ls_step(hp, sc, theta, d, q, fq, gq)

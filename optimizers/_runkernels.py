@@ -24,13 +24,13 @@ from numba import njit
 from optimizers._kernels import begin, init_state, looks_ahead, resume
 from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
 from optimizers._slots import (
-    COMPLETED,
     CLIP_MODE,
     CLIP_VALUE,
+    COMPLETED,
     CONVERGED,
     DIVERGED,
     DONE_AT_QUERY,
-    LR,
+    HP_LR,
     MAX_EVALS_PER_STEP,
     NEED_EVAL,
     NEWTON,
@@ -128,7 +128,7 @@ def run(
         old[1] = theta[1]
         gm[0] = g[0]
         gm[1] = g[1]
-        lr = scheduled_lr(hp[LR], mods, t - 1) if scheduled else hp[LR]
+        lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
         if perturbed and not lookahead:
             rng = apply_noise_and_clip(mods, gm, rng)
         res = begin(oid, hp, lr, S, sc, theta, f, gm, h, q, eff)
@@ -300,7 +300,7 @@ def sweep_lockstep(
             for i in range(n):
                 old[i] = theta[i]
                 gm[i] = g[i]
-            lr = scheduled_lr(hp[LR], mods, t - 1) if scheduled else hp[LR]
+            lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
             if sigma > 0.0 and not lookahead:
                 noise[0], rng = normal(rng)
                 noise[1], rng = normal(rng)

@@ -1,12 +1,16 @@
 """Integer ids and vector layouts shared by the kernels and the registry.
 
 Every optimizer reads its hyperparameters from one float64 vector with a fixed
-global layout (``hp[LR]``, ``hp[BETA1]``, ...); each optimizer uses a subset.
+global layout (``hp[HP_LR]``, ``hp[HP_BETA1]``, ...); each optimizer uses a subset.
 A fixed layout keeps the kernels readable and lets a sweep vary any two
 hyperparameters by writing columns of a (jobs × N_HP) matrix.
+
+One meaning per name: an optimizer id is the optimizer's name (``MOMENTUM`` is
+the heavy-ball optimizer), an index into the hyperparameter vector starts with
+``HP_`` (``HP_MOMENTUM`` is the momentum factor μ).
 """
 
-# optimizer ids
+# optimizer ids (``OptimizerSpec.oid``; the registry, not their order, says what family each is in)
 SGD = 0
 MOMENTUM = 1
 NESTEROV = 2
@@ -23,36 +27,36 @@ NEWTON = 12
 CG = 13
 LBFGS = 14
 
-# hyperparameter slots
-LR = 0
-MOMENTUM_ = 1
-DAMPENING = 2
-NESTEROV_ = 3
-WEIGHT_DECAY = 4
-BETA1 = 5
-BETA2 = 6
-RHO = 7
-EPS = 8
-AMSGRAD = 9
-CENTERED = 10
-LR_DECAY = 11
-INITIAL_ACC = 12
-ETA_MINUS = 13
-ETA_PLUS = 14
-STEP_MIN = 15
-STEP_MAX = 16
-GAIN_STEP = 17
-GAIN_MIN = 18
-GAIN_MAX = 19
-DAMPING = 20
-HISTORY = 21
-C1 = 22
-C2 = 23
-MAX_EVALS = 24
-CONVENTION = 25
-MOMENTUM_DECAY = 26
-DECOUPLED_WD = 27
-BETA_RULE = 28
+# hyperparameter slots: indices into the vector ``hp`` (``HyperParam.slot``)
+HP_LR = 0
+HP_MOMENTUM = 1
+HP_DAMPENING = 2
+HP_NESTEROV = 3
+HP_WEIGHT_DECAY = 4
+HP_BETA1 = 5
+HP_BETA2 = 6
+HP_RHO = 7
+HP_EPS = 8
+HP_AMSGRAD = 9
+HP_CENTERED = 10
+HP_LR_DECAY = 11
+HP_INITIAL_ACC = 12
+HP_ETA_MINUS = 13
+HP_ETA_PLUS = 14
+HP_STEP_MIN = 15
+HP_STEP_MAX = 16
+HP_GAIN_STEP = 17
+HP_GAIN_MIN = 18
+HP_GAIN_MAX = 19
+HP_DAMPING = 20
+HP_HISTORY = 21
+HP_C1 = 22
+HP_C2 = 23
+HP_MAX_EVALS = 24
+HP_CONVENTION = 25
+HP_MOMENTUM_DECAY = 26
+HP_DECOUPLED_WD = 27
+HP_BETA_RULE = 28
 N_HP = 32
 
 # conventions for the momentum family

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers import _slots as S
+from optimizers import _slots as slots
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import HyperParam, OptimizerConfig
 from optimizers.runner import sweep
@@ -58,11 +58,11 @@ class SweepMap:
 
     @property
     def diverged(self) -> np.ndarray:
-        return self.status == S.DIVERGED
+        return self.status == slots.DIVERGED
 
     @property
     def converged(self) -> np.ndarray:
-        return self.status == S.CONVERGED
+        return self.status == slots.CONVERGED
 
 
 def _check_grid(n: int, what: str) -> int:
@@ -117,7 +117,7 @@ def _label_basins(surface, final: np.ndarray, status: np.ndarray) -> tuple[np.nd
     tol = 0.02 * surface.span
     minima = [(m.x, m.y) for m in surface.minima]
     if not minima:
-        for p in final[status == S.CONVERGED]:
+        for p in final[status == slots.CONVERGED]:
             if not any(np.hypot(p[0] - q[0], p[1] - q[1]) <= tol for q in minima):
                 minima.append((float(p[0]), float(p[1])))
                 if len(minima) >= 64:
@@ -129,7 +129,7 @@ def _label_basins(surface, final: np.ndarray, status: np.ndarray) -> tuple[np.nd
         nearest = np.argmin(d, axis=1)
         close = d[np.arange(final.shape[0]), nearest] <= tol
         basin[close] = nearest[close]
-    basin[status == S.DIVERGED] = DIVERGED
+    basin[status == slots.DIVERGED] = DIVERGED
     return basin, tuple(minima)
 
 

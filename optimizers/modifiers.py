@@ -12,17 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from optimizers import _slots as S
+from optimizers import _slots as slots
 
 SCHEDULES: dict[str, int] = {
-    "constant": S.SCHED_CONSTANT,
-    "step": S.SCHED_STEP,
-    "exponential": S.SCHED_EXPONENTIAL,
-    "cosine": S.SCHED_COSINE,
-    "cosine_restarts": S.SCHED_COSINE_RESTARTS,
-    "warmup": S.SCHED_WARMUP,
+    "constant": slots.SCHED_CONSTANT,
+    "step": slots.SCHED_STEP,
+    "exponential": slots.SCHED_EXPONENTIAL,
+    "cosine": slots.SCHED_COSINE,
+    "cosine_restarts": slots.SCHED_COSINE_RESTARTS,
+    "warmup": slots.SCHED_WARMUP,
 }
-CLIP_MODES: dict[str, int] = {"none": S.CLIP_NONE, "value": S.CLIP_VALUE_MODE, "norm": S.CLIP_NORM}
+CLIP_MODES: dict[str, int] = {"none": slots.CLIP_NONE, "value": slots.CLIP_VALUE_MODE, "norm": slots.CLIP_NORM}
 
 #: schedule name → its parameters (name, default, low, high, description), as torch.optim.lr_scheduler names them
 SCHEDULE_PARAMS: dict[str, tuple[tuple[str, float, float, float, str], ...]] = {
@@ -86,14 +86,14 @@ class Modifiers:
 
     def vector(self) -> np.ndarray:
         """The kernels' modifier vector."""
-        v = np.zeros(S.N_MODS)
-        v[S.NOISE_SIGMA] = self.noise
-        v[S.SEED] = float(self.seed)
-        v[S.CLIP_MODE] = CLIP_MODES[self.clip]
-        v[S.CLIP_VALUE] = self.clip_value
-        v[S.SCHED_KIND] = SCHEDULES[self.schedule]
+        v = np.zeros(slots.N_MODS)
+        v[slots.NOISE_SIGMA] = self.noise
+        v[slots.SEED] = float(self.seed)
+        v[slots.CLIP_MODE] = CLIP_MODES[self.clip]
+        v[slots.CLIP_VALUE] = self.clip_value
+        v[slots.SCHED_KIND] = SCHEDULES[self.schedule]
         vals = list(self.schedule_values().values())
-        for k, slot in enumerate((S.SCHED_A, S.SCHED_B, S.SCHED_C)):
+        for k, slot in enumerate((slots.SCHED_A, slots.SCHED_B, slots.SCHED_C)):
             if k < len(vals):
                 v[slot] = vals[k]
         return v

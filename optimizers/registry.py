@@ -14,7 +14,55 @@ from typing import Any
 
 import numpy as np
 
-from optimizers import _slots as S
+from optimizers._slots import (
+    ADADELTA,
+    ADAGRAD,
+    ADAM,
+    ADAMW,
+    CG,
+    DBD,
+    HP_AMSGRAD,
+    HP_BETA1,
+    HP_BETA2,
+    HP_BETA_RULE,
+    HP_C1,
+    HP_C2,
+    HP_CENTERED,
+    HP_CONVENTION,
+    HP_DAMPENING,
+    HP_DAMPING,
+    HP_DECOUPLED_WD,
+    HP_EPS,
+    HP_ETA_MINUS,
+    HP_ETA_PLUS,
+    HP_GAIN_MAX,
+    HP_GAIN_MIN,
+    HP_GAIN_STEP,
+    HP_HISTORY,
+    HP_INITIAL_ACC,
+    HP_LR,
+    HP_LR_DECAY,
+    HP_MAX_EVALS,
+    HP_MOMENTUM,
+    HP_MOMENTUM_DECAY,
+    HP_NESTEROV,
+    HP_RHO,
+    HP_STEP_MAX,
+    HP_STEP_MIN,
+    HP_WEIGHT_DECAY,
+    LBFGS,
+    LION,
+    MOMENTUM,
+    N_HP,
+    NADAM,
+    NESTEROV,
+    NEWTON,
+    POLAK_RIBIERE,
+    RMSPROP,
+    RPROP,
+    SGD,
+    TORCH,
+)
 
 
 @dataclass(frozen=True)
@@ -167,16 +215,16 @@ class OptimizerSpec:
 
 def _lr(default: float, ui_low: float = 1e-5, ui_high: float = 10.0, desc: str = "learning rate") -> HyperParam:
     return HyperParam(
-        "lr", S.LR, default, 0.0, 1e6, r"\eta", desc, log=True, ui_low=ui_low, ui_high=ui_high, low_open=True
+        "lr", HP_LR, default, 0.0, 1e6, r"\eta", desc, log=True, ui_low=ui_low, ui_high=ui_high, low_open=True
     )
 
 
 def _wd(default: float = 0.0, desc: str = "L2 weight decay, added to the gradient") -> HyperParam:
-    return HyperParam("weight_decay", S.WEIGHT_DECAY, default, 0.0, 1e3, r"\lambda", desc, ui_high=1.0)
+    return HyperParam("weight_decay", HP_WEIGHT_DECAY, default, 0.0, 1e3, r"\lambda", desc, ui_high=1.0)
 
 
 def _eps(default: float) -> HyperParam:
-    return HyperParam("eps", S.EPS, default, 0.0, 1.0, r"\epsilon", "term added for numerical stability", log=True,
+    return HyperParam("eps", HP_EPS, default, 0.0, 1.0, r"\epsilon", "term added for numerical stability", log=True,
                       ui_low=1e-12, ui_high=1e-1)  # fmt: skip
 
 
@@ -188,22 +236,22 @@ def _moments(lr: float) -> tuple[HyperParam, ...]:
     """η, β1, β2, ε of the Adam family (torch's defaults but η)."""
     return (
         _lr(lr),
-        _beta("beta1", S.BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
-        _beta("beta2", S.BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
+        _beta("beta1", HP_BETA1, 0.9, r"\beta_1", "decay of the first-moment average"),
+        _beta("beta2", HP_BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
         _eps(1e-8),
     )
 
 
-_AMSGRAD = HyperParam("amsgrad", S.AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool")
-_MOMENTUM = HyperParam("momentum", S.MOMENTUM_, 0.9, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999)
-_DAMPENING = HyperParam("dampening", S.DAMPENING, 0.0, 0.0, 1.0, r"\tau", "dampening of the gradient in the buffer")
+_AMSGRAD = HyperParam("amsgrad", HP_AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool")
+_MOMENTUM = HyperParam("momentum", HP_MOMENTUM, 0.9, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999)
+_DAMPENING = HyperParam("dampening", HP_DAMPENING, 0.0, 0.0, 1.0, r"\tau", "dampening of the gradient in the buffer")
 _CONVENTION = HyperParam(
-    "convention", S.CONVENTION, S.TORCH, 0, 1, "", "torch: b←μb+g, θ←θ−ηb;  textbook: v←αv−εg, θ←θ+v",
+    "convention", HP_CONVENTION, TORCH, 0, 1, "", "torch: b←μb+g, θ←θ−ηb;  textbook: v←αv−εg, θ←θ+v",
     kind="choice", choices=("torch", "textbook"),
 )  # fmt: skip
-_C1 = HyperParam("c1", S.C1, 1e-4, 0.0, 1.0, "c_1", "sufficient-decrease (Armijo) constant", log=True,
+_C1 = HyperParam("c1", HP_C1, 1e-4, 0.0, 1.0, "c_1", "sufficient-decrease (Armijo) constant", log=True,
                  low_open=True, high_open=True, ui_low=1e-6, ui_high=0.5)  # fmt: skip
-_MAX_EVALS = HyperParam("max_evals", S.MAX_EVALS, 25, 1, 200, "", "function evaluations per line search", kind="int")
+_MAX_EVALS = HyperParam("max_evals", HP_MAX_EVALS, 25, 1, 200, "", "function evaluations per line search", kind="int")
 
 _SGD_RULE = (
     r"g_t \leftarrow \nabla f(\theta_{t-1}) + \lambda\theta_{t-1}\\"
@@ -226,14 +274,14 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="sgd",
         card_keys=("momentum", "weight_decay"),
-        oid=S.SGD,
+        oid=SGD,
         display_name="SGD",
         family="first-order",
         params=(
             _lr(1e-3),
-            HyperParam("momentum", S.MOMENTUM_, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
+            HyperParam("momentum", HP_MOMENTUM, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
             _DAMPENING,
-            HyperParam("nesterov", S.NESTEROV_, 0.0, 0, 1, "", "use Nesterov momentum", kind="bool"),
+            HyperParam("nesterov", HP_NESTEROV, 0.0, 0, 1, "", "use Nesterov momentum", kind="bool"),
             _wd(),
         ),
         rule_latex=_SGD_RULE,
@@ -245,7 +293,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="momentum",
         card_keys=("momentum", "weight_decay"),
-        oid=S.MOMENTUM,
+        oid=MOMENTUM,
         display_name="Momentum (heavy ball)",
         family="first-order",
         params=(_lr(1e-3), _MOMENTUM, _DAMPENING, _wd(), _CONVENTION),
@@ -260,12 +308,12 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="nesterov",
         card_keys=("momentum", "weight_decay"),
-        oid=S.NESTEROV,
+        oid=NESTEROV,
         display_name="Nesterov momentum",
         family="first-order",
         params=(
             _lr(1e-3),
-            HyperParam("momentum", S.MOMENTUM_, 0.9, 0.0, 1.0, r"\mu", "momentum factor", low_open=True,
+            HyperParam("momentum", HP_MOMENTUM, 0.9, 0.0, 1.0, r"\mu", "momentum factor", low_open=True,
                        high_open=True, ui_low=0.01, ui_high=0.999),  # fmt: skip
             _wd(),
             _CONVENTION,
@@ -280,14 +328,14 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="adagrad",
         card_keys=("lr_decay", "weight_decay"),
-        oid=S.ADAGRAD,
+        oid=ADAGRAD,
         display_name="AdaGrad",
         family="first-order",
         params=(
             _lr(1e-2),
-            HyperParam("lr_decay", S.LR_DECAY, 0.0, 0.0, 10.0, "", "learning-rate decay η/(1+(t−1)·decay)", ui_high=1.0),
+            HyperParam("lr_decay", HP_LR_DECAY, 0.0, 0.0, 10.0, "", "learning-rate decay η/(1+(t−1)·decay)", ui_high=1.0),
             _wd(),
-            HyperParam("initial_accumulator_value", S.INITIAL_ACC, 0.0, 0.0, 1e3, "", "initial sum of squares",
+            HyperParam("initial_accumulator_value", HP_INITIAL_ACC, 0.0, 0.0, 1e3, "", "initial sum of squares",
                        ui_high=1.0),  # fmt: skip
             _eps(1e-10),
         ),
@@ -298,16 +346,16 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="rmsprop",
         card_keys=("rho", "momentum"),
-        oid=S.RMSPROP,
+        oid=RMSPROP,
         display_name="RMSProp",
         family="first-order",
         params=(
             _lr(1e-2),
-            _beta("rho", S.RHO, 0.99, r"\rho", "decay of the squared-gradient average (torch's alpha)"),
+            _beta("rho", HP_RHO, 0.99, r"\rho", "decay of the squared-gradient average (torch's alpha)"),
             _eps(1e-8),
             _wd(),
-            HyperParam("momentum", S.MOMENTUM_, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
-            HyperParam("centered", S.CENTERED, 0.0, 0, 1, "", "divide by the centred (variance) estimate", kind="bool"),
+            HyperParam("momentum", HP_MOMENTUM, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
+            HyperParam("centered", HP_CENTERED, 0.0, 0, 1, "", "divide by the centred (variance) estimate", kind="bool"),
         ),
         rule_latex=r"r_t \leftarrow \rho r_{t-1} + (1-\rho) g_t^2\\ \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{r_t}+\epsilon}\,g_t",
         convention="torch.optim.RMSprop: ε outside the square root, no bias correction, so the first steps are "
@@ -317,12 +365,12 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="adadelta",
         card_keys=("rho", "eps"),
-        oid=S.ADADELTA,
+        oid=ADADELTA,
         display_name="Adadelta",
         family="first-order",
         params=(
             _lr(1.0, ui_high=10.0, desc="scale applied to the Adadelta step"),
-            _beta("rho", S.RHO, 0.9, r"\rho", "decay of the running averages"),
+            _beta("rho", HP_RHO, 0.9, r"\rho", "decay of the running averages"),
             _eps(1e-6),
             _wd(),
         ),
@@ -334,7 +382,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="adam",
         card_keys=("beta1", "beta2"),
-        oid=S.ADAM,
+        oid=ADAM,
         display_name="Adam",
         family="first-order",
         params=(
@@ -350,7 +398,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="adamw",
         card_keys=("beta1", "weight_decay"),
-        oid=S.ADAMW,
+        oid=ADAMW,
         display_name="AdamW",
         family="first-order",
         params=(
@@ -366,15 +414,15 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="nadam",
         card_keys=("beta1", "beta2"),
-        oid=S.NADAM,
+        oid=NADAM,
         display_name="NAdam",
         family="first-order",
         params=(
             *_moments(2e-3),
             _wd(),
-            HyperParam("momentum_decay", S.MOMENTUM_DECAY, 4e-3, 0.0, 1.0, r"\psi", "momentum schedule decay",
+            HyperParam("momentum_decay", HP_MOMENTUM_DECAY, 4e-3, 0.0, 1.0, r"\psi", "momentum schedule decay",
                        ui_high=0.1),  # fmt: skip
-            HyperParam("decoupled_weight_decay", S.DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2",
+            HyperParam("decoupled_weight_decay", HP_DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2",
                        kind="bool"),  # fmt: skip
         ),
         rule_latex=r"\mu_t = \beta_1\left(1 - \tfrac12 0.96^{t\psi}\right)\\ m_t, v_t \text{ as in Adam}\\"
@@ -386,13 +434,13 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="lion",
         card_keys=("beta1", "beta2"),
-        oid=S.LION,
+        oid=LION,
         display_name="Lion",
         family="first-order",
         params=(
             _lr(1e-4),
-            _beta("beta1", S.BETA1, 0.9, r"\beta_1", "interpolation for the update direction"),
-            _beta("beta2", S.BETA2, 0.99, r"\beta_2", "decay of the momentum"),
+            _beta("beta1", HP_BETA1, 0.9, r"\beta_1", "interpolation for the update direction"),
+            _beta("beta2", HP_BETA2, 0.99, r"\beta_2", "decay of the momentum"),
             _wd(0.0, "decoupled weight decay, scaled by η"),
         ),
         rule_latex=r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t\\ \theta_t \leftarrow \theta_{t-1} - \eta\,(\operatorname{sign} c_t + \lambda\theta_{t-1})\\"
@@ -404,17 +452,17 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="rprop",
         card_keys=("eta_minus", "eta_plus"),
-        oid=S.RPROP,
+        oid=RPROP,
         display_name="Rprop",
         family="first-order",
         params=(
             _lr(1e-2, desc="initial step size"),
-            HyperParam("eta_minus", S.ETA_MINUS, 0.5, 0.0, 1.0, r"\eta_-", "step shrink factor on a sign change",
+            HyperParam("eta_minus", HP_ETA_MINUS, 0.5, 0.0, 1.0, r"\eta_-", "step shrink factor on a sign change",
                        low_open=True, high_open=True),  # fmt: skip
-            HyperParam("eta_plus", S.ETA_PLUS, 1.2, 1.0, 10.0, r"\eta_+", "step growth factor while the sign holds",
+            HyperParam("eta_plus", HP_ETA_PLUS, 1.2, 1.0, 10.0, r"\eta_+", "step growth factor while the sign holds",
                        low_open=True),  # fmt: skip
-            HyperParam("step_min", S.STEP_MIN, 1e-6, 0.0, 1e3, "", "smallest step size", log=True, ui_low=1e-9, ui_high=1.0),
-            HyperParam("step_max", S.STEP_MAX, 50.0, 0.0, 1e6, "", "largest step size", log=True, low_open=True,
+            HyperParam("step_min", HP_STEP_MIN, 1e-6, 0.0, 1e3, "", "smallest step size", log=True, ui_low=1e-9, ui_high=1.0),
+            HyperParam("step_max", HP_STEP_MAX, 50.0, 0.0, 1e6, "", "largest step size", log=True, low_open=True,
                        ui_low=1e-3, ui_high=100.0),  # fmt: skip
         ),
         rule_latex=r"s_t = \begin{cases}\min(s_{t-1}\eta_+, s_{\max}) & g_t g_{t-1} > 0\\ \max(s_{t-1}\eta_-, s_{\min}) & g_t g_{t-1} < 0,\ g_t \leftarrow 0\\ s_{t-1} & \text{else}\end{cases}\\"
@@ -427,16 +475,16 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="delta_bar_delta",
         card_keys=("gain_step", "momentum"),
-        oid=S.DBD,
+        oid=DBD,
         display_name="Local gains (delta-bar-delta)",
         family="first-order",
         params=(
             _lr(1e-2),
-            HyperParam("gain_step", S.GAIN_STEP, 0.05, 0.0, 1.0, r"\delta", "additive gain increase / multiplicative decrease",
+            HyperParam("gain_step", HP_GAIN_STEP, 0.05, 0.0, 1.0, r"\delta", "additive gain increase / multiplicative decrease",
                        high_open=True, ui_high=0.5),  # fmt: skip
-            HyperParam("gain_min", S.GAIN_MIN, 0.1, 0.0, 1.0, "", "smallest gain", low_open=True),
-            HyperParam("gain_max", S.GAIN_MAX, 10.0, 1.0, 1e4, "", "largest gain", log=True, ui_high=100.0),
-            HyperParam("momentum", S.MOMENTUM_, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
+            HyperParam("gain_min", HP_GAIN_MIN, 0.1, 0.0, 1.0, "", "smallest gain", low_open=True),
+            HyperParam("gain_max", HP_GAIN_MAX, 10.0, 1.0, 1e4, "", "largest gain", log=True, ui_high=100.0),
+            HyperParam("momentum", HP_MOMENTUM, 0.0, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999),
         ),
         rule_latex=r"g_{ij} \leftarrow \begin{cases} g_{ij} + \delta & \frac{\partial E}{\partial w_{ij}}(t)\,\frac{\partial E}{\partial w_{ij}}(t-1) > 0\\"
         r" g_{ij}(1-\delta) & \text{otherwise}\end{cases}\\ v \leftarrow \mu v - \eta\, g_{ij} \frac{\partial E}{\partial w_{ij}},\ w \leftarrow w + v",
@@ -447,12 +495,12 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="newton",
         card_keys=("damping",),
-        oid=S.NEWTON,
+        oid=NEWTON,
         display_name="Newton (damped)",
         family="second-order",
         params=(
             _lr(1.0, ui_low=1e-3, ui_high=2.0, desc="step fraction"),
-            HyperParam("damping", S.DAMPING, 0.0, 0.0, 1e6, r"\lambda", "Levenberg damping added to the Hessian's diagonal",
+            HyperParam("damping", HP_DAMPING, 0.0, 0.0, 1e6, r"\lambda", "Levenberg damping added to the Hessian's diagonal",
                        ui_high=100.0),  # fmt: skip
         ),
         rule_latex=r"\theta_t \leftarrow \theta_{t-1} - \eta\,\left(\nabla^2 f + \lambda I\right)^{-1} \nabla f",
@@ -462,15 +510,15 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="cg",
         card_keys=("c2", "max_evals"),
-        oid=S.CG,
+        oid=CG,
         display_name="Conjugate gradient",
         family="line-search",
         params=(
             _lr(1.0, ui_low=1e-3, desc="first trial step of the first line search"),
-            HyperParam("beta_rule", S.BETA_RULE, S.POLAK_RIBIERE, 0, 1, r"\beta", "conjugacy formula",
+            HyperParam("beta_rule", HP_BETA_RULE, POLAK_RIBIERE, 0, 1, r"\beta", "conjugacy formula",
                        kind="choice", choices=("pr+", "fr")),  # fmt: skip
             _C1,
-            HyperParam("c2", S.C2, 0.1, 0.0, 1.0, "c_2", "curvature (Wolfe) constant", low_open=True, high_open=True),
+            HyperParam("c2", HP_C2, 0.1, 0.0, 1.0, "c_2", "curvature (Wolfe) constant", low_open=True, high_open=True),
             _MAX_EVALS,
         ),
         rule_latex=r"d_t = -g_t + \beta_t d_{t-1},\ \beta_t^{PR+} = \max\!\left(0, \frac{g_t^\top(g_t - g_{t-1})}{g_{t-1}^\top g_{t-1}}\right)\\"
@@ -482,14 +530,14 @@ SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="lbfgs",
         card_keys=("history", "max_evals"),
-        oid=S.LBFGS,
+        oid=LBFGS,
         display_name="L-BFGS",
         family="line-search",
         params=(
             _lr(1.0, ui_low=1e-3, desc="trial step of each line search"),
-            HyperParam("history", S.HISTORY, 10, 1, 100, "m", "number of stored curvature pairs", kind="int"),
+            HyperParam("history", HP_HISTORY, 10, 1, 100, "m", "number of stored curvature pairs", kind="int"),
             _C1,
-            HyperParam("c2", S.C2, 0.9, 0.0, 1.0, "c_2", "curvature (Wolfe) constant", low_open=True, high_open=True),
+            HyperParam("c2", HP_C2, 0.9, 0.0, 1.0, "c_2", "curvature (Wolfe) constant", low_open=True, high_open=True),
             _MAX_EVALS,
         ),
         rule_latex=r"d_t = -H_t g_t \text{ (two-loop recursion over the last } m \text{ pairs } (s_i, y_i))\\"
@@ -572,7 +620,7 @@ def make_config(name: str, **overrides: Any) -> OptimizerConfig:
     for key in overrides:
         if key not in known:
             raise ValueError(f"optimizer '{name}' has no hyperparameter {key!r} (has: {', '.join(spec.keys())})")
-    vec = np.zeros(S.N_HP)
+    vec = np.zeros(N_HP)
     values: dict[str, Any] = {}
     for p in spec.params:
         raw = overrides.get(p.key, p.default_value())
@@ -586,7 +634,7 @@ def make_config(name: str, **overrides: Any) -> OptimizerConfig:
             values[p.key] = int(v)
         else:
             values[p.key] = v
-    if spec.oid == S.NESTEROV:
-        vec[S.NESTEROV_] = 1.0
+    if spec.oid == NESTEROV:
+        vec[HP_NESTEROV] = 1.0
     _check_combination(spec, values)
     return OptimizerConfig(spec=spec, values=values, vector=vec)

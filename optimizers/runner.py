@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers import _slots as S
+from optimizers import _slots as slots
 from optimizers._kernels import scalar_slots, state_rows
 from optimizers._runkernels import run as _run_kernel
 from optimizers._runkernels import sweep as _sweep_kernel
@@ -34,10 +34,10 @@ MAX_SWEEP_JOBS = 400 * 400
 LOCKSTEP_BLOCK = 64
 
 STATUS_NAMES = {
-    S.COMPLETED: "completed",
-    S.DIVERGED: "diverged",
-    S.CONVERGED: "converged",
-    S.STALLED_STATUS: "stalled",
+    slots.COMPLETED: "completed",
+    slots.DIVERGED: "diverged",
+    slots.CONVERGED: "converged",
+    slots.STALLED_STATUS: "stalled",
 }
 
 
@@ -148,7 +148,9 @@ def trace(
         state={name: st[:k, i].copy() for i, (name, _) in enumerate(shown)},
         status=STATUS_NAMES[status],
         steps_requested=n,
-        stop_step=None if status == S.COMPLETED else (last + 1 if status in (S.DIVERGED, S.STALLED_STATUS) else last),
+        stop_step=None
+        if status == slots.COMPLETED
+        else (last + 1 if status in (slots.DIVERGED, slots.STALLED_STATUS) else last),
         config=config,
         modifiers=modifiers,
     )
@@ -165,11 +167,11 @@ class SweepResult:
 
     @property
     def diverged(self) -> np.ndarray:
-        return self.status == S.DIVERGED
+        return self.status == slots.DIVERGED
 
     @property
     def converged(self) -> np.ndarray:
-        return self.status == S.CONVERGED
+        return self.status == slots.CONVERGED
 
 
 def default_tolerances(surface: Any) -> tuple[float, float]:
@@ -201,18 +203,18 @@ def sweep(
     if st.ndim != 2 or st.shape[1] != 2 or not np.all(np.isfinite(st)):
         raise ValueError("starts must be an (m, 2) array of finite numbers")
     hps = config.vector[None, :] if hyper is None else np.asarray(hyper, dtype=np.float64)
-    if hps.ndim != 2 or hps.shape[1] != S.N_HP:
-        raise ValueError(f"hyper must be an (m, {S.N_HP}) array")
+    if hps.ndim != 2 or hps.shape[1] != slots.N_HP:
+        raise ValueError(f"hyper must be an (m, {slots.N_HP}) array")
     m = max(st.shape[0], hps.shape[0])
     if m > MAX_SWEEP_JOBS:
         raise ValueError(f"a sweep may run at most {MAX_SWEEP_JOBS} jobs, got {m}")
     st = np.ascontiguousarray(np.broadcast_to(st, (m, 2)))
-    hps = np.ascontiguousarray(np.broadcast_to(hps, (m, S.N_HP)))
+    hps = np.ascontiguousarray(np.broadcast_to(hps, (m, slots.N_HP)))
     g_default, x_default = default_tolerances(surface)
     gtol = g_default if gtol is None else float(gtol)
     xtol = x_default if xtol is None else float(xtol)
     oid = config.spec.oid
-    worst = hps[np.argmax(hps[:, S.HISTORY])] if oid == S.LBFGS else config.vector
+    worst = hps[np.argmax(hps[:, slots.HP_HISTORY])] if oid == slots.LBFGS else config.vector
     rows = max(state_rows(oid, worst), 1)
     nsc = scalar_slots(oid, worst)
     out_final = np.zeros((m, 2))

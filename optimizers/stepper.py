@@ -51,7 +51,7 @@ from optimizers._slots import (
     CLIP_MODE,
     DONE,
     DONE_AT_QUERY,
-    LR,
+    HP_LR,
     MAX_EVALS_PER_STEP,
     NEED_EVAL,
     NOISE_SIGMA,
@@ -84,7 +84,8 @@ class Stepper:
     """One optimizer's kernel state on an n-vector, stepped through begin/resume (see the module docstring).
 
     ``modifiers`` (noise, clipping, schedule) apply only if the registry calls the
-    optimizer first-order.
+    optimizer first-order.  ``S`` (per-coordinate state rows) and ``sc`` (scalar
+    state) are the kernels' state, under the kernels' names.
     """
 
     def __init__(self, config: OptimizerConfig, n: int, modifiers: Modifiers = NO_MODIFIERS) -> None:
@@ -115,7 +116,7 @@ class Stepper:
 
     def lr(self, t: int) -> float:
         """The learning rate of iteration ``t`` (0 for the first): the schedule's, or the configured one."""
-        return float(scheduled_lr(self.hp[LR], self.mods, t)) if self.scheduled else float(self.hp[LR])
+        return float(scheduled_lr(self.hp[HP_LR], self.mods, t)) if self.scheduled else float(self.hp[HP_LR])
 
     def step(self, theta: np.ndarray, f: float, g: np.ndarray, evaluate: Evaluate, lr: float) -> int:
         """One iteration from ``theta`` (updated in place); returns DONE, DONE_AT_QUERY, STALLED or NEED_EVAL."""

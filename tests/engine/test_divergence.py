@@ -15,14 +15,14 @@ import pytest
 from reference import FIRST_ORDER, Oracle, make_reference
 
 from optimizers import Modifiers, make_config, optimizer_names, sweep, trace
-from optimizers import _slots as S
+from optimizers import _slots as slots
 from optimizers.runner import STATUS_NAMES, default_tolerances, escape_radius
 from surfaces import get_surface, surface_names
 
 STEPS = 200
 EXTREME_LR = 1e6
 STATUSES = {"completed", "diverged", "converged", "stalled"}
-SWEEP_CODES = {S.COMPLETED, S.DIVERGED, S.CONVERGED, S.STALLED_STATUS}
+SWEEP_CODES = {slots.COMPLETED, slots.DIVERGED, slots.CONVERGED, slots.STALLED_STATUS}
 
 
 def extreme(name: str) -> dict:
@@ -205,7 +205,7 @@ def test_sweep_over_a_learning_rate_grid(name):
     config = make_config(name, **({"step_max": 1e6} if name == "rprop" else {}))
     lrs = np.logspace(-3, 6, 10)
     hyper = np.repeat(config.vector[None, :], lrs.size, axis=0)
-    hyper[:, S.LR] = lrs
+    hyper[:, slots.HP_LR] = lrs
     res = sweep(surface, config, (-1.2, 1.0), steps=STEPS, hyper=hyper)
     _check_sweep(res, lrs.size, surface)
     gtol, xtol = default_tolerances(surface)

@@ -286,7 +286,7 @@ def test_kernel_matches_reference_on_rosenbrock_7d(name):
 
 
 def test_schedules_reach_the_kernel_as_lr():
-    """begin() uses the lr it is given (the schedule's), not hp[LR], for every lr-scaled rule."""
+    """begin() uses the lr it is given (the schedule's), not hp[HP_LR], for every lr-scaled rule."""
     sched = lambda k: 0.05 * 0.99**k  # noqa: E731
     for name, overrides in [("sgd", dict(momentum=0.9)), ("momentum", dict(convention="textbook")),
                             ("adam", dict()), ("nadam", dict(decoupled_weight_decay=True, weight_decay=0.1)),

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from optimizers import Modifiers, get_spec, make_config, optimizer_names
-from optimizers import _slots as S
+from optimizers import _slots as slots
 
 ALL = [
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "lion", "rprop",
@@ -77,7 +77,7 @@ def test_momentum_methods_default_to_a_real_momentum():
 def test_defaults_pack_into_the_vector(name):
     cfg = make_config(name)
     spec = cfg.spec
-    assert cfg.vector.shape == (S.N_HP,)
+    assert cfg.vector.shape == (slots.N_HP,)
     assert np.all(np.isfinite(cfg.vector))
     for p in spec.params:
         v = cfg.values[p.key]
@@ -86,17 +86,17 @@ def test_defaults_pack_into_the_vector(name):
         else:
             assert cfg.vector[p.slot] == float(v)
     if name == "nesterov":
-        assert cfg.vector[S.NESTEROV_] == 1.0
+        assert cfg.vector[slots.HP_NESTEROV] == 1.0
 
 
 def test_user_values_reach_the_vector():
     cfg = make_config("adam", lr="0.05", beta1=0.8, amsgrad="true")
-    assert cfg.vector[S.LR] == 0.05 and cfg.vector[S.BETA1] == 0.8 and cfg.vector[S.AMSGRAD] == 1.0
+    assert cfg.vector[slots.HP_LR] == 0.05 and cfg.vector[slots.HP_BETA1] == 0.8 and cfg.vector[slots.HP_AMSGRAD] == 1.0
     assert cfg.values["amsgrad"] is True
     cfg = make_config("lbfgs", history=7.0)
     assert cfg.values["history"] == 7 and isinstance(cfg.values["history"], int)
     cfg = make_config("cg", beta_rule="FR")
-    assert cfg.vector[S.BETA_RULE] == S.FLETCHER_REEVES
+    assert cfg.vector[slots.HP_BETA_RULE] == slots.FLETCHER_REEVES
 
 
 @pytest.mark.parametrize(
