@@ -6,9 +6,14 @@ One manager serves the whole app:
 * ``REDIS_URL`` set → ``CeleryManager`` on that Redis: jobs run on Celery
   workers (``celery -A app.worker worker``), possibly on other machines, and
   results come back through Redis to whichever web worker serves the browser.
-* otherwise → ``DiskcacheManager`` on one cache directory
-  (``$DESCENT_LAB_JOBS_DIR`` or ``~/.cache/descent-lab/jobs``), shared by every
-  process on the machine, so several gunicorn workers see the same jobs.
+* otherwise → ``DiskcacheJobManager`` (:mod:`app.hosting.job_manager`, a Dash
+  ``DiskcacheManager``) on one cache directory (``$DESCENT_LAB_JOBS_DIR`` or
+  ``~/.cache/descent-lab/jobs``), shared by every process on the machine, so
+  several gunicorn workers see the same jobs.  Each job is a process of its
+  own, forked not by the threaded web server (the child would inherit, held
+  forever, every lock another thread held at that instant) but by a
+  single-threaded launcher (:mod:`app.hosting.launcher`).  Do not use Dash's
+  own ``DiskcacheManager``, which forks from the server.
 
 Progress in Dash is last-value-wins: a job should send its whole
 (downsampled) history with each update, never a delta.
@@ -62,6 +67,15 @@ def celery_app(url: str | None = None) -> Any:
     return app
 
 
+def __getattr__(name: str) -> Any:
+    # the manager class needs Dash, which ``import app.hosting.jobs`` does not load
+    if name == "DiskcacheJobManager":
+        from app.hosting.job_manager import DiskcacheJobManager
+
+        return DiskcacheJobManager
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def make_manager() -> Any:
     """The background callback manager for this process (Celery when REDIS_URL is set)."""
     url = redis_url()
@@ -70,6 +84,7 @@ def make_manager() -> Any:
 
         return CeleryManager(celery_app(url), expire=RESULT_EXPIRY)
     import diskcache
-    from dash import DiskcacheManager
 
-    return DiskcacheManager(diskcache.Cache(str(jobs_dir())), expire=RESULT_EXPIRY)
+    from app.hosting.job_manager import DiskcacheJobManager
+
+    return DiskcacheJobManager(diskcache.Cache(str(jobs_dir())), expire=RESULT_EXPIRY)

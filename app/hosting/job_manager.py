@@ -1,0 +1,97 @@
+"""Dash's DiskcacheManager, with each job forked by the launcher instead of by the web server.
+
+Dash's ``DiskcacheManager.call_job_fn`` forks the job from the process that
+serves the request.  That process is threaded (Flask's request threads, a test
+server's thread): the child inherits every lock another thread held at that
+moment and can wait on one forever (seen: inside ``sqlite3.connect``, the job
+never starting).  :class:`DiskcacheJobManager` keeps everything else of Dash's
+manager and hands the job to the single-threaded launcher
+(:mod:`app.hosting.launcher`), which forks it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any
+
+import dill
+from dash import DiskcacheManager
+
+from app.hosting.launcher import Launcher, shared_launcher
+
+
+class DiskcacheJobManager(DiskcacheManager):
+    """A DiskcacheManager whose jobs the launcher forks.
+
+    Everything but the start of a job is Dash's: the same job function (result, progress and
+    ``set_props`` under the same cache keys, errors reported the same way), ``get_result``,
+    ``terminate_job`` and ``job_running`` on the pid :meth:`call_job_fn` returns, which is the
+    job's own process (a child of the launcher, :attr:`launcher_pid`, not of this process).
+
+    The job function reaches its process pickled with dill: a background callback may be a
+    closure, but what it closes over must pickle (stores, settings, plain data; not the Dash
+    app).  It runs with the caller's environment, working directory, ``sys.path`` and
+    stdout/stderr at the time of the call, like a fork, but with modules as the launcher
+    imported them: changes this process made to module state do not reach it.
+
+    The launcher starts with the manager (one per process, shared by its managers) and, for
+    each module with background callbacks, runs its page's warm-up (the module's ``warm()``,
+    else its package's ``page.warm()``, as ``app.lab.page`` and ``app.maps.page`` have), so
+    jobs start with the kernels loaded.
+    """
+
+    def __init__(self, cache: Any = None, cache_by: Any = None, expire: Any = None, *,
+                 launcher: Launcher | None = None) -> None:  # fmt: skip
+        self.launcher = launcher if launcher is not None else shared_launcher()
+        self.launcher.ensure()  # now, while the app is being built: its warm-up overlaps the rest
+        super().__init__(cache, cache_by, expire)
+
+    @property
+    def launcher_pid(self) -> int | None:
+        """The launcher's pid: the parent of every job process this manager starts."""
+        return self.launcher.pid
+
+    def terminate_job(self, job: Any) -> None:
+        """Kill the job's process and everything it started, as Dash's does, but without the store's lock.
+
+        Dash's takes a store transaction first (so that two servers do not kill at once, which is
+        harmless anyway): a job stuck while it holds the store's write lock could then not be
+        killed until SQLite's timeout (60 s) ran out, and the request failed.
+        """
+        import psutil
+
+        if job is None:
+            return
+        pid = int(job)
+        if pid <= 0 or pid in (os.getpid(), self.launcher.pid):
+            return  # never this process or the launcher, whatever the handle says
+        try:
+            process = psutil.Process(pid)
+            children = process.children(recursive=True)
+        except psutil.Error:
+            return
+        for proc in [*children, process]:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        try:
+            process.wait(1)
+        except (psutil.TimeoutExpired, psutil.Error):
+            pass
+
+    def make_job_fn(self, fn: Any, progress: Any, key: Any = None) -> Any:
+        module = getattr(fn, "__module__", None)
+        if isinstance(module, str):
+            self.launcher.warm([module])
+        return super().make_job_fn(fn, progress, key)
+
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> int:
+        """Start the job in a process of its own; its pid (what ``terminate_job`` and ``job_running`` take)."""
+        try:
+            job = dill.dumps((job_fn, (key, self._make_progress_key(key), args, context)),
+                             protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
+        except Exception as exc:
+            raise TypeError(f"this background callback cannot be sent to a job process: {exc}") from exc
+        return self.launcher.run(job, pickle.dumps(self.handle), key)
