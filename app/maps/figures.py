@@ -12,9 +12,10 @@ A map is drawn as heatmaps (so a click reports the pixel it hit):
 
 Every colour that appears has a legend entry (an invisible marker trace named
 after the category, with its share of the map).  A basin map lies over the
-surface's contour lines (the Explorer's :func:`app.shell.contours.contour_lines`); a
-hyperparameter map of heavy-ball momentum or SGD on the quadratic can carry
-the analytic stability boundary as a line (:func:`stability_boundary`).
+surface's contour lines (:func:`app.shell.contours.contour_lines`, as in the Explorer);
+a hyperparameter map of heavy-ball momentum or SGD on the quadratic can carry
+the analytic stability boundary as a line (:func:`stability_boundary`).  The figure of a
+whole map configuration (titles, background, bound) is put together in :mod:`app.maps.map_figure`.
 
 Nothing here touches Dash; the functions are unit-tested without a browser.
 """
@@ -27,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from app.export.imaging import OKABE_ITO, RAMP
 from app.shell.contours import contour_lines
 from app.shell.raster import typed
-from app.shell.style import FONT, message_figure
-from app.export.imaging import OKABE_ITO, RAMP
+from app.shell.style import FONT, escape, message_figure
 from optimizers.maps import DIVERGED, NO_MINIMUM, SweepMap
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "NONE_COLOR",
     "SEQUENTIAL_SCALE",
     "SHOWS",
+    "SHOW_LABELS",
     "basin_figure",
     "hyper_figure",
     "legend_entries",
@@ -48,6 +50,8 @@ __all__ = [
 
 #: colouring of a map: by the minimum reached, steps to converge, or final loss
 SHOWS = ("minimum", "steps", "loss")
+#: how the page names each colouring (its radio items, the figure's subtitle)
+SHOW_LABELS = {"minimum": "minimum reached", "steps": "steps to converge", "loss": "final loss"}
 #: one colour per minimum (Okabe & Ito, colour-blind safe; the same order as the command line's PNGs)
 BASIN_COLORS = OKABE_ITO
 DIVERGED_COLOR = "#000000"
@@ -61,11 +65,6 @@ LOSS_FLOOR = 1e-16
 
 
 # --------------------------------------------------------------------------- classes of pixels
-
-
-def _escape(text: str) -> str:
-    """Plotly renders a subset of HTML in labels: show user-influenced text (a typed formula) literally."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def discrete_scale(colors: Sequence[str]) -> list[list[Any]]:
@@ -182,7 +181,7 @@ def _legend_trace(label: str, color: str) -> dict[str, Any]:
         "mode": "markers",
         "x": [None],
         "y": [None],
-        "name": _escape(label),
+        "name": escape(label),
         "marker": {"symbol": "square", "size": 13, "color": color, "line": {"color": "#444444", "width": 1}},
         "hoverinfo": "skip",
         "showlegend": True,
@@ -271,9 +270,9 @@ def minima_trace(minima: Sequence[tuple[float, float]], bounds: tuple[tuple[floa
 
 
 def _layout(title: str, subtitle: str = "") -> dict[str, Any]:
-    t: dict[str, Any] = {"text": _escape(title), "x": 0.01, "xanchor": "left", "font": {"size": 15}}
+    t: dict[str, Any] = {"text": escape(title), "x": 0.01, "xanchor": "left", "font": {"size": 15}}
     if subtitle:
-        t["subtitle"] = {"text": _escape(subtitle), "font": {"size": 12.5, "color": "#4a5260"}}
+        t["subtitle"] = {"text": escape(subtitle), "font": {"size": 12.5, "color": "#4a5260"}}
     return {
         "margin": {"l": 64, "r": 16, "t": 58 if subtitle else 40, "b": 10},
         "paper_bgcolor": "#ffffff",
@@ -351,7 +350,7 @@ def hyper_figure(
     ``bound`` is (xs, ys, label) of an analytic stability boundary drawn over
     the map (NaN separates pieces), or None.
     """
-    where = f"{_escape(x_symbol)} = %{{x:.4g}}, {_escape(y_symbol)} = %{{y:.4g}}"
+    where = f"{escape(x_symbol)} = %{{x:.4g}}, {escape(y_symbol)} = %{{y:.4g}}"
     traces = value_traces(smap, show, f_star, where, steps)
     if bound is not None:
         bx, by, label = bound
@@ -359,7 +358,7 @@ def hyper_figure(
         common = {"type": "scatter", "mode": "lines", "x": typed(bx), "y": typed(by), "hoverinfo": "skip"}
         traces.append({**common, "line": {"color": "#ffffff", "width": 6}, "showlegend": False, "name": "bound halo"})
         traces.append({**common, "line": {"color": BOUND_COLOR, "width": 2.5, "dash": "dash"}, "showlegend": True,
-                       "name": _escape(label)})  # fmt: skip
+                       "name": escape(label)})  # fmt: skip
     layout = _layout(title, subtitle)
     layout.update(
         {
@@ -381,7 +380,7 @@ def _hyper_axis(values: np.ndarray, log: bool, label: str) -> dict[str, Any]:
         h = (v[-1] - v[0]) / max(v.size - 1, 1) / 2
         rng = [float(v[0] - h), float(v[-1] + h)]
         kind = "linear"
-    return {"type": kind, "range": rng, "title": {"text": _escape(label)}, "showgrid": False, "zeroline": False,
+    return {"type": kind, "range": rng, "title": {"text": escape(label)}, "showgrid": False, "zeroline": False,
             "automargin": True, "exponentformat": "power" if kind == "log" else "B"}  # fmt: skip
 
 

@@ -289,9 +289,9 @@ def test_a_slider_move_reuses_the_cached_map(counted):
 
 
 def _small_map():
-    from app.maps import page as M
+    from app.maps.presets import PRESETS_BY_NAME
 
-    cfg = M.PRESETS_BY_NAME["himmelblau_adam"].config
+    cfg = PRESETS_BY_NAME["himmelblau_adam"].config
     return replace_map(cfg, grid=12, steps=100)
 
 
@@ -300,25 +300,27 @@ def replace_map(cfg, grid, steps):
 
 
 def test_a_map_is_swept_once_for_everyone(monkeypatch):
-    from app.maps import page as M
+    from app.maps.compute import run_request
+    from app.maps.state import request_data
     from optimizers import maps
 
     sweeps = []
     real = maps.basin_map
     monkeypatch.setattr(maps, "basin_map", lambda *a, **k: sweeps.append(1) or real(*a, **k))
-    request = M.request_data(_small_map())
-    first = M.run_request(request)
-    again = M.run_request(request)
+    request = request_data(_small_map())
+    first = run_request(request)
+    again = run_request(request)
     assert len(sweeps) == 1
     assert "computed earlier" not in first.status and again.status.endswith("(computed earlier for the same settings)")
     assert again.figure == first.figure and again.meta == first.meta
 
 
 def test_a_stopped_map_is_not_stored():
-    from app.maps import page as M
+    from app.maps.compute import run_request
+    from app.maps.state import request_data
 
-    request = M.request_data(_small_map())
-    stopped = M.run_request(request, should_stop=lambda: True)
+    request = request_data(_small_map())
+    stopped = run_request(request, should_stop=lambda: True)
     assert "stopped" in stopped.status
-    done = M.run_request(request)
+    done = run_request(request)
     assert "converged" in done.status and "computed earlier" not in done.status

@@ -1,0 +1,210 @@
+"""The Sweep maps page's callbacks.
+
+Data flow (no server-side state; everything lives in the browser)::
+
+    structural controls (map kind, surface, optimizer, axis keys) / lessons
+        └─ render ──> every control's value, parameter rows          (server)
+    any control ──> collect ──> state store, notice, work estimate      (server)
+    state store ──> the URL (history.replaceState, assets/maps.js)     (browser)
+    Compute ──> request store ──> compute_map: the map, in a background job
+                 with progress, a Cancel button and a time limit         (worker)
+    click on a pixel / typed values ──> that run, and its Explorer link  (server)
+
+Every callback uses Dash's flexible signatures: named groups of inputs and state (``inputs=``,
+``state=``; an ALL pattern arrives as a list), named outputs (``output=``).  A callback only
+gathers its arguments, calls a pure function of this module or of :mod:`app.maps.form`, and
+returns; the tests call those functions directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+
+from app.hosting.jobs import make_manager
+from app.maps.compute import Outcome, be_nice, run_request
+from app.maps.form import (
+    ALL_FIELDS,
+    OTHER_FIELDS,
+    STRUCTURAL,
+    FormRows,
+    field_deps,
+    form_config,
+    form_fields,
+    form_rows,
+    render_action,
+    row_deps,
+)
+from app.maps.ids import Ids, Pattern
+from app.maps.layout import RENDER_OUTPUTS, controls_for, notice_children, work_text
+from app.maps.pixels import click_point, locate_pixel, pick_labels, pixel_panel
+from app.maps.presets import lesson_for
+from app.maps.state import config_from_store, request_data, state_data
+
+#: the lesson buttons (an ALL pattern: their clicks arrive as a list)
+LESSON_CLICKS = Input({"type": Pattern.PRESET.value, "name": ALL}, "n_clicks")
+
+
+# --------------------------------------------------------------------------- what each callback returns
+
+
+def render_outputs(trigger: Any, clicks: Any, form: Mapping[str, Any], rows: FormRows, store: Any) -> Any:
+    """The render callback's outputs after ``trigger`` fired (``clicks``: its value), or no_update."""
+    out = render_action(trigger, form, rows, store, clicks)
+    if out is None:
+        return no_update
+    cfg, compute_now = out
+    values = controls_for(cfg)
+    return {"controls": [values[k] for k in RENDER_OUTPUTS], "request": request_data(cfg) if compute_now else no_update}
+
+
+def collect_outputs(form: Mapping[str, Any], rows: FormRows, store: Any) -> dict[str, Any]:
+    """The collect callback's outputs: the validated state, its notice, the work estimate and the lesson text."""
+    cfg = form_config(form, rows, config_from_store(store))
+    work, work_class = work_text(cfg)
+    return {"state": state_data(cfg), "notice": notice_children(cfg.notes), "notice_hidden": not cfg.notes,
+            "work": work, "work_class": work_class, "lesson": lesson_for(cfg)}  # fmt: skip
+
+
+def outcome_outputs(out: Outcome) -> dict[str, Any]:
+    """The compute callback's outputs for a map's outcome."""
+    return {"figure": out.figure, "meta": out.meta, "status": out.status, "explain": out.explain}
+
+
+def pixel_outputs(from_graph: bool, click: Any, typed_x: Any, typed_y: Any, meta: Any, root: str) -> Any:
+    """The pixel callback's outputs: a click on the map (``from_graph``) or the typed values; no_update for a
+    click that hit no point.  The typed values follow the pixel found."""
+    if from_graph:
+        point = click_point(click)
+        if point is None:
+            return no_update
+        typed_x, typed_y = point
+    px = locate_pixel(meta, typed_x, typed_y, root=root)
+    if px is None:
+        return {"panel": pixel_panel(None), "x": no_update, "y": no_update}
+    return {"panel": pixel_panel(px), "x": px.x, "y": px.y}
+
+
+def new_map_outputs(meta: Any) -> dict[str, Any]:
+    """When a new map arrives: the labels of the typed pixel values, and an empty pixel panel."""
+    label_x, label_y = pick_labels(meta)
+    return {"label_x": label_x, "label_y": label_y, "panel": pixel_panel(None)}
+
+
+def run_output(n_clicks: Any, store: Any) -> Any:
+    """Compute: the current state becomes the request."""
+    cfg = config_from_store(store)
+    return request_data(cfg) if n_clicks and cfg is not None else no_update
+
+
+def cancel_output(n_clicks: Any) -> Any:
+    """Cancel: the status says the previous map stays (the job itself is stopped by Dash)."""
+    return "Cancelled; the previous map stays on screen." if n_clicks else no_update
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def register_callbacks(app: Any) -> None:
+    """Register the page's callbacks on ``app`` (a Dash app, best with a background callback manager)."""
+
+    # -- structural changes and lessons: re-render the controls ---------------------------
+    @app.callback(
+        output={"controls": [Output(cid, prop, allow_duplicate=cid == Ids.LESSON) for cid, prop in RENDER_OUTPUTS],
+                "request": Output(Ids.REQUEST, "data", allow_duplicate=True)},
+        inputs={"structural": field_deps(Input, STRUCTURAL), "lesson_clicks": LESSON_CLICKS},
+        state={"others": field_deps(State, OTHER_FIELDS), "row_values": row_deps(State, "value"),
+               "row_ids": row_deps(State, "id"), "store": State(Ids.STATE, "data")},
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def render(structural: dict, lesson_clicks: list, others: dict, row_values: dict, row_ids: dict,
+               store: Any) -> Any:  # fmt: skip
+        clicks = ctx.triggered[0]["value"] if ctx.triggered else None
+        rows = form_rows(row_values, row_ids)
+        return render_outputs(ctx.triggered_id, clicks, form_fields(structural, others), rows, store)
+
+    # -- any control: the validated state, the notice, the work estimate ---------------------
+    @app.callback(
+        output={"state": Output(Ids.STATE, "data"), "notice": Output(Ids.NOTICE, "children"),
+                "notice_hidden": Output(Ids.NOTICE, "hidden"), "work": Output(Ids.WORK, "children"),
+                "work_class": Output(Ids.WORK, "className"),
+                "lesson": Output(Ids.LESSON, "children", allow_duplicate=True)},
+        inputs={"fields": field_deps(Input, ALL_FIELDS), "row_values": row_deps(Input, "value")},
+        state={"row_ids": row_deps(State, "id"), "store": State(Ids.STATE, "data")},
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def collect(fields: dict, row_values: dict, row_ids: dict, store: Any) -> dict[str, Any]:
+        return collect_outputs(form_fields(fields), form_rows(row_values, row_ids), store)
+
+    # the URL follows the state (replaceState: no navigation, no router callback)
+    app.clientside_callback(ClientsideFunction("maps", "replaceUrl"), Output(Ids.URL_SINK, "data"),
+                            Input(Ids.STATE, "data"))  # fmt: skip
+
+    # -- Compute: the current state becomes the request ---------------------------------------
+    @app.callback(
+        output=Output(Ids.REQUEST, "data", allow_duplicate=True),
+        inputs={"n_clicks": Input(Ids.RUN, "n_clicks")},
+        state={"store": State(Ids.STATE, "data")},
+        prevent_initial_call=True,
+    )
+    def run(n_clicks: Any, store: Any) -> Any:
+        return run_output(n_clicks, store)
+
+    # -- the map itself: a background job with progress, Cancel and a time limit ----------------
+    extra: dict[str, Any] = {}
+    if getattr(app, "_background_manager", None) is None:  # an app built without one (a test's)
+        extra["manager"] = make_manager()
+
+    @app.callback(
+        output={"figure": Output(Ids.GRAPH, "figure"), "meta": Output(Ids.META, "data"),
+                "status": Output(Ids.STATUS, "children"), "explain": Output(Ids.EXPLAIN, "children")},
+        inputs={"request": Input(Ids.REQUEST, "data")},
+        background=True,
+        progress=[Output(Ids.PROGRESS, "value"), Output(Ids.PROGRESS_TEXT, "children")],
+        progress_default=["0", ""],
+        running=[
+            (Output(Ids.RUN, "disabled"), True, False),
+            (Output(Ids.CANCEL, "disabled"), False, True),
+            (Output(Ids.PROGRESS_BOX, "hidden"), False, True),
+        ],
+        cancel=[Input(Ids.CANCEL, "n_clicks")],
+        interval=300,
+        **extra,
+    )  # fmt: skip
+    def compute_map(set_progress: Any, request: Any) -> dict[str, Any]:
+        be_nice()
+        return outcome_outputs(run_request(request, report=set_progress))
+
+    @app.callback(
+        output=Output(Ids.STATUS, "children", allow_duplicate=True),
+        inputs={"n_clicks": Input(Ids.CANCEL, "n_clicks")},
+        prevent_initial_call=True,
+    )
+    def cancelled(n_clicks: Any) -> Any:
+        return cancel_output(n_clicks)
+
+    # -- a pixel: clicked, or typed by value -------------------------------------------------------
+    @app.callback(
+        output={"panel": Output(Ids.PIXEL, "children"), "x": Output(Ids.PICK_X, "value"),
+                "y": Output(Ids.PICK_Y, "value")},
+        inputs={"click": Input(Ids.GRAPH, "clickData"),
+                "find": [Input(Ids.PICK, "n_clicks"), Input(Ids.PICK_X, "n_submit"), Input(Ids.PICK_Y, "n_submit")]},
+        state={"typed_x": State(Ids.PICK_X, "value"), "typed_y": State(Ids.PICK_Y, "value"),
+               "meta": State(Ids.META, "data")},
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def pixel(click: Any, find: list, typed_x: Any, typed_y: Any, meta: Any) -> Any:
+        # ``find``: the Find button and Enter in either field (which one does not matter)
+        root = app.get_relative_path("/")
+        return pixel_outputs(ctx.triggered_id == Ids.GRAPH, click, typed_x, typed_y, meta, root)
+
+    @app.callback(
+        output={"label_x": Output(Ids.PICK_LABEL_X, "children"), "label_y": Output(Ids.PICK_LABEL_Y, "children"),
+                "panel": Output(Ids.PIXEL, "children", allow_duplicate=True)},
+        inputs={"meta": Input(Ids.META, "data")},
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def new_map(meta: Any) -> dict[str, Any]:
+        return new_map_outputs(meta)

@@ -1,0 +1,155 @@
+"""Computing a map: the background job behind the Compute button, with progress, Cancel and a time limit.
+
+:func:`run_request` takes the request store's (untrusted) data, refuses what cannot be computed
+(over the work budget, a refused setting, a formula that does not parse) with a message, and
+otherwise sweeps the map through the shared result cache, so that the same map is swept once
+for everyone.  A stopped or refused map is shown but never cached.  :func:`warm` loads the sweep
+kernels before the server forks its job processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from dash import no_update
+
+from app.hosting import result_cache
+from app.maps.map_figure import BOUND_EXPLANATION, heavy_ball_bound, map_figure
+from app.maps.state import MapConfig, build_surface, config_from_store, map_axes
+from app.maps.wording import first_line, thousands
+from app.shell import style
+from app.shell.surface_grid import sample
+from optimizers import make_config
+from optimizers import maps as sweep_engine
+from surfaces import get_surface
+
+#: a map that has not finished after this many seconds stops itself
+TIME_LIMIT = 120.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the compute callback returns: figure, the map's metadata (for clicks), status, explanation."""
+
+    figure: Any
+    meta: Any
+    status: str
+    explain: str
+
+
+def run_request(
+    request: Any,
+    report: Callable[[tuple[str, str]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Compute the map a request store asks for, reporting progress as (percent, text).
+
+    The request is untrusted (sanitized again).  A map over the work budget, an
+    optimizer setting that is refused, or a formula that does not parse gives a
+    message instead of a map.  ``should_stop`` returning True stops the
+    computation (the previous map stays on screen).
+    """
+    cfg = config_from_store(request)
+    if cfg is None:
+        return Outcome(no_update, no_update, "", no_update)
+    why = cfg.problem()
+    if why:
+        return Outcome(style.message_figure(why), None, why, "")
+    try:
+        surface = build_surface(cfg)
+    except ValueError as exc:
+        msg = f"The surface cannot be built: {first_line(exc)}"
+        return Outcome(style.message_figure(msg), None, msg, "")
+    try:
+        stored, cached = result_cache.fetch(
+            "sweep", json.dumps(cfg.to_dict(), sort_keys=True),
+            lambda: _compute_map(cfg, surface, report, should_stop, clock),
+            lease=TIME_LIMIT + 30.0, wait=TIME_LIMIT + 30.0, stop=should_stop,
+            on_wait=lambda: report(("0", "The same map is being computed for someone else; waiting for it…"))
+            if report is not None else None,
+        )  # fmt: skip
+    except _NotStored as stop:
+        return stop.outcome
+    status = stored["status"] + (" (computed earlier for the same settings)" if cached else "")
+    return Outcome(stored["figure"], stored["meta"], status, stored["explain"])
+
+
+class _NotStored(Exception):
+    """A map that was stopped or refused: its outcome is shown but never cached."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.status)
+        self.outcome = outcome
+
+
+def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]], None] | None,
+                 should_stop: Callable[[], bool] | None, clock: Callable[[], float]) -> dict[str, Any]:  # fmt: skip
+    """Run the sweep of a valid map configuration: the cacheable outcome, or :class:`_NotStored`."""
+    optimizer = cfg.entry.config()
+    mods = cfg.base.modifiers()
+    steps = cfg.base.steps
+    total = cfg.runs
+    t0 = clock()
+
+    def progress(fraction: float) -> None:
+        if report is not None:
+            done = int(round(fraction * total))
+            report((f"{100.0 * fraction:.0f}", f"{100.0 * fraction:.0f} % · {thousands(done)} of {thousands(total)} runs"))
+
+    def stop() -> bool:
+        return (should_stop is not None and should_stop()) or clock() - t0 > TIME_LIMIT
+
+    progress(0.0)
+    try:
+        if cfg.kind == "basin":
+            smap = sweep_engine.basin_map(surface, optimizer, cfg.grid, steps, mods, progress=progress, should_stop=stop)
+        else:
+            xs, ys = map_axes(cfg)
+            smap = sweep_engine.hyper_map(surface, optimizer, cfg.base.start, (cfg.x_axis.key, xs), (cfg.y_axis.key, ys),
+                                          steps, mods, progress=progress, should_stop=stop)  # fmt: skip
+    except sweep_engine.Cancelled:
+        over = clock() - t0 > TIME_LIMIT
+        why = f"stopped after {TIME_LIMIT:.0f} s (the time limit)" if over else "stopped"
+        raise _NotStored(Outcome(no_update, no_update, f"The map was {why}; lower the grid or the steps.", no_update)) from None
+    except ValueError as exc:
+        msg = f"The map cannot be computed: {first_line(exc)}"
+        raise _NotStored(Outcome(style.message_figure(msg), None, msg, "")) from None
+    seconds = clock() - t0
+    fig = map_figure(cfg, smap, surface)
+    meta = {"cfg": cfg.to_dict(), "minima": [list(m) for m in smap.minima]}
+    conv = 100.0 * float(smap.converged.mean())
+    div = 100.0 * float(smap.diverged.mean())
+    status = (f"{thousands(total)} runs × up to {steps} steps in {seconds:.1f} s: "
+              f"{conv:.0f} % converged, {div:.0f} % diverged.")  # fmt: skip
+    explain = BOUND_EXPLANATION if heavy_ball_bound(cfg) is not None else ""
+    return {"figure": fig, "meta": meta, "status": status, "explain": explain}
+
+
+def warm() -> None:
+    """Load the sweep kernels into this process, so that map jobs forked from it start warm.
+
+    A DiskcacheManager runs every map in a fresh child process: without this,
+    each child loads the kernels from the Numba cache again (about a second).
+    Call it once at start-up, before the server forks (e.g. in ``create_app``).
+    """
+    s = get_surface("booth")
+    sweep_engine.basin_map(s, make_config("sgd", lr=0.01), grid=2, steps=2)  # the lock-step kernel
+    sweep_engine.hyper_map(s, make_config("sgd", lr=0.01), (0.0, 0.0), ("lr", np.array([0.01, 0.02])),
+                           ("momentum", np.array([0.0, 0.5])), steps=2)  # the one-run-at-a-time kernel  # fmt: skip
+    sample(s, 8)
+
+
+def be_nice(level: int = 10) -> None:
+    """Run the map at a lower CPU priority than the web server (a job process; idempotent)."""
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < level:
+            os.setpriority(os.PRIO_PROCESS, 0, level)
+    except (AttributeError, OSError):  # not on this platform, or not allowed
+        pass

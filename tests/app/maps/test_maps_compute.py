@@ -1,0 +1,117 @@
+"""Computing a map: progress, stopping, the work budget, untrusted requests and the analytic bound."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from dash import no_update
+from maps_helpers import heatmaps, no_nan_json, small
+
+from app.maps.compute import TIME_LIMIT, run_request
+from app.maps.layout import work_text
+from app.maps.map_figure import heavy_ball_bound
+from app.maps.presets import PRESETS_BY_NAME
+from app.maps.state import (
+    DEFAULT_MAP,
+    WORK_BUDGET,
+    config_from_store,
+    map_axes,
+    map_from_query,
+    map_query,
+    request_data,
+)
+from app.shell.raster import untyped
+
+
+def test_compute_reports_progress_and_draws_the_map():
+    cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=20)
+    seen: list[tuple[str, str]] = []
+    out = run_request(request_data(cfg), report=seen.append)
+    percents = [float(p) for p, _ in seen]
+    assert percents[0] == 0 and percents[-1] == 100 and percents == sorted(percents) and len(seen) >= 10
+    assert seen[-1][1] == "100 % · 400 of 400 runs"
+    no_nan_json(out.figure)
+    (hm,) = heatmaps(out.figure)
+    assert untyped(hm["z"]).size == 400
+    assert config_from_store(out.meta) == cfg and len(out.meta["minima"]) == 4
+    assert "400 runs" in out.status and out.explain == ""
+
+
+def test_compute_stops_when_asked_and_at_the_time_limit():
+    cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=20)
+    calls = []
+
+    def stop_after_three() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    seen: list = []
+    out = run_request(request_data(cfg), report=seen.append, should_stop=stop_after_three)
+    assert out.figure is no_update and out.meta is no_update
+    assert "stopped" in out.status and len(seen) == 4  # 0 % and three chunks
+    # a clock that jumps past the time limit stops the map too, and says why
+    ticks = iter([0.0] + [TIME_LIMIT + 1] * 100)
+    out = run_request(request_data(cfg), clock=lambda: next(ticks))
+    assert out.figure is no_update and "time limit" in out.status
+
+
+def test_compute_refuses_work_over_the_budget_without_running():
+    cfg = replace(DEFAULT_MAP, grid=400, base=replace(DEFAULT_MAP.base, steps=1001))
+    assert cfg.work > WORK_BUDGET
+    seen: list = []
+    out = run_request(request_data(cfg), report=seen.append)
+    assert seen == [] and out.meta is None and "over the limit" in out.status
+    assert "160 M" in out.figure["layout"]["annotations"][0]["text"]
+    text, cls = work_text(cfg)
+    assert "over the limit" in text and "over" in cls
+    ok = replace(cfg, base=replace(cfg.base, steps=1000))
+    assert ok.work == WORK_BUDGET and ok.problem() is None
+
+
+def test_compute_treats_the_request_as_untrusted():
+    assert run_request(None).figure is no_update
+    assert run_request({"cfg": "x"}).figure is no_update
+    evil = {"cfg": {"kind": "hyper", "grid": 10**9, "explorer": {"steps": 10**9}}, "nonce": 1}
+    cfg = config_from_store(evil)
+    assert cfg is not None and cfg.grid == 400 and cfg.base.steps == 5000
+    out = run_request(evil)
+    assert out.meta is None and "over the limit" in out.status  # repaired, then refused: not run
+
+
+def test_momentum_map_carries_the_analytic_bound():
+    cfg = small(PRESETS_BY_NAME["momentum_quadratic"].config, grid=24, steps=400)
+    out = run_request(request_data(cfg))
+    assert "2/L" in out.explain
+    line = next(t for t in out.figure["data"] if str(t.get("name", "")).startswith("analytic limit"))
+    assert line["name"] == "analytic limit η = 2(1 + μ)"
+    x, y = untyped(line["x"]), untyped(line["y"])
+    assert np.allclose(x, 2 * (1 + y))
+    # the map agrees with the line: far right of it everything diverged, well left nothing did
+    smap_z = [h for h in heatmaps(out.figure) if h["name"] == "diverged"][0]
+    div = ~np.isnan(untyped(smap_z["z"]).reshape(24, 24))
+    xs, ys = map_axes(cfg)
+    X, Y = np.meshgrid(xs, ys)
+    assert div[X > 1.2 * 2 * (1 + Y)].all() and not div[X < 0.8 * 2 * (1 + Y)].any()
+
+
+def test_bound_only_for_heavy_ball_on_the_quadratic():
+    gd = PRESETS_BY_NAME["gd_quadratic"].config
+    stable, label = heavy_ball_bound(gd)
+    assert label == "analytic limit η(1 + λ) = 2"
+    assert stable(np.array([1.9]), np.array([0.0]))[0] and not stable(np.array([1.1]), np.array([1.0]))[0]
+    assert heavy_ball_bound(replace(gd, kind="basin")) is None
+    assert heavy_ball_bound(PRESETS_BY_NAME["adam_beale"].config) is None
+    nesterov = map_from_query(map_query(gd).replace("opt=sgd,lr=0.5", "opt=sgd,lr=0.5,momentum=0.5,nesterov=true"))
+    assert nesterov.entry.value("nesterov") is True and heavy_ball_bound(nesterov) is None
+    dampened = map_from_query(map_query(gd).replace("opt=sgd,lr=0.5", "opt=sgd,lr=0.5,dampening=0.5"))
+    assert heavy_ball_bound(dampened) is None
+    other_axis = map_from_query(map_query(gd).replace("ay=weight_decay,0,1,lin", "ay=dampening,0,1,lin"))
+    assert other_axis.y_axis.key == "dampening" and heavy_ball_bound(other_axis) is None
+
+
+def test_no_bound_when_clipping_or_a_schedule_changes_the_iteration():
+    q = map_query(PRESETS_BY_NAME["momentum_quadratic"].config)
+    assert heavy_ball_bound(map_from_query(q + "&noise=0.1")) is not None
+    assert heavy_ball_bound(map_from_query(q + "&clip=norm")) is None
+    assert heavy_ball_bound(map_from_query(q + "&sched=cosine")) is None
