@@ -17,10 +17,15 @@ at its look-ahead point; CG and L-BFGS run a weak-Wolfe bisection line search
 through ``resume``.  ``S`` holds per-coordinate state rows, ``sc`` scalars;
 ``eff`` receives the per-coordinate effective learning rate of the step.
 
-Each rule follows torch.optim's documented algorithm where torch has the
-optimizer (defaults, ε placement, first step); Lion follows its paper; the
-local-gains rule follows the lecture notes.  ``tests/reference.py`` holds the
-slow readable versions these kernels are tested against.
+Each rule follows torch.optim where torch has the optimizer (defaults, ε
+placement, first step), and repeats the floating-point operations of its
+single-tensor path (torch 2.13) in torch's order: fused multiply-adds where
+torch's CPU kernels fuse, ``lerp`` for the first moments, Python's pow for the
+bias corrections (see ``optimizers._torchmath``).  Lion follows its paper with
+lion-pytorch's arithmetic; the local-gains rule follows the lecture notes.
+``tests/reference.py`` holds the slow readable versions these kernels are
+tested against, and ``tests/engine/test_torch_conformance.py`` checks them
+against torch.optim itself.
 """
 
 from __future__ import annotations
@@ -34,9 +39,8 @@ from optimizers._slots import (
     ADADELTA,
     ADAGRAD,
     ADAM,
+    ADAMAX,
     ADAMW,
-    B1_POW,
-    B2_POW,
     CG,
     CG_SINCE_RESTART,
     DBD,
@@ -92,8 +96,7 @@ from optimizers._slots import (
     NEED_EVAL,
     NESTEROV,
     NEWTON,
-    PSI_POW,
-    PSI_STEP,
+    RADAM,
     RMSPROP,
     RPROP,
     SGD,
@@ -101,6 +104,7 @@ from optimizers._slots import (
     TEXTBOOK,
     T,
 )
+from optimizers._torchmath import fma, lerp, pypow
 
 
 def state_rows(oid: int, hp: np.ndarray) -> int:
@@ -109,7 +113,7 @@ def state_rows(oid: int, hp: np.ndarray) -> int:
         return 2 * int(hp[HP_HISTORY]) + 2
     if oid in (RMSPROP, ADAM, ADAMW, DBD):
         return 3
-    if oid in (ADADELTA, NADAM, RPROP, CG):
+    if oid in (ADADELTA, NADAM, RPROP, CG, ADAMAX, RADAM):
         return 2
     if oid == NEWTON:
         return 0
@@ -132,12 +136,8 @@ def init_state(oid, hp, S, sc):
         S[0, :] = hp[0]  # step sizes start at lr
     elif oid == DBD:
         S[0, :] = 1.0  # gains start at 1
-    sc[B1_POW] = 1.0
-    sc[B2_POW] = 1.0
     if oid == NADAM:
         sc[MU_PRODUCT] = 1.0
-        sc[PSI_STEP] = 0.96 ** hp[HP_MOMENTUM_DECAY]
-        sc[PSI_POW] = sc[PSI_STEP]
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -177,17 +177,19 @@ def _sgd(hp, lr, S, sc, theta, g, q, eff):
             eff[i] = lr
         return DONE
     for i in range(theta.size):
-        gi = g[i] + wd * theta[i]
+        gi = g[i]
+        if wd != 0.0:
+            gi = fma(wd, theta[i], gi)  # grad.add(param, alpha=λ)
         if mu != 0.0:
             if first:
                 S[0, i] = gi
             else:
-                S[0, i] = mu * S[0, i] + (1.0 - tau) * gi
+                S[0, i] = fma(1.0 - tau, gi, S[0, i] * mu)  # buf.mul_(μ).add_(grad, alpha=1−τ)
             if nesterov:
-                gi = gi + mu * S[0, i]
+                gi = fma(mu, S[0, i], gi)  # grad.add(buf, alpha=μ)
             else:
                 gi = S[0, i]
-        theta[i] -= lr * gi
+        theta[i] = fma(-lr, gi, theta[i])  # param.add_(grad, alpha=−η)
         eff[i] = lr
     return DONE
 
@@ -211,10 +213,12 @@ def _adagrad(hp, lr, S, sc, theta, g, eff):
     eps = hp[HP_EPS]
     clr = lr / (1.0 + (sc[T] - 1.0) * hp[HP_LR_DECAY])
     for i in range(theta.size):
-        gi = g[i] + wd * theta[i]
-        S[0, i] += gi * gi
+        gi = g[i]
+        if wd != 0.0:
+            gi = fma(wd, theta[i], gi)
+        S[0, i] = fma(gi, gi, S[0, i])  # state_sum.addcmul_(grad, grad, value=1)
         std = math.sqrt(S[0, i]) + eps
-        theta[i] -= clr * gi / std
+        theta[i] = theta[i] + (-clr * gi) / std  # param.addcdiv_(grad, std, value=−clr)
         eff[i] = clr / std
     return DONE
 
@@ -227,18 +231,20 @@ def _rmsprop(hp, lr, S, sc, theta, g, eff):
     mu = hp[HP_MOMENTUM]
     centered = hp[HP_CENTERED] != 0.0
     for i in range(theta.size):
-        gi = g[i] + wd * theta[i]
-        S[0, i] = alpha * S[0, i] + (1.0 - alpha) * gi * gi
+        gi = g[i]
+        if wd != 0.0:
+            gi = fma(wd, theta[i], gi)
+        S[0, i] = fma((1.0 - alpha) * gi, gi, S[0, i] * alpha)  # square_avg.mul_(α).addcmul_(g, g, value=1−α)
         if centered:
-            S[2, i] = alpha * S[2, i] + (1.0 - alpha) * gi
-            avg = math.sqrt(S[0, i] - S[2, i] * S[2, i]) + eps
+            S[2, i] = lerp(S[2, i], gi, 1.0 - alpha)  # grad_avg.lerp_(grad, 1−α)
+            avg = math.sqrt(fma(-S[2, i], S[2, i], S[0, i])) + eps  # square_avg.addcmul(ḡ, ḡ, value=−1).sqrt_()
         else:
             avg = math.sqrt(S[0, i]) + eps
         if mu > 0.0:
-            S[1, i] = mu * S[1, i] + gi / avg
-            theta[i] -= lr * S[1, i]
+            S[1, i] = S[1, i] * mu + gi / avg  # buf.mul_(μ).addcdiv_(grad, avg)
+            theta[i] = fma(-lr, S[1, i], theta[i])
         else:
-            theta[i] -= lr * gi / avg
+            theta[i] = theta[i] + (-lr * gi) / avg
         eff[i] = lr / avg
     return DONE
 
@@ -249,12 +255,14 @@ def _adadelta(hp, lr, S, sc, theta, g, eff):
     eps = hp[HP_EPS]
     wd = hp[HP_WEIGHT_DECAY]
     for i in range(theta.size):
-        gi = g[i] + wd * theta[i]
-        S[0, i] = rho * S[0, i] + (1.0 - rho) * gi * gi
-        ratio = math.sqrt(S[1, i] + eps) / math.sqrt(S[0, i] + eps)
+        gi = g[i]
+        if wd != 0.0:
+            gi = fma(wd, theta[i], gi)
+        S[0, i] = fma((1.0 - rho) * gi, gi, S[0, i] * rho)
+        ratio = math.sqrt(S[1, i] + eps) / math.sqrt(S[0, i] + eps)  # delta = acc_delta.add(ε).sqrt_().div_(std)
         delta = ratio * gi
-        S[1, i] = rho * S[1, i] + (1.0 - rho) * delta * delta
-        theta[i] -= lr * delta
+        S[1, i] = fma((1.0 - rho) * delta, delta, S[1, i] * rho)
+        theta[i] = fma(-lr, delta, theta[i])
         eff[i] = lr * ratio
     return DONE
 
@@ -267,31 +275,92 @@ def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
     eps = hp[HP_EPS]
     wd = hp[HP_WEIGHT_DECAY]
     amsgrad = hp[HP_AMSGRAD] != 0.0
-    sc[B1_POW] *= b1
-    sc[B2_POW] *= b2
-    bc1 = 1.0 - sc[B1_POW]
-    bc2_sqrt = math.sqrt(1.0 - sc[B2_POW])
-    step_size = lr / bc1
-    inv_bc2_sqrt = 1.0 / bc2_sqrt
+    t = sc[T]
+    step_size = lr / (1.0 - pypow(b1, t))
+    bc2_sqrt = pypow(1.0 - pypow(b2, t), 0.5)
     if decoupled and wd != 0.0:
+        decay = 1.0 - lr * wd
         for i in range(theta.size):
-            theta[i] *= 1.0 - lr * wd
+            theta[i] *= decay
     l2 = 0.0 if decoupled else wd
     m = S[0]
     v = S[1]
     for i in range(theta.size):
-        gi = g[i] + l2 * theta[i]
-        m[i] = b1 * m[i] + (1.0 - b1) * gi
-        v[i] = b2 * v[i] + (1.0 - b2) * gi * gi
+        gi = g[i]
+        if l2 != 0.0:
+            gi = fma(l2, theta[i], gi)
+        m[i] = lerp(m[i], gi, 1.0 - b1)  # exp_avg.lerp_(grad, 1−β₁)
+        v[i] = fma((1.0 - b2) * gi, gi, v[i] * b2)  # exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1−β₂)
     if amsgrad:  # a separate pass keeps the main loop branch-free (and vectorisable)
         vmax = S[2]
         for i in range(theta.size):
             vmax[i] = max(vmax[i], v[i])
         v = vmax
     for i in range(theta.size):
-        r = 1.0 / (math.sqrt(v[i]) * inv_bc2_sqrt + eps)
-        theta[i] -= step_size * m[i] * r
-        eff[i] = lr * r
+        denom = math.sqrt(v[i]) / bc2_sqrt + eps  # (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ε)
+        theta[i] = theta[i] + (-step_size * m[i]) / denom  # param.addcdiv_(exp_avg, denom, value=−step_size)
+        eff[i] = lr / denom
+    return DONE
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _adamax(hp, lr, S, sc, theta, g, eff):
+    """torch.optim.Adamax: u ← max(β₂u, |g| + ε); θ ← θ − η/(1−β₁ᵗ)·m/u."""
+    b1 = hp[HP_BETA1]
+    b2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
+    clr = lr / (1.0 - pypow(b1, sc[T]))
+    for i in range(theta.size):
+        gi = g[i]
+        if wd != 0.0:
+            gi = fma(wd, theta[i], gi)
+        S[0, i] = lerp(S[0, i], gi, 1.0 - b1)
+        S[1, i] = max(S[1, i] * b2, abs(gi) + eps)  # torch.maximum(exp_inf.mul_(β₂), grad.abs().add_(ε))
+        theta[i] = theta[i] + (-clr * S[0, i]) / S[1, i]  # param.addcdiv_(exp_avg, exp_inf, value=−clr)
+        eff[i] = lr / S[1, i]
+    return DONE
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _radam(hp, lr, S, sc, theta, g, eff):
+    """torch.optim.RAdam: Adam's step times the variance rectification r_t once ρ_t > 5, else momentum SGD."""
+    b1 = hp[HP_BETA1]
+    b2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
+    decoupled = hp[HP_DECOUPLED_WD] != 0.0
+    t = sc[T]
+    bc1 = 1.0 - pypow(b1, t)
+    b2t = pypow(b2, t)
+    bc2 = 1.0 - b2t
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    rho_t = rho_inf - 2.0 * t * b2t / bc2
+    rectified = rho_t > 5.0
+    rect = 0.0
+    bc2_sqrt = 0.0
+    if rectified:
+        rect = pypow((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t), 0.5)
+        bc2_sqrt = pypow(bc2, 0.5)
+    decay = 1.0 - lr * wd
+    for i in range(theta.size):
+        gi = g[i]
+        if wd != 0.0:
+            if decoupled:
+                theta[i] *= decay
+            else:
+                gi = fma(wd, theta[i], gi)
+        S[0, i] = lerp(S[0, i], gi, 1.0 - b1)
+        S[1, i] = fma((1.0 - b2) * gi, gi, S[1, i] * b2)
+        m_hat = S[0, i] / bc1
+        if rectified:
+            # (bias_correction2 ** 0.5) / exp_avg_sq_sqrt is a reciprocal times a scalar in torch
+            adaptive = (1.0 / (math.sqrt(S[1, i]) + eps)) * bc2_sqrt
+            theta[i] = theta[i] - m_hat * lr * adaptive * rect
+            eff[i] = lr * adaptive * rect
+        else:
+            theta[i] = theta[i] - m_hat * lr
+            eff[i] = lr
     return DONE
 
 
@@ -303,41 +372,47 @@ def _nadam(hp, lr, S, sc, theta, g, eff):
     wd = hp[HP_WEIGHT_DECAY]
     psi = hp[HP_MOMENTUM_DECAY]
     decoupled = hp[HP_DECOUPLED_WD] != 0.0
-    sc[B2_POW] *= b2
-    bc2 = 1.0 - sc[B2_POW]
-    decay = sc[PSI_POW]  # 0.96^(tψ), kept as a running product
-    mu = b1 * (1.0 - 0.5 * decay)
-    decay_next = decay * sc[PSI_STEP]
-    sc[PSI_POW] = decay_next
-    mu_next = b1 * (1.0 - 0.5 * decay_next)
+    t = sc[T]
+    bc2 = 1.0 - pypow(b2, t)
+    mu = b1 * (1.0 - 0.5 * pypow(0.96, t * psi))
+    mu_next = b1 * (1.0 - 0.5 * pypow(0.96, (t + 1.0) * psi))
     sc[MU_PRODUCT] *= mu
     mu_prod = sc[MU_PRODUCT]
     mu_prod_next = mu_prod * mu_next
+    c_grad = -lr * (1.0 - mu) / (1.0 - mu_prod)
+    c_avg = (-lr * mu_next) / (1.0 - mu_prod_next)
+    decay = 1.0 - lr * wd
     for i in range(theta.size):
-        if decoupled:
-            theta[i] *= 1.0 - lr * wd
-            gi = g[i]
-        else:
-            gi = g[i] + wd * theta[i]
-        S[0, i] = b1 * S[0, i] + (1.0 - b1) * gi
-        S[1, i] = b2 * S[1, i] + (1.0 - b2) * gi * gi
-        denom = math.sqrt(S[1, i] / bc2) + eps
-        theta[i] -= lr * (1.0 - mu) / (1.0 - mu_prod) * gi / denom
-        theta[i] -= lr * mu_next / (1.0 - mu_prod_next) * S[0, i] / denom
+        gi = g[i]
+        if wd != 0.0:
+            if decoupled:
+                theta[i] *= decay
+            else:
+                gi = fma(wd, theta[i], gi)
+        S[0, i] = lerp(S[0, i], gi, 1.0 - b1)
+        S[1, i] = fma((1.0 - b2) * gi, gi, S[1, i] * b2)
+        denom = math.sqrt(S[1, i] / bc2) + eps  # exp_avg_sq.div(bias_correction2).sqrt().add_(ε)
+        theta[i] = theta[i] + (c_grad * gi) / denom
+        theta[i] = theta[i] + (c_avg * S[0, i]) / denom
         eff[i] = lr / denom
     return DONE
 
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _lion(hp, lr, S, sc, theta, g, eff):
-    """Lion (Chen et al. 2023): c = β1m + (1−β1)g; θ ← θ − η(sign c + λθ); m ← β2m + (1−β2)g."""
+    """Lion (Chen et al. 2023): c = β1m + (1−β1)g; θ ← θ(1 − ηλ) − η sign c; m ← β2m + (1−β2)g.
+
+    In lion-pytorch's order: the decay as a factor first, then the sign step.
+    """
     b1 = hp[HP_BETA1]
     b2 = hp[HP_BETA2]
     wd = hp[HP_WEIGHT_DECAY]
+    decay = 1.0 - lr * wd
     for i in range(theta.size):
-        c = b1 * S[0, i] + (1.0 - b1) * g[i]
-        theta[i] -= lr * (_sign(c) + wd * theta[i])
-        S[0, i] = b2 * S[0, i] + (1.0 - b2) * g[i]
+        theta[i] *= decay  # p.mul_(1 − ηλ)
+        c = fma(1.0 - b1, g[i], S[0, i] * b1)  # exp_avg.clone().mul_(β₁).add(grad, alpha=1−β₁)
+        theta[i] = fma(-lr, _sign(c), theta[i])
+        S[0, i] = fma(1.0 - b2, g[i], S[0, i] * b2)
         eff[i] = lr
     return DONE
 
@@ -661,6 +736,10 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
         return _adadelta(hp, lr, S, sc, theta, g, eff)
     if oid == NADAM:
         return _nadam(hp, lr, S, sc, theta, g, eff)
+    if oid == ADAMAX:
+        return _adamax(hp, lr, S, sc, theta, g, eff)
+    if oid == RADAM:
+        return _radam(hp, lr, S, sc, theta, g, eff)
     if oid == LION:
         return _lion(hp, lr, S, sc, theta, g, eff)
     if oid == RPROP:

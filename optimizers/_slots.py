@@ -26,6 +26,8 @@ DBD = 11
 NEWTON = 12
 CG = 13
 LBFGS = 14
+ADAMAX = 15
+RADAM = 16
 
 # hyperparameter slots: indices into the vector ``hp`` (``HyperParam.slot``)
 HP_LR = 0
@@ -69,7 +71,7 @@ FLETCHER_REEVES = 1
 
 # scalar-state slots
 T = 0
-MU_PRODUCT = 1
+MU_PRODUCT = 1  # NAdam's ∏ μ_i (β₁ᵗ and 0.96^{tψ} are computed by pow each step, as torch does)
 LS_ALPHA = 2
 LS_LO = 3
 LS_HI = 4
@@ -83,10 +85,6 @@ LB_HEAD = 11
 CG_SINCE_RESTART = 12
 LS_BEST_ALPHA = 13
 LS_BEST_F = 14
-B1_POW = 15  # β1^t, a running product (Adam-family bias correction)
-B2_POW = 16  # β2^t
-PSI_POW = 17  # 0.96^(tψ) of NAdam's momentum schedule
-PSI_STEP = 18  # 0.96^ψ
 N_SCALARS = 20  # L-BFGS appends `history` scratch slots after these
 
 # return codes of a step

@@ -18,6 +18,7 @@ from optimizers._slots import (
     ADADELTA,
     ADAGRAD,
     ADAM,
+    ADAMAX,
     ADAMW,
     CG,
     DBD,
@@ -58,6 +59,7 @@ from optimizers._slots import (
     NESTEROV,
     NEWTON,
     POLAK_RIBIERE,
+    RADAM,
     RMSPROP,
     RPROP,
     SGD,
@@ -243,6 +245,9 @@ def _moments(lr: float) -> tuple[HyperParam, ...]:
 
 
 _AMSGRAD = HyperParam("amsgrad", HP_AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool")
+_DECOUPLED_WD = HyperParam(
+    "decoupled_weight_decay", HP_DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2", kind="bool"
+)
 _MOMENTUM = HyperParam("momentum", HP_MOMENTUM, 0.9, 0.0, 1.0, r"\mu", "momentum factor", high_open=True, ui_high=0.999)
 _DAMPENING = HyperParam("dampening", HP_DAMPENING, 0.0, 0.0, 1.0, r"\tau", "dampening of the gradient in the buffer")
 _CONVENTION = HyperParam(
@@ -422,13 +427,46 @@ SPECS: tuple[OptimizerSpec, ...] = (
             _wd(),
             HyperParam("momentum_decay", HP_MOMENTUM_DECAY, 4e-3, 0.0, 1.0, r"\psi", "momentum schedule decay",
                        ui_high=0.1),  # fmt: skip
-            HyperParam("decoupled_weight_decay", HP_DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2",
-                       kind="bool"),  # fmt: skip
+            _DECOUPLED_WD,
         ),
         rule_latex=r"\mu_t = \beta_1\left(1 - \tfrac12 0.96^{t\psi}\right)\\ m_t, v_t \text{ as in Adam}\\"
         r"\theta_t \leftarrow \theta_{t-1} - \eta\frac{(1-\mu_t)\,g_t/(1-\prod_{i\le t}\mu_i) + "
         r"\mu_{t+1} m_t/(1-\prod_{i\le t+1}\mu_i)}{\sqrt{v_t/(1-\beta_2^t)}+\epsilon}",
-        convention="torch.optim.NAdam (Dozat 2016) with the momentum schedule μ_t.",
+        convention="torch.optim.NAdam (Dozat 2016) with the momentum schedule μ_t. The product ∏μ_i is kept "
+        "in float64 (torch keeps it in its default scalar dtype: float32 unless the default dtype is float64).",
+        state_names=(("exp_avg", 0), ("exp_avg_sq", 1)),
+    ),
+    OptimizerSpec(
+        name="adamax",
+        card_keys=("beta1", "beta2"),
+        oid=ADAMAX,
+        display_name="Adamax",
+        family="first-order",
+        params=(*_moments(2e-3), _wd()),
+        rule_latex=r"m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t\\"
+        r"u_t \leftarrow \max\left(\beta_2 u_{t-1},\ |g_t| + \epsilon\right)\\"
+        r"\theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}",
+        convention="torch.optim 2.13 Adamax (Kingma & Ba 2015, §7.1): the infinity norm u replaces Adam's √v and "
+        "needs no bias correction; ε is added to |g| inside the max, so u ≥ ε and the first step is "
+        "η·g/(|g|+ε), about η·sign g. Weight decay is L2 (added to the gradient).",
+        state_names=(("exp_avg", 0), ("exp_inf", 1)),
+    ),
+    OptimizerSpec(
+        name="radam",
+        card_keys=("beta1", "beta2"),
+        oid=RADAM,
+        display_name="RAdam",
+        family="first-order",
+        params=(*_moments(1e-3), _wd(), _DECOUPLED_WD),
+        rule_latex=r"m_t, v_t \text{ as in Adam},\ \hat m_t = m_t/(1-\beta_1^t)\\"
+        r"\rho_\infty = \tfrac{2}{1-\beta_2} - 1,\ \rho_t = \rho_\infty - \tfrac{2t\beta_2^t}{1-\beta_2^t}\\"
+        r"\rho_t > 5:\ r_t = \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}},\ "
+        r"\theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t\, r_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon}\\"
+        r"\text{else}:\ \theta_t \leftarrow \theta_{t-1} - \eta\,\hat m_t",
+        convention="torch.optim 2.13 RAdam (Liu et al. 2020): while the variance estimate is unreliable "
+        "(ρ_t ≤ 5: the first 5 steps at β₂ = 0.999) the step is bias-corrected momentum η·m̂ with no adaptive "
+        "scaling; after that, Adam's step times the rectification r_t < 1, with ε added to √v before the "
+        "√(1−β₂ᵗ) correction. decoupled_weight_decay gives AdamW's θ(1 − ηλ) instead of L2.",
         state_names=(("exp_avg", 0), ("exp_avg_sq", 1)),
     ),
     OptimizerSpec(
@@ -445,8 +483,8 @@ SPECS: tuple[OptimizerSpec, ...] = (
         ),
         rule_latex=r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t\\ \theta_t \leftarrow \theta_{t-1} - \eta\,(\operatorname{sign} c_t + \lambda\theta_{t-1})\\"
         r"m_t \leftarrow \beta_2 m_{t-1} + (1-\beta_2) g_t",
-        convention="Chen et al. 2023, Algorithm 2: every coordinate moves by exactly η (sign update); "
-        "the default η is 10× smaller than Adam's.",
+        convention="Chen et al. 2023, Algorithm 2, in lion-pytorch's arithmetic (θ(1 − ηλ), then the sign step): "
+        "every coordinate moves by exactly η (sign update); the default η is 10× smaller than Adam's.",
         state_names=(("exp_avg", 0),),
     ),
     OptimizerSpec(

@@ -3,10 +3,12 @@
 Each class is written from the published rule, not from the Numba kernels:
 
 * SGD (momentum, dampening, Nesterov, weight decay), Adagrad, RMSprop,
-  Adadelta, Adam/AMSGrad, AdamW, NAdam and Rprop follow the pseudo-code in the
-  torch.optim documentation;
+  Adadelta, Adam/AMSGrad, AdamW, NAdam, Adamax, RAdam and Rprop follow the
+  single-tensor code of torch.optim 2.13 (``foreach=False``), operation for
+  operation (see "Arithmetic" below);
 * Lion follows Chen et al. 2023, "Symbolic Discovery of Optimization
-  Algorithms", Algorithm 2 (with decoupled weight decay);
+  Algorithms", Algorithm 2 (with decoupled weight decay), in lion-pytorch's
+  order of operations;
 * textbook momentum is Goodfellow et al. §8.3.2 (v ← αv − εg; θ ← θ + v) and
   textbook Nesterov is Sutskever et al. 2013 (gradient at θ + αv);
 * the local-gains rule (delta-bar-delta) is the registry's documented rule;
@@ -16,9 +18,16 @@ Each class is written from the published rule, not from the Numba kernels:
   Algorithm 7.4) with the weak-Wolfe bisection line search the project
   documents, written plainly below.
 
-Where the documented arithmetic differs from the kernels' arithmetic order
-(e.g. Adam's √v̂ + ε against the kernels' √v/√(1−β₂ᵗ) + ε) the documented
-form is kept, so kernel and reference agree to rounding, not bit for bit.
+Arithmetic.  An optimizer on a curved surface can amplify a one-ulp difference
+to the percent level within a few hundred steps (centred RMSProp divides by
+the square root of a difference that cancels to its last bits), so the torch
+rules are written in torch's floating-point operations, not only its algebra:
+``x.add(y, alpha=a)`` is ``fma(a, y, x)`` and ``x.addcmul(t1, t2, value=v)`` is
+``fma(v·t1, t2, x)`` (torch's AVX2/AVX-512 CPU kernels fuse them),
+``x.addcdiv(t1, t2, value=v)`` is ``x + (v·t1)/t2``, ``lerp`` is torch's
+two-branch formula (see ``lerp``), and scalar factors such as β₁ᵗ and
+``bias_correction2 ** 0.5`` are Python float powers, as in torch.  Kernel and
+reference then agree to the last bit or nearly.
 
 Every optimizer object has ``step(theta, oracle, lr) -> (theta, eff, status)``
 where ``oracle`` provides ``grad(x)`` (the gradient a first-order method sees:
@@ -34,6 +43,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -57,6 +67,38 @@ def norm1(a: np.ndarray) -> float:
     for x in a.tolist():
         s += abs(x)
     return s
+
+
+def _fma1(a: float, b: float, c: float) -> float:
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return a * b + c
+    try:
+        return float(Fraction(a) * Fraction(b) + Fraction(c))  # exact, then one correctly rounded conversion
+    except OverflowError:
+        return math.copysign(math.inf, a * b + c)
+
+
+def fma(a: Any, b: Any, c: Any) -> np.ndarray:
+    """a·b + c rounded once (IEEE 754 fusedMultiplyAdd), elementwise with broadcasting.
+
+    The exact value is formed in rationals and rounded to the nearest double once.
+    """
+    aa, bb, cc = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
+                                     np.asarray(c, dtype=np.float64))  # fmt: skip
+    out = [_fma1(x, y, z) for x, y, z in zip(aa.ravel().tolist(), bb.ravel().tolist(), cc.ravel().tolist())]
+    return np.array(out, dtype=np.float64).reshape(aa.shape)
+
+
+def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    """torch.lerp, scalar weight: start + w·(end − start) if |w| < 0.5, else end − (end − start)·(1 − w).
+
+    torch's CPU kernel computes the branch chosen by |w| (the second form is exact at w = 1), each
+    product-and-sum fused.
+    """
+    diff = end - start
+    if abs(weight) < 0.5:
+        return fma(weight, diff, start)
+    return fma(-diff, 1.0 - weight, end)
 
 
 # --------------------------------------------------------------------------------------
@@ -189,14 +231,15 @@ class SGD:
     def step(self, theta, oracle, lr):
         g = oracle.grad(theta)
         if self.wd != 0.0:
-            g = g + self.wd * theta
+            g = fma(self.wd, theta, g)  # grad.add(param, alpha=weight_decay)
         if self.mu != 0.0:
             if self.buf is None:
                 self.buf = g.copy()
             else:
-                self.buf = self.mu * self.buf + (1.0 - self.tau) * g
-            g = g + self.mu * self.buf if self.nesterov else self.buf
-        return theta - lr * g, np.full(theta.size, lr), "ok"
+                # buf.mul_(momentum).add_(grad, alpha=1-dampening)
+                self.buf = fma(1.0 - self.tau, g, self.buf * self.mu)
+            g = fma(self.mu, self.buf, g) if self.nesterov else self.buf  # grad.add(buf, alpha=momentum)
+        return fma(-lr, g, theta), np.full(theta.size, lr), "ok"  # param.add_(grad, alpha=-lr)
 
     @property
     def state(self):
@@ -250,12 +293,12 @@ class Adagrad:
     def step(self, theta, oracle, lr):
         self.t += 1
         g = oracle.grad(theta)
-        clr = lr / (1.0 + (self.t - 1) * self.lr_decay)
         if self.wd != 0.0:
-            g = g + self.wd * theta
-        self.sum = self.sum + g * g
-        denom = np.sqrt(self.sum) + self.eps
-        return theta - clr * g / denom, clr / denom, "ok"
+            g = fma(self.wd, theta, g)
+        clr = lr / (1 + (self.t - 1) * self.lr_decay)
+        self.sum = fma(g, g, self.sum)  # state_sum.addcmul_(grad, grad, value=1)
+        std = np.sqrt(self.sum) + self.eps
+        return theta + (-clr * g) / std, clr / std, "ok"  # param.addcdiv_(grad, std, value=-clr)
 
     @property
     def state(self):
@@ -263,7 +306,11 @@ class Adagrad:
 
 
 class RMSprop:
-    """torch.optim.RMSprop (alpha is the registry's rho), with centered and momentum variants."""
+    """torch.optim.RMSprop (alpha is the registry's rho), with centered and momentum variants.
+
+    v ← αv + (1−α)g²;  centred: ḡ ← lerp(ḡ, g, 1−α), v̄ = v − ḡ²;  d = √v̄ + ε;
+    momentum: b ← μb + g/d, θ ← θ − γb;  else θ ← θ − γg/d.
+    """
 
     def __init__(self, n: int, rho: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
                  momentum: float = 0.0, centered: bool = False, **_: Any) -> None:  # fmt: skip
@@ -275,18 +322,20 @@ class RMSprop:
     def step(self, theta, oracle, lr):
         g = oracle.grad(theta)
         if self.wd != 0.0:
-            g = g + self.wd * theta
-        self.v = self.alpha * self.v + (1.0 - self.alpha) * g * g
-        v_tilde = self.v
+            g = fma(self.wd, theta, g)
+        a = self.alpha
+        self.v = fma((1 - a) * g, g, self.v * a)  # square_avg.mul_(alpha).addcmul_(grad, grad, value=1-alpha)
         if self.centered:
-            self.g_ave = self.alpha * self.g_ave + (1.0 - self.alpha) * g
-            v_tilde = v_tilde - self.g_ave * self.g_ave
-        denom = np.sqrt(v_tilde) + self.eps
-        if self.mu > 0.0:
-            self.b = self.mu * self.b + g / denom
-            new = theta - lr * self.b
+            self.g_ave = lerp(self.g_ave, g, 1 - a)  # grad_avg.lerp_(grad, 1-alpha)
+            avg = np.sqrt(fma(-1.0 * self.g_ave, self.g_ave, self.v))  # square_avg.addcmul(ḡ, ḡ, value=-1).sqrt_()
         else:
-            new = theta - lr * g / denom
+            avg = np.sqrt(self.v)
+        denom = avg + self.eps
+        if self.mu > 0.0:
+            self.b = self.b * self.mu + g / denom  # buf.mul_(momentum).addcdiv_(grad, avg)
+            new = fma(-lr, self.b, theta)
+        else:
+            new = theta + (-lr * g) / denom
         return new, lr / denom, "ok"
 
     @property
@@ -305,12 +354,14 @@ class Adadelta:
     def step(self, theta, oracle, lr):
         g = oracle.grad(theta)
         if self.wd != 0.0:
-            g = g + self.wd * theta
-        self.v = self.rho * self.v + (1.0 - self.rho) * g * g
-        ratio = np.sqrt(self.u + self.eps) / np.sqrt(self.v + self.eps)
+            g = fma(self.wd, theta, g)
+        r = self.rho
+        self.v = fma((1 - r) * g, g, self.v * r)
+        std = np.sqrt(self.v + self.eps)
+        ratio = np.sqrt(self.u + self.eps) / std  # delta = acc_delta.add(eps).sqrt_(); delta.div_(std).mul_(grad)
         delta = ratio * g
-        self.u = self.rho * self.u + (1.0 - self.rho) * delta * delta
-        return theta - lr * delta, lr * ratio, "ok"
+        self.u = fma((1 - r) * delta, delta, self.u * r)
+        return fma(-lr, delta, theta), lr * ratio, "ok"
 
     @property
     def state(self):
@@ -320,9 +371,9 @@ class Adadelta:
 class Adam:
     """torch.optim.Adam / AdamW.
 
-    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  m̂ = m/(1−β₁ᵗ);
-    v̂ = v/(1−β₂ᵗ), or with amsgrad v_max ← max(v_max, v), v̂ = v_max/(1−β₂ᵗ);
-    θ ← θ − γ m̂/(√v̂ + ε).  Adam adds λθ to g; AdamW first sets θ ← θ − γλθ.
+    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  with amsgrad v_max ← max(v_max, v) replaces v below;
+    θ ← θ − γ/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε).
+    Adam adds λθ to g; AdamW first sets θ ← θ(1 − γλ).
     """
 
     def __init__(self, n: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
@@ -337,67 +388,148 @@ class Adam:
 
     def step(self, theta, oracle, lr):
         self.t += 1
-        t = self.t
+        step = float(self.t)
         g = oracle.grad(theta)
-        if self.decoupled:
-            theta = theta - lr * self.wd * theta
-        elif self.wd != 0.0:
-            g = g + self.wd * theta
-        self.m = self.b1 * self.m + (1.0 - self.b1) * g
-        self.v = self.b2 * self.v + (1.0 - self.b2) * g * g
-        m_hat = self.m / (1.0 - self.b1**t)
+        if self.wd != 0.0:
+            if self.decoupled:
+                theta = theta * (1 - lr * self.wd)  # param.mul_(1 - lr * weight_decay)
+            else:
+                g = fma(self.wd, theta, g)
+        self.m = lerp(self.m, g, 1 - self.b1)  # exp_avg.lerp_(grad, 1 - beta1)
+        # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2)
+        self.v = fma((1 - self.b2) * g, g, self.v * self.b2)
+        step_size = lr / (1 - self.b1**step)
+        bias_correction2_sqrt = (1 - self.b2**step) ** 0.5
         if self.amsgrad:
             self.v_max = np.maximum(self.v_max, self.v)
-            v_hat = self.v_max / (1.0 - self.b2**t)
+            v = self.v_max
         else:
-            v_hat = self.v / (1.0 - self.b2**t)
-        denom = np.sqrt(v_hat) + self.eps
-        return theta - lr * m_hat / denom, lr / denom, "ok"
+            v = self.v
+        denom = np.sqrt(v) / bias_correction2_sqrt + self.eps
+        # param.addcdiv_(exp_avg, denom, value=-step_size)
+        return theta + (-step_size * self.m) / denom, lr / denom, "ok"
 
     @property
     def state(self):
         return {"exp_avg": self.m, "exp_avg_sq": self.v, "max_exp_avg_sq": self.v_max}
 
 
+class Adamax:
+    """torch.optim.Adamax (Kingma & Ba 2015, §7.1).
+
+    m ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  θ ← θ − γ/(1−β₁ᵗ) · m/u.
+    """
+
+    def __init__(self, n: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, **_: Any) -> None:  # fmt: skip
+        self.b1, self.b2, self.eps, self.wd = beta1, beta2, eps, weight_decay
+        self.m = np.zeros(n)
+        self.u = np.zeros(n)
+        self.t = 0
+
+    def step(self, theta, oracle, lr):
+        self.t += 1
+        g = oracle.grad(theta)
+        if self.wd != 0.0:
+            g = fma(self.wd, theta, g)
+        self.m = lerp(self.m, g, 1 - self.b1)
+        self.u = np.maximum(self.u * self.b2, np.abs(g) + self.eps)
+        clr = lr / (1 - self.b1 ** float(self.t))
+        return theta + (-clr * self.m) / self.u, lr / self.u, "ok"  # param.addcdiv_(exp_avg, exp_inf, value=-clr)
+
+    @property
+    def state(self):
+        return {"exp_avg": self.m, "exp_inf": self.u}
+
+
+class RAdam:
+    """torch.optim.RAdam (Liu et al. 2020).
+
+    m, v as in Adam;  m̂ = m/(1−β₁ᵗ);  ρ∞ = 2/(1−β₂) − 1;  ρ_t = ρ∞ − 2tβ₂ᵗ/(1−β₂ᵗ).
+    ρ_t > 5: r = √((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t)),
+             θ ← θ − m̂·γ·(√(1−β₂ᵗ)/(√v + ε))·r;
+    else θ ← θ − m̂·γ.  decoupled_weight_decay: θ ← θ(1 − γλ) first, else λθ is added to g.
+    """
+
+    def __init__(self, n: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, **_: Any) -> None:  # fmt: skip
+        self.b1, self.b2, self.eps, self.wd, self.decoupled = beta1, beta2, eps, weight_decay, decoupled_weight_decay
+        self.m = np.zeros(n)
+        self.v = np.zeros(n)
+        self.t = 0
+
+    def step(self, theta, oracle, lr):
+        self.t += 1
+        step = float(self.t)
+        g = oracle.grad(theta)
+        if self.wd != 0.0:
+            if self.decoupled:
+                theta = theta * (1 - lr * self.wd)
+            else:
+                g = fma(self.wd, theta, g)
+        self.m = lerp(self.m, g, 1 - self.b1)
+        self.v = fma((1 - self.b2) * g, g, self.v * self.b2)
+        bias_correction1 = 1 - self.b1**step
+        bias_correction2 = 1 - self.b2**step
+        m_hat = self.m / bias_correction1
+        rho_inf = 2 / (1 - self.b2) - 1
+        rho_t = rho_inf - 2 * step * (self.b2**step) / bias_correction2
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            # torch's `scalar / tensor` is tensor.reciprocal() * scalar
+            adaptive = (1.0 / (np.sqrt(self.v) + self.eps)) * bias_correction2**0.5
+            return theta - m_hat * lr * adaptive * rect, lr * adaptive * rect, "ok"
+        return theta - m_hat * lr, np.full(theta.size, lr), "ok"
+
+    @property
+    def state(self):
+        return {"exp_avg": self.m, "exp_avg_sq": self.v}
+
+
 class NAdam:
     """torch.optim.NAdam: momentum schedule μ_t = β₁(1 − ½·0.96^{tψ}).
 
     m̂ = μ_{t+1} m_t/(1 − ∏_{i≤t+1} μ_i) + (1 − μ_t) g_t/(1 − ∏_{i≤t} μ_i);
-    v̂ = v_t/(1 − β₂ᵗ);  θ ← θ − γ m̂/(√v̂ + ε).
+    v̂ = v_t/(1 − β₂ᵗ);  θ ← θ − γ m̂/(√v̂ + ε), applied as torch does: the g term, then the m term.
+    ∏μ_i is a float64 running product; torch keeps it in its default scalar dtype, and
+    ``product_dtype="float32"`` rounds it as torch does under a float32 default dtype
+    (μ is rounded to float32, then the float32 product).
     """
 
     def __init__(self, n: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False,
-                 **_: Any) -> None:  # fmt: skip
+                 product_dtype: str = "float64", **_: Any) -> None:  # fmt: skip
         self.b1, self.b2, self.eps, self.wd, self.psi, self.decoupled = (
             beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay)  # fmt: skip
+        self.float32_product = product_dtype == "float32"
         self.m = np.zeros(n)
         self.v = np.zeros(n)
-        self.mus: list[float] = []
+        self.mu_product = 1.0
         self.t = 0
-
-    def _mu(self, t: int) -> float:
-        return self.b1 * (1.0 - 0.5 * 0.96 ** (t * self.psi))
 
     def step(self, theta, oracle, lr):
         self.t += 1
-        t = self.t
+        step = float(self.t)
         g = oracle.grad(theta)
+        bias_correction2 = 1 - self.b2**step
         if self.wd != 0.0:
             if self.decoupled:
-                theta = theta - lr * self.wd * theta
+                theta = theta * (1 - lr * self.wd)
             else:
-                g = g + self.wd * theta
-        mu_t, mu_next = self._mu(t), self._mu(t + 1)
-        self.mus.append(mu_t)
-        prod_t = math.prod(self.mus)
-        prod_next = prod_t * mu_next
-        self.m = self.b1 * self.m + (1.0 - self.b1) * g
-        self.v = self.b2 * self.v + (1.0 - self.b2) * g * g
-        m_hat = mu_next * self.m / (1.0 - prod_next) + (1.0 - mu_t) * g / (1.0 - prod_t)
-        v_hat = self.v / (1.0 - self.b2**t)
-        denom = np.sqrt(v_hat) + self.eps
-        return theta - lr * m_hat / denom, lr / denom, "ok"
+                g = fma(self.wd, theta, g)
+        mu = self.b1 * (1.0 - 0.5 * (0.96 ** (step * self.psi)))
+        mu_next = self.b1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * self.psi)))
+        if self.float32_product:
+            self.mu_product = float(np.float32(self.mu_product) * np.float32(mu))
+        else:
+            self.mu_product *= mu
+        self.m = lerp(self.m, g, 1 - self.b1)
+        self.v = fma((1 - self.b2) * g, g, self.v * self.b2)
+        denom = np.sqrt(self.v / bias_correction2) + self.eps
+        mu_product_next = self.mu_product * mu_next
+        theta = theta + (-lr * (1.0 - mu) / (1.0 - self.mu_product) * g) / denom
+        theta = theta + ((-lr * mu_next) / (1.0 - mu_product_next) * self.m) / denom
+        return theta, lr / denom, "ok"
 
     @property
     def state(self):
@@ -408,6 +540,7 @@ class Lion:
     """Chen et al. 2023, Algorithm 2.
 
     c ← β₁m + (1−β₁)g;  θ ← θ − η(sign(c) + λθ);  m ← β₂m + (1−β₂)g.
+    In lion-pytorch's operations: θ ← θ(1 − ηλ) first, then θ ← θ − η sign(c).
     """
 
     def __init__(self, n: int, beta1: float = 0.9, beta2: float = 0.99, weight_decay: float = 0.0, **_: Any) -> None:
@@ -416,9 +549,10 @@ class Lion:
 
     def step(self, theta, oracle, lr):
         g = oracle.grad(theta)
-        c = self.b1 * self.m + (1.0 - self.b1) * g
-        new = theta - lr * (np.sign(c) + self.wd * theta)
-        self.m = self.b2 * self.m + (1.0 - self.b2) * g
+        theta = theta * (1.0 - lr * self.wd)  # p.data.mul_(1 - lr * wd)
+        c = fma(1.0 - self.b1, g, self.m * self.b1)  # exp_avg.clone().mul_(beta1).add(grad, alpha=1-beta1)
+        new = fma(-lr, np.sign(c), theta)  # p.add_(update.sgn_(), alpha=-lr)
+        self.m = fma(1.0 - self.b2, g, self.m * self.b2)
         return new, np.full(theta.size, lr), "ok"
 
     @property
@@ -754,6 +888,10 @@ def make_reference(name: str, values: dict[str, Any], n: int):
         return Adam(n, decoupled=True, **v)
     if name == "nadam":
         return NAdam(n, **v)
+    if name == "adamax":
+        return Adamax(n, **v)
+    if name == "radam":
+        return RAdam(n, **v)
     if name == "lion":
         return Lion(n, **v)
     if name == "rprop":
@@ -770,8 +908,8 @@ def make_reference(name: str, values: dict[str, Any], n: int):
 
 
 FIRST_ORDER = {
-    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "lion", "rprop",
-    "delta_bar_delta",
+    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "adamax", "radam",
+    "lion", "rprop", "delta_bar_delta",
 }  # fmt: skip
 
 

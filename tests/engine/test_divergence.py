@@ -110,7 +110,7 @@ def _leaves_in_one_step(surface_name, name):
 ONE_STEP_CASES = [
     (s, n)
     for s in surface_names()
-    for n in ["adam", "adamw", "nadam", "lion", "rmsprop", "adagrad", "sgd"]
+    for n in ["adam", "adamw", "nadam", "adamax", "lion", "rmsprop", "adagrad", "sgd"]
     if _leaves_in_one_step(s, n)
 ]
 
@@ -192,7 +192,7 @@ def test_sweep_at_an_extreme_lr_matches_trace(surface_name, name):
         assert res.diverged[k] == traj.diverged, (start, traj.message)
         assert STATUS_NAMES[int(res.status[k])] == traj.status
         np.testing.assert_allclose(res.final_positions[k], traj.positions[-1], rtol=1e-12, atol=1e-12)
-    if name in ("adam", "adamw", "nadam", "lion", "rmsprop", "adagrad"):
+    if name in ("adam", "adamw", "nadam", "adamax", "lion", "rmsprop", "adagrad"):
         moving = np.max(np.abs(surface.gradient(starts[:, 0], starts[:, 1])), axis=1) > 1e-6
         assert moving.sum() >= 5
         assert np.all(res.diverged[moving])
@@ -225,7 +225,7 @@ def test_sweep_with_noise_at_an_extreme_lr():
     assert np.all(res.diverged)
 
 
-@pytest.mark.parametrize("name", ["adam", "adamw", "nadam", "rmsprop", "adagrad", "adadelta"])
+@pytest.mark.parametrize("name", ["adam", "adamw", "nadam", "adamax", "radam", "rmsprop", "adagrad", "adadelta"])
 def test_zero_eps_with_a_zero_gradient_coordinate(name):
     """eps = 0 is allowed (as in torch); 0/0 must end the run cleanly, not raise or leak NaN."""
     surface = get_surface("monkey_saddle")

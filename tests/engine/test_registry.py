@@ -18,8 +18,8 @@ from optimizers import Modifiers, get_spec, make_config, optimizer_names
 from optimizers import _slots as slots
 
 ALL = [
-    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "lion", "rprop",
-    "delta_bar_delta", "newton", "cg", "lbfgs",
+    "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "adamax", "radam",
+    "lion", "rprop", "delta_bar_delta", "newton", "cg", "lbfgs",
 ]  # fmt: skip
 
 # torch.optim.SGD(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
@@ -30,6 +30,8 @@ ALL = [
 # torch.optim.AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
 # torch.optim.NAdam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
 #                   decoupled_weight_decay=False)
+# torch.optim.Adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
+# torch.optim.RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False)
 # torch.optim.Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))
 # Lion (Chen et al. 2023): β1 = 0.9, β2 = 0.99, weight decay 0; lr 3–10× smaller than AdamW's (1e-4)
 # L-BFGS: torch.optim.LBFGS(lr=1); Wolfe constants c1 = 1e-4, c2 = 0.9 (N&W for quasi-Newton), c2 = 0.1 for CG
@@ -44,6 +46,8 @@ EXPECTED_DEFAULTS = {
     "adamw": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, amsgrad=False),
     "nadam": dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                   decoupled_weight_decay=False),  # fmt: skip
+    "adamax": dict(lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0),
+    "radam": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False),
     "lion": dict(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0),
     "rprop": dict(lr=1e-2, eta_minus=0.5, eta_plus=1.2, step_min=1e-6, step_max=50.0),
     "newton": dict(lr=1.0, damping=0.0),
@@ -121,6 +125,11 @@ def test_user_values_reach_the_vector():
         ("adam", dict(betas=(0.9, 0.99)), "betas"),
         ("adamw", dict(beta2=1.0), "beta2"),
         ("nadam", dict(beta1=1.0), "beta1"),
+        ("adamax", dict(beta2=1.0), "beta2"),
+        ("adamax", dict(eps=-1.0), "eps"),
+        ("radam", dict(beta1=1.0), "beta1"),
+        ("radam", dict(decoupled_weight_decay="sometimes"), "decoupled_weight_decay"),
+        ("radam", dict(amsgrad=True), "amsgrad"),
         ("lion", dict(beta1=1.0), "beta1"),
         ("lion", dict(beta2=math.nan), "beta2"),
         ("rmsprop", dict(rho=1.0), "rho"),
@@ -160,7 +169,7 @@ def test_invalid_values_raise_naming_the_key(name, kwargs, key):
 
 def test_unknown_optimizer_raises():
     with pytest.raises(ValueError, match="unknown optimizer"):
-        make_config("adamax")
+        make_config("adabelief")
 
 
 def test_edge_values_are_accepted():

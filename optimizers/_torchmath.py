@@ -1,0 +1,66 @@
+"""torch's CPU arithmetic, one operation at a time, for the kernels that follow torch.optim.
+
+Algebraically equal update rules round differently, and the dynamics of an
+optimizer on a curved surface can amplify a one-ulp difference to the percent
+level within a few hundred steps (centred RMSProp divides by the square root of
+a difference that cancels to its last bits).  The kernels therefore repeat the
+floating-point operations of torch.optim's single-tensor path in torch's order,
+with three primitives plain Python arithmetic does not spell:
+
+* ``fma(a, b, c)``: a·b + c rounded once.  torch's CPU kernels for
+  ``add(other, alpha=)``, ``addcmul`` and ``lerp`` are compiled with fused
+  multiply-adds in the AVX2 and AVX-512 builds (the ones x86-64 machines of the
+  last decade run): ``x.add(y, alpha=a)`` is fma(a, y, x) and
+  ``x.addcmul(t1, t2, value=v)`` is fma(v·t1, t2, x).  (``addcdiv`` stays
+  x + (v·t1)/t2; torch's baseline, non-AVX build fuses nothing.)
+* ``lerp(start, end, w)``: torch's ``lerp`` for a scalar weight,
+  start + w·(end − start) when |w| < 0.5, else end − (end − start)·(1 − w), each
+  fused.
+* ``pypow(x, y)``: x ** y as Python computes it for floats (libm's pow).  torch
+  computes its scalar factors (β₁ᵗ, ``bias_correction2 ** 0.5``) in Python;
+  LLVM would replace a pow with exponent 0.5 by a square root, which rounds
+  differently from libm's pow in about one case in a thousand.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a·b + c with a single rounding (LLVM's llvm.fma: the FMA instruction, or libm's fma)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@intrinsic
+def pypow(typingctx, x, y):
+    """libm's pow(x, y), called as such: marked ``nobuiltin`` so LLVM does not rewrite pow(x, 0.5) as sqrt(x)."""
+    sig = types.float64(types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(d, [d, d]), "pow")
+        fn.attributes.add("nobuiltin")
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def lerp(start, end, weight):
+    """torch.lerp(start, end, weight) for a scalar weight, fused as torch's CPU kernel is."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        return fma(weight, diff, start)
+    return fma(-diff, 1.0 - weight, end)
