@@ -13,7 +13,8 @@ weight vector of a network (driven from Python):
   became ``q``) or ``STALLED``.
 
 First-order rules finish in ``begin``; textbook Nesterov asks for the gradient
-at its look-ahead point; CG and L-BFGS run a weak-Wolfe bisection line search
+at its look-ahead point, and SAM for the gradient at its ascent point (two
+gradients per step); CG and L-BFGS run a weak-Wolfe bisection line search
 through ``resume``.  ``S`` holds per-coordinate state rows, ``sc`` scalars;
 ``eff`` receives the per-coordinate effective learning rate of the step.
 
@@ -59,6 +60,7 @@ from optimizers._slots import (
     HP_DAMPING,
     HP_DECOUPLED_WD,
     HP_EPS,
+    HP_BASE,
     HP_ETA_MINUS,
     HP_ETA_PLUS,
     HP_GAIN_MAX,
@@ -72,6 +74,7 @@ from optimizers._slots import (
     HP_MOMENTUM_DECAY,
     HP_NESTEROV,
     HP_RHO,
+    HP_SAM_RHO,
     HP_STEP_MAX,
     HP_STEP_MIN,
     HP_WEIGHT_DECAY,
@@ -99,6 +102,9 @@ from optimizers._slots import (
     RADAM,
     RMSPROP,
     RPROP,
+    SAM,
+    SAM_ADAM,
+    SAM_MOMENTUM,
     SGD,
     STALLED,
     TEXTBOOK,
@@ -113,7 +119,7 @@ def state_rows(oid: int, hp: np.ndarray) -> int:
         return 2 * int(hp[HP_HISTORY]) + 2
     if oid in (RMSPROP, ADAM, ADAMW, DBD):
         return 3
-    if oid in (ADADELTA, NADAM, RPROP, CG, ADAMAX, RADAM):
+    if oid in (ADADELTA, NADAM, RPROP, CG, ADAMAX, RADAM, SAM):
         return 2
     if oid == NEWTON:
         return 0
@@ -176,6 +182,12 @@ def _sgd(hp, lr, S, sc, theta, g, q, eff):
             theta[i] += S[0, i]
             eff[i] = lr
         return DONE
+    return _sgd_torch(lr, mu, tau, wd, nesterov, first, S, theta, g, eff)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _sgd_torch(lr, mu, tau, wd, nesterov, first, S, theta, g, eff):
+    """torch.optim.SGD's single-tensor step with gradient g (row 0 of S is the momentum buffer)."""
     for i in range(theta.size):
         gi = g[i]
         if wd != 0.0:
@@ -415,6 +427,25 @@ def _lion(hp, lr, S, sc, theta, g, eff):
         S[0, i] = fma(1.0 - b2, g[i], S[0, i] * b2)
         eff[i] = lr
     return DONE
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _sam_ascent(hp, theta, g, q):
+    """SAM (Foret et al. 2021): ask for the gradient at θ + ε, ε = ρ g/(‖g‖₂ + 1e-12)."""
+    scale = hp[HP_SAM_RHO] / (math.sqrt(_dot(g, g)) + 1e-12)
+    for i in range(theta.size):
+        q[i] = theta[i] + scale * g[i]
+    return NEED_EVAL
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _sam_resume(hp, lr, S, sc, theta, gq, eff):
+    """The base optimizer's step at θ with the gradient gq taken at θ + ε."""
+    base = hp[HP_BASE]
+    if base == SAM_ADAM:
+        return _adam(hp, lr, S, sc, theta, gq, eff, False)
+    mu = hp[HP_MOMENTUM] if base == SAM_MOMENTUM else 0.0
+    return _sgd_torch(lr, mu, 0.0, hp[HP_WEIGHT_DECAY], False, sc[T] == 1.0, S, theta, gq, eff)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -719,6 +750,16 @@ def looks_ahead(oid, hp):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def samples_at_query(oid, hp):
+    """Whether the gradient ``resume`` receives is a first-order gradient sample (textbook Nesterov, SAM).
+
+    Its drivers end the iteration with NEED_EVAL if that loss or gradient is not finite, and apply
+    noise and clipping to it (SAM's gradient at θ gets them too: it is not a look-ahead rule).
+    """
+    return oid == SAM or looks_ahead(oid, hp)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     """Start one iteration at theta (see the module docstring)."""
     sc[T] += 1.0
@@ -742,6 +783,8 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
         return _radam(hp, lr, S, sc, theta, g, eff)
     if oid == LION:
         return _lion(hp, lr, S, sc, theta, g, eff)
+    if oid == SAM:
+        return _sam_ascent(hp, theta, g, q)
     if oid == RPROP:
         return _rprop(hp, lr, S, sc, theta, g, eff)
     if oid == DBD:
@@ -758,6 +801,8 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
 @njit(inline="always", cache=True, error_model="numpy")
 def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
     """Continue an iteration with f and ∇f evaluated at the query point q."""
+    if oid == SAM:
+        return _sam_resume(hp, lr, S, sc, theta, gq, eff)
     if oid == SGD or oid == MOMENTUM or oid == NESTEROV:
         return _textbook_nesterov_resume(hp, lr, S, theta, q, gq, eff)
     if oid == CG or oid == LBFGS:

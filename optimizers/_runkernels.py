@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import njit
 
-from optimizers._kernels import begin, init_state, looks_ahead, resume
+from optimizers._kernels import begin, init_state, looks_ahead, resume, samples_at_query
 from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
 from optimizers._slots import (
     CLIP_MODE,
@@ -97,6 +97,7 @@ def run(
     old = np.empty(2)
     h = np.zeros((2, 2))
     lookahead = looks_ahead(oid, hp)
+    sampled = samples_at_query(oid, hp)
     want_h = oid == NEWTON
     rng = np.uint64(int(mods[SEED]))
     scheduled = mods[SCHED_KIND] != 0.0
@@ -140,7 +141,7 @@ def run(
                 res = STALLED
                 break
             fq = _eval_into(sid, sp, code, consts, q[0], q[1], False, gq, h)
-            if lookahead:
+            if sampled:
                 if not (math.isfinite(fq) and _finite2(gq[0], gq[1])):
                     fq = math.nan
                     break
@@ -153,7 +154,7 @@ def run(
             gn = math.sqrt(g[0] * g[0] + g[1] * g[1])
             status = CONVERGED if gn <= STALL_GTOL * max(1.0, abs(f)) else STALLED_STATUS
             break
-        if res == NEED_EVAL:  # the look-ahead point was not finite
+        if res == NEED_EVAL:  # the loss or gradient at the look-ahead (or SAM's ascent) point was not finite
             theta[0] = old[0]
             theta[1] = old[1]
             status = DIVERGED
@@ -240,9 +241,9 @@ def sweep_lockstep(
     sid, sp, code, consts, oid, hp, mods, starts, n_steps, radius, gtol, xtol,
     rows, nsc, block, out_final, out_loss, out_steps, out_status,
 ):  # fmt: skip
-    """``sweep`` for first-order optimizers sharing one hyperparameter vector.
+    """``sweep`` for coordinate-wise optimizers (``OptimizerSpec.coordinatewise``) sharing one hyperparameter vector.
 
-    Every first-order rule acts coordinate by coordinate and its scalar state
+    Such a rule acts coordinate by coordinate and its scalar state
     (step count, bias corrections, schedule) is the same for all runs at step t,
     so a block of B runs is stepped as one flat vector of 2B coordinates.  The
     independent runs fill the CPU's pipelines (and SIMD lanes) instead of one
@@ -314,7 +315,7 @@ def sweep_lockstep(
                     gm[2 * k] = pair[0]
                     gm[2 * k + 1] = pair[1]
             res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
-            if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points
+            if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
                 for k in range(nb):
                     jq = evaluate_grad(sid, sp, code, consts, q[2 * k], q[2 * k + 1])
                     gq[2 * k] = jq[1]

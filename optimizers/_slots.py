@@ -28,6 +28,7 @@ CG = 13
 LBFGS = 14
 ADAMAX = 15
 RADAM = 16
+SAM = 17
 
 # hyperparameter slots: indices into the vector ``hp`` (``HyperParam.slot``)
 HP_LR = 0
@@ -59,11 +60,18 @@ HP_CONVENTION = 25
 HP_MOMENTUM_DECAY = 26
 HP_DECOUPLED_WD = 27
 HP_BETA_RULE = 28
+HP_SAM_RHO = 29  # SAM's ascent radius ρ (not a decay rate: that is HP_RHO)
+HP_BASE = 30  # SAM's base optimizer (SAM_SGD, SAM_MOMENTUM, SAM_ADAM)
 N_HP = 32
 
 # conventions for the momentum family
 TORCH = 0
 TEXTBOOK = 1
+
+# SAM's base optimizers
+SAM_SGD = 0
+SAM_MOMENTUM = 1
+SAM_ADAM = 2
 
 # nonlinear-CG β rules
 POLAK_RIBIERE = 0

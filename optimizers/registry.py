@@ -23,6 +23,7 @@ from optimizers._slots import (
     CG,
     DBD,
     HP_AMSGRAD,
+    HP_BASE,
     HP_BETA1,
     HP_BETA2,
     HP_BETA_RULE,
@@ -48,6 +49,7 @@ from optimizers._slots import (
     HP_MOMENTUM_DECAY,
     HP_NESTEROV,
     HP_RHO,
+    HP_SAM_RHO,
     HP_STEP_MAX,
     HP_STEP_MIN,
     HP_WEIGHT_DECAY,
@@ -62,6 +64,8 @@ from optimizers._slots import (
     RADAM,
     RMSPROP,
     RPROP,
+    SAM,
+    SAM_SGD,
     SGD,
     TORCH,
 )
@@ -159,6 +163,8 @@ class OptimizerSpec:
     textbook_rule_latex: str = ""
     #: the hyperparameters a compact card (the lab's race card) shows besides the learning rate
     card_keys: tuple[str, ...] = ()
+    #: whether the rule acts on each coordinate alone (SAM's ascent step uses the norm of the whole gradient)
+    elementwise: bool = True
 
     def __post_init__(self) -> None:
         """Every card key names one of this optimizer's hyperparameters, once, and not the learning rate."""
@@ -177,6 +183,12 @@ class OptimizerSpec:
     def first_order(self) -> bool:
         """Whether schedules, clipping and gradient noise apply."""
         return self.family == "first-order"
+
+    @property
+    def coordinatewise(self) -> bool:
+        """Whether independent runs may be stepped as one flat vector (the lock-step sweep): a first-order
+        rule acting on each coordinate alone, with scalar state common to all runs."""
+        return self.first_order and self.elementwise
 
     def param(self, key: str) -> HyperParam:
         for p in self.params:
@@ -529,6 +541,38 @@ SPECS: tuple[OptimizerSpec, ...] = (
         convention="The lecture's local-gain rule (Hinton; Jacobs 1988): additive increase, multiplicative "
         "decrease, gains clipped to [gain_min, gain_max]. A zero product (the first step) counts as a sign change.",
         state_names=(("gain", 0), ("prev_grad", 1), ("velocity", 2)),
+    ),
+    OptimizerSpec(
+        name="sam",
+        card_keys=("rho", "base"),
+        oid=SAM,
+        display_name="SAM (sharpness-aware)",
+        family="first-order",
+        elementwise=False,
+        params=(
+            _lr(1e-3),
+            HyperParam("rho", HP_SAM_RHO, 0.05, 0.0, 100.0, r"\rho", "radius of the ascent step ε = ρg/‖g‖",
+                       ui_high=1.0),  # fmt: skip
+            HyperParam("base", HP_BASE, SAM_SGD, 0, 2, "", "the optimizer that steps with the gradient at θ + ε",
+                       kind="choice", choices=("sgd", "momentum", "adam")),  # fmt: skip
+            HyperParam("momentum", HP_MOMENTUM, 0.9, 0.0, 1.0, r"\mu", "momentum factor (base momentum)",
+                       high_open=True, ui_high=0.999),  # fmt: skip
+            _beta("beta1", HP_BETA1, 0.9, r"\beta_1", "decay of the first-moment average (base adam)"),
+            _beta("beta2", HP_BETA2, 0.999, r"\beta_2", "decay of the second-moment average (base adam)"),
+            _eps(1e-8),
+            _wd(),
+        ),
+        rule_latex=r"\epsilon_t = \rho\,\frac{\nabla f(\theta_{t-1})}{\lVert\nabla f(\theta_{t-1})\rVert_2}\\"
+        r"g_t = \nabla f(\theta_{t-1} + \epsilon_t)\\"
+        r"\theta_t \leftarrow \text{base step from } \theta_{t-1} \text{ with } g_t"
+        r"\quad(\text{sgd: } \theta_{t-1} - \eta g_t)",
+        convention="Foret et al. 2021, Algorithm 1: ascend to θ + ε with ε = ρ∇f/(‖∇f‖₂ + 1e-12) (the norm of the "
+        "whole parameter vector), take the gradient there, and step the base optimizer from θ with it: sgd "
+        "θ ← θ − ηg, momentum (torch.optim.SGD with μ) or adam (torch.optim.Adam). Two gradient evaluations per "
+        "step; noise and clipping apply to both. Weight decay is L2, added to the base's gradient.",
+        state_names=(("buffer", 0), ("exp_avg_sq", 1)),
+        notes="With ρ = 0 this is the base optimizer at twice the cost. The buffer is the momentum buffer "
+        "(base momentum) or Adam's exp_avg (base adam).",
     ),
     OptimizerSpec(
         name="newton",

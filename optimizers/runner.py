@@ -226,8 +226,8 @@ def sweep(
     radius = escape_radius(surface)
     threads = threads or min(os.cpu_count() or 1, 8)
     chunks = np.array_split(np.arange(m), max(1, min(threads, m)))
-    # first-order rules act per coordinate: runs sharing hyperparameters can step in lock-step
-    lockstep = config.spec.first_order and bool(np.all(hps == hps[0]))
+    # rules that act per coordinate: runs sharing hyperparameters can step in lock-step
+    lockstep = config.spec.coordinatewise and bool(np.all(hps == hps[0]))
 
     def work(idx: np.ndarray) -> None:
         if idx.size == 0:

@@ -20,8 +20,10 @@ The contract of one iteration, ``stepper.step(theta, f, g, evaluate, lr)``:
 * Whenever the kernel asks, the stepper calls ``evaluate(q, gq)``, which must
   return f(q) and write ∇f(q) into ``gq``.  ``q`` is the kernel's query point:
   read it, do not keep or change it.  Textbook Nesterov asks once, for its
-  look-ahead point, and that gradient gets the noise and clipping; CG and L-BFGS
-  ask once per line-search trial.
+  look-ahead point, and that gradient gets the noise and clipping; SAM asks
+  once, for its ascent point θ + ρg/‖g‖, and both its gradients (at θ and
+  there) get them (``stepper.sampled``); CG and L-BFGS ask once per
+  line-search trial.
 * ``step`` returns one code of ``optimizers._slots``:
 
   - ``DONE``: θ holds the new iterate; f and ∇f there are not known yet;
@@ -30,9 +32,9 @@ The contract of one iteration, ``stepper.step(theta, f, g, evaluate, lr)``:
   - ``STALLED``: no step was possible (singular Hessian, a line search that gave
     up, or more than ``MAX_EVALS_PER_STEP`` evaluations); θ is back where the
     iteration began;
-  - ``NEED_EVAL``: only for a look-ahead rule whose look-ahead loss or gradient
-    was not finite (a gradient whose squared norm overflows counts as not
-    finite); θ is back where the iteration began.
+  - ``NEED_EVAL``: only for textbook Nesterov or SAM, whose loss or gradient at
+    the query point was not finite (a gradient whose squared norm overflows
+    counts as not finite); θ is back where the iteration began.
 
   ``stepper.evals`` is the number of evaluations the iteration made and
   ``stepper.eff`` the per-coordinate effective learning rate of its step.
@@ -45,7 +47,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimizers._kernels import begin, init_state, looks_ahead, resume, scalar_slots, state_rows
+from optimizers._kernels import begin, init_state, looks_ahead, resume, samples_at_query, scalar_slots, state_rows
 from optimizers._modkernels import apply_noise_and_clip, scheduled_lr
 from optimizers._slots import (
     CLIP_MODE,
@@ -97,6 +99,7 @@ class Stepper:
         self.scheduled = self.mods[SCHED_KIND] != 0.0
         self.perturbed = self.mods[NOISE_SIGMA] > 0.0 or self.mods[CLIP_MODE] != 0.0
         self.lookahead = bool(looks_ahead(self.oid, self.hp))
+        self.sampled = bool(samples_at_query(self.oid, self.hp))
         self.needs_hessian = spec.family == "second-order"
         self.S = np.zeros((max(state_rows(self.oid, self.hp), 1), n))
         self.sc = np.zeros(scalar_slots(self.oid, self.hp))
@@ -132,7 +135,7 @@ class Stepper:
             self.evals += 1
             fq = float(evaluate(self.q, self.gq))
             self.fq = fq
-            if self.lookahead:
+            if self.sampled:
                 if not _finite(fq, self.gq):
                     theta[:] = self._start
                     return NEED_EVAL

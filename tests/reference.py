@@ -12,6 +12,9 @@ Each class is written from the published rule, not from the Numba kernels:
 * textbook momentum is Goodfellow et al. §8.3.2 (v ← αv − εg; θ ← θ + v) and
   textbook Nesterov is Sutskever et al. 2013 (gradient at θ + αv);
 * the local-gains rule (delta-bar-delta) is the registry's documented rule;
+* SAM follows Foret et al. 2021, "Sharpness-Aware Minimization for
+  Efficiently Improving Generalization", Algorithm 1, with the SGD or Adam
+  classes above as its base;
 * damped Newton solves (H + λI) d = g by Gaussian elimination with partial
   pivoting, written plainly (see ``solve``);
 * nonlinear CG (PR+/FR) and L-BFGS follow Nocedal & Wright (§5.2, (3.59),
@@ -623,6 +626,48 @@ class DeltaBarDelta:
         return {"gain": self.gain, "prev_grad": self.prev, "velocity": self.v}
 
 
+class _GivenGradient:
+    """An oracle whose gradient is fixed: lets a base optimizer step with SAM's gradient."""
+
+    def __init__(self, g: np.ndarray) -> None:
+        self.g = g
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return self.g
+
+
+class SAM:
+    """Sharpness-aware minimisation (Foret et al. 2021, Algorithm 1).
+
+    g = ∇f(θ);  ε = ρ g/(‖g‖₂ + 1e-12);  g_SAM = ∇f(θ + ε);  θ ← base step from θ with g_SAM.
+    The base is SGD (μ = 0), torch's SGD with momentum μ, or torch's Adam.  Both gradients are
+    oracle samples (noise and clipping apply to each), so a step costs two evaluations.
+    """
+
+    def __init__(self, n: int, rho: float = 0.05, base: str = "sgd", momentum: float = 0.9, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0, **_: Any) -> None:  # fmt: skip
+        self.rho = rho
+        if base == "adam":
+            self.base: Any = Adam(n, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        else:
+            self.base = SGD(n, momentum=momentum if base == "momentum" else 0.0, weight_decay=weight_decay)
+        self.evaluations = 0
+
+    def step(self, theta, oracle, lr):
+        g = oracle.grad(theta)
+        scale = self.rho / (math.sqrt(dot(g, g)) + 1e-12)
+        g_sam = oracle.grad(theta + scale * g)
+        self.evaluations += 2
+        return self.base.step(theta, _GivenGradient(g_sam), lr)
+
+    @property
+    def state(self):
+        st = self.base.state
+        if isinstance(self.base, Adam):
+            return {"buffer": st["exp_avg"], "exp_avg_sq": st["exp_avg_sq"]}
+        return {"buffer": st["momentum_buffer"], "exp_avg_sq": None}
+
+
 # --------------------------------------------------------------------------------------
 # Second-order and line-search methods
 # --------------------------------------------------------------------------------------
@@ -898,6 +943,8 @@ def make_reference(name: str, values: dict[str, Any], n: int):
         return Rprop(n, **v)
     if name == "delta_bar_delta":
         return DeltaBarDelta(n, **v)
+    if name == "sam":
+        return SAM(n, **v)
     if name == "newton":
         return Newton(n, **v)
     if name == "cg":
@@ -909,7 +956,7 @@ def make_reference(name: str, values: dict[str, Any], n: int):
 
 FIRST_ORDER = {
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "adamax", "radam",
-    "lion", "rprop", "delta_bar_delta",
+    "lion", "rprop", "delta_bar_delta", "sam",
 }  # fmt: skip
 
 

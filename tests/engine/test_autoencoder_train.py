@@ -34,6 +34,7 @@ SANE = {
     "lion": {"lr": 0.002},
     "rprop": {"lr": 0.001},
     "delta_bar_delta": {"lr": 0.5},
+    "sam": {"lr": 0.5},
     "cg": {},
     "lbfgs": {},
 }

@@ -243,6 +243,9 @@ TRACE_MODIFIER_CASES = [
     ("beale", "delta_bar_delta", dict(lr=1e-3, momentum=0.5), _mods(10, 0.2, "value", 1.0, "step")),
     ("rosenbrock", "adadelta", dict(), _mods(11, 0.5, "norm", 10.0, "warmup", start_factor=0.5, total_iters=100)),
     ("quadratic", "adamw", dict(lr=0.05, weight_decay=0.1), _mods(12, 0.2, schedule="cosine")),
+    # SAM: noise and clipping on both of its gradients (at θ and at θ + ε)
+    ("beale", "sam", dict(lr=1e-3, base="momentum"), _mods(13, 0.3, "norm", 2.0, "exponential")),
+    ("quadratic", "sam", dict(lr=0.05, base="adam", rho=0.2), _mods(14, 0.2, "value", 0.5)),
 ]
 
 

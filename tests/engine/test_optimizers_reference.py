@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 from optimizers import make_config, trace
-from optimizers.stepper import DONE_AT_QUERY, STALLED, Stepper
+from optimizers.stepper import DONE, DONE_AT_QUERY, STALLED, Stepper
 from surfaces import get_surface
 from reference import FIRST_ORDER, Oracle, make_reference, reference_run
 
@@ -246,6 +246,11 @@ DIRECT_CASES = [
     ("delta_bar_delta", dict(lr=0.02)),
     ("delta_bar_delta", dict(lr=0.01, momentum=0.9)),
     ("delta_bar_delta", dict(lr=0.02, gain_step=0.2, gain_min=0.5, gain_max=2.0, momentum=0.5)),
+    # SAM on each base (the gradient at θ + ρg/‖g‖ steps the base from θ)
+    ("sam", dict(lr=0.05)),
+    ("sam", dict(lr=0.05, rho=0.5, base="momentum", momentum=0.8, weight_decay=0.1)),
+    ("sam", dict(lr=0.05, rho=0.2, base="adam", weight_decay=0.1)),
+    ("sam", dict(lr=0.05, rho=0.0, base="adam", beta1=0.5, beta2=0.9, eps=1e-3)),
     # damped Newton
     ("newton", dict()),
     ("newton", dict(lr=0.5, damping=1.0)),
@@ -300,6 +305,7 @@ def test_schedules_reach_the_kernel_as_lr():
     for name, overrides in [("sgd", dict(momentum=0.9)), ("momentum", dict(convention="textbook")),
                             ("adam", dict()), ("nadam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                             ("adamax", dict()), ("radam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
+                            ("sam", dict(base="momentum")), ("sam", dict(base="adam")),
                             ("delta_bar_delta", dict(momentum=0.5)), ("lion", dict())]:  # fmt: skip
         compare_direct(name, dict(lr=0.05, **overrides), QUAD, steps=200, lr_schedule=sched)
 
@@ -365,6 +371,9 @@ TRACE_CASES = [
     ("lion", dict(lr=1e-3, weight_decay=0.1)),
     ("rprop", dict()),
     ("rprop", dict(lr=0.05, step_max=0.2)),
+    ("sam", dict()),
+    ("sam", dict(base="momentum", rho=0.1)),
+    ("sam", dict(lr=1e-2, base="adam")),
     ("delta_bar_delta", dict(lr=1e-4)),
     ("delta_bar_delta", dict(lr=2e-5, momentum=0.9)),
     ("newton", dict()),
@@ -469,3 +478,54 @@ def test_kernel_first_steps_by_hand():
     np.testing.assert_allclose(one_step("adadelta", dict()), 1.0 - math.sqrt(1e-6) / np.sqrt(0.1 * g * g + 1e-6) * g)
     # local gains: first product is zero → gain 1·(1−δ)
     np.testing.assert_allclose(one_step("delta_bar_delta", dict(lr=0.1)), 1.0 - 0.1 * 0.95 * g)
+
+
+# --------------------------------------------------------------------------------------
+# SAM
+# --------------------------------------------------------------------------------------
+
+
+def test_sam_takes_two_gradients_per_step():
+    """One gradient at θ (the caller's) and one at the ascent point θ + ρg/‖g‖ (asked through resume)."""
+    for base in ("sgd", "momentum", "adam"):
+        kern = kernel_stepper("sam", dict(lr=0.05, base=base), QUAD.x0.size)
+        assert not kern.lookahead and kern.sampled  # g at θ is used (and perturbed); so is the ascent gradient
+        theta = QUAD.x0.copy()
+        queries = []
+
+        def evaluate(q, gq, queries=queries):
+            queries.append(q.copy())
+            fq, grad = QUAD.fg(q.copy())
+            gq[:] = grad
+            return float(fq)
+
+        for _ in range(20):
+            f, g = QUAD.fg(theta)
+            start = theta.copy()
+            res = kern.step(theta, float(f), g.copy(), evaluate, 0.05)
+            assert res == DONE and kern.evals == 1
+            step = queries[-1] - start  # the ascent: length ρ along the gradient at θ
+            np.testing.assert_allclose(np.linalg.norm(step), 0.05, rtol=1e-12)
+            # (q − θ recovers the ascent to within an ulp of θ's coordinates)
+            np.testing.assert_allclose(step / np.linalg.norm(step), g / np.linalg.norm(g), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("base", ["sgd", "momentum", "adam"])
+def test_sam_with_rho_zero_is_its_base(base):
+    """ρ = 0 puts the ascent point on θ: the same iterates as the base optimizer, to the last bit."""
+    s = get_surface("beale")
+    lr = 1e-2 if base == "adam" else 1e-3
+    a = trace(s, make_config("sam", lr=lr, rho=0.0, base=base), start=(1.0, 1.5), steps=300)
+    b = trace(s, make_config(base, lr=lr), start=(1.0, 1.5), steps=300)
+    np.testing.assert_array_equal(a.positions, b.positions)
+
+
+def test_sam_first_step_by_hand():
+    """θ₁ = θ₀ − η∇f(θ₀ + ρ∇f(θ₀)/‖∇f(θ₀)‖) on Rosenbrock, written out."""
+    s = get_surface("rosenbrock")
+    x0 = np.array([-1.2, 1.0])
+    g0 = s.gradient(*x0)
+    ahead = x0 + 0.1 * g0 / np.linalg.norm(g0)
+    x1 = x0 - 1e-4 * s.gradient(*ahead)
+    t = trace(s, make_config("sam", lr=1e-4, rho=0.1), start=x0, steps=1)
+    np.testing.assert_allclose(t.positions[1], x1, rtol=1e-14)
