@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from app.shell.style import COLORS, FONT, LINE_COLOR, SURFACE_SCALE
+from app.shell.style import COLORS, FONT, LINE_COLOR, SURFACE_SCALE, escape
 
 #: most points one loss curve carries (the history is strided, first and last epochs kept)
 MAX_CURVE_POINTS = 150
@@ -40,11 +40,11 @@ __all__ = [
     "MAX_CURVE_POINTS",
     "color",
     "downsample",
-    "log_ticks",
+    "label_band",
     "landscape_figure",
+    "log_ticks",
     "loss_figure",
     "message_figure",
-    "label_band",
     "mosaic",
     "psnr_rows",
     "recon_figure",
@@ -63,7 +63,7 @@ def message_figure(text: str, width: int = 44) -> dict[str, Any]:
         "layout": {
             "xaxis": {"visible": False}, "yaxis": {"visible": False}, "paper_bgcolor": "#ffffff",
             "plot_bgcolor": "#ffffff", "margin": {"l": 16, "r": 16, "t": 16, "b": 16},
-            "annotations": [{"text": "<br>".join(_escape(line) for line in lines), "showarrow": False,
+            "annotations": [{"text": "<br>".join(escape(line) for line in lines), "showarrow": False,
                              "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                              "font": {"size": 14.5, "color": MUTED, "family": FONT}}],
         },
@@ -141,7 +141,7 @@ def loss_figure(runs: Sequence[Mapping[str, Any]], epochs: int, *, max_points: i
             traces.append({
                 "type": "scatter", "mode": "lines", "x": x, "y": y, "name": label, "legendgroup": f"run{i}",
                 "showlegend": show, "line": {"color": col, "width": 2.4 if show else 2.0, "dash": dash},
-                "hovertemplate": f"{_escape(label)}<br>epoch %{{x}}<br>{'training' if show else 'validation'} "
+                "hovertemplate": f"{escape(label)}<br>epoch %{{x}}<br>{'training' if show else 'validation'} "
                                  "loss %{y:.4g}<extra></extra>",
             })  # fmt: skip
         if run.get("status") == "diverged" and x:
@@ -151,7 +151,7 @@ def loss_figure(runs: Sequence[Mapping[str, Any]], epochs: int, *, max_points: i
                 "legendgroup": f"run{i}", "marker": {"symbol": "x-thin-open", "size": 14, "color": col,
                                                      "line": {"width": 3, "color": col}},
                 "text": ["diverged"], "textposition": "middle right", "textfont": {"color": col},
-                "hovertemplate": f"{_escape(label)} diverged in epoch {run.get('diverged_at_epoch')}<extra></extra>",
+                "hovertemplate": f"{escape(label)} diverged in epoch {run.get('diverged_at_epoch')}<extra></extra>",
             })  # fmt: skip
     # the line-style key, drawn as two grey legend entries
     for name, dash in (("training", "solid"), ("validation", "dash")):
@@ -304,7 +304,7 @@ def recon_figure(
         "hoverongaps": False,
     }  # fmt: skip
     notes = [
-        {"text": f"<b>{_escape(name)}</b>", "x": -0.5, "y": i * (band + h) + band - 0.6, "xref": "x", "yref": "y",
+        {"text": f"<b>{escape(name)}</b>", "x": -0.5, "y": i * (band + h) + band - 0.6, "xref": "x", "yref": "y",
          "xanchor": "left", "yanchor": "bottom", "showarrow": False, "font": {"size": 12.5, "color": col}}
         for i, (name, col) in enumerate(zip(names, colours))
     ]  # fmt: skip
@@ -398,13 +398,13 @@ def landscape_figure(land: Mapping[str, Any], labels: Sequence[str], keys: Seque
             "type": "scatter", "mode": "lines+markers", "x": px, "y": py, "name": label, "legendgroup": key,
             "line": {"color": col, "width": 2.2}, "marker": {"size": 5, "color": col},
             "customdata": ep[: len(px)],
-            "hovertemplate": f"{_escape(label)}<br>epoch %{{customdata}}<br>"
+            "hovertemplate": f"{escape(label)}<br>epoch %{{customdata}}<br>"
                              "α %{x:.3g}, β %{y:.3g}<extra></extra>",
         })  # fmt: skip
         traces.append({
             "type": "scatter", "mode": "markers", "x": [px[-1]], "y": [py[-1]], "showlegend": False,
             "legendgroup": key, "marker": {"size": 11, "color": col, "line": {"color": "#ffffff", "width": 1.5}},
-            "hovertemplate": f"{_escape(label)}: final weights<extra></extra>",
+            "hovertemplate": f"{escape(label)}: final weights<extra></extra>",
         })  # fmt: skip
         traces.append({
             "type": "scatter", "mode": "markers", "x": [px[0]], "y": [py[0]], "showlegend": False,
@@ -427,11 +427,11 @@ def landscape_figure(land: Mapping[str, Any], labels: Sequence[str], keys: Seque
         yt = "random direction 2"
         note = "random directions: nearly orthogonal to every path"
     layout = _layout(
-        f"Loss around {_escape(centre_label)}'s final weights",
-        xaxis={"title": {"text": _escape(xt)}, "range": [xs[0], xs[-1]], "zeroline": False, "showgrid": False},
-        yaxis={"title": {"text": _escape(yt)}, "range": [ys[0], ys[-1]], "zeroline": False, "showgrid": False},
+        f"Loss around {escape(centre_label)}'s final weights",
+        xaxis={"title": {"text": escape(xt)}, "range": [xs[0], xs[-1]], "zeroline": False, "showgrid": False},
+        yaxis={"title": {"text": escape(yt)}, "range": [ys[0], ys[-1]], "zeroline": False, "showgrid": False},
         showlegend=False,
-        annotations=[{"text": _escape(note), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
+        annotations=[{"text": escape(note), "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
                       "y": 1.0, "yanchor": "bottom", "xanchor": "left", "font": {"size": 12, "color": MUTED}}],
     )  # fmt: skip
     layout["margin"] = {"l": 56, "r": 8, "t": 58, "b": 44}
@@ -450,8 +450,3 @@ def _label_of(key: str, keys: Sequence[str], labels: Sequence[str]) -> str:
 def _pct(v: Any) -> str:
     f = _num(v)
     return "?" if f is None else f"{100.0 * f:.0f}%"
-
-
-def _escape(text: str) -> str:
-    """Plain text for plotly's pseudo-HTML (labels come from users' numbers, but stay safe)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

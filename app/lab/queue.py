@@ -1,15 +1,14 @@
 """The autoencoder lab's shared race queue: who trains now, who waits, whose job died.
 
-The queue, the cancel flags and the jobs' heartbeats live in the background
-manager's store (the shared diskcache directory, or Redis), never in a web
-process, so every worker that serves a class sees the same queue and a
-restarted server finds no stale claims.  :mod:`app.lab.page` queues a race when
-Start is pressed, runs it as a background job that takes its turn here, and
-asks here what became of it.
+The queue, the cancel flags and the jobs' heartbeats (:mod:`app.lab.heartbeat`) live in the
+background manager's store (the shared diskcache directory, or Redis), never in a web process, so
+every worker that serves a class sees the same queue and a restarted server finds no stale claims.
+The page's Start gate (:mod:`app.lab.gate`) queues a race, the background job
+(:mod:`app.lab.jobs`) takes its turn here, and the page asks here what became of it.
 
-Bounds: at most ``training_slots`` races train at once, at most ``MAX_QUEUE``
-are queued or training, one per browser; a race waits at most
-``SLOT_WAIT_LIMIT`` for a slot and a job runs at most ``JOB_WALL_LIMIT``.
+Bounds (:mod:`app.lab.limits`): at most ``training_slots`` races train at once, at most
+``MAX_QUEUE`` are queued or training, one per browser; a race waits at most ``SLOT_WAIT_LIMIT``
+for a training slot and a job runs at most ``JOB_WALL_LIMIT``.
 """
 
 from __future__ import annotations
@@ -19,9 +18,7 @@ import math
 import os
 import re
 import secrets
-import socket
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -29,83 +26,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-# --------------------------------------------------------------------------- bounds and timings
-#: seconds of training per job (the page's time limit goes up to this)
-MAX_TIME_LIMIT = 600.0
-#: how long a cancel request stays in the job store
-CANCEL_TTL = 2 * MAX_TIME_LIMIT
-#: races training at once (the global limit; ``$DESCENT_LAB_TRAINING_SLOTS`` overrides): DiskcacheManager runs
-#: each job as a process on this machine, Celery's workers may be elsewhere
-DISK_SLOTS = 2
-CELERY_SLOTS = 4
-SLOTS_ENV = "DESCENT_LAB_TRAINING_SLOTS"
-MAX_SLOTS = 64
-#: races queued or training at once, one per browser; Start beyond that is refused with a message
-MAX_QUEUE = 100
-#: the longest a race waits for a slot, counted from its Start
-SLOT_WAIT_LIMIT = 900.0
-#: bounds on loading the data and on the measurements after training (PSNR table, loss landscapes)
-LOAD_LIMIT = 60.0
-MEASURE_LIMIT = 120.0
-HARD_MARGIN = 60.0
-#: the longest a job may run, waiting included: past it the job is stopped (Celery's task time limit is longer)
-JOB_WALL_LIMIT = SLOT_WAIT_LIMIT + LOAD_LIMIT + MAX_TIME_LIMIT + MEASURE_LIMIT + HARD_MARGIN
-#: a job's heartbeat: written this often, it expires after BEAT_TTL (a killed job on another host is noticed then)
-BEAT_EVERY = 2.0
-BEAT_TTL = 10.0
-#: a queued race whose page stopped asking for it for this long is dropped
-WANTS_TTL = 180.0
-STATUS_TTL = 30.0
-DONE_TTL = 1800.0
-QUEUE_TTL = 2 * 3600
-LOCK_TTL = 5.0
-LOCK_WAIT = 3.0
-#: readers drop dead entries from the queue at most this often (checking one costs a read and a process lookup)
-PRUNE_EVERY = 3.0
-TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+from app.lab.heartbeat import pid_alive, this_host, valid_token
+from app.lab.ids import KEY_PREFIX
+from app.lab.limits import (
+    BEAT_TTL,
+    CELERY_SLOTS,
+    DISK_SLOTS,
+    DONE_TTL,
+    JOB_WALL_LIMIT,
+    LOCK_TTL,
+    LOCK_WAIT,
+    MAX_QUEUE,
+    MAX_SLOTS,
+    PRUNE_EVERY,
+    QUEUE_TTL,
+    SLOT_WAIT_LIMIT,
+    SLOTS_ENV,
+    STATUS_TTL,
+    WANTS_TTL,
+)
+
 LOST_TEXT = ("The training job stopped unexpectedly: its worker process was lost. "
              "Other races were not affected; press Start to run this one again.")  # fmt: skip
 CANCELLED_QUEUED = "Cancelled before the race started."
-#: a race reads its cancel flag at most this often
-CANCEL_POLL = 0.25
-#: the lab's keys in the job store
-KEY_PREFIX = "descent-lab:lab:"
-
-
-# --------------------------------------------------------------------------- the job store: cancel flags
-
-
-def cancel_key(token: str) -> str:
-    return f"{KEY_PREFIX}cancel:{token}"
-
-
-def valid_token(raw: Any) -> str | None:
-    """A race token or browser id as sent back by a page (letters, digits, - and _), or None."""
-    return raw if isinstance(raw, str) and TOKEN_RE.fullmatch(raw) else None
-
-
-def request_cancel(kv: Any, token: str | None) -> bool:
-    if token is None:
-        return False
-    kv.set(cancel_key(token), b"1", CANCEL_TTL)
-    return True
-
-
-def cancel_check(kv: Any, token: str | None, clock: Callable[[], float] = time.monotonic,
-                 every: float = CANCEL_POLL) -> Callable[[], bool]:  # fmt: skip
-    """A cheap ``cancel()`` for the race: reads the store at most every ``every`` seconds."""
-    state = {"at": -math.inf, "yes": False}
-
-    def check() -> bool:
-        if state["yes"] or token is None:
-            return state["yes"]
-        now = clock()
-        if now - state["at"] >= every:
-            state["at"] = now
-            state["yes"] = kv.get(cancel_key(token)) is not None
-        return state["yes"]
-
-    return check
 
 
 # --------------------------------------------------------------------------- the race queue
@@ -123,7 +66,7 @@ def cancel_check(kv: Any, token: str | None, clock: Callable[[], float] = time.m
 # * A queued entry lives while its page keeps asking for it (the ``wants`` key);
 #   a begun one while its job's heartbeat key is fresh and, on the same host,
 #   while the job's process exists.  Dead entries are dropped by whoever next
-#   holds the lock, so a killed job frees its slot within seconds, and a
+#   holds the lock, so a killed job frees its training slot within seconds, and a
 #   restarted server finds no stale claims that block anyone.
 # * The job publishes a one-line status under its browser's key (other tabs
 #   of that browser show it) and, when it ends, a ``done`` marker: a page whose
@@ -152,60 +95,6 @@ def is_celery(manager: Any) -> bool:
     return hasattr(getattr(manager, "handle", None), "backend")
 
 
-def _here() -> str:
-    """Which pids this process can check: the host name and the pid namespace."""
-    try:
-        ns = str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:
-        ns = "-"
-    return f"{socket.gethostname()}:{ns}"
-
-
-def _process_start(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return float(psutil.Process(pid).create_time())
-    except (psutil.Error, OSError):
-        return None
-
-
-def pid_alive(pid: Any, started: Any) -> bool:
-    """Whether process ``pid`` (created at ``started``, as psutil reports it) still runs on this host."""
-    import psutil
-
-    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if isinstance(started, (int, float)) and abs(proc.create_time() - float(started)) > 1.0:
-            return False  # the pid was reused
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-    except (psutil.Error, OSError):
-        return True  # cannot tell (e.g. no permission): the heartbeat key's expiry decides
-
-
-def _celery_task_id() -> str | None:
-    """The id of the Celery task this code runs in (None outside a Celery worker)."""
-    if "celery" not in sys.modules:
-        return None
-    try:
-        from celery import current_task
-
-        request = getattr(current_task, "request", None) if current_task else None
-        task_id = getattr(request, "id", None)
-    except Exception:  # noqa: BLE001 - only a hint for reporting a lost worker
-        return None
-    return task_id if isinstance(task_id, str) and len(task_id) <= 200 else None
-
-
-def job_record() -> dict[str, Any]:
-    """What a job's heartbeat says about it: where it runs (to check its process) and its Celery task."""
-    pid = os.getpid()
-    return {"host": _here(), "pid": pid, "ct": _process_start(pid), "task": _celery_task_id()}
-
 
 def _load_json(raw: bytes | None) -> Any:
     if not raw:
@@ -228,7 +117,7 @@ def _clean_entry(e: Any) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class Turn:
-    """A begun job's place: ``kind`` is "run" (take a slot), "wait" or "missing" (the entry is gone)."""
+    """A begun job's place: ``kind`` is "run" (take a training slot), "wait" or "missing" (the entry is gone)."""
 
     kind: str
     position: int = 0  # 1 = next to run
@@ -256,7 +145,7 @@ class RaceQueue:
         self.max_entries = max(1, int(max_entries))
         self.clock = clock
         self.sleep = sleep
-        self.here = here if here is not None else _here()
+        self.here = here if here is not None else this_host()
         self.alive_pid = alive
         self.lock_wait = lock_wait
 
@@ -440,7 +329,7 @@ class RaceQueue:
         self.kv.set(self.beat_key(token), json.dumps(dict(record)).encode(), BEAT_TTL)
 
     def turn(self, token: str) -> Turn:
-        """A begun job asks whether it may train now; if so its entry becomes "running" (it holds a slot).
+        """A begun job asks whether it may train now; if so its entry becomes "running" (it holds a training slot).
 
         Cheap while it must wait (it reads the last checked entries); the slot itself is taken under
         the lock, after a full check."""
@@ -521,54 +410,4 @@ class RaceQueue:
             try:
                 manager.handle.backend.mark_as_failure(task, RuntimeError("the race's worker was lost"))
             except Exception:  # noqa: BLE001 - the page has its message already
-                traceback.print_exc(file=sys.stderr)
-
-
-class Heartbeat:
-    """A begun job's pulse, from a thread: refreshes its heartbeat key and status line, and enforces its hard bound.
-
-    ``deadline`` (on ``clock``) is the latest the job may still run; past it ``overrun()`` is called once
-    and the thread stops.  The loop runs only until ``stop()`` or the deadline, so it is bounded.
-    """
-
-    def __init__(self, queue: RaceQueue, token: str, record: Mapping[str, Any], deadline: float,
-                 overrun: Callable[[], None], every: float = BEAT_EVERY,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
-        self.queue = queue
-        self.token = token
-        self.record = dict(record)
-        self.deadline = deadline
-        self.overrun = overrun
-        self.every = every
-        self.clock = clock
-        self.status: tuple[str, str, float | None] | None = None  # (browser, text, pct) to republish
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lab-heartbeat", daemon=True)
-
-    def start(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-
-    def tick(self) -> bool:
-        """One beat; False once the deadline has passed (after calling ``overrun``)."""
-        if self.clock() > self.deadline:
-            self.overrun()
-            return False
-        self.queue.beat(self.token, self.record)
-        if self.status is not None:
-            browser, text, pct = self.status
-            self.queue.publish(browser, self.token, text, pct)
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                if not self.tick():
-                    return
-            except Exception:  # noqa: BLE001 - a failed beat must not end the job; the next one retries
                 traceback.print_exc(file=sys.stderr)

@@ -1,9 +1,10 @@
 """The Autoencoder lab in headless Chromium: a tiny race end to end, the optimizer cards, uploads, hostile links,
 one race per browser (a second tab follows the first race), and a job killed mid-run next to another student's.
 
-The lab runs as its own small Dash app (``lab_page.standalone_app``) with a
-DiskcacheManager on a temporary directory, served from a thread of this
-process on a free port; each race runs in a job process, as in production.
+The lab runs as its own small Dash app (``lab_page.standalone_app``) with the
+app's diskcache job manager on a temporary directory, served from a thread of
+this process on a free port; each race runs in a job process forked by the
+manager's job launcher, as in production.
 Chromium is the session's ``browser`` fixture (Debian's /usr/bin/chromium).
 """
 
@@ -34,14 +35,14 @@ STORE: dict = {}
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory) -> Iterator[str]:
     import diskcache
-    from dash import DiskcacheManager
     from werkzeug.serving import make_server
 
+    from app.hosting.job_manager import DiskcacheJobManager
     from app.lab.page import standalone_app
 
-    manager = DiskcacheManager(diskcache.Cache(str(tmp_path_factory.mktemp("lab-jobs"))), expire=600)
+    manager = DiskcacheJobManager(diskcache.Cache(str(tmp_path_factory.mktemp("lab-jobs"))), expire=600)
     STORE["manager"] = manager
-    dash_app = standalone_app(manager)  # warms kernels and loaders: job processes fork from this one
+    dash_app = standalone_app(manager)  # warms this process; the launcher warms what the jobs need itself
     server = make_server("127.0.0.1", 0, dash_app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lab-browser-server", daemon=True)
     thread.start()
@@ -198,7 +199,7 @@ def test_cards_can_be_added_changed_and_removed_from_the_keyboard(lab):
     # a new card copies the last one (SGD), in the next colour
     last = page.locator("#lab-opt-rows .lab-opt").nth(3)
     assert "SGD" in last.inner_text()
-    assert last.get_attribute("style").replace(" ", "").startswith("--slot:#CC79A7")
+    assert last.get_attribute("style").replace(" ", "").startswith("--card-color:#CC79A7")
     # switch it to RMSProp: its key hyperparameters follow (ρ rho, μ momentum)
     last.locator(".lab-opt-select").click()
     page.get_by_role("option", name="RMSProp").click()
@@ -280,7 +281,7 @@ def _status(page) -> str:
 
 def test_a_second_tab_starts_no_second_race_and_follows_the_first(lab, context):
     from app.hosting.kv import kv_for
-    from app.lab.page import OTHER_PREFIX
+    from app.lab.gate import OTHER_PREFIX
     from app.lab.queue import RaceQueue
 
     kv = kv_for(STORE["manager"])
@@ -357,7 +358,8 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
         browser_a = a.page.evaluate("JSON.parse(window.localStorage.getItem('lab-browser'))")
         entry = RaceQueue(kv, 2).for_browser(browser_a)
         pid = json.loads(kv.get(RaceQueue.beat_key(entry["t"])))["pid"]
-        assert psutil.Process(pid).ppid() == os.getpid()  # a job process of this test's server
+        launcher = STORE["manager"].launcher_pid  # the test server's job launcher, which forks every job
+        assert psutil.Process(pid).ppid() == launcher and psutil.Process(launcher).ppid() == os.getpid()
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
         a.page.wait_for_function(f"document.getElementById('lab-status').innerText === {LOST_TEXT!r}",
@@ -385,3 +387,46 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
     finally:
         for ctx in students:
             ctx.close()
+
+
+# --------------------------------------------------------------------------- the header, in the whole app
+
+
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two computed ``rgb(r, g, b)`` colours."""
+
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_header_takes_a_student_from_the_lab_back_to_the_explorer(context, live_server):
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(live_server + "lab")
+        page.wait_for_selector("#lab-start")
+        nav = page.get_by_role("navigation", name="Pages")
+        assert nav.get_by_role("link").all_inner_texts() == ["Explorer", "Sweep maps"]
+        explorer = nav.get_by_role("link", name="Explorer")
+        # readable on the dark bar (WCAG AA), and reachable from the keyboard with a visible focus ring
+        colours = explorer.evaluate("""a => ({fg: getComputedStyle(a).color,
+            bg: getComputedStyle(a.closest('header')).backgroundColor})""")
+        assert _contrast(colours["fg"], colours["bg"]) >= 4.5, colours
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("Tab")  # the header's links come first on the page
+        assert page.evaluate("document.activeElement.textContent") == "Explorer"
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+        page.keyboard.press("Enter")
+        page.wait_for_url(live_server)
+        page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1")
+        assert page.locator(".explorer .brand h1").inner_text() == "Descent Lab"
+        assert not errors, errors
+    finally:
+        page.close()

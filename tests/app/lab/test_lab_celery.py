@@ -509,6 +509,15 @@ def job_pid(kv: Any, token: str) -> int:
     return int(json.loads(raw)["pid"])
 
 
+def job_parent(base: str) -> int:
+    """The process a diskcache site's jobs are children of: its manager's job launcher, a child of this process."""
+    import psutil
+
+    launcher = APPS[base]._background_manager.launcher_pid
+    assert launcher is not None and psutil.Process(launcher).ppid() == os.getpid(), launcher
+    return launcher
+
+
 def sigkill_child(pid: int, parent: int) -> None:
     """SIGKILL a job process — only if it is the child of the process it must belong to."""
     import psutil
@@ -530,14 +539,15 @@ def sigkill_child(pid: int, parent: int) -> None:
 
 
 def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes(disk_site):
-    from app.lab import queue as lq
+    from app.lab import limits
+    from app.lab import queue as lab_queue
 
     client = DashClient(disk_site)
     kv = store_of(disk_site)
     a = Race(client, LONG, "browser-a-" + os.urandom(6).hex())
     b = Race(client, {"lab-epochs": 60, "lab-batch": 1}, "browser-b-" + os.urandom(6).hex())  # a few seconds
     poll_until([a, b], lambda: a.saw("Epoch") and b.saw("Epoch"), timeout=30)
-    sigkill_child(job_pid(kv, a.token), os.getpid())  # DiskcacheManager forks each job from the web process
+    sigkill_child(job_pid(kv, a.token), job_parent(disk_site))  # the web process's launcher forks each job
     killed = time.monotonic()
     # Dash finds A's process gone and stops polling it without a result…
     poll_until([a, b], lambda: a.result is not None, timeout=15)
@@ -547,7 +557,7 @@ def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes
     shown = time.monotonic() - killed
     assert status == 200, out
     resp = out["response"]
-    assert resp["lab-status"]["children"] == lq.LOST_TEXT
+    assert resp["lab-status"]["children"] == lab_queue.LOST_TEXT
     assert resp["lab-start"]["disabled"] is False and resp["lab-cancel"]["disabled"] is True
     assert "lab-status-failed" in resp["lab-status"]["className"]
     print(f"\nkilled diskcache job reported after {shown:.2f} s")
@@ -557,7 +567,7 @@ def test_diskcache_a_killed_job_is_reported_and_the_other_students_race_finishes
     assert "response" in b.result and b.saw("Finished 60 epochs")
     assert b.result["response"]["lab-recon-graph"]["figure"]["data"][0]["type"] == "heatmap"
     # nothing is left claimed: A's browser may start again at once
-    queue = lq.RaceQueue(kv, lq.DISK_SLOTS)
+    queue = lab_queue.RaceQueue(kv, limits.DISK_SLOTS)
     assert queue.live() == []
     again = press_start(client, a.browser)
     assert again["lab-run"]["data"]["browser"] == a.browser
@@ -585,7 +595,7 @@ def prefork_site(redis_url, tmp_path_factory) -> Iterator[tuple[str, subprocess.
 
 
 def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_frees_it(prefork_site):
-    from app.lab import queue as lq
+    from app.lab import queue as lab_queue
 
     base, worker = prefork_site
     client = DashClient(base)
@@ -603,13 +613,13 @@ def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_free
     watch = client.callback("lab-watch.disabled")
     body = client.body(watch, {}, ["lab-watch.n_intervals"], inputs={"lab-watch.n_intervals": 1, "lab-run.data": a.run})
     status, out = client.call(body)
-    assert status == 200 and out["response"]["lab-status"]["children"] == lq.LOST_TEXT, out
+    assert status == 200 and out["response"]["lab-status"]["children"] == lab_queue.LOST_TEXT, out
     watch_s = time.monotonic() - killed
     # …Dash stops polling the failed task, and the end-of-run check says the same
     poll_until([a, b], lambda: a.result is not None, timeout=20)
     assert a.result == {"ended": True}
     status, out = job_ended(client, a.run)
-    assert status == 200 and out["response"]["lab-status"]["children"] == lq.LOST_TEXT
+    assert status == 200 and out["response"]["lab-status"]["children"] == lab_queue.LOST_TEXT
     ended_s = time.monotonic() - killed
     # the waiting race gets the freed slot and finishes normally
     poll_until([b], lambda: b.result is not None, timeout=40)
@@ -617,7 +627,7 @@ def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_free
     started_s = next(t for t, text in zip(b.times, b.statuses) if not text.startswith("Waiting")) - killed
     print(f"\nCelery: kill → watch reports {watch_s:.2f} s, polling ends {ended_s:.2f} s, "
           f"the waiting race trains {started_s:.2f} s")  # fmt: skip
-    assert lq.RaceQueue(kv, 1).live() == []
+    assert lab_queue.RaceQueue(kv, 1).live() == []
     # the killed task is failed, not requeued: the worker is still there and idle
     assert worker.poll() is None
 
@@ -625,8 +635,9 @@ def test_celery_one_slot_queues_the_second_race_and_a_killed_worker_process_free
 def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_one_serves_again(redis_url,
                                                                                                tmp_path_factory):
     """Nothing in Celery reports a task whose whole worker died: the page's watch must (and stop Dash's polling)."""
-    from app.lab import queue as lq
     from app.hosting.jobs import celery_app
+    from app.lab import limits
+    from app.lab import queue as lab_queue
 
     url = redis_url.rsplit("/", 1)[0] + "/2"
     celery_app(url).backend.client.flushdb()
@@ -638,7 +649,7 @@ def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_on
         kv = store_of(base)
         a = Race(client, LONG, "browser-a-" + os.urandom(6).hex())
         poll_until([a], lambda: a.saw("Epoch"), timeout=40)
-        beat = json.loads(kv.get(lq.RaceQueue.beat_key(a.token)))
+        beat = json.loads(kv.get(lab_queue.RaceQueue.beat_key(a.token)))
         assert beat["pid"] == worker.pid and beat["task"], beat  # the solo worker runs the job itself
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
@@ -651,13 +662,13 @@ def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_on
         body = client.body(watch, {}, ["lab-watch.n_intervals"],
                            inputs={"lab-watch.n_intervals": 1, "lab-run.data": a.run})  # fmt: skip
         status, out = client.call(body)
-        assert status == 200 and out["response"]["lab-status"]["children"] == lq.LOST_TEXT, out
+        assert status == 200 and out["response"]["lab-status"]["children"] == lab_queue.LOST_TEXT, out
         assert out["response"]["lab-start"]["disabled"] is False
         # it marked the task failed: Dash stops polling it
         poll_until([a], lambda: a.result is not None, timeout=10)
         assert a.result == {"ended": True}
         print(f"\nCelery worker killed: polling ended {time.monotonic() - killed:.2f} s later")
-        assert lq.RaceQueue(kv, lq.CELERY_SLOTS).live() == []
+        assert lab_queue.RaceQueue(kv, limits.CELERY_SLOTS).live() == []
         # a restarted worker serves the same student again; the store holds nothing stale
         worker = start_worker(url, logs / "second.log", ["--pool", "solo"], "lab-solo")
         b = Race(client, {}, a.browser)
@@ -670,7 +681,8 @@ def test_celery_a_whole_worker_killed_is_reported_by_the_page_and_a_restarted_on
 
 def test_diskcache_after_a_restart_pages_load_and_dead_races_block_nobody(tmp_path):
     """The server and its job processes die mid-race; a new server on the same job store serves everyone at once."""
-    from app.lab import queue as lq
+    from app.lab import limits
+    from app.lab import queue as lab_queue
 
     env = {"DESCENT_LAB_JOBS_DIR": str(tmp_path / "jobs")}
     base, shutdown = serve_app(None, env)
@@ -680,11 +692,11 @@ def test_diskcache_after_a_restart_pages_load_and_dead_races_block_nobody(tmp_pa
         kv = store_of(base)
         a = Race(client, LONG, browser)
         poll_until([a], lambda: a.saw("Epoch"), timeout=30)
-        pid = job_pid(kv, a.token)
+        pid, parent = job_pid(kv, a.token), job_parent(base)
     finally:
         shutdown()
-    sigkill_child(pid, os.getpid())  # the job dies with its server
-    assert len(lq.RaceQueue(kv, lq.DISK_SLOTS)._entries()) == 1  # its claim is still in the store
+    sigkill_child(pid, parent)  # as if it had died with its server
+    assert len(lab_queue.RaceQueue(kv, limits.DISK_SLOTS)._entries()) == 1  # its claim is still in the store
     base, shutdown = serve_app(None, env)
     try:
         client = DashClient(base)  # the page loads: layout and callbacks
@@ -693,6 +705,6 @@ def test_diskcache_after_a_restart_pages_load_and_dead_races_block_nobody(tmp_pa
         b = Race(client, {}, browser)
         poll_until([b], lambda: b.result is not None, timeout=40)
         assert "response" in b.result and b.saw("Finished 3 epochs")
-        assert lq.RaceQueue(store_of(base), lq.DISK_SLOTS).live() == []
+        assert lab_queue.RaceQueue(store_of(base), limits.DISK_SLOTS).live() == []
     finally:
         shutdown()

@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from app.lab import page as lab
-from app.lab import queue as lq
 from app.hosting.kv import DiskKV, MemoryKV
+from app.lab import gate, heartbeat, jobs, limits
+from app.lab import queue as lab_queue
 
 B1, B2, B3, B4 = ("browser-one-0000", "browser-two-0000", "browser-three-00", "browser-four-000")
 
@@ -39,13 +39,13 @@ def record(pid: int) -> dict:
     return {"host": "here", "pid": pid, "ct": 1.0, "task": None}
 
 
-def make_queue(slots: int = 2, **kw) -> tuple[lq.RaceQueue, Procs, list[float]]:
+def make_queue(slots: int = 2, **kw) -> tuple[lab_queue.RaceQueue, Procs, list[float]]:
     procs, now = Procs(), [1000.0]
-    q = lq.RaceQueue(MemoryKV(), slots, clock=lambda: now[0], here="here", alive=procs, **kw)
+    q = lab_queue.RaceQueue(MemoryKV(), slots, clock=lambda: now[0], here="here", alive=procs, **kw)
     return q, procs, now
 
 
-def begun(q: lq.RaceQueue, browser: str, token: str, pid: int) -> None:
+def begun(q: lab_queue.RaceQueue, browser: str, token: str, pid: int) -> None:
     assert q.join(browser, token)[0] == "new"
     assert q.begin(token, browser, record(pid)) == "ok"
 
@@ -115,7 +115,7 @@ def test_a_killed_job_frees_its_slot_within_seconds_or_at_once_when_its_page_not
     procs.dead.add(11)  # SIGKILL: its heartbeat key is still there, its process is not
     assert q.verdict(tok(1)).kind == "lost"  # its own page sees it at once
     assert q.turn(tok(2)).kind == "wait"  # waiting jobs read the queue as last checked…
-    now[0] += lq.PRUNE_EVERY  # …which is checked again every few seconds
+    now[0] += limits.PRUNE_EVERY  # …which is checked again every few seconds
     assert q.turn(tok(2)).kind == "run"
     assert [e["t"] for e in q.live()] == [tok(2)]
     assert q.join(B1, tok(3))[0] == "new"  # and its browser may start again
@@ -138,7 +138,7 @@ def test_reading_the_queue_is_cheap_and_only_one_reader_at_a_time_prunes_it():
     q.place(tok(3))
     assert q.turn(tok(3)).kind == "wait" and checks == []  # no liveness checks while the check is recent
     assert q.entry(tok(2)) is not None and checks == [2]  # one entry's own check
-    now[0] += lq.PRUNE_EVERY
+    now[0] += limits.PRUNE_EVERY
     q.kv.add(q.LOCK, b"someone else", 5)
     assert len(q.view()) == 3 and checks == [2]  # another reader holds the lock: use the entries as they are
     q.kv.delete(q.LOCK)
@@ -161,11 +161,11 @@ def test_queued_races_live_while_their_page_asks_and_entries_have_a_maximum_age(
     q.join(B2, tok(2))
     q.kv.delete(q.wants_key(tok(1)))  # the page went away before a job began
     assert [e["t"] for e in q.live()] == [tok(2)]
-    now[0] += lq.SLOT_WAIT_LIMIT + 1  # nobody began it in time
+    now[0] += limits.SLOT_WAIT_LIMIT + 1  # nobody began it in time
     q.want(tok(2))
     assert q.live() == []
     begun(q, B3, tok(3), pid=5)
-    now[0] += lq.JOB_WALL_LIMIT + 1  # a job past its hard bound holds nothing
+    now[0] += limits.JOB_WALL_LIMIT + 1  # a job past its hard bound holds nothing
     assert q.live() == []
 
 
@@ -173,7 +173,7 @@ def test_a_stale_lock_expires_and_a_held_one_makes_joins_busy():
     q, _, _ = make_queue(lock_wait=0.05)
     q.kv.add(q.LOCK, b"someone", 0.2)
     assert q.join(B1, tok(1)) == ("busy", None)
-    with pytest.raises(lq.QueueBusy):
+    with pytest.raises(lab_queue.QueueBusy):
         q.begin(tok(1), B1, record(1))
     q.leave(tok(1))  # never raises
     import time
@@ -199,30 +199,30 @@ def test_after_a_restart_stale_claims_of_dead_jobs_block_nothing(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait(timeout=30)
     kv = DiskKV(diskcache.Cache(str(tmp_path)))
-    q = lq.RaceQueue(kv, 1, lock_wait=0.5)
+    q = lab_queue.RaceQueue(kv, 1, lock_wait=0.5)
     assert q.join(B1, tok(1))[0] == "new"
-    assert q.begin(tok(1), B1, lq.job_record()) == "ok"
+    assert q.begin(tok(1), B1, heartbeat.job_record()) == "ok"
     assert q.turn(tok(1)).kind == "run"
     q.beat(tok(1), {"host": q.here, "pid": proc.pid, "ct": 1.0, "task": None})  # it was that process
     kv.add(q.LOCK, b"dead job", 1.0)
     assert [e["s"] for e in q._entries()] == ["running"]
     # the restarted server: a new store object on the same directory
-    q2 = lq.RaceQueue(DiskKV(diskcache.Cache(str(tmp_path))), 1, lock_wait=2.0)
+    q2 = lab_queue.RaceQueue(DiskKV(diskcache.Cache(str(tmp_path))), 1, lock_wait=2.0)
     assert q2.join(B2, tok(2))[0] == "new"  # waited out the dead lock; the dead job's entry is gone
-    assert q2.begin(tok(2), B2, lq.job_record()) == "ok"
+    assert q2.begin(tok(2), B2, heartbeat.job_record()) == "ok"
     assert q2.turn(tok(2)).kind == "run"
     assert q2.verdict(tok(1)).kind == "lost" and q2.for_browser(B1) is None
 
 
 def test_pid_checks_see_the_living_the_dead_and_reused_pids():
-    me = lq.job_record()
+    me = heartbeat.job_record()
     assert me["pid"] == os.getpid() and me["task"] is None
-    assert lq.pid_alive(me["pid"], me["ct"])
-    assert not lq.pid_alive(me["pid"], me["ct"] - 1000)  # same pid, another process
+    assert heartbeat.pid_alive(me["pid"], me["ct"])
+    assert not heartbeat.pid_alive(me["pid"], me["ct"] - 1000)  # same pid, another process
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait(timeout=30)
-    assert not lq.pid_alive(proc.pid, None)
-    assert not lq.pid_alive("1", None) and not lq.pid_alive(True, None) and not lq.pid_alive(-3, None)
+    assert not heartbeat.pid_alive(proc.pid, None)
+    assert not heartbeat.pid_alive("1", None) and not heartbeat.pid_alive(True, None) and not heartbeat.pid_alive(-3, None)
 
 
 # --------------------------------------------------------------------------- verdicts and what pages show
@@ -235,16 +235,16 @@ def test_verdicts_tell_done_running_queued_lost_and_cancelled():
     q.begin(tok(1), B1, record(9))
     assert q.verdict(tok(1)).kind == "running"
     q.finish(tok(1), True, "Finished 3 epochs.")
-    assert q.verdict(tok(1)) == lq.Verdict("done", "Finished 3 epochs.", 100.0)
+    assert q.verdict(tok(1)) == lab_queue.Verdict("done", "Finished 3 epochs.", 100.0)
     # a job that stopped at its hard bound says why
     begun(q, B2, tok(2), pid=10)
     q.set_fate(tok(2), "The race was stopped: over time.")
     q.leave(tok(2))
-    assert q.verdict(tok(2)) == lq.Verdict("lost", "The race was stopped: over time.")
+    assert q.verdict(tok(2)) == lab_queue.Verdict("lost", "The race was stopped: over time.")
     # one that vanished without a trace
     begun(q, B3, tok(3), pid=12)
     procs.dead.add(12)
-    assert q.verdict(tok(3)).kind == "lost" and q.verdict(tok(3)).text == lq.LOST_TEXT
+    assert q.verdict(tok(3)).kind == "lost" and q.verdict(tok(3)).text == lab_queue.LOST_TEXT
     assert q.verdict(tok(4), cancel_requested=True).kind == "cancelled"
 
 
@@ -260,13 +260,13 @@ def test_status_lines_are_published_per_browser_and_checked_against_the_race():
 
 def test_the_start_gate_queues_once_and_a_second_tab_follows_the_first_race():
     q, _, _ = make_queue()
-    first = lab.gate(q, B1, "nonce-aaaaaaaa", None)
+    first = gate.gate(q, B1, "nonce-aaaaaaaa", None)
     run = first["run"]
-    assert lab.run_of(run) == (run["token"], B1) and first["follow_disabled"] is True
-    assert lab.gate(q, B1, "nonce-aaaaaaaa", run) == {}  # a second click on the same page
+    assert gate.run_of(run) == (run["token"], B1) and first["follow_disabled"] is True
+    assert gate.gate(q, B1, "nonce-aaaaaaaa", run) == {}  # a second click on the same page
     q.begin(run["token"], B1, record(3))
     q.publish(B1, run["token"], "Epoch 2 of 9 · training loss …", 20.0)
-    second = lab.gate(q, B1, "nonce-bbbbbbbb", None)  # another tab of the browser
+    second = gate.gate(q, B1, "nonce-bbbbbbbb", None)  # another tab of the browser
     assert "run" not in second and second["start_disabled"] is True and second["follow_disabled"] is False
     assert "already has a race running" in second["status"] and "Epoch 2 of 9" in second["status"]
     assert second["following"] == {"token": run["token"]} and second["bar"] == "20.0"
@@ -275,30 +275,30 @@ def test_the_start_gate_queues_once_and_a_second_tab_follows_the_first_race():
 
 def test_the_gate_falls_back_to_the_page_id_and_refuses_when_full_or_unidentified():
     q, _, _ = make_queue(max_entries=1)
-    out = lab.gate(q, "<bad id>", "nonce-aaaaaaaa", None)
+    out = gate.gate(q, "<bad id>", "nonce-aaaaaaaa", None)
     assert out["run"]["browser"] == "page-nonce-aaaaaaaa"
-    full = lab.gate(q, B2, "nonce-bbbbbbbb", None)
+    full = gate.gate(q, B2, "nonce-bbbbbbbb", None)
     assert "run" not in full and "The lab is full" in full["status"]
-    assert "could not identify" in lab.gate(q, None, "x", None)["status"]
-    assert lab.run_of({"token": "../x", "browser": B1}) is None and lab.run_of("junk") is None
+    assert "could not identify" in gate.gate(q, None, "x", None)["status"]
+    assert gate.run_of({"token": "../x", "browser": B1}) is None and gate.run_of("junk") is None
 
 
 def test_check_job_reports_a_dead_job_frees_it_and_restores_start():
     q, procs, _ = make_queue(slots=1)
     kv = q.kv
-    run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
-    other = lab.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
+    run = gate.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    other = gate.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
     q.begin(run["token"], B1, record(21))
     q.begin(other["token"], B2, record(22))
     assert q.turn(run["token"]).kind == "run" and q.turn(other["token"]).kind == "wait"
-    assert lab.check_job(q, run, ended=False, kv=kv) == {}  # alive: nothing to say
+    assert gate.check_job(q, run, ended=False, kv=kv) == {}  # alive: nothing to say
     procs.dead.add(21)
     # while Dash still polls, the watch notices...
-    out = lab.check_job(q, run, ended=False, kv=kv)
-    assert out["status"] == lq.LOST_TEXT and out["start_disabled"] is False and out["cancel_disabled"] is True
+    out = gate.check_job(q, run, ended=False, kv=kv)
+    assert out["status"] == lab_queue.LOST_TEXT and out["start_disabled"] is False and out["cancel_disabled"] is True
     assert out["status_class"].endswith("lab-status-failed") and out["watch_disabled"] is True
     # ...and so does the end of polling; the other student's race gets the slot
-    assert lab.check_job(q, run, ended=True, kv=kv)["status"] == lq.LOST_TEXT
+    assert gate.check_job(q, run, ended=True, kv=kv)["status"] == lab_queue.LOST_TEXT
     assert q.turn(other["token"]).kind == "run"
     assert q.for_browser(B1) is None
 
@@ -306,45 +306,45 @@ def test_check_job_reports_a_dead_job_frees_it_and_restores_start():
 def test_check_job_says_nothing_after_a_result_and_follows_a_job_it_lost_contact_with():
     q, _, _ = make_queue()
     kv = q.kv
-    run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    run = gate.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
     q.begin(run["token"], B1, record(5))
     # Dash stopped polling but the job still beats (e.g. the web server answered 500 once)
-    out = lab.check_job(q, run, ended=True, kv=kv)
+    out = gate.check_job(q, run, ended=True, kv=kv)
     assert "lost contact" in out["status"] and out["follow_disabled"] is False
     assert out["following"] == {"token": run["token"]}
     q.finish(run["token"], True, "Finished 2 epochs.")
-    assert lab.check_job(q, run, ended=True, kv=kv) == {}
-    assert lab.check_job(q, None, ended=True, kv=kv) == {}
+    assert gate.check_job(q, run, ended=True, kv=kv) == {}
+    assert gate.check_job(q, None, ended=True, kv=kv) == {}
 
 
 def test_check_job_shows_the_queue_position_and_a_cancelled_queued_race():
     q, _, _ = make_queue(slots=1)
     kv = q.kv
-    a = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
-    b = lab.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
+    a = gate.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    b = gate.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
     q.begin(a["token"], B1, record(1))
     q.turn(a["token"])
-    out = lab.check_job(q, b, ended=False, kv=kv)  # its job has not begun (no Celery worker free yet)
+    out = gate.check_job(q, b, ended=False, kv=kv)  # its job has not begun (no Celery worker free yet)
     assert out["status"].startswith("Queued: number 1 of 1 waiting (1 race is training, at most 1 at once)")
-    assert lab.cancel_race(q, kv, b["token"]) == lq.CANCELLED_QUEUED
+    assert gate.cancel_race(q, kv, b["token"]) == lab_queue.CANCELLED_QUEUED
     assert q.entry(b["token"]) is None
-    out = lab.check_job(q, b, ended=False, kv=kv)
-    assert out["status"] == lq.CANCELLED_QUEUED and out["status_class"] == "lab-status"
-    assert lab.cancel_race(q, kv, a["token"]).startswith("Cancelling")
-    assert kv.get(lq.cancel_key(a["token"])) == b"1"
+    out = gate.check_job(q, b, ended=False, kv=kv)
+    assert out["status"] == lab_queue.CANCELLED_QUEUED and out["status_class"] == "lab-status"
+    assert gate.cancel_race(q, kv, a["token"]).startswith("Cancelling")
+    assert kv.get(heartbeat.cancel_key(a["token"])) == b"1"
 
 
 def test_a_diskcache_job_that_died_before_it_began_is_lost_but_a_celery_one_is_followed():
     q, _, _ = make_queue()
-    run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
-    assert lab.check_job(q, run, ended=True, kv=q.kv)["status"] == lq.LOST_TEXT
+    run = gate.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    assert gate.check_job(q, run, ended=True, kv=q.kv)["status"] == lab_queue.LOST_TEXT
 
     class FakeCelery:
         class handle:  # noqa: N801 - mimics CeleryManager.handle
             backend = object()
 
-    run = lab.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
-    out = lab.check_job(q, run, ended=True, kv=q.kv, manager=FakeCelery())
+    run = gate.gate(q, B2, "nonce-bbbbbbbb", None)["run"]
+    out = gate.check_job(q, run, ended=True, kv=q.kv, manager=FakeCelery())
     assert "lost contact" in out["status"]
 
 
@@ -370,31 +370,31 @@ def test_forget_marks_the_lost_celery_task_failed_so_dash_stops_polling_it():
 
 def test_other_tabs_follow_the_race_until_it_ends_or_dies():
     q, procs, _ = make_queue()
-    run = lab.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
+    run = gate.gate(q, B1, "nonce-aaaaaaaa", None)["run"]
     token = run["token"]
     # a page opened later in the same browser picks the race up on load
-    out = lab.follow(q, B1, "nonce-bbbbbbbb", None, None, on_load=True)
+    out = gate.follow(q, B1, "nonce-bbbbbbbb", None, None, on_load=True)
     assert out["following"] == {"token": token} and "Queued" in out["status"]
-    assert lab.follow(q, B1, "nonce-aaaaaaaa", None, run, on_load=True) == {}  # the page that started it
-    assert lab.follow(q, B2, "nonce-cccccccc", None, None, on_load=True) == {}  # another browser
+    assert gate.follow(q, B1, "nonce-aaaaaaaa", None, run, on_load=True) == {}  # the page that started it
+    assert gate.follow(q, B2, "nonce-cccccccc", None, None, on_load=True) == {}  # another browser
     q.begin(token, B1, record(41))
     q.publish(B1, token, "Epoch 7 of 50 · 3.0 s elapsed", 14.0)
-    out = lab.follow(q, B1, "nonce-bbbbbbbb", {"token": token}, None, on_load=False)
-    assert out["status"] == lab.OTHER_PREFIX + "Epoch 7 of 50 · 3.0 s elapsed" and out["bar"] == "14.0"
+    out = gate.follow(q, B1, "nonce-bbbbbbbb", {"token": token}, None, on_load=False)
+    assert out["status"] == gate.OTHER_PREFIX + "Epoch 7 of 50 · 3.0 s elapsed" and out["bar"] == "14.0"
     assert out["start_disabled"] is True
     q.publish(B1, token, "Finished 50 epochs in 9.0 s.", 100.0, final=True)
     q.finish(token, True, "Finished 50 epochs in 9.0 s.")
-    out = lab.follow(q, B1, "nonce-bbbbbbbb", {"token": token}, None, on_load=False)
+    out = gate.follow(q, B1, "nonce-bbbbbbbb", {"token": token}, None, on_load=False)
     assert "has ended. Finished 50 epochs" in out["status"]
     assert out["start_disabled"] is False and out["follow_disabled"] is True and out["following"] is None
     # a followed race whose job is killed
-    run2 = lab.gate(q, B1, "nonce-bbbbbbbb", None)["run"]
+    run2 = gate.gate(q, B1, "nonce-bbbbbbbb", None)["run"]
     q.begin(run2["token"], B1, record(42))
     procs.dead.add(42)
-    out = lab.follow(q, B1, "nonce-cccccccc", {"token": run2["token"]}, None, on_load=False)
-    assert lq.LOST_TEXT in out["status"] and out["start_disabled"] is False
+    out = gate.follow(q, B1, "nonce-cccccccc", {"token": run2["token"]}, None, on_load=False)
+    assert lab_queue.LOST_TEXT in out["status"] and out["start_disabled"] is False
     assert q.for_browser(B1) is None
-    assert lab.follow(q, B1, "nonce-cccccccc", {"token": "<x>"}, None, on_load=False) == {"follow_disabled": True}
+    assert gate.follow(q, B1, "nonce-cccccccc", {"token": "<x>"}, None, on_load=False) == {"follow_disabled": True}
 
 
 # --------------------------------------------------------------------------- the job's side
@@ -404,14 +404,14 @@ def test_the_heartbeat_refreshes_the_beat_and_status_and_enforces_the_deadline()
     q, _, _ = make_queue()
     now = [0.0]
     over = []
-    hb = lq.Heartbeat(q, tok(1), record(1), deadline=10.0, overrun=lambda: over.append(1), clock=lambda: now[0])
+    hb = heartbeat.Heartbeat(q, tok(1), record(1), deadline=10.0, overrun=lambda: over.append(1), clock=lambda: now[0])
     hb.status = (B1, "Epoch 1 of 2", 50.0)
     assert hb.tick() and q.kv.get(q.beat_key(tok(1))) is not None
     assert q.status(B1, tok(1))["text"] == "Epoch 1 of 2"
     now[0] = 10.5
     assert hb.tick() is False and over == [1]
     # the thread: beats until stopped
-    hb = lq.Heartbeat(q, tok(2), record(2), deadline=1e9, overrun=lambda: None, every=0.01).start()
+    hb = heartbeat.Heartbeat(q, tok(2), record(2), deadline=1e9, overrun=lambda: None, every=0.01).start()
     import time
 
     deadline = time.monotonic() + 5
@@ -425,7 +425,7 @@ def test_a_job_past_its_hard_bound_leaves_its_reason_and_ends_its_process_or_can
     q, _, _ = make_queue()
     exits = []
     q.join(B1, tok(1))
-    job = lab.QueuedJob(q, tok(1), B1, own_process=True, exit_now=lambda: exits.append(1))
+    job = jobs.QueuedJob(q, tok(1), B1, own_process=True, exit_now=lambda: exits.append(1))
     assert job.begin() is None
     job.heart.stop()
     job._overrun()
@@ -433,11 +433,11 @@ def test_a_job_past_its_hard_bound_leaves_its_reason_and_ends_its_process_or_can
     assert q.verdict(tok(1)).text.startswith("The race was stopped: its job ran past its time bound")
     # on a Celery worker the race is cancelled instead (the worker process is shared)
     q.join(B2, tok(2))
-    job = lab.QueuedJob(q, tok(2), B2, own_process=False, exit_now=lambda: exits.append(2))
+    job = jobs.QueuedJob(q, tok(2), B2, own_process=False, exit_now=lambda: exits.append(2))
     assert job.begin() is None
     job.heart.stop()
     job._overrun()
-    assert exits == [1] and q.kv.get(lq.cancel_key(tok(2))) == b"1"
+    assert exits == [1] and q.kv.get(heartbeat.cancel_key(tok(2))) == b"1"
 
 
 def test_waiting_for_a_slot_reports_the_position_and_is_bounded():
@@ -453,7 +453,7 @@ def test_waiting_for_a_slot_reports_the_position_and_is_bounded():
         if now[0] >= 3:  # the first race ends after three seconds
             q.finish(tok(1), True, "Finished.")
 
-    job = lab.QueuedJob(q, tok(2), B2, clock=lambda: now[0], sleep=sleep)
+    job = jobs.QueuedJob(q, tok(2), B2, clock=lambda: now[0], sleep=sleep)
     assert job.begin() is None
     job.heart.stop()
     assert job.wait_turn(lambda: False, texts.append) == "run"
@@ -461,9 +461,9 @@ def test_waiting_for_a_slot_reports_the_position_and_is_bounded():
     assert "1 race is training, at most 1 at once; waited 0 s" in texts[0]
     # cancelled while waiting, and waiting too long
     begun(q, B3, tok(3), pid=3)
-    job3 = lab.QueuedJob(q, tok(3), B3, clock=lambda: now[0], sleep=lambda s: None)
+    job3 = jobs.QueuedJob(q, tok(3), B3, clock=lambda: now[0], sleep=lambda s: None)
     assert job3.wait_turn(lambda: True, texts.append) == "cancelled"
-    job3 = lab.QueuedJob(q, tok(3), B3, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + 100))
+    job3 = jobs.QueuedJob(q, tok(3), B3, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + 100))
     assert job3.wait_turn(lambda: False, texts.append) == "timeout"
     q.leave(tok(3))
     assert job3.wait_turn(lambda: False, texts.append) == "missing"
@@ -475,19 +475,19 @@ def test_training_slots_come_from_the_environment_within_bounds(capsys):
             backend = object()
 
     disk = object()
-    assert lq.training_slots(disk, {}) == lq.DISK_SLOTS
-    assert lq.training_slots(Celery(), {}) == lq.CELERY_SLOTS
-    assert lq.training_slots(Celery(), {lq.SLOTS_ENV: " 7 "}) == 7
+    assert lab_queue.training_slots(disk, {}) == limits.DISK_SLOTS
+    assert lab_queue.training_slots(Celery(), {}) == limits.CELERY_SLOTS
+    assert lab_queue.training_slots(Celery(), {limits.SLOTS_ENV: " 7 "}) == 7
     for bad in ("0", "-1", "2.5", "many", "99999"):
-        assert lq.training_slots(disk, {lq.SLOTS_ENV: bad}) == lq.DISK_SLOTS
-    assert lq.SLOTS_ENV in capsys.readouterr().err
+        assert lab_queue.training_slots(disk, {limits.SLOTS_ENV: bad}) == limits.DISK_SLOTS
+    assert limits.SLOTS_ENV in capsys.readouterr().err
 
 
 def test_the_celery_task_time_limit_covers_a_jobs_hard_bound_and_lost_workers_are_not_requeued():
     from app.hosting.jobs import celery_app
 
     conf = celery_app("redis://127.0.0.1:1/0").conf
-    assert conf.task_time_limit > lq.JOB_WALL_LIMIT
+    assert conf.task_time_limit > limits.JOB_WALL_LIMIT
     assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is False
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
 

@@ -1,0 +1,90 @@
+"""The race's result panels: the loss curves, the reconstructions, the loss landscape and the PSNR table.
+
+``results_view()`` lays the panels out (with what they say before the first race), and
+``result_outputs`` turns :func:`app.lab.jobs.run_job`'s result into the race callback's outputs.
+A new metric panel goes here (its place in the view and its entry in ``result_outputs``), with
+its figure builder in :mod:`app.lab.figures`, its measurement in ``jobs._train_and_measure`` and
+its output in the race callback (:mod:`app.lab.callbacks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dash import dcc, html
+
+from app.lab import figures as lab_figures
+from app.lab.ids import Ids
+
+#: the graphs' plotly config
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def psnr_table(rows: Mapping[str, Any] | None) -> Any:
+    """The PSNR table (mean ± std in dB) as HTML; the best optimizer per column in bold."""
+    if not rows or not rows.get("rows"):
+        return html.P("No PSNR table for this race.", className="lab-hint")
+    head = html.Tr([html.Th("PSNR (dB), mean ± std", scope="col")]
+                   + [html.Th(c, scope="col") for c in rows["columns"]])  # fmt: skip
+    body = []
+    for i, r in enumerate(rows["rows"]):
+        cells = [html.Th(r["label"], scope="row", className="lab-input-row" if i == 0 else None)]
+        for text, best in zip(r["cells"], r["best"]):
+            cells.append(html.Td(html.Strong(text) if best else text, className="lab-best" if best else None))
+        body.append(html.Tr(cells))
+    caption = (f"Each column corrupts {rows.get('samples', 0)} validation images once; the input row compares the "
+               "corrupted images with the clean ones, the others each optimizer's reconstruction. Higher is better; "
+               "bold marks the best optimizer per column.")  # fmt: skip
+    return html.Table([html.Caption(caption), html.Thead(head), html.Tbody(body)], className="lab-psnr-table")
+
+
+#: what the result panels say before the first race
+WAITING = {
+    "recon": "Reconstructions of validation images appear here after a race.",
+    "landscape": "The loss landscape around the final weights appears here after a race.",
+    "psnr": "The denoising PSNR table (input and each optimizer, per noise type) appears here after a race.",
+}
+
+
+def result_outputs(out: Mapping[str, Any]) -> dict[str, Any]:
+    """The race callback's outputs for ``run_job``'s result (a failed race clears the panels with its reason)."""
+    if not out.get("ok"):
+        why = f"No results: {out.get('status', 'the race did not run')}"
+        msg = lab_figures.message_figure(why)
+        return {"recon": msg, "psnr": html.P(why, className="lab-hint"), "land": {"pca": msg, "random": msg},
+                "summary": ""}  # fmt: skip
+    return {"recon": out["recon"], "psnr": psnr_table(out["psnr"]), "land": out["landscapes"],
+            "summary": out["summary"]}  # fmt: skip
+
+
+def results_view() -> list[Any]:
+    """The loss curves (drawn while the race runs) and the results section (filled when it ends)."""
+    graph_config = GRAPH_CONFIG
+    return [
+        html.Div(dcc.Graph(id=Ids.LOSS_GRAPH, config=graph_config, style={"height": "100%"},
+                           figure=lab_figures.message_figure("The loss curves appear here while the race runs.")),
+                 className="lab-loss-wrap"),
+        html.Section(id=Ids.RESULTS, className="lab-results", **{"aria-label": "Results of the race"}, children=[
+            html.P(id=Ids.SUMMARY, className="lab-summary"),
+            html.Div(className="lab-results-grid", children=[
+                html.Div(className="lab-card", children=[
+                    html.Div(dcc.Graph(id=Ids.RECON, config=graph_config, style={"height": "100%"},
+                                       figure=lab_figures.message_figure(WAITING["recon"])),
+                             className="lab-recon-wrap"),
+                ]),
+                html.Div(className="lab-card", children=[
+                    html.Div(className="lab-land-head", children=[
+                        html.Span("Loss landscape directions:", className="lab-hint"),
+                        dcc.RadioItems(id=Ids.LAND_METHOD, value="pca", inline=True, className="lab-radios",
+                                       options=[{"label": "PCA of the trajectory", "value": "pca"},
+                                                {"label": "random (filter-normalised)", "value": "random"}]),
+                    ]),
+                    html.Div(dcc.Graph(id=Ids.LAND_GRAPH, config=graph_config, style={"height": "100%"},
+                                       figure=lab_figures.message_figure(WAITING["landscape"])),
+                             className="lab-land-wrap"),
+                ]),
+            ]),
+            html.Div(html.P(WAITING["psnr"], className="lab-hint"), id=Ids.PSNR, className="lab-card lab-psnr"),
+        ]),
+    ]  # fmt: skip
