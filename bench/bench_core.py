@@ -2,9 +2,11 @@
 
     python bench/bench_core.py [--quick]
 
-1. ns per step of every optimizer on Beale inside the kernels: one trajectory
-   (latency-bound: each step needs the previous one) and batched runs
-   (throughput: independent runs stepped together), one thread.
+1. ns per step of every optimizer in the registry on Beale inside the kernels:
+   one trajectory (latency-bound: each step needs the previous one) and batched
+   runs (throughput: independent runs stepped together), one thread.  A SAM
+   step evaluates two gradients, and its batched runs go job by job (its ascent
+   couples the coordinates, so runs cannot share one vector).
 2. A plain Python/numpy Adam-on-Beale loop measured in the same process, and
    the ratio against it.
 3. A 256×256-start × 1000-step Adam sweep on Beale (65.5 M steps), all
