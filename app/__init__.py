@@ -44,11 +44,13 @@ def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: 
         dash_app = _assemble(dash_kwargs)
     first_page = threading.Event()
     dash_app.server.extensions[FIRST_PAGE] = first_page
+    #: the background-job launcher's start (single machine), with the other pages' warm-up
+    start_jobs = getattr(getattr(dash_app, "_background_manager", None), "start_launcher", None)
     if warm == "background":
         # after the app is assembled: the warm-up's interpreter time would otherwise delay the first answer
-        threading.Thread(target=_warm_all, args=(first_page,), name="descent-lab-warm", daemon=True).start()
+        threading.Thread(target=_warm_all, args=(first_page, start_jobs), name="descent-lab-warm", daemon=True).start()
     elif warm:
-        _warm_all()
+        _warm_all(None, start_jobs)
         if freeze:
             gc.freeze()
     return dash_app
@@ -116,10 +118,12 @@ FIRST_PAGE_WAIT = 15.0
 FIRST_PAGE_SETTLE = 2.0
 
 
-def _warm_all(first_page: Any = None) -> None:
+def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
     """Load (or compile) what every page uses before jobs fork: traces, the default view, sweeps, the lab.
 
-    With ``first_page`` (an event; background warm-up), everything but the default view waits
+    ``start_jobs`` (the background manager's ``start_launcher``, on one machine) starts the job
+    launcher with the other pages' warm-up.  With ``first_page`` (an event; background warm-up),
+    everything but the default view waits
     until the first page has been served and drawn (:data:`FIRST_PAGE_SETTLE` seconds later; at
     most :data:`FIRST_PAGE_WAIT` seconds for a page): the other optimizers' kernels, the sweeps
     and the lab are not needed for it and would only compete with it for the interpreter and the
@@ -141,6 +145,8 @@ def _warm_all(first_page: Any = None) -> None:
     warm_kernels()  # then the kernels, even if that view came from the cache
     grid = np.linspace(-1.0, 1.0, 5)
     contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
+    if start_jobs is not None:
+        start_jobs()  # the job launcher warms the maps and the lab for their jobs, in its own process
     maps_page.warm()
     lab_page.warm()
 

@@ -18,7 +18,7 @@ from typing import Any
 import dill
 from dash import DiskcacheManager
 
-from app.hosting.launcher import Launcher, shared_launcher
+from app.hosting.launcher_client import Launcher, shared_launcher
 
 
 class DiskcacheJobManager(DiskcacheManager):
@@ -35,17 +35,22 @@ class DiskcacheJobManager(DiskcacheManager):
     stdout/stderr at the time of the call, like a fork, but with modules as the launcher
     imported them: changes this process made to module state do not reach it.
 
-    The launcher starts with the manager (one per process, shared by its managers) and, for
-    each module with background callbacks, runs its page's warm-up (the module's ``warm()``,
-    else its package's ``page.warm()``, as ``app.lab.page`` and ``app.maps.page`` have), so
-    jobs start with the kernels loaded.
+    The launcher (one per process, shared by its managers) starts when :meth:`start_launcher`
+    is called (the app does once its first page is out: the launcher's warm-up would otherwise
+    compete with that page for the cores) or else with the first job.  For each module with
+    background callbacks it runs its page's warm-up (the module's ``warm()``, else its
+    package's ``page.warm()``, as ``app.lab.page`` and ``app.maps.page`` have), so jobs start
+    with the kernels loaded.
     """
 
     def __init__(self, cache: Any = None, cache_by: Any = None, expire: Any = None, *,
                  launcher: Launcher | None = None) -> None:  # fmt: skip
         self.launcher = launcher if launcher is not None else shared_launcher()
-        self.launcher.ensure()  # now, while the app is being built: its warm-up overlaps the rest
         super().__init__(cache, cache_by, expire)
+
+    def start_launcher(self) -> int:
+        """Start the launcher now (it warms the pages whose callbacks were registered); its pid."""
+        return self.launcher.ensure()
 
     @property
     def launcher_pid(self) -> int | None:

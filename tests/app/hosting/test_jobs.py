@@ -471,16 +471,44 @@ def test_a_job_that_cannot_be_unpickled_in_its_process_reports_why(manager, monk
 # --------------------------------------------------------------------------- the launcher itself
 
 
-def test_a_dead_launcher_is_replaced_on_the_next_job(store):
-    import signal
-
+def test_the_launcher_waits_for_its_start_or_the_first_job(store):
+    """Registering callbacks only notes their warm-ups: the launcher (and its warm-up, which would
+    compete with the first page for the cores) starts when the app says so, or with a job."""
     from app.hosting.job_manager import DiskcacheJobManager
-    from app.hosting.launcher import Launcher
+    from app.hosting.launcher_client import Launcher
 
     launcher = Launcher()
     try:
         mine = DiskcacheJobManager(store, launcher=launcher)
-        first = mine.launcher_pid
+        mine.make_job_fn(quick, False)
+        assert mine.launcher_pid is None
+        key, pid = start(mine, quick)
+        assert result(mine, key, pid) == "quick"
+        assert mine.launcher_pid is not None and psutil_parent(pid) in (mine.launcher_pid, None)
+    finally:
+        launcher.stop()
+
+
+def psutil_parent(pid: int) -> int | None:
+    """The parent of ``pid``, or None once it has ended."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).ppid()
+    except psutil.Error:
+        return None
+
+
+def test_a_dead_launcher_is_replaced_on_the_next_job(store):
+    import signal
+
+    from app.hosting.job_manager import DiskcacheJobManager
+    from app.hosting.launcher_client import Launcher
+
+    launcher = Launcher()
+    try:
+        mine = DiskcacheJobManager(store, launcher=launcher)
+        first = mine.start_launcher()
         os.kill(first, signal.SIGKILL)
         wait_for(lambda: gone(first), 10, "the launcher ending")
         key, pid = start(mine, quick)
@@ -512,6 +540,7 @@ def test_processes_forked_from_the_server_share_its_launcher(tmp_path):
 
         manager = DiskcacheJobManager(diskcache.Cache({str(tmp_path / "jobs")!r}))
         job_fn = manager.make_job_fn(forked_jobs.whoami, False)
+        manager.start_launcher()  # as the app's warm-up does in gunicorn's master, before the workers fork
         workers = []
         for n in range(2):
             pid = os.fork()
@@ -560,7 +589,8 @@ def test_the_launcher_exits_with_its_server_even_in_the_middle_of_a_warm_up(tmp_
         import slow_warm
 
         manager = DiskcacheJobManager(diskcache.Cache({str(tmp_path / "jobs")!r}))
-        manager.make_job_fn(slow_warm.job, False)  # the launcher starts its two-minute warm-up
+        manager.make_job_fn(slow_warm.job, False)
+        manager.start_launcher()  # the launcher starts its two-minute warm-up
         deadline = time.monotonic() + 60
         while not os.path.exists({str(marker)!r}) and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -47,13 +47,25 @@ def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_pag
     monkeypatch.setattr("app.lab.page.warm", lambda: calls.append("lab"))
     monkeypatch.setattr(app_package, "FIRST_PAGE_SETTLE", 0.05)
     first_page = threading.Event()
-    worker = threading.Thread(target=app_package._warm_all, args=(first_page,))
+    worker = threading.Thread(target=app_package._warm_all, args=(first_page, lambda: calls.append("job launcher")))
     worker.start()
     worker.join(timeout=1.0)
-    assert worker.is_alive() and calls == ["default view"]  # the other kernels and pages wait
+    assert worker.is_alive() and calls == ["default view"]  # the other kernels, pages and the job launcher wait
     first_page.set()
     worker.join(timeout=5.0)
-    assert not worker.is_alive() and calls == ["default view", "kernels", "maps", "lab"]
+    assert not worker.is_alive() and calls == ["default view", "kernels", "job launcher", "maps", "lab"]
+
+
+def test_building_the_app_starts_no_job_launcher(monkeypatch):
+    """The launcher's start (and its warm-up) is left to the warm-up, after the first page."""
+    from app.hosting.launcher_client import Launcher
+
+    started: list[int] = []
+    monkeypatch.setattr(Launcher, "ensure", lambda self: started.append(1) or 0)
+    dash_app = create_app(warm=False)
+    assert started == []
+    dash_app._background_manager.start_launcher()
+    assert started == [1]
 
 
 def run_probe(code: str, tmp_path) -> dict:
