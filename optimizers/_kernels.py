@@ -23,7 +23,8 @@ placement, first step), and repeats the floating-point operations of its
 single-tensor path (torch 2.13) in torch's order: fused multiply-adds where
 torch's CPU kernels fuse, ``lerp`` for the first moments, Python's pow for the
 bias corrections (see ``optimizers._torchmath``).  Lion follows its paper with
-lion-pytorch's arithmetic; the local-gains rule follows the lecture notes.
+lion-pytorch's arithmetic, schedule-free SGD and AdamW the schedulefree
+package's; the local-gains rule follows the lecture notes.
 ``tests/reference.py`` holds the slow readable versions these kernels are
 tested against, and ``tests/engine/test_torch_conformance.py`` checks them
 against torch.optim itself.
@@ -75,9 +76,12 @@ from optimizers._slots import (
     HP_NESTEROV,
     HP_RHO,
     HP_SAM_RHO,
+    HP_SF_R,
     HP_STEP_MAX,
     HP_STEP_MIN,
+    HP_WARMUP_STEPS,
     HP_WEIGHT_DECAY,
+    HP_WEIGHT_LR_POWER,
     LB_COUNT,
     LB_HEAD,
     LBFGS,
@@ -105,6 +109,10 @@ from optimizers._slots import (
     SAM,
     SAM_ADAM,
     SAM_MOMENTUM,
+    SF_ADAMW,
+    SF_LR_MAX,
+    SF_SGD,
+    SF_WEIGHT_SUM,
     SGD,
     STALLED,
     TEXTBOOK,
@@ -117,7 +125,7 @@ def state_rows(oid: int, hp: np.ndarray) -> int:
     """Number of per-coordinate state rows the optimizer needs."""
     if oid == LBFGS:
         return 2 * int(hp[HP_HISTORY]) + 2
-    if oid in (RMSPROP, ADAM, ADAMW, DBD):
+    if oid in (RMSPROP, ADAM, ADAMW, DBD, SF_SGD, SF_ADAMW):
         return 3
     if oid in (ADADELTA, NADAM, RPROP, CG, ADAMAX, RADAM, SAM):
         return 2
@@ -426,6 +434,50 @@ def _lion(hp, lr, S, sc, theta, g, eff):
         theta[i] = fma(-lr, _sign(c), theta[i])
         S[0, i] = fma(1.0 - b2, g[i], S[0, i] * b2)
         eff[i] = lr
+    return DONE
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _schedule_free(hp, lr, S, sc, theta, g, eff, adaptive):
+    """schedulefree's SGDScheduleFree / AdamWScheduleFree (Defazio et al. 2024), foreach=False, train mode.
+
+    θ is y, the point where the gradient is taken; S[0] is z (the SGD or Adam-normalised sequence),
+    S[1] Adam's v, S[2] x = the average, the point to evaluate (its ``eval()``), shown, not fed back.
+    """
+    beta = hp[HP_BETA1] if adaptive else hp[HP_MOMENTUM]
+    wd = hp[HP_WEIGHT_DECAY]
+    k = sc[T] - 1.0
+    warmup = hp[HP_WARMUP_STEPS]
+    if k < warmup:
+        lr = lr * ((k + 1.0) / warmup)
+    if sc[T] == 1.0:
+        sc[SF_LR_MAX] = -1.0
+        for i in range(theta.size):
+            S[0, i] = theta[i]  # z starts as a copy of the parameters
+    sc[SF_LR_MAX] = max(lr, sc[SF_LR_MAX])
+    weight = pypow(k + 1.0, hp[HP_SF_R]) * pypow(sc[SF_LR_MAX], hp[HP_WEIGHT_LR_POWER])
+    sc[SF_WEIGHT_SUM] += weight
+    ckp1 = weight / sc[SF_WEIGHT_SUM] if sc[SF_WEIGHT_SUM] != 0.0 else 0.0
+    c_y = lr * (beta * (1.0 - ckp1) - 1.0)
+    b2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    bc2 = 1.0 - pypow(b2, k + 1.0) if adaptive else 1.0
+    w_eval = 1.0 - 1.0 / beta
+    for i in range(theta.size):
+        gi = g[i]
+        if adaptive:
+            S[1, i] = fma((1.0 - b2) * gi, gi, S[1, i] * b2)  # exp_avg_sq.mul_(β₂).addcmul_(g, g, value=1−β₂)
+            denom = math.sqrt(S[1, i] / bc2) + eps  # exp_avg_sq.div(bias_correction2).sqrt_().add_(ε)
+            gi = gi / denom
+            eff[i] = lr / denom
+        else:
+            eff[i] = lr
+        if wd != 0.0:
+            gi = fma(wd, theta[i], gi)  # weight decay at y
+        theta[i] = lerp(theta[i], S[0, i], ckp1)  # y.lerp_(z, c)
+        theta[i] = fma(c_y, gi, theta[i])  # y.add_(grad, alpha=lr(β(1−c) − 1))
+        S[0, i] = fma(-lr, gi, S[0, i])  # z.sub_(grad, alpha=lr)
+        S[2, i] = lerp(theta[i], S[0, i], w_eval)  # x: eval()'s p.lerp_(z, 1 − 1/β)
     return DONE
 
 
@@ -785,6 +837,10 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
         return _lion(hp, lr, S, sc, theta, g, eff)
     if oid == SAM:
         return _sam_ascent(hp, theta, g, q)
+    if oid == SF_SGD:
+        return _schedule_free(hp, lr, S, sc, theta, g, eff, False)
+    if oid == SF_ADAMW:
+        return _schedule_free(hp, lr, S, sc, theta, g, eff, True)
     if oid == RPROP:
         return _rprop(hp, lr, S, sc, theta, g, eff)
     if oid == DBD:

@@ -29,6 +29,8 @@ LBFGS = 14
 ADAMAX = 15
 RADAM = 16
 SAM = 17
+SF_SGD = 18  # schedule-free SGD
+SF_ADAMW = 19  # schedule-free AdamW
 
 # hyperparameter slots: indices into the vector ``hp`` (``HyperParam.slot``)
 HP_LR = 0
@@ -62,7 +64,10 @@ HP_DECOUPLED_WD = 27
 HP_BETA_RULE = 28
 HP_SAM_RHO = 29  # SAM's ascent radius ρ (not a decay rate: that is HP_RHO)
 HP_BASE = 30  # SAM's base optimizer (SAM_SGD, SAM_MOMENTUM, SAM_ADAM)
-N_HP = 32
+HP_WARMUP_STEPS = 31  # schedule-free: linear warm-up steps
+HP_SF_R = 32  # schedule-free: the averaging weight's power of the step count, (t)^r
+HP_WEIGHT_LR_POWER = 33  # schedule-free: the averaging weight's power of the largest lr
+N_HP = 36
 
 # conventions for the momentum family
 TORCH = 0
@@ -93,7 +98,9 @@ LB_HEAD = 11
 CG_SINCE_RESTART = 12
 LS_BEST_ALPHA = 13
 LS_BEST_F = 14
-N_SCALARS = 20  # L-BFGS appends `history` scratch slots after these
+SF_LR_MAX = 19  # schedule-free: the largest (warmed-up) lr so far
+SF_WEIGHT_SUM = 20  # schedule-free: Σ of the averaging weights
+N_SCALARS = 21  # L-BFGS appends `history` scratch slots after these
 
 # return codes of a step
 DONE = 0  # the iterate was updated in place

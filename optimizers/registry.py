@@ -50,9 +50,12 @@ from optimizers._slots import (
     HP_NESTEROV,
     HP_RHO,
     HP_SAM_RHO,
+    HP_SF_R,
     HP_STEP_MAX,
     HP_STEP_MIN,
+    HP_WARMUP_STEPS,
     HP_WEIGHT_DECAY,
+    HP_WEIGHT_LR_POWER,
     LBFGS,
     LION,
     MOMENTUM,
@@ -66,6 +69,8 @@ from optimizers._slots import (
     RPROP,
     SAM,
     SAM_SGD,
+    SF_ADAMW,
+    SF_SGD,
     SGD,
     TORCH,
 )
@@ -269,6 +274,32 @@ _CONVENTION = HyperParam(
 _C1 = HyperParam("c1", HP_C1, 1e-4, 0.0, 1.0, "c_1", "sufficient-decrease (Armijo) constant", log=True,
                  low_open=True, high_open=True, ui_low=1e-6, ui_high=0.5)  # fmt: skip
 _MAX_EVALS = HyperParam("max_evals", HP_MAX_EVALS, 25, 1, 200, "", "function evaluations per line search", kind="int")
+
+def _schedule_free_params() -> tuple[HyperParam, ...]:
+    """Warm-up and the averaging weight w_t = t^r · η_max^p of the schedulefree package (its defaults)."""
+    return (
+        _wd(),
+        HyperParam("warmup_steps", HP_WARMUP_STEPS, 0, 0, 1e6, "", "linear warm-up of η over the first steps",
+                   kind="int", ui_high=500),  # fmt: skip
+        HyperParam("r", HP_SF_R, 0.0, 0.0, 10.0, "r", "power of t in the averaging weight w_t = t^r·η_max^p",
+                   ui_high=4.0),  # fmt: skip
+        HyperParam("weight_lr_power", HP_WEIGHT_LR_POWER, 2.0, 0.0, 10.0, "p",
+                   "power of the largest η so far in the averaging weight", ui_high=4.0),  # fmt: skip
+    )
+
+
+_SF_RULE = (
+    r"y_t = (1-\beta)\,z_t + \beta\,x_t \quad(\text{the plotted iterate: } g_t = \nabla f(y_t))\\"
+    r"z_{t+1} = z_t - \eta_t\, \tilde g_t,\quad x_{t+1} = (1 - c_{t+1})\,x_t + c_{t+1} z_{t+1},\quad "
+    r"c_{t+1} = \frac{w_t}{\sum_{i\le t} w_i},\ w_t = t^r \eta_{\max}^p"
+)
+_SF_CONVENTION = (
+    "The averaging replaces a learning-rate schedule: z takes the base steps, x is their weighted average, "
+    "and the gradient is taken at y, between them. The plotted iterate is y (the parameters in the package's "
+    "train mode); x, what the package's eval() puts in the parameters, is shown as state. Weight decay is taken "
+    "at y."
+)
+
 
 _SGD_RULE = (
     r"g_t \leftarrow \nabla f(\theta_{t-1}) + \lambda\theta_{t-1}\\"
@@ -573,6 +604,43 @@ SPECS: tuple[OptimizerSpec, ...] = (
         state_names=(("buffer", 0), ("exp_avg_sq", 1)),
         notes="With ρ = 0 this is the base optimizer at twice the cost. The buffer is the momentum buffer "
         "(base momentum) or Adam's exp_avg (base adam).",
+    ),
+    OptimizerSpec(
+        name="schedulefree_sgd",
+        card_keys=("momentum", "warmup_steps"),
+        oid=SF_SGD,
+        display_name="Schedule-free SGD",
+        family="first-order",
+        params=(
+            _lr(1e-3),
+            HyperParam("momentum", HP_MOMENTUM, 0.9, 0.0, 1.0, r"\beta", "interpolation y = (1−β)z + βx",
+                       low_open=True, high_open=True, ui_low=0.01, ui_high=0.999),  # fmt: skip
+            *_schedule_free_params(),
+        ),
+        rule_latex=_SF_RULE + r"\\ \tilde g_t = g_t + \lambda y_t",
+        convention="schedulefree 1.4.1 SGDScheduleFree (Defazio et al. 2024, \"The Road Less Scheduled\"), "
+        "single-tensor path. " + _SF_CONVENTION + " The package's default η is 1.0 (for networks); here 1e-3.",
+        state_names=(("z", 0), ("x", 2)),
+    ),
+    OptimizerSpec(
+        name="schedulefree_adamw",
+        card_keys=("beta1", "warmup_steps"),
+        oid=SF_ADAMW,
+        display_name="Schedule-free AdamW",
+        family="first-order",
+        params=(
+            _lr(2.5e-3),
+            HyperParam("beta1", HP_BETA1, 0.9, 0.0, 1.0, r"\beta_1", "interpolation y = (1−β₁)z + β₁x",
+                       low_open=True, high_open=True, ui_low=0.01, ui_high=0.999),  # fmt: skip
+            _beta("beta2", HP_BETA2, 0.999, r"\beta_2", "decay of the second-moment average"),
+            _eps(1e-8),
+            *_schedule_free_params(),
+        ),
+        rule_latex=_SF_RULE + r"\\ \tilde g_t = g_t / (\sqrt{v_t/(1-\beta_2^t)} + \epsilon) + \lambda y_t",
+        convention="schedulefree 1.4.1 AdamWScheduleFree (Defazio et al. 2024, \"The Road Less Scheduled\"), "
+        "single-tensor path: z takes Adam's normalised step without a first moment (β₁ is the interpolation "
+        "weight). " + _SF_CONVENTION,
+        state_names=(("z", 0), ("exp_avg_sq", 1), ("x", 2)),
     ),
     OptimizerSpec(
         name="newton",

@@ -12,6 +12,9 @@ Each class is written from the published rule, not from the Numba kernels:
 * textbook momentum is Goodfellow et al. §8.3.2 (v ← αv − εg; θ ← θ + v) and
   textbook Nesterov is Sutskever et al. 2013 (gradient at θ + αv);
 * the local-gains rule (delta-bar-delta) is the registry's documented rule;
+* schedule-free SGD and AdamW follow the schedulefree package 1.4.1
+  (Defazio et al. 2024), its single-tensor path in train mode, in the same
+  operations as torch's;
 * SAM follows Foret et al. 2021, "Sharpness-Aware Minimization for
   Efficiently Improving Generalization", Algorithm 1, with the SGD or Adam
   classes above as its base;
@@ -626,6 +629,61 @@ class DeltaBarDelta:
         return {"gain": self.gain, "prev_grad": self.prev, "velocity": self.v}
 
 
+class ScheduleFree:
+    """schedulefree 1.4.1 SGDScheduleFree (adaptive=False) / AdamWScheduleFree (adaptive=True).
+
+    Returns y (the parameters in train mode); ``x`` = lerp(y, z, 1 − 1/β) is what the package's eval() sets.
+    η_t = η·min(1, (k+1)/warmup_steps);  η_max = max η_t;  w = (k+1)^r η_max^p;  c = w/Σw;
+    g̃ = g (sgd) or g/(√(v/(1−β₂^{k+1})) + ε) (adamw), then g̃ += λy;
+    y ← lerp(y, z, c) + η(β(1−c) − 1)·g̃;  z ← z − η g̃.
+    """
+
+    def __init__(self, n: int, adaptive: bool, momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.0, warmup_steps: int = 0, r: float = 0.0,
+                 weight_lr_power: float = 2.0, **_: Any) -> None:  # fmt: skip
+        self.adaptive = adaptive
+        self.beta = beta1 if adaptive else momentum
+        self.b2, self.eps, self.wd = beta2, eps, weight_decay
+        self.warmup, self.r, self.wlp = int(warmup_steps), r, weight_lr_power
+        self.k = 0
+        self.lr_max = -1.0
+        self.weight_sum = 0.0
+        self.z: np.ndarray | None = None
+        self.v = np.zeros(n)
+        self.x = np.zeros(n)
+
+    def step(self, theta, oracle, lr):
+        k = self.k
+        sched = (k + 1) / self.warmup if k < self.warmup else 1.0
+        lr = lr * sched
+        self.lr_max = max(lr, self.lr_max)
+        weight = ((k + 1) ** self.r) * (self.lr_max**self.wlp)
+        self.weight_sum = self.weight_sum + weight
+        ckp1 = weight / self.weight_sum if self.weight_sum != 0.0 else 0.0
+        if self.z is None:
+            self.z = theta.copy()
+        g = oracle.grad(theta)
+        eff = np.full(theta.size, lr)
+        if self.adaptive:
+            bias_correction2 = 1 - self.b2 ** (k + 1)
+            self.v = fma((1 - self.b2) * g, g, self.v * self.b2)
+            denom = np.sqrt(self.v / bias_correction2) + self.eps
+            g = g / denom  # grad.div_(denom)
+            eff = lr / denom
+        if self.wd != 0.0:
+            g = fma(self.wd, theta, g)  # grad.add_(y, alpha=weight_decay)
+        y = lerp(theta, self.z, ckp1)
+        y = fma(lr * (self.beta * (1 - ckp1) - 1), g, y)
+        self.z = fma(-lr, g, self.z)  # z.sub_(grad, alpha=lr)
+        self.x = lerp(y, self.z, 1 - 1 / self.beta)
+        self.k += 1
+        return y, eff, "ok"
+
+    @property
+    def state(self):
+        return {"z": self.z, "exp_avg_sq": self.v, "x": self.x}
+
+
 class _GivenGradient:
     """An oracle whose gradient is fixed: lets a base optimizer step with SAM's gradient."""
 
@@ -945,6 +1003,10 @@ def make_reference(name: str, values: dict[str, Any], n: int):
         return DeltaBarDelta(n, **v)
     if name == "sam":
         return SAM(n, **v)
+    if name == "schedulefree_sgd":
+        return ScheduleFree(n, adaptive=False, **v)
+    if name == "schedulefree_adamw":
+        return ScheduleFree(n, adaptive=True, **v)
     if name == "newton":
         return Newton(n, **v)
     if name == "cg":
@@ -956,7 +1018,7 @@ def make_reference(name: str, values: dict[str, Any], n: int):
 
 FIRST_ORDER = {
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "adamax", "radam",
-    "lion", "rprop", "delta_bar_delta", "sam",
+    "lion", "rprop", "delta_bar_delta", "sam", "schedulefree_sgd", "schedulefree_adamw",
 }  # fmt: skip
 
 

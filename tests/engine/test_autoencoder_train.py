@@ -35,6 +35,8 @@ SANE = {
     "rprop": {"lr": 0.001},
     "delta_bar_delta": {"lr": 0.5},
     "sam": {"lr": 0.5},
+    "schedulefree_sgd": {"lr": 2.0},
+    "schedulefree_adamw": {"lr": 0.01},
     "cg": {},
     "lbfgs": {},
 }

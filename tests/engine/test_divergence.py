@@ -225,7 +225,9 @@ def test_sweep_with_noise_at_an_extreme_lr():
     assert np.all(res.diverged)
 
 
-@pytest.mark.parametrize("name", ["adam", "adamw", "nadam", "adamax", "radam", "rmsprop", "adagrad", "adadelta"])
+@pytest.mark.parametrize(
+    "name", ["adam", "adamw", "nadam", "adamax", "radam", "rmsprop", "adagrad", "adadelta", "schedulefree_adamw"]
+)
 def test_zero_eps_with_a_zero_gradient_coordinate(name):
     """eps = 0 is allowed (as in torch); 0/0 must end the run cleanly, not raise or leak NaN."""
     surface = get_surface("monkey_saddle")

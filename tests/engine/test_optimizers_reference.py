@@ -251,6 +251,12 @@ DIRECT_CASES = [
     ("sam", dict(lr=0.05, rho=0.5, base="momentum", momentum=0.8, weight_decay=0.1)),
     ("sam", dict(lr=0.05, rho=0.2, base="adam", weight_decay=0.1)),
     ("sam", dict(lr=0.05, rho=0.0, base="adam", beta1=0.5, beta2=0.9, eps=1e-3)),
+    # schedule-free SGD and AdamW: y plotted, z and the average x in the state; warm-up and weights
+    ("schedulefree_sgd", dict(lr=0.05)),
+    ("schedulefree_sgd", dict(lr=0.05, momentum=0.5, weight_decay=0.1, warmup_steps=20, r=1.0)),
+    ("schedulefree_adamw", dict(lr=0.05)),
+    ("schedulefree_adamw", dict(lr=0.05, beta1=0.6, beta2=0.9, eps=1e-4, weight_decay=0.1, warmup_steps=30,
+                                r=0.5, weight_lr_power=1.0)),  # fmt: skip
     # damped Newton
     ("newton", dict()),
     ("newton", dict(lr=0.5, damping=1.0)),
@@ -306,6 +312,7 @@ def test_schedules_reach_the_kernel_as_lr():
                             ("adam", dict()), ("nadam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                             ("adamax", dict()), ("radam", dict(decoupled_weight_decay=True, weight_decay=0.1)),
                             ("sam", dict(base="momentum")), ("sam", dict(base="adam")),
+                            ("schedulefree_sgd", dict(warmup_steps=10)), ("schedulefree_adamw", dict()),
                             ("delta_bar_delta", dict(momentum=0.5)), ("lion", dict())]:  # fmt: skip
         compare_direct(name, dict(lr=0.05, **overrides), QUAD, steps=200, lr_schedule=sched)
 
@@ -373,6 +380,8 @@ TRACE_CASES = [
     ("rprop", dict(lr=0.05, step_max=0.2)),
     ("sam", dict()),
     ("sam", dict(base="momentum", rho=0.1)),
+    ("schedulefree_sgd", dict()),
+    ("schedulefree_adamw", dict(warmup_steps=50)),
     ("sam", dict(lr=1e-2, base="adam")),
     ("delta_bar_delta", dict(lr=1e-4)),
     ("delta_bar_delta", dict(lr=2e-5, momentum=0.9)),

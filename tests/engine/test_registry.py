@@ -19,7 +19,7 @@ from optimizers import _slots as slots
 
 ALL = [
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "adamax", "radam",
-    "lion", "rprop", "delta_bar_delta", "sam", "newton", "cg", "lbfgs",
+    "lion", "rprop", "delta_bar_delta", "sam", "schedulefree_sgd", "schedulefree_adamw", "newton", "cg", "lbfgs",
 ]  # fmt: skip
 
 # torch.optim.SGD(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
@@ -33,6 +33,8 @@ ALL = [
 # torch.optim.Adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
 # torch.optim.RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False)
 # torch.optim.Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))
+# schedulefree 1.4.1: SGDScheduleFree(momentum=0.9, weight_decay=0, warmup_steps=0, r=0, weight_lr_power=2),
+#   AdamWScheduleFree(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, the same others); SGD's lr=1.0 is for networks
 # SAM (Foret et al. 2021): ρ = 0.05, the paper's value for its CIFAR runs
 # Lion (Chen et al. 2023): β1 = 0.9, β2 = 0.99, weight decay 0; lr 3–10× smaller than AdamW's (1e-4)
 # L-BFGS: torch.optim.LBFGS(lr=1); Wolfe constants c1 = 1e-4, c2 = 0.9 (N&W for quasi-Newton), c2 = 0.1 for CG
@@ -51,6 +53,9 @@ EXPECTED_DEFAULTS = {
     "radam": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False),
     "lion": dict(lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0),
     "sam": dict(rho=0.05, base="sgd", weight_decay=0.0),
+    "schedulefree_sgd": dict(momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0),
+    "schedulefree_adamw": dict(lr=0.0025, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, warmup_steps=0, r=0.0,
+                               weight_lr_power=2.0),  # fmt: skip
     "rprop": dict(lr=1e-2, eta_minus=0.5, eta_plus=1.2, step_min=1e-6, step_max=50.0),
     "newton": dict(lr=1.0, damping=0.0),
     "cg": dict(c1=1e-4, c2=0.1, beta_rule="pr+"),
@@ -135,6 +140,10 @@ def test_user_values_reach_the_vector():
         ("sam", dict(rho=-0.1), "rho"),
         ("sam", dict(base="lion"), "base"),
         ("sam", dict(momentum=1.0), "momentum"),
+        ("schedulefree_sgd", dict(momentum=0.0), "momentum"),
+        ("schedulefree_sgd", dict(warmup_steps=2.5), "warmup_steps"),
+        ("schedulefree_adamw", dict(beta1=0.0), "beta1"),
+        ("schedulefree_adamw", dict(r=-1.0), "r"),
         ("lion", dict(beta1=1.0), "beta1"),
         ("lion", dict(beta2=math.nan), "beta2"),
         ("rmsprop", dict(rho=1.0), "rho"),
@@ -239,4 +248,4 @@ def test_only_sam_couples_coordinates():
     """The lock-step sweep steps many runs as one vector: only for rules that act on each coordinate alone."""
     for name in ALL:
         spec = get_spec(name)
-        assert spec.coordinatewise == (spec.first_order and name != "sam"), name
+        assert spec.coordinatewise == (spec.first_order and name != "sam"), name  # schedule-free's state is common

@@ -1,4 +1,4 @@
-"""trace() against torch.optim itself (torch 2.13) and lion-pytorch's Lion.
+"""trace() against torch.optim itself (torch 2.13), lion-pytorch's Lion and schedulefree's optimizers.
 
 Every optimizer torch.optim has, with each option the registry exposes, on three
 surfaces (Beale from (1, 1.5), Rosenbrock from (−1.2, 1), the κ = 100 quadratic
@@ -14,6 +14,9 @@ Names: the registry's ``rho`` is RMSprop's ``alpha``; ``beta1``/``beta2`` are
 ``step_max`` its ``step_sizes``.  The ``momentum`` and ``nesterov`` entries in the
 torch convention are torch.optim.SGD (the textbook convention is not torch's).
 ``maximize`` is not exposed by the registry (every surface is minimised).
+Schedule-free SGD and AdamW are schedulefree 1.4.1's ``SGDScheduleFree`` and
+``AdamWScheduleFree`` (``foreach=False``, in train mode): the positions are y,
+and the state ``x`` is what the package's ``eval()`` puts in the parameters.
 
 What the table does not hold to 1e-12, and why:
 
@@ -54,6 +57,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 lion_pytorch = pytest.importorskip("lion_pytorch")
+schedulefree = pytest.importorskip("schedulefree")
 
 from optimizers import make_config, trace  # noqa: E402
 from surfaces import get_surface  # noqa: E402
@@ -130,6 +134,16 @@ def torch_optimizer(name: str, v: dict, p):
                        step_sizes=(v["step_min"], v["step_max"]), **PLAIN)  # fmt: skip
     if name == "lion":
         return lion_pytorch.Lion([p], lr=v["lr"], betas=(v["beta1"], v["beta2"]), weight_decay=v["weight_decay"])
+    sf = dict(lr=v.get("lr"), weight_decay=v.get("weight_decay"), warmup_steps=v.get("warmup_steps"), r=v.get("r"),
+              weight_lr_power=v.get("weight_lr_power"), foreach=False)  # fmt: skip
+    if name == "schedulefree_sgd":
+        opt = schedulefree.SGDScheduleFree([p], momentum=v["momentum"], **sf)
+        opt.train()
+        return opt
+    if name == "schedulefree_adamw":
+        opt = schedulefree.AdamWScheduleFree([p], betas=(v["beta1"], v["beta2"]), eps=v["eps"], **sf)
+        opt.train()
+        return opt
     raise KeyError(name)
 
 
@@ -145,6 +159,9 @@ def torch_run(surface, name: str, values: dict, start, steps: int = STEPS):
         opt.step()
         pos[t] = p.detach().numpy()
     state = {k: v.detach().numpy().copy() for k, v in opt.state[p].items() if torch.is_tensor(v) and v.numel() == 2}
+    if name.startswith("schedulefree"):
+        opt.eval()  # the parameters become x, the average
+        state["x"] = p.detach().numpy().copy()
     return pos, state
 
 
@@ -235,6 +252,13 @@ CASES = [
     ("lion", dict()),
     ("lion", dict(lr=1e-3, weight_decay=0.1)),
     ("lion", dict(lr=1e-3, beta1=0.5, beta2=0.9)),
+    # schedulefree: momentum/betas, weight_decay, warmup_steps, r, weight_lr_power
+    ("schedulefree_sgd", dict()),
+    ("schedulefree_sgd", dict(momentum=0.5, weight_decay=0.1)),
+    ("schedulefree_sgd", dict(warmup_steps=50, r=1.0, weight_lr_power=1.0)),
+    ("schedulefree_adamw", dict()),
+    ("schedulefree_adamw", dict(lr=1e-2, weight_decay=0.1, warmup_steps=100)),
+    ("schedulefree_adamw", dict(lr=1e-2, beta1=0.6, beta2=0.9, eps=1e-4, r=0.5, weight_lr_power=0.0)),
 ]
 
 
@@ -316,7 +340,7 @@ def test_the_table_covers_every_torch_optimizer_and_option():
     from optimizers import get_spec
 
     torch_names = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam",
-                   "adamax", "radam", "rprop", "lion"}  # fmt: skip
+                   "adamax", "radam", "rprop", "lion", "schedulefree_sgd", "schedulefree_adamw"}  # fmt: skip
     assert {name for name, _ in CASES} == torch_names
     for name in torch_names:
         keys = set(get_spec(name).keys()) - {"convention"}  # the textbook convention is not torch's
