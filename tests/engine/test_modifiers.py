@@ -246,6 +246,9 @@ TRACE_MODIFIER_CASES = [
     # SAM: noise and clipping on both of its gradients (at θ and at θ + ε)
     ("beale", "sam", dict(lr=1e-3, base="momentum"), _mods(13, 0.3, "norm", 2.0, "exponential")),
     ("quadratic", "sam", dict(lr=0.05, base="adam", rho=0.2), _mods(14, 0.2, "value", 0.5)),
+    # schedule-free: the lab's schedule scales the η its warm-up and averaging weights see
+    ("beale", "schedulefree_adamw", dict(lr=1e-2, warmup_steps=20), _mods(15, 0.3, "norm", 2.0, "cosine", T_max=200)),
+    ("rosenbrock", "schedulefree_sgd", dict(lr=1e-4), _mods(16, 0.2, schedule="exponential", gamma=0.995)),
 ]
 
 
