@@ -129,14 +129,15 @@ def main() -> None:
 
     print(f"threads available: {os.cpu_count()}  (medians; lower is better)")
     print("\n1. ns per step on Beale, inside the kernels, one thread")
-    print(f"   {'optimizer':<16} {'one trajectory':>15} {'batched runs':>13}")
+    width = max(len(spec.name) for spec in OPTIMIZERS) + 1
+    print(f"   {'optimizer':<{width}} {'one trajectory':>15} {'batched runs':>13}")
     results = {}
     for spec in OPTIMIZERS:
         cfg = make_config(spec.name, lr=SANE_LR.get(spec.name, spec.param("lr").default))
         single = single_trajectory_ns(beale, cfg, steps if spec.first_order else steps // 10, 5)
         batched = batched_ns(beale, cfg, batch_starts, batch_steps if spec.first_order else batch_steps // 5, 3)
         results[spec.name] = (single, batched)
-        print(f"   {spec.name:<16} {single:>12.1f} ns {batched:>10.1f} ns")
+        print(f"   {spec.name:<{width}} {single:>12.1f} ns {batched:>10.1f} ns")
 
     base = numpy_adam_beale_ns(2_000 if quick else 20_000)
     single, batched = results["adam"]
