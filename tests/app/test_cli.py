@@ -14,6 +14,7 @@ import pytest
 from app.cli import main
 from optimizers import make_config, trace
 from surfaces import get_surface
+from optimizers.registry import SPECS as OPTIMIZER_SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +98,8 @@ def test_list_json(capsys):
     code, out, _ = run_cli(capsys, "list", "optimizers", "--format", "json")
     assert code == 0
     specs = {s["name"]: s for s in json.loads(out)}
-    assert len(specs) == 15
+    assert list(specs) == [spec.name for spec in OPTIMIZER_SPECS]  # every registered optimizer, in order
+    assert {"adamax", "radam", "sam", "schedulefree_adamw"} <= set(specs)
     adam = {p["key"]: p for p in specs["adam"]["hyperparameters"]}
     assert adam["lr"]["default"] == 0.001 and adam["beta2"]["default"] == 0.999
     code, out, _ = run_cli(capsys, "list", "surfaces", "--format", "json")
