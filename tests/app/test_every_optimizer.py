@@ -21,26 +21,14 @@ from app.maps.compute import run_request
 from app.maps.ids import Ids as MapsIds
 from app.maps.page import layout as maps_layout
 from app.maps.state import map_from_query, request_data
+from layout_tree import find
 from optimizers.registry import SPECS
 
 NAMES = [spec.name for spec in SPECS]
 
 
-def component(root, component_id):
-    """The component of a Dash layout tree with this id (depth first), or None."""
-    if getattr(root, "id", None) == component_id:
-        return root
-    children = getattr(root, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None and not isinstance(child, (str, int, float)):
-            found = component(child, component_id)
-            if found is not None:
-                return found
-    return None
-
-
 def offered(root, component_id) -> list[str]:
-    dropdown = component(root, component_id)
+    dropdown = find(root, component_id)
     assert dropdown is not None, f"no component {component_id!r} in the layout"
     return [option["value"] for option in dropdown.options]
 

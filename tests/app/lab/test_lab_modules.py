@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from dash import Dash, html
-from lab_helpers import walk
+from layout_tree import walk
 
 from app.lab import page as lab_page
 from app.lab.ids import OPT_FOR, OPT_LR, OPT_NAME, OPT_P1, OPT_P2, OPT_PARAMS, OPT_REMOVE, Ids

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from dash import dcc, html
-from lab_helpers import walk
+from layout_tree import walk
 
 from app.hosting.kv import MemoryKV
 from app.lab import cards, ids, jobs, limits, state, uploads

@@ -12,7 +12,7 @@ import pytest
 from dash import Dash, html
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lab_helpers import find, find_all, texts
+from layout_tree import find, find_all, texts
 
 from app.hosting.kv import DiskKV, MemoryKV, kv_for
 from app.lab import cards, checks, gate, heartbeat, ids, jobs, limits, results, state, uploads

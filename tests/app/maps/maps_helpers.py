@@ -6,7 +6,6 @@ import json
 from dataclasses import replace
 
 import numpy as np
-from dash.development.base_component import Component
 from plotly.utils import PlotlyJSONEncoder
 
 from app.maps.form import FORM_FIELDS, FormRows
@@ -71,17 +70,3 @@ def rows_of(cfg: MapConfig) -> FormRows:
              for p in cfg.spec.params if p.kind in ("bool", "choice")}  # fmt: skip
     return FormRows(dict(cfg.base.surface_params), numbers, flags)
 
-
-def walk(node):
-    """Every component of a layout tree, depth first."""
-    if isinstance(node, (list, tuple)):
-        for c in node:
-            yield from walk(c)
-    elif isinstance(node, Component):
-        yield node
-        yield from walk(getattr(node, "children", None))
-
-
-def find(root, cid):
-    """The component of a layout tree with id ``cid``."""
-    return next(n for n in walk(root) if getattr(n, "id", None) == cid)

@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from dash import no_update
-from maps_helpers import as_json, find, form_of, rows_of, small, walk
+from layout_tree import find, walk
+from maps_helpers import as_json, form_of, rows_of, small
 
 from app.maps import page as maps_page
 from app.maps.callbacks import (

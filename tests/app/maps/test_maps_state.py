@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, parse_qsl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from maps_helpers import find
+from layout_tree import find
 
 from app.maps.ids import Ids
 from app.maps.layout import layout

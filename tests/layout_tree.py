@@ -1,4 +1,4 @@
-"""Helpers the lab's tests share: walking a Dash layout tree."""
+"""Walking Dash layout trees in tests: every component, a component by id, the text of a tree."""
 
 from __future__ import annotations
 
