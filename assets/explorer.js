@@ -16,13 +16,43 @@
  * slider moves (with a fast path for hyperparameters, see below), and provides
  * the clientside callbacks (namespace "descent"): map click → start point,
  * payload → engine, config → URL.
+ *
+ * The names it shares with the server (component ids, the parts of pattern ids,
+ * class names, the fast path's route) are not spelled out here: the Explorer's
+ * root element carries them as JSON in its data-explorer-names attribute
+ * (app/explorer/ids.py, BROWSER_NAMES), read the first time one is needed.
+ * Every lookup runs in an event handler or a callback, after the layout is in
+ * the page; on the other pages there is no such root and the handlers do nothing.
  */
 (function () {
   "use strict";
 
-  var MAP_ID = "map";
-  var DIAG_ID = "diagnostics";
   var READOUT_EVERY_MS = 90;
+
+  var NAMES_ATTRIBUTE = "data-explorer-names";
+  var shared = null;
+
+  // the names shared with the server ({} on a page without the Explorer: every lookup then finds nothing)
+  function names() {
+    if (shared) return shared;
+    var root = document.querySelector("[" + NAMES_ATTRIBUTE + "]");
+    if (!root) return {};
+    try {
+      shared = JSON.parse(root.getAttribute(NAMES_ATTRIBUTE));
+    } catch (err) {
+      return {};
+    }
+    return shared;
+  }
+
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  function diagPanels() {
+    var host = byId(names().diagnostics);
+    return host ? host.querySelectorAll("." + names().diagPanel) : [];
+  }
 
   function noUpdate() {
     return window.dash_clientside.no_update;
@@ -37,7 +67,7 @@
   }
 
   function graphDiv(id) {
-    var host = document.getElementById(id);
+    var host = id ? document.getElementById(id) : null;
     if (!host) return null;
     if (host.classList && host.classList.contains("js-plotly-plot")) return host;
     return host.querySelector(".js-plotly-plot");
@@ -94,7 +124,7 @@
     E.n = p.steps;
     E.byColor = {};
     p.slots.forEach(function (s) {
-      var slot = {
+      var run = {
         color: s.color,
         label: s.label,
         status: s.status,
@@ -108,10 +138,10 @@
         z: null,
       };
       if (p.view === "3d" && p.z) {
-        slot.z = new Float64Array(slot.len);
-        for (var i = 0; i < slot.len; i++) slot.z[i] = zOf(slot.f[i], p.z);
+        run.z = new Float64Array(run.len);
+        for (var i = 0; i < run.len; i++) run.z[i] = zOf(run.f[i], p.z);
       }
-      E.byColor[s.color] = slot;
+      E.byColor[s.color] = run;
     });
     var a = p.arrows;
     E.arrows = a
@@ -152,8 +182,9 @@
     (p.notes || []).forEach(function (n) {
       notes[n.color] = n;
     });
-    document.querySelectorAll("[data-card-status]").forEach(function (el) {
-      var n = notes[el.getAttribute("data-card-status")];
+    var status = names().cardStatus;
+    document.querySelectorAll("[" + status + "]").forEach(function (el) {
+      var n = notes[el.getAttribute(status)];
       el.textContent = n ? (n.kind === "warn" ? "⚠ " : "") + n.text : p.error ? "no surface to run on" : "";
       el.classList.toggle("warn", !!(n && n.kind === "warn"));
     });
@@ -164,7 +195,7 @@
   }
 
   function mapReady() {
-    var gd = graphDiv(MAP_ID);
+    var gd = graphDiv(names().map);
     if (!gd || !gd._fullLayout || !gd.data || !E.payload) return null;
     var meta = gd.layout && gd.layout.meta;
     if (!meta || meta.rev !== E.payload.index.rev) return null;
@@ -196,14 +227,14 @@
   // or after a few seconds if no map comes (e.g. a formula that does not parse)
   var texSent = false;
   function texReady() {
-    if (texSent || !window.dash_clientside || !window.dash_clientside.set_props) return;
+    if (texSent || !window.dash_clientside || !window.dash_clientside.set_props || !names().texReady) return;
     texSent = true;
-    window.dash_clientside.set_props("tex-ready-store", { data: true });
+    window.dash_clientside.set_props(names().texReady, { data: true });
   }
   var texTries = 0;
   setTimeout(function retry() {
     if (texSent || ++texTries > 30) return;
-    if (document.getElementById(MAP_ID)) texReady(); // the Explorer page (the others have no formulas here)
+    if (byId(names().map)) texReady(); // the Explorer page (the others have no formulas here)
     else setTimeout(retry, 1000);
   }, 5000);
 
@@ -285,7 +316,8 @@
   // ---- 2-D: trails, balls, arrows and end markers on a canvas over the plot area
 
   function canvasFor(gd) {
-    var wrap = gd.closest("#map-wrap") || gd.parentElement;
+    var wrap = byId(names().mapWrap);
+    if (!wrap || !wrap.contains(gd)) wrap = gd.parentElement;
     var cv = wrap.querySelector("canvas.anim-layer");
     if (!cv) {
       cv = document.createElement("canvas");
@@ -311,7 +343,8 @@
   }
 
   function clearCanvas() {
-    var cv = document.querySelector("#map-wrap canvas.anim-layer");
+    var wrap = byId(names().mapWrap);
+    var cv = wrap && wrap.querySelector("canvas.anim-layer");
     if (cv) cv.getContext("2d").clearRect(0, 0, cv.width, cv.height);
   }
 
@@ -495,7 +528,7 @@
     }
   }
 
-  // ---- 3-D: the figure's fixed trace slots, restyled
+  // ---- 3-D: the figure's traces at their fixed positions (one per colour), restyled
 
   function draw3d(gd, full) {
     var p = E.payload;
@@ -505,7 +538,7 @@
     var k = E.k;
     var data = [];
     var traces = [];
-    for (var c = 0; c < idx.slots; c++) {
+    for (var c = 0; c < idx.colors; c++) {
       var s = E.byColor[c];
       if (!s) {
         if (full) {
@@ -561,14 +594,15 @@
   function updateSide(force) {
     var now = performance.now();
     var k = E.k;
-    var label = document.getElementById("step-label");
+    var label = byId(names().stepLabel);
     if (label) label.textContent = "step " + k + " / " + E.n;
-    var range = document.getElementById("scrubber-range");
+    var range = byId(names().scrubberRange);
     if (range && +range.value !== k) range.value = String(k);
     diagCursor(k);
     if (force || !E.playing || now - E.lastReadout > READOUT_EVERY_MS || k >= E.n) {
       E.lastReadout = now;
-      var cells = document.querySelectorAll("#legend [data-ro]");
+      var board = byId(names().legend);
+      var cells = board ? board.querySelectorAll("[data-ro]") : [];
       for (var c = 0; c < cells.length; c++) {
         var cell = cells[c];
         var s = E.byColor[+cell.getAttribute("data-color")];
@@ -581,7 +615,7 @@
 
   // the race board: one row per optimizer (label, live f and ‖∇f‖ at step k, outcome)
   function buildRaceBoard(p) {
-    var host = document.getElementById("legend");
+    var host = byId(names().legend);
     if (!host) return;
     host.textContent = "";
     var title = document.createElement("div");
@@ -637,7 +671,7 @@
   // the diagnostics' step cursor: a thin HTML line over each panel, placed with the panel's pixel
   // mapping (a Plotly relayout of a shape costs ~80 ms; this costs nothing)
   function diagCursor(k) {
-    var panels = document.querySelectorAll("#diagnostics .diag-panel");
+    var panels = diagPanels();
     for (var i = 0; i < panels.length; i++) {
       var gd = panels[i];
       var fl = gd._fullLayout;
@@ -671,7 +705,7 @@
     var p = E.payload;
     if (!p || !p.diagnostics || !window.Plotly || E.diagDrawn === p) return;
     E.diagDrawn = p;
-    var panels = document.querySelectorAll("#diagnostics .diag-panel");
+    var panels = diagPanels();
     var i = 0;
     function next() {
       if (E.payload !== p) return;
@@ -703,13 +737,13 @@
   // ------------------------------------------------------------------ player
 
   function ensureScrubber() {
-    var host = document.getElementById("scrubber");
+    var host = byId(names().scrubber);
     if (!host) return;
-    var r = document.getElementById("scrubber-range");
+    var r = byId(names().scrubberRange);
     if (!r) {
       r = document.createElement("input");
       r.type = "range";
-      r.id = "scrubber-range";
+      r.id = names().scrubberRange;
       r.min = "0";
       r.step = "1";
       r.setAttribute("aria-label", "Step");
@@ -721,9 +755,9 @@
 
   function setPlaying(on) {
     E.playing = on;
-    var player = document.getElementById("player");
+    var player = byId(names().player);
     if (player) player.setAttribute("data-playing", on ? "true" : "false");
-    var btn = document.getElementById("play");
+    var btn = byId(names().play);
     if (btn) btn.setAttribute("aria-pressed", on ? "true" : "false");
   }
 
@@ -778,26 +812,26 @@
 
   document.addEventListener("click", function (ev) {
     var b = ev.target && ev.target.closest ? ev.target.closest("button") : null;
-    if (!b) return;
-    if (b.classList.contains("notice-close")) {
-      var notice = b.closest(".notice");
-      if (notice) notice.hidden = true;
-    } else if (b.id === "play") toggle();
-    else if (b.id === "to-start") seek(0);
-    else if (b.id === "step-back") seek(E.k - 1);
-    else if (b.id === "step-forward") seek(E.k + 1);
+    if (!b || !names().play) return;
+    if (b.classList.contains(names().noticeClose)) {
+      var notice = byId(names().notice);
+      if (notice && notice.contains(b)) notice.hidden = true;
+    } else if (b.id === names().play) toggle();
+    else if (b.id === names().toStart) seek(0);
+    else if (b.id === names().stepBack) seek(E.k - 1);
+    else if (b.id === names().stepForward) seek(E.k + 1);
   });
 
   document.addEventListener("input", function (ev) {
-    if (ev.target && ev.target.id === "scrubber-range") seek(+ev.target.value);
+    if (ev.target && ev.target.id && ev.target.id === names().scrubberRange) seek(+ev.target.value);
   });
 
   document.addEventListener("change", function (ev) {
-    if (ev.target && ev.target.id === "speed") E.speed = +ev.target.value || 60;
+    if (ev.target && ev.target.id && ev.target.id === names().speed) E.speed = +ev.target.value || 60;
   });
 
   document.addEventListener("keydown", function (ev) {
-    var wrap = document.getElementById("map-wrap");
+    var wrap = byId(names().mapWrap);
     if (!wrap || !wrap.contains(document.activeElement)) return;
     if (ev.key === " " || ev.code === "Space") {
       ev.preventDefault();
@@ -823,9 +857,9 @@
 
   function setStart(x, y) {
     if (typeof x !== "number" || typeof y !== "number" || !isFinite(x) || !isFinite(y)) return;
-    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    if (!window.dash_clientside || !window.dash_clientside.set_props || !names().click) return;
     nClicks += 1;
-    window.dash_clientside.set_props("click-store", { data: { x: x, y: y, n: nClicks } });
+    window.dash_clientside.set_props(names().click, { data: { x: x, y: y, n: nClicks } });
   }
 
   // 2-D: plotly reports clicks only on data points, so read the pointer position on the plot area
@@ -834,7 +868,7 @@
     "mousedown",
     function (ev) {
       down = null;
-      var gd = graphDiv(MAP_ID);
+      var gd = graphDiv(names().map);
       if (!gd || !E.payload || E.payload.view === "3d" || ev.button !== 0) return;
       var drag = ev.target && ev.target.closest ? ev.target.closest(".nsewdrag") : null;
       if (drag && gd.contains(drag)) down = { x: ev.clientX, y: ev.clientY };
@@ -848,7 +882,7 @@
       var d = down;
       down = null;
       if (Math.hypot(ev.clientX - d.x, ev.clientY - d.y) > 4) return; // a zoom drag, not a click
-      var gd = graphDiv(MAP_ID);
+      var gd = graphDiv(names().map);
       var fl = gd && gd._fullLayout;
       if (!fl || !fl.xaxis || !fl.yaxis) return;
       var box = gd.getBoundingClientRect();
@@ -877,7 +911,7 @@
       } catch (err) {
         return;
       }
-      if (!id || id.type !== "num") return;
+      if (!id || id.type !== names().num) return;
       // after the input's own handlers have committed the number to Dash
       setTimeout(function () {
         numberToSlider(id, el);
@@ -889,7 +923,7 @@
   function numberToSlider(id, el) {
     var v = parseFloat(el.value);
     if (!isFinite(v) || !window.dash_clientside || !window.dash_clientside.set_props) return;
-    var sid = Object.assign({}, id, { type: "slider" });
+    var sid = Object.assign({}, id, { type: names().slider });
     var host = document.getElementById(domId(sid));
     var thumb = host && host.querySelector('[role="slider"]');
     if (!thumb) return;
@@ -929,22 +963,22 @@
     if (!host) return null;
     try {
       var id = JSON.parse(host.id);
-      return id && id.type === "slider" ? id : null;
+      return id && id.type === names().slider ? id : null;
     } catch (err) {
       return null;
     }
   }
 
   function commitSlider(id) {
-    if (!window.dash_clientside || !window.dash_clientside.set_props) return;
+    if (!window.dash_clientside || !window.dash_clientside.set_props || !names().sliderCommit) return;
     fast.commits += 1;
-    window.dash_clientside.set_props("slider-commit-store", { data: { id: id, n: fast.commits } });
+    window.dash_clientside.set_props(names().sliderCommit, { data: { id: id, n: fast.commits } });
   }
 
   // true when the fast path took the move (it commits once its answer is drawn)
   function fastSlider(id, s) {
     var p = E.payload;
-    if (!fast.on || id.group !== "hp" || !window.fetch || !window.URLSearchParams) return false;
+    if (!fast.on || id.group !== names().hyper || !window.fetch || !window.URLSearchParams) return false;
     if (!p || p.view === "3d" || typeof p.query !== "string" || !isFinite(s)) return false;
     var what = p.query + "|" + id.slot + "|" + id.key + "|" + s;
     if (what === fast.last) return true; // the same position again: nothing moved
@@ -953,7 +987,7 @@
     var loads = fast.loads;
     var rev = p.index.rev;
     var args = new URLSearchParams({ q: p.query, slot: String(id.slot), key: String(id.key), s: String(s), scale: String(id.scale) });
-    fetch(requestsPrefix() + "_descent/race?" + args.toString(), { credentials: "same-origin" })
+    fetch(requestsPrefix() + names().race + "?" + args.toString(), { credentials: "same-origin" })
       .then(function (r) {
         return r.ok ? r.json() : null;
       })
@@ -982,7 +1016,7 @@
   // the slider's exact number follows a move of the slider itself
   function syncNumber(id, s) {
     if (!window.dash_clientside || !window.dash_clientside.set_props) return;
-    var nid = Object.assign({}, id, { type: "num" });
+    var nid = Object.assign({}, id, { type: names().num });
     var box = document.getElementById(domId(nid));
     var v = id.scale === "log" ? Math.pow(10, s) : s;
     v = id.scale === "int" ? Math.round(v) : +v.toPrecision(id.scale === "log" ? 3 : 6);
@@ -1000,11 +1034,12 @@
   }
 
   document.addEventListener("keydown", function (ev) {
-    if (!SLIDER_KEYS[ev.key] || !ev.target || !ev.target.getAttribute || ev.target.getAttribute("role") !== "slider") return;
+    if (!SLIDER_KEYS[ev.key] || !ev.target || !ev.target.getAttribute || !ev.target.matches('[role="slider"]')) return;
     settled(ev.target); // bubbling: the slider has already taken its new position
   });
   document.addEventListener("pointerup", function (ev) {
-    var host = ev.target && ev.target.closest ? ev.target.closest(".num-slider") : null;
+    var cls = names().numSlider;
+    var host = cls && ev.target && ev.target.closest ? ev.target.closest("." + cls) : null;
     var thumb = host && host.querySelector('[role="slider"]');
     if (thumb) setTimeout(function () { settled(thumb); }, 0);
   });
@@ -1030,7 +1065,7 @@
             return noUpdate();
           }
           // a newer payload may already be loaded (the first-page payload can arrive late)
-          if (p && p.v === 1 && p.index && Array.isArray(p.slots) && !(E.payload && p.index.rev === "page" && E.payload.index.rev !== "page")) load(p);
+          if (p && p.v === 1 && p.index && Array.isArray(p.slots) && !(E.payload && p.index.rev === names().pageRev && E.payload.index.rev !== names().pageRev)) load(p);
         } catch (err) {
           if (window.console) console.error("Descent Lab: could not load the trajectories", err);
         }
@@ -1042,7 +1077,7 @@
   // a small read-only view for tests and benchmarks
   window.DescentLab = {
     state: function () {
-      var slots = Object.keys(E.byColor).map(function (c) {
+      var runs = Object.keys(E.byColor).map(function (c) {
         var s = E.byColor[c];
         return { color: s.color, len: s.len, status: s.status, start: [s.x[0], s.y[0]], last: [s.x[s.len - 1], s.y[s.len - 1]] };
       });
@@ -1053,7 +1088,7 @@
         applied: E.applied,
         appliedAt: E.appliedAt,
         diagnostics: E.diagApplied,
-        slots: slots,
+        slots: runs, // the runs, by colour (the benchmarks read this key)
       };
     },
     // what the last 2-D frame drew: step, trail lengths, ball positions, end labels (by colour),
@@ -1063,7 +1098,7 @@
     },
     // page coordinates of the data point (x, y) on the 2-D map
     pagePoint: function (x, y) {
-      var gd = graphDiv(MAP_ID);
+      var gd = graphDiv(names().map);
       var m = gd && axisMap(gd);
       if (!m) return null;
       var r = gd.getBoundingClientRect();

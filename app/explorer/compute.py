@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from app.explorer.state import ExplorerConfig, OptimizerEntry
+from app.explorer.config import ExplorerConfig, OptimizerEntry
 from app.shell.surface_grid import ZScale
 from optimizers import Trajectory, trace
 from surfaces import Surface, get_surface
@@ -182,18 +182,21 @@ def unb64(text: str, dtype: str = "<f8") -> np.ndarray:
 
 
 def payload(result: Result, trace_index: dict[str, Any], scale: ZScale | None) -> dict[str, Any]:
-    """What the animation engine needs, sent once per change (see ``assets/explorer.js``)."""
+    """What the animation engine needs, sent once per change (see ``assets/explorer.js``).
+
+    ``slots`` lists the runs that have a trajectory, each with its colour (the key keeps the
+    name the page's script and the benchmarks read); ``index`` is the map's trace layout."""
     cfg = result.config
     (x0, x1), (y0, y1) = cfg.bounds
     span = max(x1 - x0, y1 - y0)
-    slots = []
+    runs = []
     arrows = None
     for run in result.runs:
         if not run.ok:
             continue
         t = run.trajectory
         assert t is not None
-        slots.append(
+        runs.append(
             {
                 "color": run.entry.color,
                 "label": run.entry.label(),
@@ -233,7 +236,7 @@ def payload(result: Result, trace_index: dict[str, Any], scale: ZScale | None) -
         "arrowLength": 0.09 * span,
         "z": scale.to_dict() if scale is not None else None,
         "index": trace_index,
-        "slots": slots,
+        "slots": runs,  # the runs, one per colour (the key the page and the benchmarks read)
         "arrows": arrows,
     }
 
@@ -248,7 +251,7 @@ def _direction_scale(v: np.ndarray) -> np.ndarray:
 
 def warm() -> None:
     """Load (or compile) the Numba kernels once, so the first user does not wait."""
-    from app.explorer.state import DEFAULT
+    from app.explorer.config import DEFAULT
 
     compute(DEFAULT)
     try:

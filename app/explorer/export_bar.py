@@ -13,7 +13,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from app.export.formats import MEDIA_TYPES, ExportError, ExportOptions, export, filename
 from app.explorer.ids import Ids
-from app.explorer.state import sanitize
+from app.explorer.sanitize import sanitize
 
 
 class ExportIds:
@@ -71,12 +71,11 @@ def make_download(fmt: Any, store: Any) -> tuple[Any, str]:
 
 def register_export_callbacks(app: Any) -> None:
     @app.callback(
-        Output(ExportIds.DOWNLOAD, "data"),
-        Output(ExportIds.STATUS, "children"),
-        Input(ExportIds.BUTTON, "n_clicks"),
-        State(ExportIds.FORMAT, "value"),
-        State(Ids.CONFIG, "data"),
+        output=dict(download=Output(ExportIds.DOWNLOAD, "data"), status=Output(ExportIds.STATUS, "children")),
+        inputs=dict(clicks=Input(ExportIds.BUTTON, "n_clicks")),
+        state=dict(fmt=State(ExportIds.FORMAT, "value"), store=State(Ids.CONFIG, "data")),
         prevent_initial_call=True,
     )
-    def download(_clicks: int, fmt: str, store: dict[str, Any]) -> tuple[Any, str]:
-        return make_download(fmt, store)
+    def download(clicks: Any, fmt: Any, store: Any) -> dict[str, Any]:
+        payload, status = make_download(fmt, store)
+        return {"download": payload, "status": status}

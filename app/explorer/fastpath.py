@@ -5,7 +5,7 @@
 answers the race of the configuration ``q`` with optimizer
 ``slot``'s ``key`` set to what the slider position ``s`` stands for (the same
 rounding as the Dash callback's), sanitized: ``{"payload": ..., ...}`` (see
-:func:`app.explorer.layout.race_entry`; the payload's ``query`` is the new link, its
+:func:`app.explorer.views.race_entry`; the payload's ``query`` is the new link, its
 ``index.rev`` is the page's to fill).  The Dash callback that follows computes
 the same configuration, so it is a hit in the shared result cache.  Anything
 malformed is answered 400 with a reason.
@@ -17,9 +17,13 @@ import math
 import re
 from typing import Any
 
-from app.explorer.state import MAX_OPTIMIZERS, MAX_QUERY_CHARS, from_query, sanitize, slider_value
+from app.explorer.config import MAX_OPTIMIZERS, MAX_QUERY_CHARS
+from app.explorer.ids import RACE_ROUTE
+from app.explorer.inputs import slider_value
+from app.explorer.query import from_query
+from app.explorer.sanitize import sanitize
 
-ROUTE = "/_descent/race"
+ROUTE = RACE_ROUTE
 SCALES = ("log", "lin", "int")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -54,7 +58,7 @@ def register(server: Any) -> None:
     """Add the fast-path route to the Flask server."""
     from flask import Response, request
 
-    from app.explorer.layout import cached_race_text
+    from app.explorer.views import cached_race_text
 
     @server.get(ROUTE)
     def fast_race() -> Any:

@@ -1,10 +1,11 @@
-"""Pure figure builders: configuration results in, plotly figure dicts out.
+"""The map: configuration results in, plotly figure dicts out.
 
 The map has a fixed trace layout (:data:`TRACE_INDEX`) so the browser's
 animation engine can move balls, trails, end markers and arrows by index
-without reading the figure back.  Every optimizer owns the slot of its colour
-(0–7); empty slots are empty traces.  Arrays travel as plotly typed-array
-specs (``{"dtype", "bdata", "shape"}``), which plotly.js decodes natively.
+without reading the figure back.  Every optimizer's traces sit at the position
+of its colour (0–7); colours no optimizer has are empty traces.  Arrays travel
+as plotly typed-array specs (``{"dtype", "bdata", "shape"}``), which plotly.js
+decodes natively.  The panels under the map are :mod:`app.explorer.diagnostics`.
 
 Nothing here touches Dash; the functions are unit-tested without a browser.
 """
@@ -18,17 +19,16 @@ from typing import Any
 import numpy as np
 
 from app.explorer.compute import Result, Run, end_marker, momentum_series, next_updates
-from app.shell.surface_grid import Grid, ZScale, f_star, sample
-from app.explorer.state import N_COLORS, ExplorerConfig
+from app.explorer.config import N_COLORS, ExplorerConfig
 from app.shell.contours import contour_lines, levels_for
 from app.shell.raster import colorize, png_rgb, typed
 from app.shell.style import FONT, LINE_COLOR, SURFACE_SCALE, color, escape, message_figure
+from app.shell.surface_grid import Grid, ZScale, sample
 
 ARROW_COLOR = "#2b2b2b"
 
 GRID_2D = 200  # background image and contour lines
 GRID_3D = 60
-MAX_DIAG_POINTS = 400  # per line: about one point per pixel of a panel
 
 #: trace positions in the 3-D map figure (the animation engine receives this map in its payload)
 TRACE_INDEX: dict[str, Any] = {
@@ -39,16 +39,12 @@ TRACE_INDEX: dict[str, Any] = {
     "ball": 3 + N_COLORS,
     "end": 3 + 2 * N_COLORS,
     "arrow": 3 + 3 * N_COLORS,  # gradient, momentum, update
-    "slots": N_COLORS,
+    "colors": N_COLORS,  # path, ball and end each have one trace per colour
 }
 ARROW_KINDS = (("grad", "−∇f", "dot"), ("momentum", "momentum", "dash"), ("update", "Δθ", "solid"))
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _sig(v: float, digits: int = 3) -> str:
-    return f"{v:.{digits}g}" if math.isfinite(v) else str(v)
 
 
 def _empty(kind: str) -> dict[str, Any]:
@@ -88,7 +84,7 @@ def background_image(grid: Grid) -> dict[str, Any]:
 def map_figure(result: Result, grid: Grid | None = None, with_runs: bool = True) -> dict[str, Any]:
     """The contour map (or 3-D surface); with ``with_runs`` every run drawn complete, balls at their last step.
 
-    The 3-D figure always carries its runs in the fixed slots of :data:`TRACE_INDEX`
+    The 3-D figure always carries its runs at the fixed positions of :data:`TRACE_INDEX`
     (the engine restyles them); the 2-D map leaves them out when ``with_runs`` is
     false, because the engine draws them on a canvas over the plot.
     """
@@ -106,7 +102,7 @@ def background_grid(surface: Any, view: str) -> Grid:
     return sample(surface, GRID_3D, eps_rel=1e-2) if view == "3d" else sample(surface, GRID_2D)
 
 
-def _slot_runs(result: Result) -> dict[int, Run]:
+def _runs_by_color(result: Result) -> dict[int, Run]:
     return {r.entry.color: r for r in result.runs if r.ok}
 
 
@@ -241,7 +237,7 @@ def _minima_trace(result: Result, scale: ZScale | None = None, cap: float = 0.0)
 def _arrow_traces_2d(result: Result) -> list[dict[str, Any]]:
     """Gradient, momentum and update arrows at the last step of the arrows' optimizer (the engine moves them)."""
     cfg = result.config
-    run = _slot_runs(result).get(cfg.arrows)
+    run = _runs_by_color(result).get(cfg.arrows)
     (x0, x1), (y0, y1) = cfg.bounds
     length = 0.09 * max(x1 - x0, y1 - y0)
     out = []
@@ -316,60 +312,9 @@ def _map_3d(result: Result, grid: Grid) -> dict[str, Any]:
         _minima_trace(result, sc, cap),
         _start_3d(result, sc, cap, lift),
     ]
-    runs = _slot_runs(result)
-    paths, balls, ends = [], [], []
-    for c in range(N_COLORS):
-        run = runs.get(c)
-        if run is None:
-            paths.append(_empty("scatter3d"))
-            balls.append(_empty("scatter3d"))
-            ends.append(_empty("scatter3d"))
-            continue
-        t = run.trajectory
-        assert t is not None
-        zz = np.minimum(sc(t.losses), cap) + lift
-        label = run.entry.label()
-        paths.append(
-            {
-                "type": "scatter3d",
-                "mode": "lines",
-                "x": typed(t.positions[:, 0]),
-                "y": typed(t.positions[:, 1]),
-                "z": typed(zz),
-                "line": {"color": color(c), "width": 5},
-                "name": label,
-                "hoverinfo": "skip",
-                "showlegend": False,
-            }
-        )
-        balls.append(
-            {
-                "type": "scatter3d",
-                "mode": "markers",
-                "x": [float(t.positions[-1, 0])],
-                "y": [float(t.positions[-1, 1])],
-                "z": [float(zz[-1])],
-                "marker": {"color": color(c), "size": 7, "line": {"color": "#ffffff", "width": 1}},
-                "name": label,
-                "hoverinfo": "skip",
-                "showlegend": False,
-            }
-        )
-        pt = end_marker(run, cfg)
-        ends.append(
-            {
-                "type": "scatter3d",
-                "mode": "markers+text",
-                "x": [pt[0]] if pt else [],
-                "y": [pt[1]] if pt else [],
-                "z": [float(cap)] if pt else [],
-                "text": [pt[2]] if pt else [],
-                "marker": {"symbol": "x", "size": 6, "color": color(c)},
-                "textfont": {"color": "#1a1a1a", "size": 12},
-                "hoverinfo": "skip",
-                "showlegend": False,
-            }
-        )
+    runs = _runs_by_color(result)
+    per_color = [_run_traces_3d(runs.get(c), cfg, sc, cap, lift) for c in range(N_COLORS)]
+    paths, balls, ends = (list(kind) for kind in zip(*per_color, strict=True))
     arrows = [
         {"type": "scatter3d", "mode": "lines", "x": [], "y": [], "z": [], "name": kind, "hoverinfo": "skip",
          "line": {"color": ARROW_COLOR, "width": 4, "dash": dash}, "showlegend": False}
@@ -388,6 +333,53 @@ def _map_3d(result: Result, grid: Grid) -> dict[str, Any]:
         "camera": {"eye": {"x": -1.35, "y": -1.55, "z": 1.05}},
     }
     return {"data": traces, "layout": layout}
+
+
+def _run_traces_3d(run: Run | None, cfg: ExplorerConfig, sc: ZScale, cap: float, lift: float) -> list[dict[str, Any]]:
+    """Path, ball at the last step and end marker of one colour's run (empty traces if it has none)."""
+    if run is None:
+        return [_empty("scatter3d"), _empty("scatter3d"), _empty("scatter3d")]
+    t = run.trajectory
+    assert t is not None
+    c = run.entry.color
+    zz = np.minimum(sc(t.losses), cap) + lift
+    label = run.entry.label()
+    path = {
+        "type": "scatter3d",
+        "mode": "lines",
+        "x": typed(t.positions[:, 0]),
+        "y": typed(t.positions[:, 1]),
+        "z": typed(zz),
+        "line": {"color": color(c), "width": 5},
+        "name": label,
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    ball = {
+        "type": "scatter3d",
+        "mode": "markers",
+        "x": [float(t.positions[-1, 0])],
+        "y": [float(t.positions[-1, 1])],
+        "z": [float(zz[-1])],
+        "marker": {"color": color(c), "size": 7, "line": {"color": "#ffffff", "width": 1}},
+        "name": label,
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    pt = end_marker(run, cfg)
+    end = {
+        "type": "scatter3d",
+        "mode": "markers+text",
+        "x": [pt[0]] if pt else [],
+        "y": [pt[1]] if pt else [],
+        "z": [float(cap)] if pt else [],
+        "text": [pt[2]] if pt else [],
+        "marker": {"symbol": "x", "size": 6, "color": color(c)},
+        "textfont": {"color": "#1a1a1a", "size": 12},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    return [path, ball, end]
 
 
 def _start_3d(result: Result, sc: ZScale, cap: float, lift: float) -> dict[str, Any]:
@@ -418,136 +410,3 @@ def _base_layout(title: str, cfg: ExplorerConfig) -> dict[str, Any]:
         "showlegend": False,
         "uirevision": cfg.surface_key(),
     }
-
-
-# --------------------------------------------------------------------------- diagnostics
-
-
-def loss_series(result: Result) -> tuple[dict[int, np.ndarray], bool, float | None]:
-    """Per run colour: the loss to plot, whether it is on a log axis (as f − f*), and f*."""
-    surface = result.surface
-    fs = f_star(surface) if surface is not None else None
-    runs = [r for r in result.runs if r.ok]
-    use_log = fs is not None and all(float(np.min(r.trajectory.losses)) - fs > -1e-9 * max(1.0, abs(fs)) for r in runs)  # type: ignore[union-attr]
-    out = {}
-    for r in runs:
-        f = r.trajectory.losses  # type: ignore[union-attr]
-        if use_log:
-            y = f - fs
-            y = np.where(y > 0, y, np.nan)
-        else:
-            y = f
-        out[r.entry.color] = y
-    return out, use_log, fs
-
-
-def _decimate(n: int) -> np.ndarray:
-    if n <= MAX_DIAG_POINTS:
-        return np.arange(n)
-    stride = math.ceil(n / MAX_DIAG_POINTS)
-    return np.unique(np.r_[np.arange(0, n, stride), n - 1])
-
-
-def _positive(a: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(a) & (a > 0), a, np.nan)
-
-
-#: the diagnostic panels, in reading order: (key, title)
-PANELS = (
-    ("loss", "loss"),
-    ("grad", "gradient norm ‖∇f‖ (log)"),
-    ("dist", "distance to the nearest minimum (log)"),
-    ("eff", "effective learning rate: x solid, y dotted (log)"),
-)
-
-
-def diagnostics_panels(result: Result) -> list[dict[str, Any]]:
-    """Four small figures sharing the step axis: loss, gradient norm, distance to the nearest minimum,
-    and the per-coordinate effective learning rate.
-
-    Separate figures (not subplots) let the browser redraw them one at a time, so a
-    redraw never blocks the page for long; the step cursor is drawn over them.
-    """
-    cfg = result.config
-    losses, loss_log, fs = loss_series(result)
-    has_minima = result.surface is not None and bool(result.surface.minima)
-    data: dict[str, list[dict[str, Any]]] = {k: [] for k, _ in PANELS}
-    for run in result.runs:
-        if not run.ok:
-            continue
-        t = run.trajectory
-        assert t is not None
-        c = run.entry.color
-        col = color(c)
-        name = run.entry.label()
-        idx = _decimate(t.positions.shape[0])
-        steps = idx.astype(np.float64)
-        series = [("loss", losses[c], "loss"), ("grad", _positive(run.grad_norm), "‖∇f‖")]
-        if run.distance is not None:
-            series.append(("dist", _positive(run.distance), "distance"))
-        for key, y, what in series:
-            data[key].append(_line(steps, y[idx], col, name, what, "solid"))
-        eff = t.effective_lr
-        if eff.shape[0] > 1:
-            e_idx = idx[idx > 0]
-            st = e_idx.astype(np.float64)
-            data["eff"].append(_line(st, _positive(eff[e_idx, 0]), col, name, "η_eff x", "solid"))
-            data["eff"].append(_line(st, _positive(eff[e_idx, 1]), col, name, "η_eff y", "dot"))
-        if t.status in ("diverged", "stalled"):
-            k = t.positions.shape[0] - 1
-            yk = float(losses[c][k])
-            data["loss"].append(
-                {"type": "scatter", "mode": "markers", "x": [k], "y": [yk if math.isfinite(yk) else None],
-                 "marker": {"symbol": "x-thin-open", "size": 12, "color": col, "line": {"width": 2.5, "color": col}},
-                 "hovertemplate": f"{escape(name)}: {t.message}<extra></extra>", "showlegend": False}
-            )  # fmt: skip
-    n = cfg.steps
-    titles = dict(PANELS)
-    titles["loss"] = "loss  f − f* (log)" if loss_log else "loss  f"
-    notes = {"dist": "" if has_minima else "this surface has no known minimum"}
-    if not any(r.ok for r in result.runs):
-        notes = {k: "no runs to show" for k, _ in PANELS}
-    panels = []
-    for key, _ in PANELS:
-        log = key != "loss" or loss_log
-        layout: dict[str, Any] = {
-            "margin": {"l": 58, "r": 12, "t": 26, "b": 34},
-            "paper_bgcolor": "#ffffff",
-            "plot_bgcolor": "#ffffff",
-            "font": {"family": FONT, "size": 12.5, "color": "#1d232b"},
-            "showlegend": False,
-            "hovermode": "closest",
-            "uirevision": cfg.surface_key(),
-            "title": {"text": titles[key], "x": 0.01, "xanchor": "left", "y": 0.98, "yanchor": "top",
-                      "font": {"size": 13}},
-            "xaxis": {"range": [0, max(n, 1)], "showgrid": True, "gridcolor": "#eceff3", "zeroline": False,
-                      "title": {"text": "step", "standoff": 2}},
-            "yaxis": {"type": "log" if log else "linear", "showgrid": True, "gridcolor": "#eceff3",
-                      "zeroline": False, "exponentformat": "power"},
-            "annotations": [],
-        }  # fmt: skip
-        if notes.get(key):
-            layout["annotations"].append(
-                {"text": notes[key], "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                 "font": {"size": 13, "color": "#6b7280"}}
-            )  # fmt: skip
-        panels.append({"data": data[key], "layout": layout})
-    return panels
-
-
-def _line(x: np.ndarray, y: np.ndarray, col: str, name: str, what: str, dash: str) -> dict[str, Any]:
-    """A diagnostic line; consecutive steps are sent as x0 + dx instead of an x array."""
-    uniform = x.size > 1 and np.all(np.diff(x) == 1.0)
-    xs: dict[str, Any] = {"x0": float(x[0]), "dx": 1} if uniform else {"x": typed(x, "f4")}
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        **xs,
-        "y": typed(y, "f4"),
-        "line": {"color": col, "width": 2, "dash": dash},
-        "name": name,
-        "hovertemplate": f"{escape(name)}<br>step %{{x}}: {what} %{{y:.4g}}<extra></extra>",
-        "showlegend": False,
-    }
-
-

@@ -1,13 +1,24 @@
-"""Component ids of the Explorer, in one place.
+"""Component ids of the Explorer, and every other name its Python and ``assets/explorer.js`` share.
 
 Plain ids are members of :class:`Ids` (a ``StrEnum``, so a member *is* its
 string).  The controls that come and go with the configuration (optimizer
 cards, surface and schedule parameters, presets) use pattern-matching ids built
 by the helpers below; their ``type`` values are members of :class:`Kind`.
+A pattern id's ``slot`` is a card's position in the race (the optimizer's index
+in the configuration's list); its ``color`` is something else (0–7, the colour
+and the place in the map's traces).
+
+The browser's code names none of these itself: the page's root carries
+:data:`BROWSER_NAMES` as JSON in its :data:`NAMES_ATTRIBUTE`, which
+``assets/explorer.js`` reads the first time it needs a name (the layout is in
+the page by then: every lookup runs in an event handler or a clientside
+callback).  ``tests/app/explorer/test_explorer_ids.py`` checks that the script
+has no literal of any of them.
 """
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
 
@@ -62,6 +73,7 @@ class Ids(StrEnum):
     MAP_WRAP = "map-wrap"
     LEGEND = "legend"
     DIAGNOSTICS = "diagnostics"
+    VIEW_SECTION = "explorer-view"  # the section holding map, player, race board and diagnostics
 
     # the player: wired in assets/explorer.js, not through Dash callbacks
     PLAYER = "player"
@@ -90,7 +102,7 @@ class Kind(StrEnum):
 class Group(StrEnum):
     """Which family a numeric parameter belongs to."""
 
-    HYPER = "hp"  # optimizer hyperparameter; slot = card position
+    HYPER = "hp"  # optimizer hyperparameter; slot = the card's position
     SURFACE = "sp"  # surface parameter; slot = 0
     SCHEDULE = "sch"  # schedule parameter; slot = 0
 
@@ -113,3 +125,66 @@ def card_id(kind: Kind, slot: int) -> dict[str, Any]:
 
 def preset_id(name: str) -> dict[str, Any]:
     return {"type": Kind.PRESET.value, "name": name}
+
+
+class BrowserIds(StrEnum):
+    """Ids of elements ``assets/explorer.js`` creates itself (the layout has none of them)."""
+
+    SCRUBBER_RANGE = "scrubber-range"  # the player's step slider, inside Ids.SCRUBBER
+
+
+class Hooks(StrEnum):
+    """Class names and attributes the layout sets and ``assets/explorer.js`` finds elements by."""
+
+    NOTICE_CLOSE = "notice-close"  # class of a notice's dismiss button
+    NUM_SLIDER = "num-slider"  # class of a numeric parameter's slider
+    DIAG_PANEL = "diag-panel"  # class of the element a diagnostic panel is drawn into
+    CARD_STATUS = "data-card-status"  # attribute of a card's outcome line; its value: the optimizer's colour
+
+
+#: the fast path's route (served by :mod:`app.explorer.fastpath`, asked for by assets/explorer.js)
+RACE_ROUTE = "/_descent/race"
+
+#: the revision of the map figure and payload in the served page (the engine prefers any newer one)
+PAGE_REV = "page"
+
+#: the namespace of the clientside functions ``assets/explorer.js`` defines
+CLIENTSIDE_NAMESPACE = "descent"
+
+#: the attribute of the page's root holding :data:`BROWSER_NAMES` (the one name the script spells out)
+NAMES_ATTRIBUTE = "data-explorer-names"
+
+#: every name ``assets/explorer.js`` looks up, under the key it uses for it
+BROWSER_NAMES: dict[str, str] = {
+    "map": Ids.MAP,
+    "mapWrap": Ids.MAP_WRAP,
+    "legend": Ids.LEGEND,
+    "diagnostics": Ids.DIAGNOSTICS,
+    "notice": Ids.NOTICE,
+    "player": Ids.PLAYER,
+    "play": Ids.PLAY,
+    "toStart": Ids.TO_START,
+    "stepBack": Ids.STEP_BACK,
+    "stepForward": Ids.STEP_FORWARD,
+    "speed": Ids.SPEED,
+    "scrubber": Ids.SCRUBBER,
+    "scrubberRange": BrowserIds.SCRUBBER_RANGE,
+    "stepLabel": Ids.STEP_LABEL,
+    "click": Ids.CLICK,
+    "texReady": Ids.TEX_READY,
+    "sliderCommit": Ids.SLIDER_COMMIT,
+    "num": Kind.NUM,
+    "slider": Kind.SLIDER,
+    "hyper": Group.HYPER,
+    "noticeClose": Hooks.NOTICE_CLOSE,
+    "numSlider": Hooks.NUM_SLIDER,
+    "diagPanel": Hooks.DIAG_PANEL,
+    "cardStatus": Hooks.CARD_STATUS,
+    "race": RACE_ROUTE.lstrip("/"),  # relative to Dash's requests prefix
+    "pageRev": PAGE_REV,
+}
+
+
+def names_json() -> str:
+    """:data:`BROWSER_NAMES` as the compact JSON the page's root carries."""
+    return json.dumps({k: str(v) for k, v in BROWSER_NAMES.items()}, separators=(",", ":"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.explorer.state import DEFAULT, ExplorerConfig, OptimizerEntry
+from app.explorer.config import DEFAULT, ExplorerConfig, OptimizerEntry
 
 E = OptimizerEntry.default
 

@@ -1,4 +1,4 @@
-"""Callback logic, called directly (no browser): actions, control gathering, views, the served page."""
+"""Callback logic, called directly (no browser): actions, control gathering, answers, views, the served page."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import pytest
 from dash import no_update
 from dash.development.base_component import Component
 
-from app.explorer import callbacks as cb
-from app.explorer import layout
+from app.explorer import actions
+from app.explorer import inputs
+from app.explorer.controls import RENDER_OUTPUTS, controls_for
 from app.explorer.ids import Group, Ids, Kind, card_id
-from app.explorer.layout import RENDER_OUTPUTS, controls_for, page, views_for
+from app.explorer.inputs import Cards, Form, Numbers
+from app.explorer.layout import page
 from app.explorer.presets import PRESETS
 from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry, from_query, to_query
+from app.explorer.views import views_for
+from app.shell.tree import dom_id
 
 E = OptimizerEntry.default
 
@@ -30,56 +34,56 @@ def store_of(cfg):
 
 def test_first_call_reads_the_url():
     q = "?surface=quadratic&steps=100&opt=sgd,lr=0.5"
-    cfg = cb.apply_action(None, None, q, None, "adam")
+    cfg = actions.apply_action(None, None, q, None, "adam")
     assert cfg == from_query(q)
-    assert cb.apply_action(Ids.URL, q, q, store_of(DEFAULT), "adam") == from_query(q)
+    assert actions.apply_action(Ids.URL, q, q, store_of(DEFAULT), "adam") == from_query(q)
 
 
 def test_presets_add_remove_duplicate():
     store = store_of(DEFAULT)
-    assert cb.apply_action({"type": Kind.PRESET.value, "name": "saddle"}, 1, "", store, None) == PRESETS[2].config
-    assert cb.apply_action({"type": Kind.PRESET.value, "name": "nope"}, 1, "", store, None) is None
-    added = cb.apply_action(Ids.ADD, 1, "", store, "lion")
+    assert actions.apply_action({"type": Kind.PRESET.value, "name": "saddle"}, 1, "", store, None) == PRESETS[2].config
+    assert actions.apply_action({"type": Kind.PRESET.value, "name": "nope"}, 1, "", store, None) is None
+    added = actions.apply_action(Ids.ADD, 1, "", store, "lion")
     assert added.optimizers[-1].name == "lion"
-    assert cb.apply_action(Ids.ADD, 1, "", store, "__import__") == DEFAULT  # unknown name: nothing added
-    removed = cb.apply_action(card_id(Kind.REMOVE, 0), 1, "", store, None)
+    assert actions.apply_action(Ids.ADD, 1, "", store, "__import__") == DEFAULT  # unknown name: nothing added
+    removed = actions.apply_action(card_id(Kind.REMOVE, 0), 1, "", store, None)
     assert [e.name for e in removed.optimizers] == ["momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-    dup = cb.apply_action(card_id(Kind.DUPLICATE, 5), 1, "", store, None)
+    dup = actions.apply_action(card_id(Kind.DUPLICATE, 5), 1, "", store, None)
     assert [e.name for e in dup.optimizers][-2:] == ["adam", "adam"]
 
 
 def test_buttons_that_were_not_clicked_do_nothing():
     store = store_of(DEFAULT)
     for trigger in (card_id(Kind.REMOVE, 0), card_id(Kind.DUPLICATE, 0), {"type": Kind.PRESET.value, "name": "saddle"}):
-        assert cb.apply_action(trigger, None, "", store, None) is None
-        assert cb.apply_action(trigger, 0, "", store, None) is None
-    assert cb.apply_action(Ids.ADD, None, "", store, "adam") is None
+        assert actions.apply_action(trigger, None, "", store, None) is None
+        assert actions.apply_action(trigger, 0, "", store, None) is None
+    assert actions.apply_action(Ids.ADD, None, "", store, "adam") is None
 
 
 def test_surface_and_schedule_changes():
     store = store_of(DEFAULT)
-    q = cb.apply_action(Ids.SURFACE, "quadratic", "", store, None)
+    q = actions.apply_action(Ids.SURFACE, "quadratic", "", store, None)
     assert q.surface == "quadratic" and q.start == (-9.0, 4.0) and q.optimizers == DEFAULT.optimizers
-    assert cb.apply_action(Ids.SURFACE, "beale", "", store, None) is None
-    assert cb.apply_action(Ids.SURFACE, "<b>", "", store, None) is None
-    sched = cb.apply_action(Ids.SCHEDULE, "cosine", "", store, None)
+    assert actions.apply_action(Ids.SURFACE, "beale", "", store, None) is None
+    assert actions.apply_action(Ids.SURFACE, "<b>", "", store, None) is None
+    sched = actions.apply_action(Ids.SCHEDULE, "cosine", "", store, None)
     assert sched.schedule == "cosine" and dict(sched.schedule_params) == {"T_max": 500.0, "eta_min": 0.0}
 
 
 def test_a_tampered_store_is_sanitized():
     bad = {"cfg": {"steps": 10**9, "optimizers": [{"name": "rm -rf", "values": {}}]}, "query": "?"}
-    cfg = cb.config_from_store(bad)
+    cfg = actions.config_from_store(bad)
     assert cfg.steps == 5000 and cfg.optimizers == ()
-    assert cb.config_from_store("junk") is None
+    assert actions.config_from_store("junk") is None
 
 
 def test_page_shows():
-    assert cb.page_shows(DEFAULT, store_of(DEFAULT), True)
-    assert not cb.page_shows(DEFAULT.with_surface("saddle"), store_of(DEFAULT), True)
+    assert actions.page_shows(DEFAULT, store_of(DEFAULT), True)
+    assert not actions.page_shows(DEFAULT.with_surface("saddle"), store_of(DEFAULT), True)
     noisy = from_query("?steps=abc")
     assert noisy == DEFAULT and noisy.notes
-    assert not cb.page_shows(noisy, store_of(DEFAULT), True)  # the notice must still be shown
-    assert cb.page_shows(noisy, store_of(DEFAULT), False)
+    assert not actions.page_shows(noisy, store_of(DEFAULT), True)  # the notice must still be shown
+    assert actions.page_shows(noisy, store_of(DEFAULT), False)
 
 
 # --------------------------------------------------------------------------- gathering the controls
@@ -113,22 +117,22 @@ def _controls(cfg):
                 metas.append(node.data)
         walk(getattr(node, "children", None))
 
-    for key in ((Ids.SURFACE_PARAMS, "children"), (Ids.SCHEDULE_PARAMS, "children"), (Ids.CARDS, "children")):
+    for key in ("surface_params", "schedule_params", "cards"):
         walk(values[key])
     return values, nums, num_ids, sliders, slider_ids, limits, flags, flag_ids, metas
+
+
+def _form(values):
+    """The Form the browser sends for the controls' ``values`` (every plain control shows its value)."""
+    return Form(**{name: values[name] for name in inputs.FORM})
 
 
 def _gather(cfg, nums=None, sliders=None, triggered=frozenset()):
     values, n, nid, s, sid, lim, f, fid, metas = _controls(cfg)
     nums = n if nums is None else nums
     sliders = s if sliders is None else sliders
-    resolved = cb.resolve_numbers(nums, nid, sliders, sid, lim, set(triggered))
-    v = lambda i: values[(i, "value")]  # noqa: E731
-    return cb.config_from_controls(
-        v(Ids.SURFACE), resolved, nid, f, fid, metas, v(Ids.FORMULA),
-        [v(Ids.XMIN), v(Ids.XMAX), v(Ids.YMIN), v(Ids.YMAX)], [v(Ids.START_X), v(Ids.START_Y)], v(Ids.STEPS),
-        v(Ids.SCHEDULE), v(Ids.CLIP), v(Ids.CLIP_VALUE), v(Ids.NOISE), v(Ids.SEED), v(Ids.VIEW), v(Ids.ARROWS),
-    )  # fmt: skip
+    numbers = Numbers(tuple(nums), tuple(nid), tuple(sliders), tuple(sid), tuple(lim))
+    return inputs.config_from_controls(_form(values), numbers, Cards(tuple(metas), tuple(f), tuple(fid)), set(triggered))
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
@@ -170,8 +174,9 @@ def test_hostile_control_values_are_clamped():
     values, nums, nid, sliders, sid, lim, flags, fid, metas = _controls(DEFAULT)
     nums = ["1e999", -5, None, float("nan")] + nums[4:]
     metas = metas + [{"name": "<script>", "color": 99}, "junk"]
-    cfg = cb.config_from_controls("beale", nums, nid, flags, fid, metas, None, [None] * 4, ["x", 3], 10**9,
-                                  "nope", "always", -1, float("inf"), -3, "4d", 99)  # fmt: skip
+    form = Form(surface="beale", formula=None, start_x="x", start_y=3, steps=10**9, schedule="nope", clip="always",
+                clip_value=-1, noise=float("inf"), seed=-3, view="4d", arrows=99)  # box: all None
+    cfg = inputs.config_from_controls(form, Numbers(tuple(nums), tuple(nid)), Cards(tuple(metas), tuple(flags), tuple(fid)))  # fmt: skip
     assert cfg.steps == 5000 and cfg.clip == "none" and cfg.view == "2d" and cfg.schedule == "constant"
     assert len(cfg.optimizers) == 6 and cfg.notes
     assert cfg.start == (DEFAULT.start[0], 3.0)
@@ -180,7 +185,7 @@ def test_hostile_control_values_are_clamped():
 def test_triggered_params():
     ids = [json.dumps({"group": "hp", "key": "lr", "scale": "log", "slot": 2, "type": "slider"}) + ".value",
            "start-x.value", "{not json.value", json.dumps({"type": "num", "group": "sp", "slot": 0, "key": "kappa"}) + ".value"]  # fmt: skip
-    assert cb.triggered_params(ids) == {("slider", "hp", 2, "lr"), ("num", "sp", 0, "kappa")}
+    assert inputs.triggered_params(ids) == {("slider", "hp", 2, "lr"), ("num", "sp", 0, "kappa")}
 
 
 # --------------------------------------------------------------------------- views and page
@@ -252,7 +257,7 @@ def test_the_served_page_is_complete_and_ids_are_unique(cfg):
             collect(getattr(node, "children", None))
 
     collect(root)
-    assert cb.config_from_store(found[Ids.CONFIG].data) == cfg
+    assert actions.config_from_store(found[Ids.CONFIG].data) == cfg
     assert found[Ids.PAYLOAD_FIRST].data["index"]["rev"] == found[Ids.MAP].figure["layout"]["meta"]["rev"]
     root.to_plotly_json()  # serialisable
 
@@ -273,15 +278,16 @@ def test_page_leaves_mathjax_for_later_and_tex_for_fills_it():
     walk(root)
     assert len(rules) == 6 and all(r.children is None for r in rules)
     metas = [{"name": e.name, "color": e.color} for e in DEFAULT.optimizers]
-    new_rules, formula = cb.tex_for(metas, [None] * 6, None, store_of(DEFAULT))
-    assert all(getattr(r, "mathjax", False) for r in new_rules) and formula.mathjax
-    again, f2 = cb.tex_for(metas, ["x"] * 6, "y", store_of(DEFAULT))
-    assert all(r is no_update for r in again) and f2 is no_update
+    filled = actions.tex_for(metas, [None] * 6, None, store_of(DEFAULT))
+    assert set(filled) == {"rules", "surface_tex"}
+    assert all(getattr(r, "mathjax", False) for r in filled["rules"]) and filled["surface_tex"].mathjax
+    again = actions.tex_for(metas, ["x"] * 6, "y", store_of(DEFAULT))
+    assert all(r is no_update for r in again["rules"]) and again["surface_tex"] is no_update
 
 
 def test_number_rows_use_log_sliders_for_log_parameters():
     values = controls_for(DEFAULT)
-    card = values[(Ids.CARDS, "children")][5]  # Adam
+    card = values["cards"][5]  # Adam
     sliders = []
 
     def walk(node):
@@ -298,7 +304,7 @@ def test_number_rows_use_log_sliders_for_log_parameters():
     by_key = {s.id["key"]: s for s in sliders}
     assert by_key["lr"].id["scale"] == "log" and by_key["lr"].value == pytest.approx(-1.0)
     assert by_key["eps"].id["scale"] == "log" and by_key["beta1"].id["scale"] == "lin"
-    assert layout.dom_id(by_key["lr"].id) == (
+    assert dom_id(by_key["lr"].id) == (
         '{"group":"hp","key":"lr","scale":"log","slot":5,"type":"slider"}')  # fmt: skip
 
 
@@ -332,11 +338,11 @@ def test_health_and_callbacks_never_500(client):
 def test_a_committed_slider_counts_as_the_trigger():
     sid = {"type": "slider", "group": "hp", "slot": 1, "key": "lr", "scale": "log"}
     fired = ["slider-commit-store.data"]
-    assert cb.committed_slider({"id": sid, "n": 3}, fired) == {("slider", "hp", 1, "lr")}
-    assert cb.committed_slider({"id": sid, "n": 3}, ["surface.value"]) == set()  # the commit did not fire
+    assert inputs.committed_slider({"id": sid, "n": 3}, fired) == {("slider", "hp", 1, "lr")}
+    assert inputs.committed_slider({"id": sid, "n": 3}, ["surface.value"]) == set()  # the commit did not fire
     for hostile in (None, [], {"id": "x"}, {"id": {**sid, "type": "num"}}, {"id": {**sid, "slot": "1"}},
                     {"id": {**sid, "key": ["lr"]}}):  # fmt: skip
-        assert cb.committed_slider(hostile, fired) == set()
+        assert inputs.committed_slider(hostile, fired) == set()
 
 
 def test_background_warm_up_lets_the_first_page_go_first(monkeypatch):

@@ -80,11 +80,11 @@ def test_payload_is_plain_json_and_decodes(default_result):
     p = compute.payload(default_result, {"rev": "r"}, None)
     text = json.dumps(p, allow_nan=False)  # no NaN/inf may reach the page
     assert len(text) < 200_000
-    slot = p["slots"][0]
+    sent = p["slots"][0]
     run = default_result.runs[0]
-    assert np.array_equal(compute.unb64(slot["x"]), run.trajectory.positions[:, 0])
-    assert np.allclose(compute.unb64(slot["f"], "<f4"), run.trajectory.losses, rtol=1e-6)
-    assert slot["len"] == 501 and slot["status"] == "completed" and slot["end"] is None
+    assert np.array_equal(compute.unb64(sent["x"]), run.trajectory.positions[:, 0])
+    assert np.allclose(compute.unb64(sent["f"], "<f4"), run.trajectory.losses, rtol=1e-6)
+    assert sent["len"] == 501 and sent["status"] == "completed" and sent["end"] is None
     assert p["arrows"]["color"] == DEFAULT.arrows and p["arrows"]["mlabel"] == "−m"
     gx, gy = compute.unb64(p["arrows"]["gx"], "<f4"), compute.unb64(p["arrows"]["gy"], "<f4")
     norms = np.hypot(gx, gy)

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
-from app.explorer import layout
-from app.explorer.fastpath import ROUTE, BadRequest, moved
-from app.explorer.callbacks import config_from_controls, resolve_numbers
+from app.explorer import views
 from app.explorer.compute import unb64
-from app.explorer.state import DEFAULT, from_query, slider_value, to_query
+from app.explorer.fastpath import ROUTE, BadRequest, moved
+from app.explorer.inputs import Cards, Form, Numbers, config_from_controls, resolve_numbers, slider_value
+from app.explorer.state import DEFAULT, from_query, to_query
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +43,15 @@ def test_the_fast_path_and_the_dash_callback_reach_the_same_configuration():
     fast = moved(args(slot=0, key="lr", s=s))
     sid = {"type": "slider", "group": "hp", "slot": 0, "key": "lr", "scale": "log"}
     nid = dict(sid, type="num")
-    values = resolve_numbers([0.001], [nid], [s], [sid], [(-5.0, 1.0, 0.01)], {("slider", "hp", 0, "lr")})
+    fired = {("slider", "hp", 0, "lr")}
+    values = resolve_numbers(Numbers((0.001,), (nid,), (s,), (sid,), ((-5.0, 1.0, 0.01),)), fired)
     assert values == [slider_value(s, "log")]
     assert dict(fast.optimizers[0].values)["lr"] == values[0]
-    dash = config_from_controls(DEFAULT.surface, [values[0]], [nid], [], [], [{"name": e.name, "color": e.color}
-                                for e in DEFAULT.optimizers], "", [None] * 4, list(DEFAULT.start), DEFAULT.steps,
-                                "constant", "none", 1.0, 0.0, 0, "2d", DEFAULT.arrows)  # fmt: skip
+    form = Form(surface=DEFAULT.surface, formula="", start_x=DEFAULT.start[0], start_y=DEFAULT.start[1],
+                steps=DEFAULT.steps, schedule="constant", clip="none", clip_value=1.0, noise=0.0, seed=0, view="2d",
+                arrows=DEFAULT.arrows)  # box: all None
+    cards = Cards(tuple({"name": e.name, "color": e.color} for e in DEFAULT.optimizers))
+    dash = config_from_controls(form, Numbers((values[0],), (nid,)), cards)
     assert dict(dash.optimizers[0].values)["lr"] == dict(fast.optimizers[0].values)["lr"]
 
 
@@ -68,7 +71,7 @@ def test_the_endpoint_answers_the_payload_the_page_would_get(client):
     out = r.get_json()
     cfg = from_query(out["payload"]["query"])
     assert dict(cfg.optimizers[5].values)["lr"] == 0.0316
-    expected = layout.views_for(cfg, None, rev="x")["payload"]
+    expected = views.views_for(cfg, None, rev="x")["payload"]
     got = out["payload"]
     assert got["query"] == expected["query"] == to_query(cfg)
     assert [s["color"] for s in got["slots"]] == [s["color"] for s in expected["slots"]]

@@ -1,4 +1,5 @@
-"""Pure figure builders: map (2-D and 3-D), contour lines, background image, diagnostics."""
+"""Pure figure builders: map (2-D and 3-D), diagnostics; and the shell's primitives they draw with
+(contour lines, raster, typed arrays, message figures: app.shell)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from app.explorer import compute
+from app.explorer import diagnostics
 from app.explorer import figures
 from app.explorer.state import DEFAULT, FORMULA, OptimizerEntry
 from app.shell import contours
@@ -60,6 +62,7 @@ def test_map_3d_has_fixed_slots(result):
     fig = figures.map_figure(r)
     _json(fig)
     ix = figures.TRACE_INDEX
+    assert ix["colors"] == 8 and ix["ball"] - ix["path"] == ix["end"] - ix["ball"] == ix["colors"]
     assert len(fig["data"]) == ix["arrow"] + 3
     assert fig["data"][ix["background"]]["type"] == "surface"
     for c in range(8):
@@ -128,7 +131,7 @@ def test_png_is_valid():
 
 
 def test_diagnostics_panels(result):
-    panels = figures.diagnostics_panels(result)
+    panels = diagnostics.diagnostics_panels(result)
     assert len(panels) == 4
     for p in panels:
         _json(p)
@@ -147,18 +150,18 @@ def test_diagnostics_panels(result):
 
 def test_diagnostics_without_minimum_or_runs():
     r = compute.compute(replace(DEFAULT.with_surface("saddle"), optimizers=(E("sgd", 0, lr=0.05),), arrows=0))
-    loss, _, dist, _ = figures.diagnostics_panels(r)
+    loss, _, dist, _ = diagnostics.diagnostics_panels(r)
     assert loss["layout"]["yaxis"]["type"] == "linear"  # f goes negative on a saddle
     assert "no known minimum" in dist["layout"]["annotations"][0]["text"]
-    empty = figures.diagnostics_panels(compute.compute(replace(DEFAULT, optimizers=(), arrows=-1)))
+    empty = diagnostics.diagnostics_panels(compute.compute(replace(DEFAULT, optimizers=(), arrows=-1)))
     assert all(p["data"] == [] for p in empty)
 
 
 def test_long_runs_are_decimated():
     r = compute.compute(replace(DEFAULT, steps=5000, optimizers=(E("adam", 0, lr=0.01),), arrows=0))
-    loss = figures.diagnostics_panels(r)[0]
+    loss = diagnostics.diagnostics_panels(r)[0]
     x = raster.untyped(loss["data"][0]["x"])
-    assert x.size <= figures.MAX_DIAG_POINTS + 1 and x[0] == 0 and x[-1] == 5000
+    assert x.size <= diagnostics.MAX_DIAG_POINTS + 1 and x[0] == 0 and x[-1] == 5000
 
 
 def test_arrow_vectors(result):

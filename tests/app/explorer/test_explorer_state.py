@@ -12,20 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.explorer.state import (
-    DEFAULT,
-    FORMULA,
-    MAX_FORMULA_CHARS,
-    MAX_OPTIMIZERS,
-    MAX_QUERY_CHARS,
-    MAX_STEPS,
-    ExplorerConfig,
-    OptimizerEntry,
-    from_query,
-    parse_number,
-    sanitize,
-    to_query,
-)
+from app.explorer.config import MAX_FORMULA_CHARS, MAX_OPTIMIZERS, MAX_QUERY_CHARS, MAX_STEPS
+from app.explorer.state import DEFAULT, FORMULA, ExplorerConfig, OptimizerEntry, from_query, sanitize, to_query
+from app.shell.validation import parse_number
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
 from surfaces.catalog import SPECS as SURFACE_SPECS
 

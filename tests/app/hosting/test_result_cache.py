@@ -16,6 +16,7 @@ from plotly.io.json import to_json_plotly
 
 from app.explorer import compute
 from app.explorer import layout
+from app.explorer import views
 from app.hosting import result_cache
 from app.hosting.kv import DiskKV, MemoryKV, RedisKV
 from app.explorer.presets import get_preset
@@ -262,12 +263,12 @@ def test_a_class_opening_the_same_lesson_computes_it_once(counted):
 def test_cached_and_fresh_views_agree(counted, monkeypatch):
     calls, _ = counted
     cfg = DEFAULT
-    first = layout.views_for(cfg, None, rev="a")
-    again = layout.views_for(cfg, None, rev="b")
+    first = views.views_for(cfg, None, rev="a")
+    again = views.views_for(cfg, None, rev="b")
     assert len(calls) == 1
     assert again["payload"]["index"]["rev"] == "b" and again["map"]["layout"]["meta"] == {"rev": "b"}
     monkeypatch.setattr(result_cache, "shared", lambda: None)
-    fresh = layout.views_for(cfg, None, rev="b")
+    fresh = views.views_for(cfg, None, rev="b")
     assert fresh["payload"] == again["payload"]
     assert fresh["map"] == again["map"]
     assert fresh["meta"] == again["meta"] and first["meta"]["z"] == fresh["meta"]["z"]
@@ -275,12 +276,12 @@ def test_cached_and_fresh_views_agree(counted, monkeypatch):
 
 def test_a_slider_move_reuses_the_cached_map(counted):
     calls, cache = counted
-    out = layout.views_for(DEFAULT, None, rev="a")
+    out = views.views_for(DEFAULT, None, rev="a")
     moved = dataclasses.replace(DEFAULT, steps=DEFAULT.steps - 1)
     assert to_query(moved) != to_query(DEFAULT)
-    again = layout.views_for(moved, out["meta"], rev="b")
+    again = views.views_for(moved, out["meta"], rev="b")
     assert len(calls) == 2
-    assert again["map"] is layout.no_update  # the background did not change
+    assert again["map"] is views.no_update  # the background did not change
     assert again["payload"]["index"]["rev"] == "a"
     assert again["payload"]["z"] == out["meta"]["z"]
 
