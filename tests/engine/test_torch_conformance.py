@@ -52,15 +52,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from fractions import Fraction
 
+import lion_pytorch
 import numpy as np
 import pytest
+import schedulefree
+import torch
 
-torch = pytest.importorskip("torch")
-lion_pytorch = pytest.importorskip("lion_pytorch")
-schedulefree = pytest.importorskip("schedulefree")
-
-from optimizers import make_config, trace  # noqa: E402
-from surfaces import get_surface  # noqa: E402
+from optimizers import make_config, trace
+from surfaces import get_surface
 
 STEPS = 500
 RTOL = 1e-12
