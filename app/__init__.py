@@ -1,6 +1,9 @@
-"""Descent Lab's web app: the Explorer (Dash).
+"""Descent Lab's web app: :func:`create_app` assembles the pages (the Explorer, the sweep maps,
+the Autoencoder lab), the router, the background-job manager and the hosting limits.
 
-``import app`` stays light: Dash, the engine and the Numba kernels load only
+A page lives in its own package (``app/explorer``, ``app/maps``, ``app/lab``) on the shared
+``app/shell``, ``app/export`` and ``app/hosting``; this module is the one place that knows them
+all.  ``import app`` stays light: Dash, the engine and the Numba kernels load only
 when :func:`create_app` is called.
 
 >>> from app import create_app          # doctest: +SKIP
@@ -59,14 +62,13 @@ def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: 
 def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     """The Dash app with its layout, callbacks, JSON API and hosting limits (no warm-up)."""
     from app.explorer import fastpath as api
-    from app.hosting import headers as hosting
-    from app.lab import page as lab_page
-    from app.maps import page as maps_page
-    from app.shell import page_shell
-    from app.shell import plotly_bundle
     from app.explorer.callbacks import register_callbacks
     from app.explorer.export_bar import register_export_callbacks
+    from app.hosting import headers as hosting
     from app.hosting.jobs import make_manager
+    from app.lab import page as lab_page
+    from app.maps import page as maps_page
+    from app.shell import page_shell, plotly_bundle
 
     options: dict[str, Any] = {
         "title": "Descent Lab",
@@ -133,11 +135,11 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
 
     import numpy as np
 
+    from app.explorer.compute import warm as warm_kernels
+    from app.explorer.layout import page
     from app.lab import page as lab_page
     from app.maps import page as maps_page
-    from app.explorer.compute import warm as warm_kernels
     from app.shell.contours import contour_lines
-    from app.explorer.layout import page
 
     page()  # first the default view (its race and map go to the result cache; Dash's components warm up)
     if first_page is not None and first_page.wait(FIRST_PAGE_WAIT):
