@@ -550,8 +550,8 @@ def test_processes_forked_from_the_server_share_its_launcher(tmp_path):
                 deadline = time.monotonic() + 60
                 while not manager.result_ready(key) and time.monotonic() < deadline:
                     time.sleep(0.01)
-                print(json.dumps({{"worker": os.getpid(), "job": job, "result": manager.get_result(key, job)}}),
-                      flush=True)
+                line = json.dumps({{"worker": os.getpid(), "job": job, "result": manager.get_result(key, job)}})
+                os.write(1, (line + "\\n").encode())  # one write: the two workers share the pipe
                 os._exit(0)
             workers.append(pid)
         for pid in workers:
