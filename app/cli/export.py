@@ -1,0 +1,79 @@
+"""``descent-lab export``: an Explorer view (a preset, a link or an exported file) in any export format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.cli.common import MAX_SPEC_BYTES, CliError, write_bytes
+
+
+def explorer_config(args: argparse.Namespace) -> Any:
+    """The Explorer configuration named by --preset, --url or --from."""
+    from app.explorer.state import from_query
+
+    chosen = [a for a in (args.preset, args.url, args.from_file) if a]
+    if len(chosen) != 1:
+        raise CliError("give exactly one of --preset, --url or --from")
+    if args.preset:
+        from app.explorer.presets import PRESETS, get_preset
+
+        preset = get_preset(args.preset)
+        if preset is None:
+            raise CliError(f"unknown preset {args.preset!r} (known: {', '.join(p.name for p in PRESETS)})")
+        return preset.config
+    if args.url:
+        query = args.url.split("?", 1)[1] if "?" in args.url else args.url
+        cfg = from_query(query)
+    else:
+        from app.export.formats import config_from_document
+
+        try:
+            with open(args.from_file, "rb") as fh:
+                raw = fh.read(MAX_SPEC_BYTES + 1)
+            if len(raw) > MAX_SPEC_BYTES:
+                raise CliError(f"{args.from_file} is larger than {MAX_SPEC_BYTES} bytes")
+            cfg = config_from_document(json.loads(raw))
+        except OSError as exc:
+            raise CliError(f"cannot read {args.from_file}: {exc.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise CliError(f"{args.from_file} is not JSON") from None
+    for note in cfg.notes:
+        print(f"descent-lab: note: {note}", file=sys.stderr)
+    return cfg
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.export.formats import ExportError, ExportOptions, export
+
+    cfg = explorer_config(args)
+    opts = ExportOptions(width=args.width, height=args.height, scale=args.scale, frames=args.frames, fps=args.fps)
+    try:
+        data = export(cfg, args.format, opts)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    if args.output in (None, "-"):
+        if args.format in ("csv", "json", "svg", "html"):
+            sys.stdout.write(data.decode("utf-8"))
+            return 0
+        raise CliError(f"--format {args.format} needs -o FILE")
+    write_bytes(args.output, data)
+    print(f"wrote {args.output} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def add_export_parser(sub: Any) -> None:
+    ex = sub.add_parser("export", help="export an Explorer view (PNG/SVG/PDF/HTML/GIF/MP4/CSV/JSON)")
+    ex.add_argument("--preset", help="a lesson preset, e.g. beale")
+    ex.add_argument("--url", help="an Explorer link or its query string")
+    ex.add_argument("--from", dest="from_file", metavar="FILE", help="a JSON file written by --format json")
+    ex.add_argument("--format", choices=("png", "svg", "pdf", "html", "gif", "mp4", "csv", "json"), required=True)
+    ex.add_argument("--width", type=int, default=1000, help="pixels (default 1000)")
+    ex.add_argument("--height", type=int, default=800, help="pixels (default 800)")
+    ex.add_argument("--scale", type=float, default=2.0, help="pixel density of PNG (2 = sharp on slides)")
+    ex.add_argument("--frames", type=int, default=100, help="GIF/MP4 frames")
+    ex.add_argument("--fps", type=float, default=20.0, help="GIF/MP4 frames per second")
+    ex.add_argument("-o", "--output", help="write to FILE")
+    ex.set_defaults(func=cmd_export)
