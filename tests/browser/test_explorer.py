@@ -276,3 +276,26 @@ def test_surface_and_number_moves_still_recompute(web):
     assert web.state()["slots"][0]["last"] != before
     assert "s." in page.evaluate("location.search")  # the surface parameter is in the link
     web.assert_clean()
+
+
+def test_a_late_plotly_bundle_is_waited_for_not_replaced(web):
+    """The page's plotly.js bundle arriving after the layout must not make dcc.Graph load the full plotly.js.
+
+    (A busy server or a slow network delays the module; the page used to race it and, when the layout won,
+    fetched the 3.5 MB plotly.min.js as well, so the 3-D chunk was never used.)
+    """
+    import time
+
+    page = web.page
+
+    def late(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/plotly-lite.mjs*", late)
+    web.goto(web.base + "?surface=himmelblau&steps=40&opt=adam,lr=0.1&view=3d")
+    assert page.evaluate("document.querySelector('#map .js-plotly-plot').data[0].type") == "surface"
+    scripts = scripts_fetched(page)
+    assert "plotly.min.js" not in scripts
+    assert any(n.startswith("plotly-3d-") for n in scripts)
+    web.assert_clean()

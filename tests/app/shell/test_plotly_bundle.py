@@ -42,8 +42,11 @@ def test_pages_load_the_bundle_as_a_module_before_dash_starts(monkeypatch):
     html = _index(monkeypatch)
     modules = re.findall(r'<script src="([^"]+)" type="module"></script>', html)
     assert len(modules) == 1 and modules[0].startswith("/assets/vendor/plotly-lite.mjs?m=")
-    # fetched from the page's script list, ahead of the renderer, which starts unchanged
+    # fetched from the page's script list, ahead of the renderer, which starts once the bundle has run
     assert html.index(modules[0]) < html.index("dash_renderer") < html.index("var renderer = new DashRenderer(")
+    renderer = html[html.index('<script id="_dash-renderer"') :].split("</script>")[0]
+    assert "bundle.addEventListener('load', start)" in renderer and "addEventListener('error', start)" in renderer
+    assert renderer.index("plotly-lite.mjs") < renderer.index("new DashRenderer(")
     # the chunks are ES modules: never loaded as classic scripts by Dash's asset scan (the one
     # classic script there is the regenerator runtime, loaded in Dash's polyfill's place)
     assert not re.search(r'<script src="[^"]*vendor/(?!plotly-lite\.mjs|regenerator-runtime\.js)', html)
@@ -71,6 +74,7 @@ def test_the_bundle_follows_a_path_prefix(monkeypatch):
 def test_full_plotly_on_request_or_when_not_built(monkeypatch, tmp_path):
     html = _index(monkeypatch, choice="full")
     assert 'type="module"' not in html and "vendor/plotly" not in html  # (the runtime stays: page_shell)
+    assert "addEventListener" not in html.split('id="_dash-renderer"')[1].split("</script>")[0]  # starts at once
     monkeypatch.delenv(plotly_bundle.CHOICE_ENV, raising=False)
     assert plotly_bundle.entry_file(tmp_path) is None  # an assets folder without vendor/
 
