@@ -194,7 +194,7 @@ def optimizer_card(entry: OptimizerEntry, index: int, total: int, with_tex: bool
                     html.H3(spec.display_name, className="card-title"),
                     html.Button("copy", id=card_id(Kind.DUPLICATE, index), className="icon-btn text", disabled=full,
                                 title="Race a copy with the same settings",
-                                **{"aria-label": f"Duplicate {spec.display_name}"}),
+                                **{"aria-label": f"copy {spec.display_name}"}),
                     html.Button("×", id=card_id(Kind.REMOVE, index), className="icon-btn",
                                 title="Remove", **{"aria-label": f"Remove {spec.display_name}"}),
                 ],

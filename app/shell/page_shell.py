@@ -38,16 +38,26 @@ def swap_polyfill(scripts: str, runtime_src: str) -> str:
     return POLYFILL_TAG.sub(lambda _: tag, scripts, count=1)
 
 
+#: the language of every page (screen readers pick their voice and rules from it)
+LANG = "en"
+
+
+def with_lang(index: str, lang: str = LANG) -> str:
+    """The index page with ``lang`` on its ``<html>`` tag (Dash's default template has none)."""
+    return re.sub(r"<html(?![^>]*\blang=)", f'<html lang="{lang}"', index, count=1)
+
+
 class ShellDash(Dash):
-    """Dash, serving its index page with the regenerator runtime instead of the whole polyfill
-    once :func:`install` found the built runtime (Dash's documented ``interpolate_index`` hook)."""
+    """Dash, serving its index page in :data:`LANG`, and with the regenerator runtime instead of
+    the whole polyfill once :func:`install` found the built runtime (Dash's documented
+    ``interpolate_index`` hook)."""
 
     runtime_src: str | None = None
 
     def interpolate_index(self, **kwargs: Any) -> str:
         if self.runtime_src is not None and "scripts" in kwargs:
             kwargs["scripts"] = swap_polyfill(kwargs["scripts"], self.runtime_src)
-        return super().interpolate_index(**kwargs)
+        return with_lang(super().interpolate_index(**kwargs))
 
 
 def install(dash_app: ShellDash, assets_dir: Path) -> bool:

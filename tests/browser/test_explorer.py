@@ -206,7 +206,7 @@ def test_divergence_is_marked_and_cards_come_and_go(web):
     web.wait_applied(n + 1)
     assert cards.count() == 3 and "Adam" in cards.nth(2).inner_text()
     n = web.applied()
-    cards.nth(1).get_by_role("button", name="Duplicate Adam").click()
+    cards.nth(1).get_by_role("button", name="copy Adam").click()
     web.wait_applied(n + 1)
     assert cards.count() == 4 and len(web.state()["slots"]) == 4
     n = web.applied()

@@ -56,3 +56,15 @@ def test_swap_polyfill_replaces_exactly_dashs_tag_and_nothing_else():
     i = next(k for k, s in enumerate(before) if "/deps/polyfill@7" in s)
     assert after[i] == "/r.js" and after[:i] + after[i + 1 :] == before[:i] + before[i + 1 :]
     assert page_shell.swap_polyfill(swapped, "/other.js") == swapped  # no polyfill left: unchanged
+
+
+def test_every_page_says_its_language():
+    client = create_app(warm=False).server.test_client()
+    for path in ("/", "/maps", "/lab"):
+        assert client.get(path).data.decode().count('<html lang="en">') == 1, path
+
+
+def test_with_lang_adds_the_attribute_once_and_keeps_one_already_there():
+    assert page_shell.with_lang("<!DOCTYPE html>\n<html>\n<head>") == '<!DOCTYPE html>\n<html lang="en">\n<head>'
+    assert page_shell.with_lang('<html lang="fr" class="x">') == '<html lang="fr" class="x">'
+    assert page_shell.with_lang("<html class='x'><p><html>") == "<html lang=\"en\" class='x'><p><html>"
