@@ -33,6 +33,7 @@ BOOTH = 10
 CLIFF = 11
 PLATEAU = 12
 CUSTOM = 13
+SHARP_WIDE = 14
 
 
 @njit(cache=True, error_model="numpy")
@@ -154,6 +155,16 @@ def _plateau(X, Y, width):
     return J.addc(J.neg(J.exp(q)), 1.0)
 
 
+@njit(cache=True, error_model="numpy")
+def _sharp_wide(X, Y, sharp, wide):
+    # q_s q_w / (q_s + q_w), q_s = ½·sharp·|p − (−1.5, 0)|², q_w = ½·wide·|p − (1.5, 0)|²: the two bowls
+    # combined like resistors in parallel, f = 0 exactly at both centres, Hessian sharp·I and wide·I there
+    y2 = J.square(Y)
+    qs = J.scale(J.add(J.square(J.addc(X, 1.5)), y2), 0.5 * sharp)
+    qw = J.scale(J.add(J.square(J.addc(X, -1.5)), y2), 0.5 * wide)
+    return J.div(J.mul(qs, qw), J.add(qs, qw))
+
+
 @njit(inline="always", cache=True, error_model="numpy")
 def _dispatch(sid, p, code, consts, X, Y):
     """Jet of surface ``sid`` for input jets X, Y (order 1 or 2)."""
@@ -183,6 +194,8 @@ def _dispatch(sid, p, code, consts, X, Y):
         return _cliff(X, Y, p[0], p[1])
     if sid == PLATEAU:
         return _plateau(X, Y, p[0])
+    if sid == SHARP_WIDE:
+        return _sharp_wide(X, Y, p[0], p[1])
     if sid == CUSTOM:
         return J.truncate_like(X, eval_program(code, consts, X[0], Y[0]))
     return J.const_like(X, math.nan)

@@ -258,6 +258,25 @@ SPECS: tuple[SurfaceSpec, ...] = (
         minima=_fixed(Minimum(0.0, 0.0, 0.0)),
         lesson="Vanishing gradients: GD barely moves; methods that normalise the step walk on.",
     ),
+    SurfaceSpec(
+        name="sharp_wide",
+        sid=K.SHARP_WIDE,
+        display_name="Sharp and wide minima",
+        description="Two minima of exactly equal depth f = 0: a sharp one at (−1.5, 0) and a wide one at (1.5, 0), "
+        "with curvatures in the ratio sharp : wide (30 : 1 by default).",
+        latex=r"\frac{q_s\,q_w}{q_s + q_w},\quad q_s = \tfrac{a}{2}\left((x + 1.5)^2 + y^2\right),\ "
+        r"q_w = \tfrac{b}{2}\left((x - 1.5)^2 + y^2\right)",
+        bounds=((-3.0, 3.0), (-2.0, 2.0)),
+        starts=((-1.7, 0.35),),
+        log_contour=True,
+        params=(
+            SurfaceParam("sharp", 30.0, 1.0, 1000.0, "curvature a of the sharp minimum (its Hessian is a·I)", log=True),
+            SurfaceParam("wide", 1.0, 0.01, 10.0, "curvature b of the wide minimum (its Hessian is b·I)", log=True),
+        ),
+        minima=_fixed(Minimum(-1.5, 0.0, 0.0), Minimum(1.5, 0.0, 0.0)),
+        lesson="Equal depth, different sharpness: SAM's ascent step sees the sharp minimum's steep walls and is "
+        "thrown out of it; plain descent settles wherever it starts.",
+    ),
 )
 
 BY_NAME: dict[str, SurfaceSpec] = {s.name: s for s in SPECS}

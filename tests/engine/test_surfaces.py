@@ -67,6 +67,9 @@ def test_hessian_matches_finite_differences_of_gradient(name):
         ("quadratic", {"kappa": 100, "angle": 30}, (0.0, 0.0), 0.0),
         ("long_valley", {}, (0.0, 0.0), 0.0),
         ("plateau", {}, (0.0, 0.0), 0.0),
+        ("sharp_wide", {}, (-1.5, 0.0), 0.0),
+        ("sharp_wide", {}, (1.5, 0.0), 0.0),
+        ("sharp_wide", {"sharp": 200.0, "wide": 0.05}, (-1.5, 0.0), 0.0),
     ],
 )
 def test_literature_minima(name, params, point, value):
@@ -125,6 +128,29 @@ def test_cliff_gradient_explodes_at_the_face():
     s = get_surface("cliff")
     assert np.linalg.norm(s.gradient(0.0, 0.0)) > 10.0
     assert np.linalg.norm(s.gradient(-2.0, 0.0)) < 2.0
+
+
+@pytest.mark.parametrize("sharp, wide", [(30.0, 1.0), (200.0, 0.05), (1.0, 10.0)])
+def test_sharp_wide_minima_have_equal_depth_and_the_set_curvatures(sharp, wide):
+    """f = q_s q_w/(q_s + q_w) is exactly 0 at both centres, and its Hessian there is sharp·I and wide·I."""
+    s = get_surface("sharp_wide", sharp=sharp, wide=wide)
+    assert [(m.x, m.y, m.value) for m in s.minima] == [(-1.5, 0.0, 0.0), (1.5, 0.0, 0.0)]
+    assert s.value(-1.5, 0.0) == 0.0 and s.value(1.5, 0.0) == 0.0
+    np.testing.assert_allclose(s.hessian(-1.5, 0.0), sharp * np.eye(2), rtol=1e-14)
+    np.testing.assert_allclose(s.hessian(1.5, 0.0), wide * np.eye(2), rtol=1e-14)
+    # the closed form at a point off both centres
+    x, y = 0.3, -0.7
+    qs, qw = 0.5 * sharp * ((x + 1.5) ** 2 + y * y), 0.5 * wide * ((x - 1.5) ** 2 + y * y)
+    assert s.value(x, y) == pytest.approx(qs * qw / (qs + qw), rel=1e-14)
+
+
+def test_sharp_wide_default_sharp_minimum_is_thirty_times_as_curved():
+    s = get_surface("sharp_wide")
+    sharp, wide = (np.linalg.eigvalsh(s.hessian(m.x, m.y)) for m in s.minima)
+    assert np.min(sharp) / np.max(wide) == pytest.approx(30.0) and np.min(sharp) / np.max(wide) >= 20.0
+    # and f is positive everywhere else: sampled over the box, nothing is lower than the two minima
+    _, _, z = s.grid(301)
+    assert z.min() >= 0.0 and np.count_nonzero(z == 0.0) == 2
 
 
 def test_plateau_gradient_vanishes_far_away():
