@@ -131,8 +131,8 @@ _SF_RULE = (
 _SF_CONVENTION = (
     "The averaging replaces a learning-rate schedule: z takes the base steps, x is their weighted average, "
     "and the gradient is taken at y, between them. The plotted iterate is y (the parameters in the package's "
-    "train mode); x, what the package's eval() puts in the parameters, is shown as state. Weight decay is taken "
-    "at y."
+    "train mode); x, what the package's eval() puts in the parameters and the point to evaluate, is drawn beside "
+    "it as a dashed path (and kept as state). Weight decay is taken at y."
 )
 
 
@@ -156,6 +156,7 @@ _ADAM_RULE = (
 SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         name="sgd",
+        source="torch.optim.SGD (torch 2.13)",
         card_keys=("momentum", "weight_decay"),
         oid=SGD,
         display_name="SGD",
@@ -175,6 +176,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="momentum",
+        source="torch.optim.SGD with momentum (torch 2.13); textbook convention: Goodfellow et al., Deep Learning §8.3.2",
         card_keys=("momentum", "weight_decay"),
         oid=MOMENTUM,
         display_name="Momentum (heavy ball)",
@@ -190,6 +192,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="nesterov",
+        source="torch.optim.SGD with nesterov=True (torch 2.13); textbook convention: Sutskever et al. 2013 (paper)",
         card_keys=("momentum", "weight_decay"),
         oid=NESTEROV,
         display_name="Nesterov momentum",
@@ -210,6 +213,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adagrad",
+        source="torch.optim.Adagrad (torch 2.13)",
         card_keys=("lr_decay", "weight_decay"),
         oid=ADAGRAD,
         display_name="AdaGrad",
@@ -228,6 +232,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="rmsprop",
+        source="torch.optim.RMSprop (torch 2.13)",
         card_keys=("rho", "momentum"),
         oid=RMSPROP,
         display_name="RMSProp",
@@ -247,6 +252,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adadelta",
+        source="torch.optim.Adadelta (torch 2.13)",
         card_keys=("rho", "eps"),
         oid=ADADELTA,
         display_name="Adadelta",
@@ -264,6 +270,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adam",
+        source="torch.optim.Adam (torch 2.13)",
         card_keys=("beta1", "beta2"),
         oid=ADAM,
         display_name="Adam",
@@ -280,6 +287,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adamw",
+        source="torch.optim.AdamW (torch 2.13)",
         card_keys=("beta1", "weight_decay"),
         oid=ADAMW,
         display_name="AdamW",
@@ -296,6 +304,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="nadam",
+        source="torch.optim.NAdam (torch 2.13)",
         card_keys=("beta1", "beta2"),
         oid=NADAM,
         display_name="NAdam",
@@ -316,6 +325,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="adamax",
+        source="torch.optim.Adamax (torch 2.13)",
         card_keys=("beta1", "beta2"),
         oid=ADAMAX,
         display_name="Adamax",
@@ -331,6 +341,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="radam",
+        source="torch.optim.RAdam (torch 2.13)",
         card_keys=("beta1", "beta2"),
         oid=RADAM,
         display_name="RAdam",
@@ -349,6 +360,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="lion",
+        source="lion-pytorch 0.2.5 (Chen et al. 2023)",
         card_keys=("beta1", "beta2"),
         oid=LION,
         display_name="Lion",
@@ -367,6 +379,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="rprop",
+        source="torch.optim.Rprop (torch 2.13)",
         card_keys=("eta_minus", "eta_plus"),
         oid=RPROP,
         display_name="Rprop",
@@ -390,6 +403,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="delta_bar_delta",
+        source="Jacobs 1988 (paper), in the lecture's form",
         card_keys=("gain_step", "momentum"),
         oid=DBD,
         display_name="Local gains (delta-bar-delta)",
@@ -410,6 +424,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="sam",
+        source="Foret et al. 2021, Algorithm 1 (paper); its bases step as torch.optim.SGD and Adam (torch 2.13)",
         card_keys=("rho", "base"),
         oid=SAM,
         display_name="SAM (sharpness-aware)",
@@ -442,6 +457,8 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="schedulefree_sgd",
+        source="schedulefree 1.4.1 SGDScheduleFree (Defazio et al. 2024)",
+        averaged_state="x",
         card_keys=("momentum", "warmup_steps"),
         oid=SF_SGD,
         display_name="Schedule-free SGD",
@@ -459,6 +476,8 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="schedulefree_adamw",
+        source="schedulefree 1.4.1 AdamWScheduleFree (Defazio et al. 2024)",
+        averaged_state="x",
         card_keys=("beta1", "warmup_steps"),
         oid=SF_ADAMW,
         display_name="Schedule-free AdamW",
@@ -479,6 +498,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="newton",
+        source="Nocedal & Wright, Numerical Optimization, ch. 3 (textbook)",
         card_keys=("damping",),
         oid=NEWTON,
         display_name="Newton (damped)",
@@ -494,6 +514,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="cg",
+        source="Nocedal & Wright, Numerical Optimization §5.2 (textbook)",
         card_keys=("c2", "max_evals"),
         oid=CG,
         display_name="Conjugate gradient",
@@ -514,6 +535,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         name="lbfgs",
+        source="Nocedal & Wright, Numerical Optimization, Algorithms 7.4 and 7.5 (textbook)",
         card_keys=("history", "max_evals"),
         oid=LBFGS,
         display_name="L-BFGS",

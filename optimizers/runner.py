@@ -62,6 +62,11 @@ class Trajectory:
     stop_step: int | None = None  # step at which the run diverged/stalled/converged
     config: OptimizerConfig | None = field(default=None, repr=False)
     modifiers: Modifiers = NO_MODIFIERS
+    #: (k+1, 2) the point to evaluate at each step when it is not the iterate (schedule-free's average x; the
+    #: positions are y, where the gradient is taken); row 0 is the start.  None for every other optimizer.
+    averaged: np.ndarray | None = field(default=None, repr=False)
+    #: (k+1,) f at each row of ``averaged`` (non-finite values as 0, like the state); None with it
+    averaged_losses: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> int:
@@ -139,13 +144,15 @@ def trace(
             pos, loss, grad, upd, eff, st, final,
         )  # fmt: skip
     k = last + 1
+    state = {name: st[:k, i].copy() for i, (name, _) in enumerate(shown)}
+    averaged, averaged_losses = _averaged(surface, config, state, x0)
     return Trajectory(
         positions=pos[:k].copy(),
         losses=loss[:k].copy(),
         gradients=grad[:k].copy(),
         updates=upd[:k].copy(),
         effective_lr=eff[:k].copy(),
-        state={name: st[:k, i].copy() for i, (name, _) in enumerate(shown)},
+        state=state,
         status=STATUS_NAMES[status],
         steps_requested=n,
         stop_step=None
@@ -153,7 +160,24 @@ def trace(
         else (last + 1 if status in (slots.DIVERGED, slots.STALLED_STATUS) else last),
         config=config,
         modifiers=modifiers,
+        averaged=averaged,
+        averaged_losses=averaged_losses,
     )
+
+
+def _averaged(surface: Any, config: OptimizerConfig, state: dict[str, np.ndarray], x0: np.ndarray) -> tuple[Any, Any]:
+    """The evaluated point of each step and f there, for a rule that names one (``OptimizerSpec.averaged_state``).
+
+    The kernel writes the average after each step, so row 0 of its state is zero; before the first step the
+    average is the start itself (schedulefree's x₁ = z₁ = y₁ = θ₀)."""
+    name = config.spec.averaged_state
+    if not name:
+        return None, None
+    avg = state[name].copy()
+    avg[0] = x0
+    with np.errstate(all="ignore"):
+        f = np.asarray(surface.value(avg[:, 0], avg[:, 1]), dtype=np.float64).reshape(-1)
+    return avg, np.where(np.isfinite(f), f, 0.0)
 
 
 @dataclass(frozen=True, eq=False)

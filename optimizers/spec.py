@@ -1,6 +1,7 @@
 """The description of an optimizer as people and the kernels see it: its hyperparameters
 (:class:`HyperParam`: default, valid range, slider range, symbol) and the optimizer itself
-(:class:`OptimizerSpec`: name, family, rule in LaTeX, convention, what a compact card shows)."""
+(:class:`OptimizerSpec`: name, family, rule in LaTeX, convention, where the rule comes from, what a compact
+card shows)."""
 
 from __future__ import annotations
 
@@ -105,9 +106,20 @@ class OptimizerSpec:
     card_keys: tuple[str, ...] = ()
     #: whether the rule acts on each coordinate alone (SAM's ascent step uses the norm of the whole gradient)
     elementwise: bool = True
+    #: where the rule and its arithmetic come from: the library and version the kernel is checked against
+    #: (``"torch.optim.Adam (torch 2.13)"``), or the paper or textbook when no library has it
+    source: str = ""
+    #: the state row that holds the point to evaluate when it is not the plotted iterate (schedule-free's
+    #: average x; the plotted iterate is y, where the gradient is taken); empty for every other rule
+    averaged_state: str = ""
 
     def __post_init__(self) -> None:
-        """Every card key names one of this optimizer's hyperparameters, once, and not the learning rate."""
+        """Every card key names one of this optimizer's hyperparameters, once, and not the learning rate; the
+        source is named; the averaged state, if any, is one of the state rows shown."""
+        if not self.source.strip():
+            raise ValueError(f"optimizer '{self.name}': source must name where the rule comes from")
+        if self.averaged_state and self.averaged_state not in {n for n, _ in self.state_names}:
+            raise ValueError(f"optimizer '{self.name}': averaged_state {self.averaged_state!r} is not a state row")
         keys = self.keys()
         for key in self.card_keys:
             if key not in keys:
@@ -150,6 +162,8 @@ class OptimizerSpec:
             "rule_latex": self.rule_latex,
             "textbook_rule_latex": self.textbook_rule_latex or None,
             "convention": self.convention,
+            "source": self.source,
+            "averaged_state": self.averaged_state or None,
             "notes": self.notes,
             "state": [n for n, _ in self.state_names],
             "hyperparameters": [

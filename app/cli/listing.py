@@ -1,4 +1,7 @@
-"""``descent-lab list surfaces|optimizers``: what the project offers, as text or JSON."""
+"""``descent-lab list surfaces|optimizers``: what the project offers, as text or JSON.
+
+Each optimizer is listed with its family, where its rule comes from (``source``: the library and version it is
+checked against, or the paper or textbook), its convention and its hyperparameters."""
 
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for spec in items:
         print(f"{spec['name']:<16} {spec['display_name']} [{spec['family']}]")
+        print(f"    {'source':<26} {spec['source']}")
+        print(f"    {'convention':<26} {spec['convention']}")
         for p in spec["hyperparameters"]:
             print(f"    {p['key']:<26} default {p['default']!s:<8} range {p['range']:<22} {p['description']}")
     return 0

@@ -249,3 +249,56 @@ def test_only_sam_couples_coordinates():
     for name in ALL:
         spec = get_spec(name)
         assert spec.coordinatewise == (spec.first_order and name != "sam"), name  # schedule-free's state is common
+
+
+#: where each rule comes from, written from the project's sources (torch 2.13, lion-pytorch 0.2.5, schedulefree
+#: 1.4.1, the papers and Nocedal & Wright), not copied from the registry: the words each source must contain
+SOURCES = {
+    "sgd": "torch.optim.SGD", "momentum": "torch.optim.SGD", "nesterov": "torch.optim.SGD",
+    "adagrad": "torch.optim.Adagrad", "rmsprop": "torch.optim.RMSprop", "adadelta": "torch.optim.Adadelta",
+    "adam": "torch.optim.Adam", "adamw": "torch.optim.AdamW", "nadam": "torch.optim.NAdam",
+    "adamax": "torch.optim.Adamax", "radam": "torch.optim.RAdam", "rprop": "torch.optim.Rprop",
+    "lion": "lion-pytorch", "delta_bar_delta": "Jacobs 1988", "sam": "Foret et al. 2021",
+    "schedulefree_sgd": "schedulefree 1.4.1 SGDScheduleFree", "schedulefree_adamw": "schedulefree 1.4.1 AdamWScheduleFree",
+    "newton": "Nocedal & Wright", "cg": "Nocedal & Wright", "lbfgs": "Nocedal & Wright",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_rule_names_its_source(name):
+    spec = get_spec(name)
+    assert SOURCES[name] in spec.source
+    assert spec.to_dict()["source"] == spec.source
+    if spec.source.startswith("torch.optim"):
+        assert "(torch 2.13)" in spec.source  # the version the conformance table runs
+    assert spec.to_dict()["averaged_state"] == ("x" if name.startswith("schedulefree") else None)
+
+
+def test_a_spec_without_a_source_or_with_a_foreign_averaged_row_fails_when_built():
+    with pytest.raises(ValueError, match="source must name"):
+        dataclasses.replace(get_spec("adam"), source=" ")
+    with pytest.raises(ValueError, match="averaged_state 'z2' is not a state row"):
+        dataclasses.replace(get_spec("schedulefree_sgd"), averaged_state="z2")
+
+
+def test_list_optimizers_prints_each_source_and_convention(capsys):
+    """``descent-lab list optimizers`` names every rule's source and convention, as text and as JSON."""
+    from app.cli import main
+
+    assert main(["list", "optimizers"]) == 0
+    text = capsys.readouterr().out
+    blocks = {}
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            blocks[line.split()[0]] = []
+        else:
+            blocks[list(blocks)[-1]].append(line.split(None, 1))
+    assert list(blocks) == ALL
+    for name, lines in blocks.items():
+        fields = dict(lines[:2])
+        assert fields["source"] == get_spec(name).source and SOURCES[name] in fields["source"]
+        assert fields["convention"] == get_spec(name).convention
+    assert main(["list", "optimizers", "--format", "json"]) == 0
+    listed = {d["name"]: d for d in json.loads(capsys.readouterr().out)}
+    assert {name: d["source"] for name, d in listed.items()} == {name: get_spec(name).source for name in ALL}
+    assert all(SOURCES[name] in d["source"] for name, d in listed.items())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from optimizers import Modifiers, make_config, sweep, trace
+from optimizers import Modifiers, make_config, optimizer_names, sweep, trace
 from optimizers.runner import MAX_STEPS, escape_radius
 from surfaces import get_surface
 
@@ -149,3 +149,19 @@ def test_sweep_refuses_oversized_work():
     s = get_surface("beale")
     with pytest.raises(ValueError, match="at most"):
         sweep(s, make_config("adam"), np.zeros((400 * 400 + 1, 2)), 10)
+
+
+def test_only_schedule_free_runs_carry_an_averaged_point():
+    """The evaluated point x of schedule-free runs beside the iterate y: row 0 the start, then the state's x;
+    every other rule has none."""
+    beale = get_surface("beale")
+    for name in optimizer_names():
+        t = trace(beale, make_config(name), start=(1.0, 1.5), steps=20)
+        if not name.startswith("schedulefree"):
+            assert t.averaged is None and t.averaged_losses is None, name
+            continue
+        assert t.averaged.shape == t.positions.shape == (21, 2)
+        np.testing.assert_array_equal(t.averaged[0], [1.0, 1.5])
+        np.testing.assert_array_equal(t.averaged[1:], t.state["x"][1:])
+        assert np.all(t.state["x"][0] == 0.0)  # the kernel's state before the first step: why row 0 is replaced
+        np.testing.assert_array_equal(t.averaged_losses, beale.value(t.averaged[:, 0], t.averaged[:, 1]))

@@ -49,8 +49,12 @@ What the table does not hold to 1e-12, and why:
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from contextlib import contextmanager
 from fractions import Fraction
+from importlib import metadata
 
 import lion_pytorch
 import numpy as np
@@ -376,3 +380,120 @@ def test_nadam_with_torch_float32_scalars():
                 np.testing.assert_array_equal(ref["positions"], pos)
     finally:
         torch.set_default_dtype(torch.float64)
+
+
+# --------------------------------------------------------------------------------------
+# the command line: ``descent-lab trace`` of each newer rule against its reference, on Beale from (1, 1.5)
+# --------------------------------------------------------------------------------------
+
+BEALE_START = (1.0, 1.5)
+
+#: each newer rule at its defaults and with the options the table varies (all stable on Beale)
+CLI_TORCH_CASES = [
+    ("adamax", dict()),
+    ("adamax", dict(lr=1e-2, weight_decay=0.1)),
+    ("radam", dict()),
+    ("radam", dict(weight_decay=0.1, decoupled_weight_decay=True)),
+    ("schedulefree_sgd", dict()),
+    ("schedulefree_sgd", dict(warmup_steps=50, r=1.0, weight_lr_power=1.0)),
+    ("schedulefree_adamw", dict()),
+    ("schedulefree_adamw", dict(lr=1e-2, weight_decay=0.1, warmup_steps=100)),
+]
+CLI_SAM_CASES = [
+    ("sam", dict(lr=1e-3)),
+    ("sam", dict(lr=1e-3, rho=0.2, base="momentum", momentum=0.8, weight_decay=0.1)),
+    ("sam", dict(lr=1e-2, rho=0.1, base="adam")),
+]
+
+
+def cli_trace(capsys, name: str, overrides: dict) -> tuple[list[str], np.ndarray]:
+    """``descent-lab trace --surface beale --start 1,1.5 --steps 500`` of ``name``: the CSV's columns and rows."""
+    from app.cli import main
+
+    args = ["trace", "--surface", "beale", "--optimizer", name, "--start", "1,1.5", "--steps", str(STEPS)]
+    for key, value in overrides.items():
+        args += ["--set", f"{key}={value}"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert err == ""  # completed: no divergence message
+    rows = list(csv.reader(io.StringIO(out)))
+    return rows[0], np.array([[float(v) for v in row] for row in rows[1:]])
+
+
+@pytest.mark.parametrize("case", CLI_TORCH_CASES, ids=_case_id)
+def test_cli_trace_of_each_newer_rule_matches_its_library_on_beale(capsys, case):
+    """The CSV ``descent-lab trace`` writes equals torch.optim (Adamax, RAdam) or schedulefree 1.4.1 step for
+    step to 1e-12, and so does the schedule-free average x (its columns) against the package's eval()."""
+    name, overrides = case
+    cols, rows = cli_trace(capsys, name, overrides)
+    assert cols[:3] == ["step", "x", "y"] and rows.shape == (STEPS + 1, len(cols))
+    values = make_config(name, **overrides).values
+    pos, state = torch_run(get_surface("beale"), name, values, BEALE_START)
+    err = rel_err(rows[:, 1:3], pos)
+    assert err <= RTOL, f"positions: max relative error {err:.3e}"
+    if name.startswith("schedulefree"):
+        x_last = rows[-1, [cols.index("x_x"), cols.index("x_y")]]
+        assert rel_err(x_last, state["x"]) <= RTOL
+
+
+@pytest.mark.parametrize("case", CLI_SAM_CASES, ids=_case_id)
+def test_cli_trace_of_sam_matches_the_published_rule_on_beale(capsys, case):
+    """No library ships SAM; the reference is Foret et al.'s Algorithm 1 written out plainly (tests/reference.py),
+    with its base stepping as torch.optim.SGD / Adam. The CLI's CSV equals it to 1e-12 for 500 steps."""
+    from reference import reference_run
+
+    name, overrides = case
+    _, rows = cli_trace(capsys, name, overrides)
+    beale = get_surface("beale")
+
+    def fg(x):
+        j = beale.jet(x[0], x[1])
+        return j[0], j[1:3].copy()
+
+    ref = reference_run(name, make_config(name, **overrides).values, fg, BEALE_START, STEPS)
+    assert ref["status"] == "completed" and rows.shape[0] == STEPS + 1
+    err = rel_err(rows[:, 1:3], ref["positions"])
+    assert err <= RTOL, f"positions: max relative error {err:.3e}"
+    assert np.any(rows[-1, 1:3] != rows[0, 1:3])
+
+
+@pytest.mark.parametrize("name", ["schedulefree_sgd", "schedulefree_adamw"])
+def test_averaged_point_is_schedulefrees_eval_point_at_every_step(name):
+    """Trajectory.averaged row t is what the package's eval() would put in the parameters after step t
+    (p.lerp(z, 1 − 1/β), computed beside the run so it is not disturbed), to 1e-12; row 0 is the start, and
+    averaged_losses is f there."""
+    surface = get_surface("beale")
+    config = make_config(name, lr=1e-2)
+    traj = trace(surface, config, start=BEALE_START, steps=STEPS)
+    p = torch.tensor(BEALE_START, dtype=torch.float64, requires_grad=True)
+    opt = torch_optimizer(name, config.values, p)
+    beta = config.values["momentum" if name == "schedulefree_sgd" else "beta1"]
+    xs = np.empty((STEPS + 1, 2))
+    xs[0] = BEALE_START
+    for t in range(1, STEPS + 1):
+        y = p.detach().numpy()
+        p.grad = torch.tensor(surface.gradient(float(y[0]), float(y[1])), dtype=torch.float64)
+        opt.step()
+        with torch.no_grad():
+            xs[t] = p.detach().clone().lerp_(opt.state[p]["z"], 1 - 1 / beta).numpy()
+    assert traj.averaged is not None and traj.averaged.shape == (STEPS + 1, 2)
+    assert rel_err(traj.averaged, xs) <= RTOL
+    assert np.max(np.abs(traj.averaged - traj.positions)) > 1e-3  # x and y are different points
+    np.testing.assert_array_equal(traj.averaged_losses, surface.value(traj.averaged[:, 0], traj.averaged[:, 1]))
+
+
+def test_each_source_names_the_installed_version_it_is_checked_against():
+    """A spec whose source cites torch, lion-pytorch or schedulefree cites the version this table runs."""
+    from optimizers import OPTIMIZERS
+
+    installed = {
+        "torch": ".".join(torch.__version__.split("+")[0].split(".")[:2]),
+        "lion-pytorch": metadata.version("lion-pytorch"),
+        "schedulefree": metadata.version("schedulefree"),
+    }
+    cited = 0
+    for spec in OPTIMIZERS:
+        for package, version in re.findall(r"\b(torch|lion-pytorch|schedulefree) (\d+(?:\.\d+)+)", spec.source):
+            assert version == installed[package], f"{spec.name}: cites {package} {version}, {installed[package]} runs"
+            cited += 1
+    assert cited == 16  # the 15 rules of the table, and SAM citing torch for its bases
