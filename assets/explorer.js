@@ -136,10 +136,19 @@
         f: decode(s.f, true),
         g: decode(s.g, true),
         z: null,
+        // schedule-free runs: the averaged point x (the one evaluated) beside the iterate y
+        ax: s.ax ? decode(s.ax) : null,
+        ay: s.ay ? decode(s.ay) : null,
+        af: s.af ? decode(s.af, true) : null,
+        az: null,
       };
       if (p.view === "3d" && p.z) {
         run.z = new Float64Array(run.len);
         for (var i = 0; i < run.len; i++) run.z[i] = zOf(run.f[i], p.z);
+        if (run.af) {
+          run.az = new Float64Array(run.len);
+          for (var q = 0; q < run.len; q++) run.az[q] = zOf(run.af[q], p.z);
+        }
       }
       E.byColor[s.color] = run;
     });
@@ -388,7 +397,7 @@
     ctx.lineJoin = "round";
     ctx.lineCap = "round";
     var colors = Object.keys(E.byColor);
-    var record = { k: k, trails: {}, balls: {}, ends: {}, arrowLabels: [] };
+    var record = { k: k, trails: {}, balls: {}, ends: {}, averaged: {}, arrowLabels: [] };
     E.lastDrawn = record;
     // trails
     colors.forEach(function (c) {
@@ -405,6 +414,8 @@
         else ctx.lineTo(px, py);
       }
       ctx.stroke();
+      if (s.ax) drawAveraged(ctx, X, Y, s, j, palette[c] || "#333");
+      if (s.ax) record.averaged[c] = [s.ax[j], s.ay[j]];
     });
     // start
     ctx.strokeStyle = "#111";
@@ -442,6 +453,28 @@
         ctx.stroke();
       }
     });
+    ctx.restore();
+  }
+
+  // a schedule-free run's averaged point x: a thin dashed trail to step j and a hollow ball there
+  function drawAveraged(ctx, X, Y, s, j, col) {
+    ctx.save();
+    ctx.strokeStyle = col;
+    ctx.lineWidth = 1.6;
+    ctx.setLineDash([6, 4]);
+    ctx.beginPath();
+    for (var i = 0; i <= j; i++) {
+      if (i === 0) ctx.moveTo(X(s.ax[i]), Y(s.ay[i]));
+      else ctx.lineTo(X(s.ax[i]), Y(s.ay[i]));
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = "#ffffff";
+    ctx.lineWidth = 2.5;
+    ctx.beginPath();
+    ctx.arc(X(s.ax[j]), Y(s.ay[j]), 5, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
     ctx.restore();
   }
 
@@ -561,6 +594,20 @@
       data.push(arrows[v]);
       traces.push(idx.arrow + v);
     }
+    // schedule-free runs: the averaged point's dashed path (a figure without those traces has none to move)
+    if (idx.averaged !== undefined && gd.data.length >= idx.averaged + idx.colors) {
+      for (var a = 0; a < idx.colors; a++) {
+        var r = E.byColor[a];
+        if (r && r.az) {
+          var ja = Math.min(k, r.len - 1);
+          data.push({ x: r.ax.subarray(0, ja + 1), y: r.ay.subarray(0, ja + 1), z: r.az.subarray(0, ja + 1) });
+          traces.push(idx.averaged + a);
+        } else if (full) {
+          data.push(emptyTrace(true));
+          traces.push(idx.averaged + a);
+        }
+      }
+    }
     restyle3d(gd, data, traces);
   }
 
@@ -608,7 +655,9 @@
         var s = E.byColor[+cell.getAttribute("data-color")];
         if (!s) continue;
         var j = Math.min(k, s.len - 1);
-        cell.textContent = fmt(cell.getAttribute("data-ro") === "f" ? s.f[j] : s.g[j]);
+        var ro = cell.getAttribute("data-ro");
+        var series = ro === "f" ? s.f : ro === "af" ? s.af : s.g;
+        if (series) cell.textContent = fmt(series[j]);
       }
     }
   }
@@ -645,7 +694,9 @@
       if (E.byColor[n.color]) {
         var live = document.createElement("div");
         live.className = "rb-live";
-        [["f ", "f"], ["  ‖∇f‖ ", "g"]].forEach(function (kv) {
+        var cells = [["f ", "f"], ["  ‖∇f‖ ", "g"]];
+        if (E.byColor[n.color].af) cells.push(["  f(x) ", "af"]); // schedule-free: f at the averaged point
+        cells.forEach(function (kv) {
           var key = document.createElement("span");
           key.className = "rb-key";
           key.textContent = kv[0];
@@ -662,6 +713,12 @@
       st.className = "rb-status" + (n.kind === "warn" ? " warn" : "");
       st.textContent = n.text;
       main.appendChild(st);
+      if (n.paths) {
+        var paths = document.createElement("div");
+        paths.className = "rb-status rb-paths";
+        paths.textContent = n.paths;
+        main.appendChild(paths);
+      }
       row.appendChild(sw);
       row.appendChild(main);
       host.appendChild(row);

@@ -35,6 +35,12 @@ _MOMENTUM_STATE = {
 #: optimizers whose stored direction is too uninformative to draw (L-BFGS keeps a scratch row)
 _NO_MOMENTUM_ARROW = {"lbfgs"}
 
+#: the names of a schedule-free run's two points, wherever the page shows them (map, hover, race board, card)
+GRADIENT_POINT = "y (gradient point)"
+AVERAGED_POINT = "x (averaged, evaluated)"
+#: how the map draws them: the run's solid path is y, its thin dashed companion x
+TWO_POINTS = f"solid: {GRADIENT_POINT} · dashed: {AVERAGED_POINT}"
+
 
 @dataclass(frozen=True, eq=False)
 class Run:
@@ -209,6 +215,7 @@ def payload(result: Result, trace_index: dict[str, Any], scale: ZScale | None) -
                 "y": b64(t.positions[:, 1]),
                 "f": b64(t.losses, "<f4"),
                 "g": b64(run.grad_norm, "<f4"),
+                **averaged_payload(t),
             }
         )
         if run.entry.color == cfg.arrows:
@@ -239,6 +246,14 @@ def payload(result: Result, trace_index: dict[str, Any], scale: ZScale | None) -
         "slots": runs,  # the runs, one per colour (the key the page and the benchmarks read)
         "arrows": arrows,
     }
+
+
+def averaged_payload(t: Trajectory) -> dict[str, Any]:
+    """A schedule-free run's averaged point x (float64 positions, float32 losses f(x)), drawn beside its
+    iterate y; ``None`` values for every other run."""
+    if t.averaged is None or t.averaged_losses is None:
+        return {"ax": None, "ay": None, "af": None}
+    return {"ax": b64(t.averaged[:, 0]), "ay": b64(t.averaged[:, 1]), "af": b64(t.averaged_losses, "<f4")}
 
 
 def _direction_scale(v: np.ndarray) -> np.ndarray:

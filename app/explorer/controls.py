@@ -19,6 +19,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from app.explorer.compute import TWO_POINTS
 from app.explorer.config import MAX_OPTIMIZERS, MAX_STEPS, ExplorerConfig, OptimizerEntry
 from app.explorer.ids import Group, Hooks, Ids, Kind, card_id, flag_id, num_id, slider_id
 from app.explorer.presets import lesson_for
@@ -110,7 +111,8 @@ def surface_param_rows(cfg: ExplorerConfig) -> list[Any]:
 
 
 def _surface_label(name: str) -> str:
-    return {"kappa": "κ", "angle": "angle θ°", "a": "a", "b": "b", "A": "A"}.get(name, name)
+    labels = {"kappa": "κ", "angle": "angle θ°", "a": "a", "b": "b", "A": "A", "sharp": "sharp a", "wide": "wide b"}
+    return labels.get(name, name)
 
 
 def schedule_param_rows(cfg: ExplorerConfig) -> list[Any]:
@@ -179,6 +181,8 @@ def optimizer_card(entry: OptimizerEntry, index: int, total: int, with_tex: bool
             )  # fmt: skip
     rule = [html.Div(rule_tex(entry.name) if with_tex else None, id=card_id(Kind.RULE, index), className="rule-body")]
     notes = [spec.notes] if spec.notes else []
+    if spec.averaged_state:
+        notes.append(f"On the map, {TWO_POINTS}. The loss and the arrows are taken at y; the race board adds f(x).")
     if not spec.first_order:
         notes.append("Schedules, clipping and gradient noise do not apply to this method.")
     full = total >= MAX_OPTIMIZERS
@@ -203,12 +207,22 @@ def optimizer_card(entry: OptimizerEntry, index: int, total: int, with_tex: bool
             html.Details(
                 open=True,
                 className="rule",
-                children=[html.Summary("Update rule")] + rule + [html.P(spec.convention, className="convention")],
+                children=[
+                    html.Summary("Update rule"),
+                    *rule,
+                    html.P(spec.convention, className="convention"),
+                    source_line(spec),
+                ],
             ),
             html.Div(rows, className="params"),
             *[html.P(n, className="card-note") for n in notes],
         ],
     )
+
+
+def source_line(spec: Any) -> html.P:
+    """Where the card's rule comes from (the library and version it is checked against, or the paper)."""
+    return html.P([html.Strong("Source: "), spec.source], className="convention rule-source")
 
 
 def optimizer_cards(cfg: ExplorerConfig, with_tex: bool = True) -> list[Any]:

@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from app.explorer.compute import Result, Run, end_marker, momentum_series, next_updates
+from app.explorer.compute import (
+    AVERAGED_POINT,
+    GRADIENT_POINT,
+    Result,
+    Run,
+    end_marker,
+    momentum_series,
+    next_updates,
+)
 from app.explorer.config import N_COLORS, ExplorerConfig
 from app.shell.contours import contour_lines, levels_for
 from app.shell.raster import colorize, png_rgb, typed
@@ -39,7 +47,8 @@ TRACE_INDEX: dict[str, Any] = {
     "ball": 3 + N_COLORS,
     "end": 3 + 2 * N_COLORS,
     "arrow": 3 + 3 * N_COLORS,  # gradient, momentum, update
-    "colors": N_COLORS,  # path, ball and end each have one trace per colour
+    "averaged": 6 + 3 * N_COLORS,  # schedule-free's averaged point x: one dashed path per colour
+    "colors": N_COLORS,  # path, ball, end and averaged each have one trace per colour
 }
 ARROW_KINDS = (("grad", "−∇f", "dot"), ("momentum", "momentum", "dash"), ("update", "Δθ", "solid"))
 
@@ -167,6 +176,7 @@ def _run_traces_2d(run: Run, cfg: ExplorerConfig) -> list[dict[str, Any]]:
     assert t is not None
     c = run.entry.color
     label = run.entry.label()
+    point = f" {GRADIENT_POINT}" if t.averaged is not None else ""
     out: list[dict[str, Any]] = [
         {
             "type": "scatter",
@@ -174,10 +184,12 @@ def _run_traces_2d(run: Run, cfg: ExplorerConfig) -> list[dict[str, Any]]:
             "x": typed(t.positions[:, 0]),
             "y": typed(t.positions[:, 1]),
             "line": {"color": color(c), "width": 2.5},
-            "name": label,
-            "hovertemplate": f"{escape(label)}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "name": label,  # the legend of a published figure finds a run's path by its label
+            "hovertemplate": f"{escape(label)}{escape(point)}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})"
+            "<extra></extra>",
             "showlegend": False,
         },
+        *_averaged_2d(run),
         {
             "type": "scatter",
             "mode": "markers",
@@ -208,6 +220,38 @@ def _run_traces_2d(run: Run, cfg: ExplorerConfig) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _averaged_2d(run: Run) -> list[dict[str, Any]]:
+    """A schedule-free run's averaged point x: a thin dashed path in the run's colour and a hollow ball at its
+    last step (nothing for other runs)."""
+    t = run.trajectory
+    if t is None or t.averaged is None:
+        return []
+    c, label = run.entry.color, run.entry.label()
+    name = f"{label} {AVERAGED_POINT}"
+    return [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": typed(t.averaged[:, 0]),
+            "y": typed(t.averaged[:, 1]),
+            "line": {"color": color(c), "width": 1.5, "dash": "dash"},
+            "name": name,
+            "hovertemplate": f"{escape(name)}<br>step %{{pointNumber}}: (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "x": [float(t.averaged[-1, 0])],
+            "y": [float(t.averaged[-1, 1])],
+            "marker": {"color": "#ffffff", "size": 10, "line": {"color": color(c), "width": 2.5}},
+            "name": name,
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+    ]
 
 
 def _minima_trace(result: Result, scale: ZScale | None = None, cap: float = 0.0) -> dict[str, Any]:
@@ -320,7 +364,7 @@ def _map_3d(result: Result, grid: Grid) -> dict[str, Any]:
          "line": {"color": ARROW_COLOR, "width": 4, "dash": dash}, "showlegend": False}
         for kind, _, dash in ARROW_KINDS
     ]  # fmt: skip
-    traces += paths + balls + ends + arrows
+    traces += paths + balls + ends + arrows + [_averaged_3d(runs.get(c), sc, cap, lift) for c in range(N_COLORS)]
     (x0, x1), (y0, y1) = cfg.bounds
     ratio = (y1 - y0) / (x1 - x0)
     layout = _base_layout(surface.display_name, cfg)
@@ -380,6 +424,24 @@ def _run_traces_3d(run: Run | None, cfg: ExplorerConfig, sc: ZScale, cap: float,
         "showlegend": False,
     }
     return [path, ball, end]
+
+
+def _averaged_3d(run: Run | None, sc: ZScale, cap: float, lift: float) -> dict[str, Any]:
+    """A schedule-free run's averaged point x as a dashed 3-D path at f(x) (an empty trace for other runs)."""
+    t = run.trajectory if run is not None else None
+    if run is None or t is None or t.averaged is None or t.averaged_losses is None:
+        return _empty("scatter3d")
+    return {
+        "type": "scatter3d",
+        "mode": "lines",
+        "x": typed(t.averaged[:, 0]),
+        "y": typed(t.averaged[:, 1]),
+        "z": typed(np.minimum(sc(t.averaged_losses), cap) + lift),
+        "line": {"color": color(run.entry.color), "width": 3, "dash": "dash"},
+        "name": f"{run.entry.label()} {AVERAGED_POINT}",
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
 
 
 def _start_3d(result: Result, sc: ZScale, cap: float, lift: float) -> dict[str, Any]:

@@ -41,6 +41,12 @@ def outcome(run: Any) -> dict[str, Any]:
     return {"text": run.status_text, "kind": "ok"}
 
 
+def two_points(run: Any) -> str | None:
+    """What the map's two paths of a schedule-free run are (the race board says it under the run); else None."""
+    t = run.trajectory
+    return compute.TWO_POINTS if t is not None and t.averaged is not None else None
+
+
 def surface_info(surface: dict[str, str] | None, with_tex: bool = True) -> list[Any]:
     """The formula and description under the map (``surface``: its ``latex`` and ``description``)."""
     if not surface:
@@ -150,7 +156,8 @@ def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     payload["query"] = to_query(cfg)
     payload["palette"] = list(style.COLORS)
     payload["diagnostics"] = diagnostics.diagnostics_panels(res)
-    payload["notes"] = [{"color": r.entry.color, "label": r.entry.label(), **outcome(r)} for r in res.runs]
+    payload["notes"] = [{"color": r.entry.color, "label": r.entry.label(), **outcome(r), "paths": two_points(r)}
+                        for r in res.runs]  # fmt: skip
     payload["error"] = res.error or ""
     surface = {"latex": res.surface.latex, "description": res.surface.description} if ok else None
     return {"ok": ok, "error": res.error or "", "payload": payload, "z": z, "surface": surface}

@@ -63,7 +63,9 @@ def test_map_3d_has_fixed_slots(result):
     _json(fig)
     ix = figures.TRACE_INDEX
     assert ix["colors"] == 8 and ix["ball"] - ix["path"] == ix["end"] - ix["ball"] == ix["colors"]
-    assert len(fig["data"]) == ix["arrow"] + 3
+    assert ix["averaged"] == ix["arrow"] + 3  # after the three arrows: one averaged-point path per colour
+    assert len(fig["data"]) == ix["averaged"] + ix["colors"]
+    assert all(fig["data"][ix["averaged"] + c]["x"] == [] for c in range(8))  # no schedule-free run here
     assert fig["data"][ix["background"]]["type"] == "surface"
     for c in range(8):
         path = fig["data"][ix["path"] + c]
