@@ -42,6 +42,12 @@ def _cfg(surface: str, start: tuple[float, float], steps: int, entries: tuple[Op
 
 _CLIFF = (E("sgd", 0, lr=1.0), E("sgd", 4, lr=0.3), E("momentum", 1, lr=0.05, momentum=0.9), E("adam", 5, lr=0.05))
 _CLIFF_PARAMS = {"height": 10.0, "steepness": 20.0}
+#: SGD takes the highest colour so that its path is drawn over SAM's with ρ = 0, which it equals
+_SHARP_WIDE = (
+    E("sgd", 2, lr=0.045, momentum=0.9),
+    E("sam", 1, lr=0.045, rho=0.25, base="momentum", momentum=0.9),
+    E("sam", 0, lr=0.045, rho=0.0, base="momentum", momentum=0.9),
+)
 
 PRESETS: tuple[Preset, ...] = (
     Preset(
@@ -111,6 +117,17 @@ PRESETS: tuple[Preset, ...] = (
         "The same cliff with the gradient norm clipped to 1: no step can be longer than η, so SGD with η = 1 "
         "walks down the face and reaches the minimum in about 25 steps, and momentum overshoots far less.",
         _cfg("cliff", (-2.5, 1.5), 200, _CLIFF, params=_CLIFF_PARAMS, clip="norm", clip_value=1.0),
+    ),
+    Preset(
+        "sharp_vs_wide",
+        "Sharp vs wide",
+        "Two minima of equal depth f = 0: a sharp one (curvature 30) and a wide one (curvature 1). All three "
+        "start in the sharp basin with η = 0.045 and momentum 0.9. SGD settles in the sharp minimum: its step is "
+        "stable there. SAM takes its gradient ρ = 0.25 uphill, on the sharp basin's steep walls, where it is "
+        "about 30·ρ larger than at the bottom: every step overshoots, the bounces grow and throw it out, and in "
+        "the wide basin the same ascent adds only about ρ, so SAM settles at (1.5, 0). With ρ = 0 SAM is "
+        "plain SGD again and stays in the sharp minimum.",
+        _cfg("sharp_wide", (-1.7, 0.35), 400, _SHARP_WIDE),
     ),
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -32,7 +34,7 @@ def test_preset_round_trips_and_runs(preset):
 
 
 def test_presets_are_distinct_and_found_by_name():
-    assert len({p.name for p in PRESETS}) == len(PRESETS) == 8
+    assert len({p.name for p in PRESETS}) == len(PRESETS) == 9
     assert get_preset("beale") is BY_NAME["beale"] and get_preset("nope") is None and get_preset(None) is None
     assert BY_NAME["beale"].config == DEFAULT
 
@@ -126,3 +128,70 @@ def test_cliff_with_and_without_clipping():
     assert clipped["sgd:0"].trajectory.positions[:, 0].max() < 3
     assert first_hit(clipped["sgd:0"]) < 40 < first_hit(free["sgd:0"])
     assert free["momentum:1"].trajectory.positions[:, 0].max() > 2 * clipped["momentum:1"].trajectory.positions[:, 0].max()
+
+
+SHARP, WIDE = (-1.5, 0.0), (1.5, 0.0)
+
+
+def _ends_in(surface, trajectory):
+    """(index of the nearest listed minimum, distance to it) at the run's last point."""
+    return surface.nearest_minimum(*trajectory.positions[-1])
+
+
+def test_sharp_vs_wide_sgd_takes_the_sharp_minimum_and_sam_the_wide_one():
+    preset = BY_NAME["sharp_vs_wide"]
+    r = compute.compute(preset.config)
+    s = r.surface
+    assert [(m.x, m.y, m.value) for m in s.minima] == [(*SHARP, 0.0), (*WIDE, 0.0)]  # equal depth
+    sharp_h, wide_h = (s.hessian(m.x, m.y)[0, 0] for m in s.minima)
+    assert sharp_h >= 20 * wide_h
+    runs = {f"{run.entry.name}:{run.entry.color}": run.trajectory for run in r.runs}
+    sgd, sam, sam0 = runs["sgd:2"], runs["sam:1"], runs["sam:0"]
+    assert dict(r.runs[1].entry.values)["rho"] > 0 and dict(r.runs[2].entry.values)["rho"] == 0
+    assert {dict(run.entry.values)["lr"] for run in r.runs} == {0.045}  # same η, same start
+    assert all(t.status == "completed" for t in (sgd, sam, sam0))
+    k, d = _ends_in(s, sgd)
+    assert k == 0 and d < 1e-6  # settled in the sharp minimum
+    k, d = _ends_in(s, sam)
+    assert k == 1 and d < 0.05  # in the wide one (SAM keeps a small bounce of order ηρ there)
+    np.testing.assert_array_equal(sam0.positions, sgd.positions)  # ρ = 0: plain SGD, to the last bit
+    # SAM left the sharp basin early: it is nearer the wide minimum after 60 steps and stays there
+    near = np.hypot(*(sam.positions - WIDE).T) < np.hypot(*(sam.positions - SHARP).T)
+    assert near[60:].all()
+    assert "sharp" in preset.lesson and "wide" in preset.lesson and "ρ = 0.25" in preset.lesson
+
+
+def test_sharp_vs_wide_is_no_knife_edge():
+    """120 neighbours of the preset (start moved up to ±0.1 in each coordinate, η by up to ±10%, ρ by up to
+    ±20%; a fixed seed, so the draws are the same every run): SGD ends in the sharp minimum and SAM in the wide
+    one in every one.  (SAM's bounces in the sharp basin are chaotic, so its path changes with the start; where
+    it ends does not.)"""
+    from optimizers import make_config, trace
+
+    preset = BY_NAME["sharp_vs_wide"]
+    s = compute.build_surface(preset.config)
+    x0, y0 = preset.config.start
+    rng = np.random.default_rng(2021)
+    for _ in range(120):
+        start = (x0 + rng.uniform(-0.1, 0.1), y0 + rng.uniform(-0.1, 0.1))
+        lr, rho = 0.045 * rng.uniform(0.9, 1.1), 0.25 * rng.uniform(0.8, 1.2)
+        sgd = trace(s, make_config("sgd", lr=lr, momentum=0.9), start, preset.config.steps)
+        sam = trace(s, make_config("sam", lr=lr, rho=rho, base="momentum", momentum=0.9), start, preset.config.steps)
+        assert _ends_in(s, sgd)[0] == 0, (start, lr)
+        assert _ends_in(s, sam)[0] == 1, (start, lr, rho)
+
+
+def test_sharp_vs_wide_works_from_the_command_line(capsys):
+    from app.cli import main
+
+    assert main(["export", "--preset", "sharp_vs_wide", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "sharp_wide" in json.dumps(doc)
+    args = ["trace", "--surface", "sharp_wide", "--start=-1.7,0.35", "--steps", "400", "--set", "lr=0.045",
+            "--set", "momentum=0.9"]  # fmt: skip
+    assert main([*args, "--optimizer", "sgd"]) == 0
+    sgd_last = [float(v) for v in capsys.readouterr().out.strip().splitlines()[-1].split(",")[1:3]]
+    assert main([*args, "--optimizer", "sam", "--set", "rho=0.25", "--set", "base=momentum"]) == 0
+    sam_last = [float(v) for v in capsys.readouterr().out.strip().splitlines()[-1].split(",")[1:3]]
+    assert np.hypot(sgd_last[0] - SHARP[0], sgd_last[1]) < 1e-6
+    assert np.hypot(sam_last[0] - WIDE[0], sam_last[1]) < 0.05
