@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -146,16 +147,19 @@ def test_a_copied_link_reproduces_the_view(web, browser):
     web.goto(web.base + "?surface=beale&steps=50&opt=sgd,lr=0.01")
     page = web.page
     n = web.applied()
+    # every drawn view, with the link it was drawn for
+    page.evaluate("window.__drawnFor = []; document.addEventListener('descentlab:applied', () => __drawnFor.push(location.search))")
     page.get_by_role("button", name="Saddle").click()  # a lesson, then a slider: the link must carry both
     web.wait_applied(n + 1)
-    page.wait_for_function("location.search.includes('surface=saddle')")
-    n = web.applied()
+    page.wait_for_function("__drawnFor.some(s => s.includes('surface=saddle'))")
+    # the lesson's cards are on the page (its SGD at η = 0.05) before the slider is touched
+    expect(page.locator(SGD_LR_NUMBER)).to_have_value("0.05", timeout=20_000)
     page.locator(SGD_LR_SLIDER).first.focus()
     page.keyboard.press("ArrowLeft")
-    web.wait_applied(n + 1)
+    expect(page.locator(SGD_LR_NUMBER)).not_to_have_value("0.05", timeout=20_000)
     lr = page.locator(SGD_LR_NUMBER).input_value()
     assert float(lr) < 0.05
-    page.wait_for_function(f"location.search.includes('lr={lr}')")
+    page.wait_for_function(f"__drawnFor.some(s => s.includes('surface=saddle') && s.includes('lr={lr},'))")
     link, state = page.url, web.state()
 
     other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()  # another browser profile
