@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from app.cli.common import MAX_SPEC_BYTES, CliError, write_bytes
+from app.cli.common import CliError, write_bytes
+
+#: the largest exported file ``--from`` reads (a 4000 × 4000 PNG at scale 2 is well below it)
+MAX_EXPORT_BYTES = 200_000_000
 
 
 def explorer_config(args: argparse.Namespace) -> Any:
@@ -29,17 +31,19 @@ def explorer_config(args: argparse.Namespace) -> Any:
         cfg = from_query(query)
     else:
         from app.export.formats import config_from_document
+        from app.export.metadata import read_settings
 
         try:
             with open(args.from_file, "rb") as fh:
-                raw = fh.read(MAX_SPEC_BYTES + 1)
-            if len(raw) > MAX_SPEC_BYTES:
-                raise CliError(f"{args.from_file} is larger than {MAX_SPEC_BYTES} bytes")
-            cfg = config_from_document(json.loads(raw))
+                raw = fh.read(MAX_EXPORT_BYTES + 1)
         except OSError as exc:
             raise CliError(f"cannot read {args.from_file}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CliError(f"{args.from_file} is not JSON") from None
+        if len(raw) > MAX_EXPORT_BYTES:
+            raise CliError(f"{args.from_file} is larger than {MAX_EXPORT_BYTES // 1_000_000} MB")
+        try:
+            cfg = config_from_document(read_settings(raw))
+        except ValueError as exc:
+            raise CliError(f"{args.from_file}: {exc}") from None
     for note in cfg.notes:
         print(f"descent-lab: note: {note}", file=sys.stderr)
     return cfg
@@ -68,7 +72,7 @@ def add_export_parser(sub: Any) -> None:
     ex = sub.add_parser("export", help="export an Explorer view (PNG/SVG/PDF/HTML/GIF/MP4/CSV/JSON)")
     ex.add_argument("--preset", help="a lesson preset, e.g. beale")
     ex.add_argument("--url", help="an Explorer link or its query string")
-    ex.add_argument("--from", dest="from_file", metavar="FILE", help="a JSON file written by --format json")
+    ex.add_argument("--from", dest="from_file", metavar="FILE", help="a file written by export (JSON, PNG, SVG, HTML or GIF): re-run its view")
     ex.add_argument("--format", choices=("png", "svg", "pdf", "html", "gif", "mp4", "csv", "json"), required=True)
     ex.add_argument("--width", type=int, default=1000, help="pixels (default 1000)")
     ex.add_argument("--height", type=int, default=800, help="pixels (default 800)")

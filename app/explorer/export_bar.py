@@ -11,9 +11,9 @@ from typing import Any
 
 from dash import Input, Output, State, dcc, html, no_update
 
-from app.export.formats import MEDIA_TYPES, ExportError, ExportOptions, export, filename
+from app.explorer.actions import config_from_store
 from app.explorer.ids import Ids
-from app.explorer.sanitize import sanitize
+from app.export.formats import MEDIA_TYPES, ExportError, ExportOptions, export, filename
 
 
 class ExportIds:
@@ -56,11 +56,20 @@ def export_bar() -> Any:
     )
 
 
+NOT_READY = "The view is still being drawn: try again in a moment."
+
+
 def make_download(fmt: Any, store: Any) -> tuple[Any, str]:
-    """(dcc.send_bytes payload or no_update, status text) for the view in ``store``."""
+    """(dcc.send_bytes payload or no_update, status text) for the view in ``store``.
+
+    ``store`` is the Explorer's configuration store, ``{"cfg": …, "query": …}`` (untrusted: its
+    ``cfg`` is sanitized again); without a usable one nothing is exported.
+    """
     if not isinstance(fmt, str) or fmt not in MEDIA_TYPES:
         return no_update, "Choose a format."
-    cfg = sanitize(store if isinstance(store, dict) else {})
+    cfg = config_from_store(store)
+    if cfg is None:
+        return no_update, NOT_READY
     try:
         data = export(cfg, fmt, ExportOptions())
     except (ExportError, ValueError) as exc:

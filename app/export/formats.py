@@ -35,6 +35,7 @@ from app.shell.contours import contour_lines, levels_for
 from app.shell.raster import colorize
 from app.shell.style import color
 from app.explorer.state import ExplorerConfig, from_query, to_query
+from app.export.metadata import embed, settings_text
 from app.export.tables import trajectory_table
 from app.version import version
 
@@ -100,17 +101,23 @@ def export(cfg: ExplorerConfig, fmt: str, options: ExportOptions | None = None, 
     result = result or compute(cfg)
     if result.surface is None:
         raise ExportError(result.error or "the surface could not be built")
+    settings = settings_document(result.config)
     if fmt in STATIC:
-        return static_image(publication_figure(result), fmt, opts)
+        return embed(fmt, static_image(publication_figure(result), fmt, opts), settings)
     if fmt == "html":
-        return html_document(result)
+        return embed(fmt, html_document(result), settings)
     if fmt == "gif":
-        return gif_bytes(result, opts)
+        return gif_bytes(result, opts, comment=settings_text(settings))
     if fmt == "mp4":
         return mp4_bytes(result, opts)
     if fmt == "csv":
         return data_csv(result)
     return data_json(result)
+
+
+def settings_document(cfg: ExplorerConfig) -> dict[str, Any]:
+    """What a picture carries to be re-run: the Explorer link of its view and the version (see metadata)."""
+    return {"descent_lab_version": version(), "explorer_query": to_query(cfg)}
 
 
 def filename(cfg: ExplorerConfig, fmt: str) -> str:
@@ -358,13 +365,14 @@ def animation_frames(result: Result, options: ExportOptions) -> list:
     return frames
 
 
-def gif_bytes(result: Result, options: ExportOptions) -> bytes:
-    """An animated GIF of the race (loops forever)."""
+def gif_bytes(result: Result, options: ExportOptions, comment: str = "") -> bytes:
+    """An animated GIF of the race (loops forever), with ``comment`` in its comment extension."""
     frames = animation_frames(result, options)
     buf = io.BytesIO()
     paletted = [f.quantize(colors=255, method=2, dither=0) for f in frames]  # median cut, no dither: crisp lines
     duration = int(round(1000.0 / options.fps))
-    paletted[0].save(buf, format="GIF", save_all=True, append_images=paletted[1:], duration=duration, loop=0)
+    paletted[0].save(buf, format="GIF", save_all=True, append_images=paletted[1:], duration=duration, loop=0,
+                     comment=comment.encode("ascii"))  # fmt: skip
     return buf.getvalue()
 
 

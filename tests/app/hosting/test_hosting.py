@@ -3,9 +3,11 @@
 import base64
 import json
 
+from dash import no_update
 from flask import Flask
 
 from app.explorer.export_bar import make_download
+from app.explorer.state import to_query
 from app.hosting.headers import SECURITY_HEADERS, install
 from app.explorer.presets import get_preset
 
@@ -39,13 +41,18 @@ def test_errors_never_leak_details():
     assert client.get("/nope").status_code == 404
 
 
-def test_export_bar_sends_the_configured_view():
-    cfg = get_preset("beale").config
-    payload, status = make_download("json", cfg.to_dict())
+def test_export_bar_sends_the_view_on_screen_not_the_default():
+    cfg = get_preset("quadratic").config  # not the default (Beale) view
+    store = {"cfg": cfg.to_dict(), "query": to_query(cfg)}  # the store as the Explorer keeps it
+    payload, status = make_download("json", store)
     doc = json.loads(base64.b64decode(payload["content"]))
-    assert payload["filename"] == "descent-lab-beale.json" and "kB" in status
-    assert len(doc["runs"]) == len(cfg.optimizers)
-    _, status = make_download("bmp", cfg.to_dict())
+    assert payload["filename"] == "descent-lab-quadratic.json" and "kB" in status
+    assert doc["explorer_query"] == to_query(cfg) and doc["surface"]["name"] == "quadratic"
+    assert [r["optimizer"] for r in doc["runs"]] == [e.name for e in cfg.optimizers]
+    _, status = make_download("bmp", store)
     assert status == "Choose a format."
-    payload, status = make_download("csv", {"surface": "no-such-surface", "steps": "lots"})
-    assert payload["filename"].endswith(".csv")  # a hostile store falls back to a valid view
+    for hostile in (None, {}, {"cfg": "x"}, cfg.to_dict(), [1, 2]):
+        payload, status = make_download("csv", hostile)
+        assert payload is no_update and "still being drawn" in status
+    payload, _ = make_download("csv", {"cfg": {"surface": "no-such-surface", "steps": "lots"}})
+    assert payload["filename"].endswith(".csv")  # a damaged configuration is repaired, not refused
