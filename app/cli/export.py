@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from app.cli.common import CliError, write_bytes
+from app.export.sizes import SIZE_PRESETS
 
 #: the largest exported file ``--from`` reads (a 4000 × 4000 PNG at scale 2 is well below it)
 MAX_EXPORT_BYTES = 200_000_000
@@ -53,7 +54,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from app.export.formats import ExportError, ExportOptions, export
 
     cfg = explorer_config(args)
-    opts = ExportOptions(width=args.width, height=args.height, scale=args.scale, frames=args.frames, fps=args.fps)
+    opts = ExportOptions(width=args.width, height=args.height, scale=args.scale, frames=args.frames, fps=args.fps,
+                         size=args.size, panels=args.panels, equal_axes=not args.free_axes)  # fmt: skip
     try:
         data = export(cfg, args.format, opts)
     except ExportError as exc:
@@ -77,6 +79,13 @@ def add_export_parser(sub: Any) -> None:
     ex.add_argument("--width", type=int, default=1000, help="pixels (default 1000)")
     ex.add_argument("--height", type=int, default=800, help="pixels (default 800)")
     ex.add_argument("--scale", type=float, default=2.0, help="pixel density of PNG (2 = sharp on slides)")
+    ex.add_argument("--size", choices=tuple(SIZE_PRESETS),
+                    help="PNG/SVG/PDF size preset: slide (1920×1080), slide43 (1440×1080), column (3.5 in at "
+                         "300 dpi), page (7 in at 300 dpi); overrides --width/--height/--scale")  # fmt: skip
+    ex.add_argument("--panels", default="auto",
+                    help="PNG/SVG/PDF panels: auto, or a list such as map,loss,grad,dist,lr (auto adds loss and "
+                         "‖∇f‖ when the map alone would leave a fixed frame more than 15%% empty)")  # fmt: skip
+    ex.add_argument("--free-axes", action="store_true", help="let the map's axes have different scales")
     ex.add_argument("--frames", type=int, default=100, help="GIF/MP4 frames")
     ex.add_argument("--fps", type=float, default=20.0, help="GIF/MP4 frames per second")
     ex.add_argument("-o", "--output", help="write to FILE")

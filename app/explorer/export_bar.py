@@ -14,10 +14,13 @@ from dash import Input, Output, State, dcc, html, no_update
 from app.explorer.actions import config_from_store
 from app.explorer.ids import Ids
 from app.export.formats import MEDIA_TYPES, ExportError, ExportOptions, export, filename
+from app.export.sizes import SIZE_PRESETS
 
 
 class ExportIds:
     FORMAT = "export-format"
+    SIZE = "export-size"
+    PANELS = "export-panels"
     BUTTON = "export-button"
     DOWNLOAD = "export-download"
     STATUS = "export-status"
@@ -35,20 +38,32 @@ CHOICES = (
 )
 
 
+#: picture sizes (value "" = the default 1000 × 800 frame at 2×)
+SIZES = (("", "1000 × 800"), *((name, preset.description) for name, preset in SIZE_PRESETS.items()))
+PANEL_CHOICES = (
+    ("auto", "Panels: automatic"),
+    ("map", "Map only"),
+    ("map,loss,grad", "Map, loss, ‖∇f‖"),
+    ("map,loss,grad,dist,lr", "Map and every panel"),
+)
+
+
+def _picker(cid: str, label: str, choices: Any, value: str, width: str) -> list[Any]:
+    return [
+        html.Label(label, htmlFor=cid, className="export-label"),
+        dcc.Dropdown(id=cid, options=[{"label": text, "value": v} for v, text in choices], value=value,
+                     clearable=False, searchable=False, style={"minWidth": width}),  # fmt: skip
+    ]
+
+
 def export_bar() -> Any:
-    """A format picker, a download button and a status line."""
+    """Format, size and panel pickers (size and panels apply to PNG/SVG/PDF), a download button, a status line."""
     return html.Div(
         className="export-bar",
         children=[
-            html.Label("Export", htmlFor=ExportIds.FORMAT, className="export-label"),
-            dcc.Dropdown(
-                id=ExportIds.FORMAT,
-                options=[{"label": label, "value": value} for value, label in CHOICES],
-                value="png",
-                clearable=False,
-                searchable=False,
-                style={"minWidth": "15rem"},
-            ),
+            *_picker(ExportIds.FORMAT, "Export", CHOICES, "png", "15rem"),
+            *_picker(ExportIds.SIZE, "Size", SIZES, "", "12rem"),
+            *_picker(ExportIds.PANELS, "Panels", PANEL_CHOICES, "auto", "12rem"),
             html.Button("Download", id=ExportIds.BUTTON, n_clicks=0, className="btn"),
             dcc.Loading(html.Span(id=ExportIds.STATUS, className="export-status", role="status"), type="dot"),
             dcc.Download(id=ExportIds.DOWNLOAD),
@@ -59,7 +74,16 @@ def export_bar() -> Any:
 NOT_READY = "The view is still being drawn: try again in a moment."
 
 
-def make_download(fmt: Any, store: Any) -> tuple[Any, str]:
+def export_options(size: Any, panels: Any) -> ExportOptions:
+    """The options the pickers chose (anything else the browser sends falls back to the defaults)."""
+    sizes = {v for v, _ in SIZES}
+    return ExportOptions(
+        size=(size or None) if isinstance(size, str) and size in sizes else None,
+        panels=panels if isinstance(panels, str) and panels in {v for v, _ in PANEL_CHOICES} else None,
+    )
+
+
+def make_download(fmt: Any, store: Any, size: Any = None, panels: Any = None) -> tuple[Any, str]:
     """(dcc.send_bytes payload or no_update, status text) for the view in ``store``.
 
     ``store`` is the Explorer's configuration store, ``{"cfg": …, "query": …}`` (untrusted: its
@@ -71,7 +95,7 @@ def make_download(fmt: Any, store: Any) -> tuple[Any, str]:
     if cfg is None:
         return no_update, NOT_READY
     try:
-        data = export(cfg, fmt, ExportOptions())
+        data = export(cfg, fmt, export_options(size, panels))
     except (ExportError, ValueError) as exc:
         return no_update, f"Could not export: {exc}"
     name = filename(cfg, fmt)
@@ -82,9 +106,10 @@ def register_export_callbacks(app: Any) -> None:
     @app.callback(
         output=dict(download=Output(ExportIds.DOWNLOAD, "data"), status=Output(ExportIds.STATUS, "children")),
         inputs=dict(clicks=Input(ExportIds.BUTTON, "n_clicks")),
-        state=dict(fmt=State(ExportIds.FORMAT, "value"), store=State(Ids.CONFIG, "data")),
+        state=dict(fmt=State(ExportIds.FORMAT, "value"), store=State(Ids.CONFIG, "data"),
+                   size=State(ExportIds.SIZE, "value"), panels=State(ExportIds.PANELS, "value")),
         prevent_initial_call=True,
     )
-    def download(clicks: Any, fmt: Any, store: Any) -> dict[str, Any]:
-        payload, status = make_download(fmt, store)
+    def download(clicks: Any, fmt: Any, store: Any, size: Any, panels: Any) -> dict[str, Any]:
+        payload, status = make_download(fmt, store, size, panels)
         return {"download": payload, "status": status}

@@ -24,7 +24,7 @@ import io
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,8 @@ from app.shell.raster import colorize
 from app.shell.style import color
 from app.explorer.state import ExplorerConfig, from_query, to_query
 from app.export.metadata import embed, settings_text
+from app.export.panels import parse_panels, static_figure
+from app.export.sizes import get_preset as get_size_preset
 from app.export.tables import trajectory_table
 from app.version import version
 
@@ -77,6 +79,9 @@ class ExportOptions:
     scale: float = 2.0
     frames: int = DEFAULT_FRAMES
     fps: float = 20.0
+    size: str | None = None  # a size preset (slide, slide43, column, page): overrides width/height/scale
+    panels: str | None = None  # "auto" (None) or e.g. "map,loss,grad" (see app.export.panels)
+    equal_axes: bool = True
 
     def __post_init__(self) -> None:
         lo, hi = SIZE_LIMITS
@@ -90,6 +95,9 @@ class ExportOptions:
             raise ValueError(f"frames must be a whole number in [2, {MAX_FRAMES}], got {self.frames!r}")
         if not 1.0 <= self.fps <= 60.0:
             raise ValueError(f"fps must be in [1, 60], got {self.fps!r}")
+        if self.size is not None:
+            get_size_preset(self.size)
+        parse_panels(self.panels)
 
 
 def export(cfg: ExplorerConfig, fmt: str, options: ExportOptions | None = None, result: Result | None = None) -> bytes:
@@ -103,7 +111,10 @@ def export(cfg: ExplorerConfig, fmt: str, options: ExportOptions | None = None, 
         raise ExportError(result.error or "the surface could not be built")
     settings = settings_document(result.config)
     if fmt in STATIC:
-        return embed(fmt, static_image(publication_figure(result), fmt, opts), settings)
+        fig, frame = static_figure(result, publication_figure(result), opts.size, opts.width, opts.height,
+                                   opts.scale, opts.panels, opts.equal_axes)  # fmt: skip
+        sized = replace(opts, width=frame.width, height=frame.height, scale=frame.scale, size=None)
+        return embed(fmt, static_image(fig, fmt, sized), settings)
     if fmt == "html":
         return embed(fmt, html_document(result), settings)
     if fmt == "gif":

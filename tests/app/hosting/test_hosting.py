@@ -1,12 +1,14 @@
 """Hosting additions: /health, security headers, generic errors; the export bar's callback body."""
 
 import base64
+import io
 import json
 
 from dash import no_update
 from flask import Flask
 
 from app.explorer.export_bar import make_download
+from app.export.formats import ExportOptions
 from app.explorer.state import to_query
 from app.hosting.headers import SECURITY_HEADERS, install
 from app.explorer.presets import get_preset
@@ -56,3 +58,18 @@ def test_export_bar_sends_the_view_on_screen_not_the_default():
         assert payload is no_update and "still being drawn" in status
     payload, _ = make_download("csv", {"cfg": {"surface": "no-such-surface", "steps": "lots"}})
     assert payload["filename"].endswith(".csv")  # a damaged configuration is repaired, not refused
+
+
+def test_export_bar_sizes_and_panels_are_the_pickers_or_the_defaults():
+    from app.explorer.export_bar import export_options
+
+    assert export_options("slide", "map,loss,grad") == ExportOptions(size="slide", panels="map,loss,grad")
+    for size, panels in (("poster", "map;rm -rf"), (3, ["map"]), ("", "auto"), (None, None)):
+        opts = export_options(size, panels)
+        assert opts.size is None and opts.panels in (None, "auto")
+    cfg = get_preset("quadratic").config
+    payload, _ = make_download("png", {"cfg": cfg.to_dict()}, "column", "map,loss")
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(payload["content"]))) as im:
+        assert im.size[0] == 1050  # a journal column at 300 dpi
