@@ -125,6 +125,12 @@ def main() -> None:
         c, d = statistics.median(b2b_new), statistics.median(b2b_old)
         print(f"{fmt.upper()}: after a pause {a:.3f} s (previous path {b:.3f} s, ratio {a / b:.2f}); "
               f"back to back {c:.3f} s (previous {d:.3f} s, ratio {c / d:.2f})")  # fmt: skip
+    for size in ("slide", "slide43", "column", "page"):  # the size presets (panels chosen by "auto")
+        sized = ExportOptions(size=size)
+        for fmt in ("png", "svg", "pdf"):
+            med = statistics.median(after_pause(lambda: export(preset, fmt, sized, result=preset_result))
+                                    for _ in range(5))  # fmt: skip
+            print(f"beale preset, --size {size}, {fmt.upper()} after a pause: median {med:.3f} s")
     gif_opts = ExportOptions(frames=100)
     gif = statistics.median(timed(lambda: export(cfg, "gif", gif_opts, result=result)) for _ in range(3))
     n = sum(r.ok for r in result.runs)
