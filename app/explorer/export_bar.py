@@ -39,12 +39,12 @@ CHOICES = (
 
 
 #: picture sizes (value "" = the default 1000 × 800 frame at 2×)
-SIZES = (("", "1000 × 800"), *((name, preset.description) for name, preset in SIZE_PRESETS.items()))
+SIZES = (("", "1000 × 800"), *((name, preset.label) for name, preset in SIZE_PRESETS.items()))
 PANEL_CHOICES = (
-    ("auto", "Panels: automatic"),
+    ("auto", "Automatic"),
     ("map", "Map only"),
     ("map,loss,grad", "Map, loss, ‖∇f‖"),
-    ("map,loss,grad,dist,lr", "Map and every panel"),
+    ("map,loss,grad,dist,lr", "Map + every panel"),
 )
 
 
@@ -61,9 +61,9 @@ def export_bar() -> Any:
     return html.Div(
         className="export-bar",
         children=[
-            *_picker(ExportIds.FORMAT, "Export", CHOICES, "png", "15rem"),
-            *_picker(ExportIds.SIZE, "Size", SIZES, "", "12rem"),
-            *_picker(ExportIds.PANELS, "Panels", PANEL_CHOICES, "auto", "12rem"),
+            *_picker(ExportIds.FORMAT, "Export", CHOICES, "png", "13rem"),
+            *_picker(ExportIds.SIZE, "Size", SIZES, "", "9.5rem"),
+            *_picker(ExportIds.PANELS, "Panels", PANEL_CHOICES, "auto", "10rem"),
             html.Button("Download", id=ExportIds.BUTTON, n_clicks=0, className="btn"),
             dcc.Loading(html.Span(id=ExportIds.STATUS, className="export-status", role="status"), type="dot"),
             dcc.Download(id=ExportIds.DOWNLOAD),

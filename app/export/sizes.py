@@ -36,6 +36,7 @@ class SizePreset:
     height: int | None
     scale: float
     description: str
+    label: str  # a short name for a picker
 
     def frame(self, aspect: float | None = None) -> Frame:
         """The layout size and scale for content of width ÷ height ``aspect`` (used when the height is free)."""
@@ -67,10 +68,10 @@ _PAGE_W, _ = _print(7.0, 300.0)
 SIZE_PRESETS: dict[str, SizePreset] = {
     p.name: p
     for p in (
-        SizePreset("slide", 1280, 720, 1.5, "16:9 slide, 1920 × 1080 pixels"),
-        SizePreset("slide43", 960, 720, 1.5, "4:3 slide, 1440 × 1080 pixels"),
-        SizePreset("column", _COLUMN_W, None, _PRINT_SCALE, "one journal column: 3.5 in at 300 dpi"),
-        SizePreset("page", _PAGE_W, None, _PRINT_SCALE, "a page's text width: 7 in at 300 dpi"),
+        SizePreset("slide", 1280, 720, 1.5, "16:9 slide, 1920 × 1080 pixels", "Slide 16:9"),
+        SizePreset("slide43", 960, 720, 1.5, "4:3 slide, 1440 × 1080 pixels", "Slide 4:3"),
+        SizePreset("column", _COLUMN_W, None, _PRINT_SCALE, "one journal column: 3.5 in at 300 dpi", "Column 3.5 in"),
+        SizePreset("page", _PAGE_W, None, _PRINT_SCALE, "a page's text width: 7 in at 300 dpi", "Page 7 in"),
     )
 }
 

@@ -106,9 +106,9 @@ def test_mp4_is_the_view_on_screen_or_says_what_it_needs(web):
 def test_the_size_and_panel_pickers_shape_the_picture(web):
     page = _lesson_on_screen(web)
     page.locator(f"#{ExportIds.SIZE}").click()
-    page.get_by_role("option", name="16:9 slide, 1920 × 1080 pixels").click()
+    page.get_by_role("option", name="Slide 16:9").click()
     page.locator(f"#{ExportIds.PANELS}").click()
-    page.get_by_role("option", name="Map and every panel").click()
+    page.get_by_role("option", name="Map + every panel").click()
     svg = _download(web, "svg")
     root = ET.fromstring(svg)
     assert root.get("width") == "1920" and root.get("height") == "1080"  # the slide frame
