@@ -128,3 +128,12 @@ def test_panels_get_their_own_axes_beside_or_below_the_map():
     lay = fig["layout"]
     assert (frame.width, frame.height) == (1280, 720)
     assert lay["xaxis"]["domain"][1] < lay["xaxis2"]["domain"][0]  # a square map: the panel beside it
+
+
+def test_a_pdf_embeds_every_font_it_uses():
+    import re
+
+    pdf = E.export(VIEWS["beale"], "pdf", E.ExportOptions(size="column"))
+    descriptors = re.findall(rb"/FontDescriptor", pdf)
+    assert descriptors and len(re.findall(rb"/FontFile[23]?\s", pdf)) >= len(re.findall(rb"/Type\s*/FontDescriptor", pdf))
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+", pdf)  # a subset font, embedded
