@@ -21,16 +21,20 @@ from dash import no_update
 
 from app.hosting import result_cache
 from app.maps.map_figure import BOUND_EXPLANATION, heavy_ball_bound, map_figure
-from app.maps.state import MapConfig, build_surface, config_from_store, map_axes
+from app.maps.state import MapConfig, build_surface, config_from_store
+from app.maps.sweep import run_sweep, sweep_document, sweep_from_document
 from app.maps.wording import first_line, thousands
 from app.shell import style
 from app.shell.surface_grid import sample
 from optimizers import make_config
 from optimizers import maps as sweep_engine
+from optimizers.maps import SweepMap
 from surfaces import get_surface
 
 #: a map that has not finished after this many seconds stops itself
 TIME_LIMIT = 120.0
+#: the result cache's namespace of computed maps' data (beside "sweep", their figures)
+DATA_NAMESPACE = "sweep-data"
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def run_request(
         return Outcome(style.message_figure(msg), None, msg, "")
     try:
         stored, cached = result_cache.fetch(
-            "sweep", json.dumps(cfg.to_dict(), sort_keys=True),
+            "sweep", data_key(cfg),
             lambda: _compute_map(cfg, surface, report, should_stop, clock),
             lease=TIME_LIMIT + 30.0, wait=TIME_LIMIT + 30.0, stop=should_stop,
             on_wait=lambda: report(("0", "The same map is being computed for someone else; waiting for it…"))
@@ -91,36 +95,37 @@ class _NotStored(Exception):
 
 def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]], None] | None,
                  should_stop: Callable[[], bool] | None, clock: Callable[[], float]) -> dict[str, Any]:  # fmt: skip
-    """Run the sweep of a valid map configuration: the cacheable outcome, or :class:`_NotStored`."""
-    optimizer = cfg.entry.config()
-    mods = cfg.base.modifiers()
+    """Run the sweep of a valid map configuration: the cacheable outcome, or :class:`_NotStored`.
+
+    The map's data is stored too (:func:`store_data`), for an export of the map on screen.
+    """
     steps = cfg.base.steps
     total = cfg.runs
     t0 = clock()
 
     def progress(fraction: float) -> None:
         if report is not None:
-            done = int(round(fraction * total))
-            report((f"{100.0 * fraction:.0f}", f"{100.0 * fraction:.0f} % · {thousands(done)} of {thousands(total)} runs"))
+            done = round(fraction * total)
+            report(
+                (f"{100.0 * fraction:.0f}", f"{100.0 * fraction:.0f} % · {thousands(done)} of {thousands(total)} runs")
+            )
 
     def stop() -> bool:
         return (should_stop is not None and should_stop()) or clock() - t0 > TIME_LIMIT
 
     progress(0.0)
     try:
-        if cfg.kind == "basin":
-            smap = sweep_engine.basin_map(surface, optimizer, cfg.grid, steps, mods, progress=progress, should_stop=stop)
-        else:
-            xs, ys = map_axes(cfg)
-            smap = sweep_engine.hyper_map(surface, optimizer, cfg.base.start, (cfg.x_axis.key, xs), (cfg.y_axis.key, ys),
-                                          steps, mods, progress=progress, should_stop=stop)  # fmt: skip
+        smap = run_sweep(cfg, surface, progress=progress, should_stop=stop)
     except sweep_engine.Cancelled:
         over = clock() - t0 > TIME_LIMIT
         why = f"stopped after {TIME_LIMIT:.0f} s (the time limit)" if over else "stopped"
-        raise _NotStored(Outcome(no_update, no_update, f"The map was {why}; lower the grid or the steps.", no_update)) from None
+        raise _NotStored(
+            Outcome(no_update, no_update, f"The map was {why}; lower the grid or the steps.", no_update)
+        ) from None
     except ValueError as exc:
         msg = f"The map cannot be computed: {first_line(exc)}"
         raise _NotStored(Outcome(style.message_figure(msg), None, msg, "")) from None
+    store_data(cfg, smap)
     seconds = clock() - t0
     fig = map_figure(cfg, smap, surface)
     meta = {"cfg": cfg.to_dict(), "minima": [list(m) for m in smap.minima]}
@@ -130,6 +135,35 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
               f"{conv:.0f} % converged, {div:.0f} % diverged.")  # fmt: skip
     explain = BOUND_EXPLANATION if heavy_ball_bound(cfg) is not None else ""
     return {"figure": fig, "meta": meta, "status": status, "explain": explain}
+
+
+def data_key(cfg: MapConfig) -> str:
+    """The result cache's key of a map (its normalized configuration): the figure's and the data's."""
+    return json.dumps(cfg.to_dict(), sort_keys=True)
+
+
+def store_data(cfg: MapConfig, smap: SweepMap) -> None:
+    """Keep the computed map's data in the shared result cache (a store that fails costs nothing)."""
+    result_cache.fetch_text(DATA_NAMESPACE, data_key(cfg), lambda: sweep_document(smap))
+
+
+def map_data(cfg: MapConfig, surface: Any, clock: Callable[[], float] = time.monotonic) -> SweepMap:
+    """The computed map of ``cfg``: the data its computation stored, else computed again (within the time limit).
+
+    ValueError when it cannot be computed (a refused setting, or the time limit reached).
+    """
+    t0 = clock()
+
+    def compute() -> dict[str, Any]:
+        try:
+            smap = run_sweep(cfg, surface, should_stop=lambda: clock() - t0 > TIME_LIMIT)
+        except sweep_engine.Cancelled:
+            raise ValueError(f"the map took longer than {TIME_LIMIT:.0f} s") from None
+        return sweep_document(smap)
+
+    doc, _ = result_cache.fetch(DATA_NAMESPACE, data_key(cfg), compute, lease=TIME_LIMIT + 30.0,
+                                wait=TIME_LIMIT + 30.0)  # fmt: skip
+    return sweep_from_document(doc)
 
 
 def warm() -> None:
