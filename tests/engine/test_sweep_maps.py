@@ -136,7 +136,7 @@ def test_cli_sweep_formats(tmp_path, capsys):
     assert lines[0].startswith("lr,weight_decay,final_x") and len(lines) == 13
     png = tmp_path / "m.png"
     assert main(["sweep", "--surface", "booth", "--optimizer", "adam", "--grid", "8", "--steps", "20",
-                 "--format", "png", "--color-by", "steps", "-o", str(png), "--quiet"]) == 0  # fmt: skip
+                 "--format", "raster", "--color-by", "steps", "-o", str(png), "--quiet"]) == 0  # fmt: skip
     assert _decode_png(png.read_bytes()).shape[2] == 3
     assert main(["sweep", "--surface", "booth", "--optimizer", "adam", "--hyper", "lr=1:2:3"]) == 2
     assert main(["sweep", "--surface", "booth", "--optimizer", "adam", "--grid", "1000"]) == 2
