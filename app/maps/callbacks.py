@@ -9,6 +9,7 @@ Data flow (no server-side state; everything lives in the browser)::
     Compute ──> request store ──> compute_map: the map, in a background job
                  with progress, a Cancel button and a time limit         (worker)
     click on a pixel / typed values ──> that run, and its Explorer link  (server)
+    Download ──> the map on screen (meta store) as PNG/SVG/PDF/CSV/NPZ  (server)
 
 Every callback uses Dash's flexible signatures: named groups of inputs and state (``inputs=``,
 ``state=``; an ALL pattern arrives as a list), named outputs (``output=``).  A callback only
@@ -25,6 +26,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
 from app.hosting.jobs import make_manager
 from app.maps.compute import Outcome, be_nice, run_request
+from app.maps.export_control import export_download
 from app.maps.form import (
     ALL_FIELDS,
     OTHER_FIELDS,
@@ -97,6 +99,14 @@ def run_output(n_clicks: Any, store: Any) -> Any:
     """Compute: the current state becomes the request."""
     cfg = config_from_store(store)
     return request_data(cfg) if n_clicks and cfg is not None else no_update
+
+
+def export_outputs(n_clicks: Any, meta: Any, fmt: Any, size: Any) -> dict[str, Any]:
+    """Download: the map on screen (``meta``) as a file of ``fmt`` at ``size``, and the status line."""
+    if not n_clicks:
+        return {"download": no_update, "status": no_update}
+    payload, status = export_download(meta, fmt, size)
+    return {"download": payload, "status": status}
 
 
 def cancel_output(n_clicks: Any) -> Any:
@@ -199,6 +209,17 @@ def register_callbacks(app: Any) -> None:
         # ``find``: the Find button and Enter in either field (which one does not matter)
         root = app.get_relative_path("/")
         return pixel_outputs(ctx.triggered_id == Ids.GRAPH, click, typed_x, typed_y, meta, root)
+
+    # -- Download: the map on screen as a file ----------------------------------------------------
+    @app.callback(
+        output={"download": Output(Ids.EXPORT_DOWNLOAD, "data"), "status": Output(Ids.EXPORT_STATUS, "children")},
+        inputs={"n_clicks": Input(Ids.EXPORT, "n_clicks")},
+        state={"fmt": State(Ids.EXPORT_FORMAT, "value"), "size": State(Ids.EXPORT_SIZE, "value"),
+               "meta": State(Ids.META, "data")},
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def export(n_clicks: Any, fmt: Any, size: Any, meta: Any) -> dict[str, Any]:
+        return export_outputs(n_clicks, meta, fmt, size)
 
     @app.callback(
         output={"label_x": Output(Ids.PICK_LABEL_X, "children"), "label_y": Output(Ids.PICK_LABEL_Y, "children"),

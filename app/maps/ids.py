@@ -73,6 +73,13 @@ class Ids(StrEnum):
     PICK_LABEL_X = "maps-pick-label-x"
     PICK_LABEL_Y = "maps-pick-label-y"
 
+    EXPORT_BOX = "maps-export-box"
+    EXPORT_FORMAT = "maps-export-format"
+    EXPORT_SIZE = "maps-export-size"
+    EXPORT = "maps-export"
+    EXPORT_STATUS = "maps-export-status"
+    EXPORT_DOWNLOAD = "maps-export-download"
+
 
 class Pattern(StrEnum):
     """The ``type`` of the page's pattern-matching ids (one per family of generated controls)."""

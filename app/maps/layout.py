@@ -14,6 +14,7 @@ from typing import Any
 from dash import dcc, html
 
 from app.explorer.state import FORMULA
+from app.maps.export_control import export_control
 from app.maps.figures import SHOW_LABELS
 from app.maps.ids import Ids, hf_id, hp_id, preset_id, sp_id
 from app.maps.pixels import pixel_panel
@@ -214,8 +215,9 @@ def _section(title: str, children: list[Any], open_: bool = True, **kw: Any) -> 
 
 
 def _radio(cid: Ids, options: Mapping[str, str]) -> dcc.RadioItems:
-    return dcc.RadioItems(id=cid, options=[{"label": v, "value": k} for k, v in options.items()],
-                          className="maps-radio")
+    return dcc.RadioItems(
+        id=cid, options=[{"label": v, "value": k} for k, v in options.items()], className="maps-radio"
+    )
 
 
 def _axis_row(label: str, key: Ids, low: Ids, high: Ids, log: Ids) -> html.Div:
@@ -331,6 +333,7 @@ def build_layout() -> html.Div:
                         "modeBarButtonsToRemove": ["lasso2d", "select2d"]})),
             side,
         ]),
+        export_control(),
     ])  # fmt: skip
 
     header = html.Header(className="maps-top", children=[
