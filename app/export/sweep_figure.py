@@ -21,9 +21,10 @@ import copy
 import html
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
-from app.export.sizes import SIZE_PRESETS, get_preset
+from app.export.sizes import SIZE_PRESETS, get_preset, height_for
 from app.export.sweep_layout import (
     FONT_FAMILY,
     LINE,
@@ -88,25 +89,32 @@ def medium_of(size: MapSize) -> str:
     return "slide" if size.preset in SLIDE_PRESETS else "print"
 
 
-def export_size(size: MapSize, content: Content) -> ExportFrame:
-    """The frame for ``content`` at ``size``: a fixed preset's frame, or the height the content asks for.
+def whole_pixels(height: int, scale: float) -> int:
+    """The smallest layout height ≥ ``height`` that is a whole number of pixels at ``scale`` (3.125: a multiple of 8)."""
+    step = Fraction(scale).limit_denominator(1000).denominator
+    return -(-height // step) * step
 
-    A free height (the print presets, or a width alone) is the content's, clamped by the preset's
-    aspect limits; the layout is then redone for the clamped frame.
+
+def export_size(size: MapSize, content: Content) -> ExportFrame:
+    """The frame for ``content`` at ``size``: a fixed frame, or the height the content asks for.
+
+    A free height (the print presets, or a width alone) is the content's, clamped by the aspect
+    and size limits of :mod:`app.export.sizes` and rounded up to whole pixels; the layout is then
+    redone for that frame.
     """
     if size.width is not None:
+        width, fixed, scale = size.width, size.height, 1.0
         typo = typography("screen", size.width, size.height)
-        p = place(content, typo, size.width, size.height)
-        return ExportFrame(p.width, p.height, 1.0, p)
-    preset = SIZE_PRESETS[size.preset or ""]
-    typo = typography(medium_of(size), preset.width, preset.height)
-    if preset.height is not None:
-        p = place(content, typo, preset.width, preset.height)
-        return ExportFrame(preset.width, preset.height, preset.scale, p)
-    wanted = place(content, typo, preset.width, None)
-    frame = preset.frame(preset.width / wanted.height)
-    p = wanted if frame.height == wanted.height else place(content, typo, frame.width, frame.height)
-    return ExportFrame(frame.width, frame.height, frame.scale, p)
+    else:
+        preset = SIZE_PRESETS[size.preset or ""]
+        width, fixed, scale = preset.width, preset.height, preset.scale
+        typo = typography(medium_of(size), preset.width, preset.height)
+    if fixed is not None:
+        return ExportFrame(width, fixed, scale, place(content, typo, width, fixed))
+    wanted = place(content, typo, width, None)
+    height = whole_pixels(height_for(width, width / wanted.height), scale)
+    p = wanted if height == wanted.height else place(content, typo, width, height)
+    return ExportFrame(width, height, scale, p)
 
 
 # --------------------------------------------------------------------------- reading the page's figure
@@ -270,6 +278,7 @@ def apply_placement(fig: dict[str, Any], p: Placement) -> dict[str, Any]:
                               "len": (p.colorbar.y1 - p.colorbar.y0) / ph, "lenmode": "fraction",
                               "thickness": round(0.8 * t.label, 1),
                               "tickfont": {"size": t.tick}, "ticklen": round(0.25 * t.tick),
+                              "nticks": max(2, int((p.colorbar.y1 - p.colorbar.y0) // (2.2 * LINE * t.tick))),
                               "title": {**tr.get("colorbar", {}).get("title", {}), "text": _lines(p.colorbar_title_lines),
                                         "font": {"size": t.label}}}  # fmt: skip
         if tr.get("name") == "minima":
