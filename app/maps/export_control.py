@@ -31,20 +31,32 @@ DEFAULT_SIZE = "slide"
 NO_MAP = "Compute a map first: the export is the map on screen."
 
 
-def export_control() -> html.Div:
-    """Format and size pickers (each with a visible label), the Download button and its status line."""
-    return html.Div(id=Ids.EXPORT_BOX, className="maps-toolbar", role="group", **{"aria-label": "Export the map"},
-                    children=[
-        html.Label("Export", htmlFor=str(Ids.EXPORT_FORMAT), className="maps-label"),
-        dcc.Dropdown(id=Ids.EXPORT_FORMAT, options=[{"label": v, "value": k} for k, v in FORMAT_LABELS.items()],
-                     value=DEFAULT_FORMAT, clearable=False, searchable=False, style={"width": "11.5rem"}),
-        html.Label("size", htmlFor=str(Ids.EXPORT_SIZE), className="maps-label"),
-        dcc.Dropdown(id=Ids.EXPORT_SIZE, options=[{"label": SIZE_LABELS.get(k, p.description), "value": k}
-                                                   for k, p in SIZE_PRESETS.items()],
-                     value=DEFAULT_SIZE, clearable=False, searchable=False, style={"width": "14rem"}),
-        html.Button("Download", id=Ids.EXPORT, n_clicks=0, className="maps-btn secondary",
-                    title="Download the map on screen in this format and size"),
-        dcc.Loading(html.Span(id=Ids.EXPORT_STATUS, className="maps-status", role="status"), type="dot"),
+def _row(label: str, cid: Ids, control: object) -> html.Div:
+    return html.Div(
+        className="maps-row", children=[html.Label(label, htmlFor=str(cid), className="maps-label"), control]
+    )
+
+
+def export_control() -> html.Details:
+    """The sidebar's Export panel: format and size pickers (each with a visible label), Download, a status line.
+
+    It sits in the sidebar, which stays on screen at a phone's width.
+    """
+    formats = [{"label": v, "value": k} for k, v in FORMAT_LABELS.items()]
+    sizes = [{"label": SIZE_LABELS.get(k, p.description), "value": k} for k, p in SIZE_PRESETS.items()]
+    return html.Details(id=Ids.EXPORT_BOX, open=True, className="maps-panel", children=[
+        html.Summary("Export"),
+        _row("format", Ids.EXPORT_FORMAT, dcc.Dropdown(id=Ids.EXPORT_FORMAT, options=formats, value=DEFAULT_FORMAT,
+                                                       clearable=False, searchable=False)),
+        _row("size", Ids.EXPORT_SIZE, dcc.Dropdown(id=Ids.EXPORT_SIZE, options=sizes, value=DEFAULT_SIZE,
+                                                   clearable=False, searchable=False)),
+        html.Div(className="maps-row", children=[
+            html.Button("Download", id=Ids.EXPORT, n_clicks=0, className="maps-btn secondary",
+                        title="Download the map on screen in this format and size"),
+            dcc.Loading(html.Span(id=Ids.EXPORT_STATUS, className="maps-status", role="status"), type="dot"),
+        ]),
+        html.P("The map on screen, with its settings inside (PNG, SVG, PDF, NPZ); the size applies to images.",
+               className="maps-hint"),
         dcc.Download(id=Ids.EXPORT_DOWNLOAD),
     ])  # fmt: skip
 

@@ -226,3 +226,72 @@ def test_screenshot_at_1280x800(page):
     # nothing overflows the viewport horizontally
     assert pg.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
     assert not pg.errors, pg.errors
+
+
+def _download(pg, fmt: str, size: str | None = None) -> bytes:
+    """Pick ``fmt`` (and ``size``) in the export control by keyboard, press Download, return the file's bytes."""
+    for cid, value in (("maps-export-format", fmt), ("maps-export-size", size)):
+        if value is None:
+            continue
+        box = pg.locator(f"#{cid}")
+        box.click()
+        pg.get_by_role("option", name=re.compile(value)).first.click()
+    with pg.expect_download(timeout=60_000) as info:
+        pg.locator("#maps-export").click()
+    return Path(info.value.path()).read_bytes()
+
+
+def test_export_downloads_exactly_the_map_on_screen(page):
+    import csv
+    import io
+
+    from PIL import Image
+
+    from app.export.sweep_metadata import read_settings
+    from app.maps.state import map_from_query
+
+    pg = page
+    pg.goto(pg.base + SMALL)
+    wait_for_map(pg, "Basins of attraction")
+    pg.wait_for_function("document.getElementById('maps-status').innerText.includes('576 runs')")
+    # change a setting without computing: the export is still the map on screen (grid 24), not the form's
+    pg.locator("#maps-grid").fill("30")
+    pg.locator("#maps-grid").press("Enter")
+    pg.wait_for_function("new URLSearchParams(location.search).get('grid') === '30'")
+
+    rows = list(csv.reader(io.StringIO(_download(pg, "CSV").decode())))
+    assert len(rows) == 1 + 24 * 24
+    xs = sorted({float(r[0]) for r in rows[1:]})
+    assert len(xs) == 24 and xs[0] == -5.0 and xs[-1] == 5.0
+    assert {r[7] for r in rows[1:]} >= {"0", "1", "2", "3"}  # the four minima of Himmelblau
+    shown = pg.evaluate("document.querySelector('#maps-graph .js-plotly-plot').layout.title.text")
+
+    svg = _download(pg, "SVG", "Journal column")
+    cfg = map_from_query(read_settings(svg)["maps_query"])
+    assert (cfg.grid, cfg.entry.name, cfg.base.steps, cfg.base.surface) == (24, "sgd", 200, "himmelblau")
+    text = svg.decode()
+    assert 'width="336"' in text[:400] and "start x₀" in text and "minimum 1 (3, 2)" in text
+    assert shown.split(" · ")[0] in text and "SGD" in text
+
+    png = _download(pg, "PNG", "16:9")
+    assert Image.open(io.BytesIO(png)).size == (1920, 1080)
+    assert "grid=24" in read_settings(png)["maps_query"]
+    assert "descent-lab-map-himmelblau-sgd.png" in pg.locator("#maps-export-status").inner_text()
+    assert not pg.errors, pg.errors
+
+
+def test_export_control_fits_a_phone(browser, maps_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    try:
+        pg.goto(maps_server + SMALL)
+        box = pg.locator("#maps-export-box")
+        box.scroll_into_view_if_needed()
+        for cid in ("maps-export-format", "maps-export-size", "maps-export"):
+            r = pg.locator(f"#{cid}").bounding_box()
+            assert r is not None and r["x"] >= 0 and r["x"] + r["width"] <= 390, (cid, r)
+        # keyboard: the Download button is reachable and announces its purpose
+        pg.locator("#maps-export").focus()
+        assert pg.evaluate("document.activeElement.id") == "maps-export"
+    finally:
+        context.close()
