@@ -165,6 +165,11 @@ RENDER_OUTPUTS: tuple[tuple[Any, str], ...] = (
 )  # fmt: skip
 
 
+def convention_text(spec: Any) -> list[Any]:
+    """The rule's convention and the source it follows (the Explorer's card says both too)."""
+    return [spec.convention, " ", html.Strong("Source: "), spec.source, "."]
+
+
 def controls_for(cfg: MapConfig) -> dict[tuple[Any, str], Any]:
     """Every control's value for ``cfg`` (keyed like :data:`RENDER_OUTPUTS`)."""
     b = cfg.base
@@ -184,7 +189,7 @@ def controls_for(cfg: MapConfig) -> dict[tuple[Any, str], Any]:
         (Ids.YMAX, "value"): y1,
         (Ids.OPTIMIZER, "value"): cfg.entry.name,
         (Ids.HYPER, "children"): hyper_rows(cfg),
-        (Ids.CONVENTION, "children"): cfg.spec.convention,
+        (Ids.CONVENTION, "children"): convention_text(cfg.spec),
         (Ids.AXES_BOX, "hidden"): cfg.kind != "hyper",
         (Ids.AX_KEY, "options"): axis_options(cfg),
         (Ids.AX_KEY, "value"): cfg.x_axis.key,
@@ -298,6 +303,7 @@ def build_layout() -> html.Div:
             html.P(id=Ids.SCHEDULE_NOTE, className="maps-hint"),
             html.P("First-order methods only; every run of a map draws the same noise.", className="maps-hint"),
         ], open_=False),
+        export_control(),
     ]  # fmt: skip
 
     toolbar = html.Div(className="maps-toolbar", children=[
@@ -333,7 +339,6 @@ def build_layout() -> html.Div:
                         "modeBarButtonsToRemove": ["lasso2d", "select2d"]})),
             side,
         ]),
-        export_control(),
     ])  # fmt: skip
 
     header = html.Header(className="maps-top", children=[

@@ -218,3 +218,17 @@ def test_the_map_is_computed_in_a_background_job_with_grouped_arguments(tmp_path
     assert config_from_store(out[Ids.META]["data"]) == cfg
     assert "64 runs" in out[Ids.STATUS]["children"] and out[Ids.EXPLAIN]["children"] == ""
     assert out[Ids.GRAPH]["figure"]["data"][0]["type"] == "heatmap"
+
+
+def test_the_rule_note_names_its_convention_and_source_for_every_optimizer():
+    from app.maps.state import map_from_query
+    from optimizers.registry import get_spec, optimizer_names
+
+    for name in optimizer_names():
+        spec = get_spec(name)
+        if spec.family != "first-order":
+            continue
+        cfg = map_from_query(f"?opt={name}")
+        note = controls_for(cfg)[(Ids.CONVENTION, "children")]
+        text = "".join(c if isinstance(c, str) else str(c.children) for c in note)
+        assert spec.convention in text and spec.source in text and "Source: " in text, name
