@@ -24,6 +24,7 @@ from optimizers._kernels import scalar_slots, state_rows
 from optimizers._runkernels import run as _run_kernel
 from optimizers._runkernels import sweep as _sweep_kernel
 from optimizers._runkernels import sweep_lockstep as _lockstep_kernel
+from optimizers.curvature import curvature_along
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import OptimizerConfig
 
@@ -67,6 +68,13 @@ class Trajectory:
     averaged: np.ndarray | None = field(default=None, repr=False)
     #: (k+1,) f at each row of ``averaged`` (non-finite values as 0, like the state); None with it
     averaged_losses: np.ndarray | None = field(default=None, repr=False)
+    #: (k+1,) eigenvalues λ_min ≤ λ_max of the surface's exact Hessian at each row of ``positions`` (where the
+    #: gradient is taken), and (k+1, 2) their unit eigenvectors; rows where the Hessian is not finite are zeros
+    #: (see ``optimizers.curvature``).  None only for a Trajectory built without a surface.
+    lambda_min: np.ndarray | None = field(default=None, repr=False)
+    lambda_max: np.ndarray | None = field(default=None, repr=False)
+    eigvec_min: np.ndarray | None = field(default=None, repr=False)
+    eigvec_max: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> int:
@@ -146,6 +154,7 @@ def trace(
     k = last + 1
     state = {name: st[:k, i].copy() for i, (name, _) in enumerate(shown)}
     averaged, averaged_losses = _averaged(surface, config, state, x0)
+    curv = curvature_along(surface, pos[:k])
     return Trajectory(
         positions=pos[:k].copy(),
         losses=loss[:k].copy(),
@@ -162,6 +171,10 @@ def trace(
         modifiers=modifiers,
         averaged=averaged,
         averaged_losses=averaged_losses,
+        lambda_min=curv.lambda_min,
+        lambda_max=curv.lambda_max,
+        eigvec_min=curv.vec_min,
+        eigvec_max=curv.vec_max,
     )
 
 

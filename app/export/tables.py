@@ -12,16 +12,22 @@ from app.version import version
 
 
 def trajectory_table(traj: Any) -> tuple[list[str], list[list[float]]]:
-    """Column names and rows of a trajectory: step, x, y, loss, then the diagnostics."""
+    """Column names and rows of a trajectory: step, x, y, loss, then the diagnostics, and last the Hessian's
+    eigenvalues ``lambda_min, lambda_max`` and unit eigenvectors at each row (when the trajectory has them)."""
     cols = ["step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "eff_lr_x", "eff_lr_y"]
     names = list(traj.state)
     for name in names:
         cols += [f"{name}_x", f"{name}_y"]
+    curved = getattr(traj, "lambda_min", None) is not None
+    if curved:
+        cols += ["lambda_min", "lambda_max", "vmin_x", "vmin_y", "vmax_x", "vmax_y"]
     rows = []
     for k in range(traj.positions.shape[0]):
         row = [k, *traj.positions[k], traj.losses[k], *traj.gradients[k], *traj.updates[k], *traj.effective_lr[k]]
         for name in names:
             row += list(traj.state[name][k])
+        if curved:
+            row += [traj.lambda_min[k], traj.lambda_max[k], *traj.eigvec_min[k], *traj.eigvec_max[k]]
         rows.append(row)
     return cols, rows
 
