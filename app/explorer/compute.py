@@ -35,6 +35,14 @@ _MOMENTUM_STATE = {
 #: optimizers whose stored direction is too uninformative to draw (L-BFGS keeps a scratch row)
 _NO_MOMENTUM_ARROW = {"lbfgs"}
 
+#: the curvature cross at a ball: arm half-length CROSS_SCALE·span/√|λ|, clamped to [CROSS_MIN, CROSS_MAX]·span
+#: (see app.explorer.curvature_panel.cross_arms)
+CROSS_SCALE = 0.1
+CROSS_MIN = 0.02
+CROSS_MAX = 0.2
+#: the angle sent for a row whose Hessian was not finite (no cross there): outside [−π, π]
+NO_HESSIAN = 10.0
+
 #: the names of a schedule-free run's two points, wherever the page shows them (map, hover, race board, card)
 GRADIENT_POINT = "y (gradient point)"
 AVERAGED_POINT = "x (averaged, evaluated)"
@@ -216,6 +224,7 @@ def payload(result: Result, trace_index: dict[str, Any], scale: ZScale | None) -
                 "f": b64(t.losses, "<f4"),
                 "g": b64(run.grad_norm, "<f4"),
                 **averaged_payload(t),
+                **cross_payload(t),
             }
         )
         if run.entry.color == cfg.arrows:
@@ -241,6 +250,7 @@ def payload(result: Result, trace_index: dict[str, Any], scale: ZScale | None) -
         "bounds": [[x0, x1], [y0, y1]],
         "start": list(cfg.start),
         "arrowLength": 0.09 * span,
+        "cross": cross_constants(span),
         "z": scale.to_dict() if scale is not None else None,
         "index": trace_index,
         "slots": runs,  # the runs, one per colour (the key the page and the benchmarks read)
@@ -254,6 +264,23 @@ def averaged_payload(t: Trajectory) -> dict[str, Any]:
     if t.averaged is None or t.averaged_losses is None:
         return {"ax": None, "ay": None, "af": None}
     return {"ax": b64(t.averaged[:, 0]), "ay": b64(t.averaged[:, 1]), "af": b64(t.averaged_losses, "<f4")}
+
+
+def cross_payload(t: Any) -> dict[str, Any]:
+    """Per-run payload of the cross (float32 base64, every step: the cross uses the exact step's values):
+    ``lmin``, ``lmax`` and ``ang``, the angle of v_max (v_min is its perpendicular; :data:`NO_HESSIAN` where
+    the Hessian was not finite)."""
+    if t.lambda_min is None:
+        return {"lmin": None, "lmax": None, "ang": None}
+    v = t.eigvec_max
+    ok = np.any(v != 0, axis=1)
+    ang = np.where(ok, np.arctan2(v[:, 1], v[:, 0]), NO_HESSIAN)
+    return {"lmin": b64(t.lambda_min, "<f4"), "lmax": b64(t.lambda_max, "<f4"), "ang": b64(ang, "<f4")}
+
+
+def cross_constants(span: float) -> dict[str, float]:
+    """The arm rule's constants in data units, for the browser."""
+    return {"c": CROSS_SCALE * span, "lo": CROSS_MIN * span, "hi": CROSS_MAX * span, "none": NO_HESSIAN}
 
 
 def _direction_scale(v: np.ndarray) -> np.ndarray:

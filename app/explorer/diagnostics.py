@@ -1,7 +1,7 @@
-"""The diagnostic panels under the map: loss, gradient norm, distance to the nearest minimum and
-the effective learning rate, step by step.
+"""The diagnostic panels under the map: loss, gradient norm, distance to the nearest minimum,
+the effective learning rate, the stability η·λ_max and (on the quadratic) the error split, step by step.
 
-Four small figures sharing the step axis (see :data:`PANELS`); the race's
+Small figures sharing the step axis (see :data:`PANELS`); the race's
 payload carries them and ``assets/explorer.js`` draws them after the map, one
 at a time, with the step cursor over them.  A new panel adds its key and title
 to :data:`PANELS` and its lines in :func:`diagnostics_panels` (the layout makes
@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from app.explorer import curvature_panel
 from app.explorer.compute import Result, Run
 from app.shell.raster import typed
 from app.shell.style import FONT, color, escape
@@ -58,6 +59,8 @@ PANELS = (
     ("grad", "gradient norm ‖∇f‖ (log)"),
     ("dist", "distance to the nearest minimum (log)"),
     ("eff", "effective learning rate: x solid, y dotted (log)"),
+    ("stab", "stability  η·λ_max(H) against the bound"),
+    ("split", "error along each eigenvector |⟨θ−θ*, v_i⟩| (log): solid measured, dashed predicted"),
 )
 
 
@@ -78,10 +81,14 @@ def diagnostics_panels(result: Result) -> list[dict[str, Any]]:
     titles = dict(PANELS)
     titles["loss"] = "loss  f − f* (log)" if loss_log else "loss  f"
     notes = {"dist": "" if has_minima else "this surface has no known minimum"}
+    data["stab"], notes["stab"] = curvature_panel.stability_panel(result, _decimate, _line)
+    data["split"], notes["split"] = curvature_panel.error_split_panel(result, _decimate, _line)
     if not any(r.ok for r in result.runs):
         notes = {k: "no runs to show" for k, _ in PANELS}
+    linear = {"stab"} | ({"loss"} if not loss_log else set())
     return [
-        {"data": data[key], "layout": _panel_layout(result, titles[key], key != "loss" or loss_log, notes.get(key))}
+        {"data": data[key], "layout": _panel_layout(result, titles[key], key not in linear, notes.get(key),
+                                                    top=key == "stab")}
         for key, _ in PANELS
     ]
 
@@ -114,8 +121,9 @@ def _run_lines(run: Run, loss: np.ndarray) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _panel_layout(result: Result, title: str, log: bool, note: str | None) -> dict[str, Any]:
-    """A panel's layout: the step axis of the whole run, a linear or log y axis, and a note over an empty panel."""
+def _panel_layout(result: Result, title: str, log: bool, note: str | None, top: bool = False) -> dict[str, Any]:
+    """A panel's layout: the step axis of the whole run, a linear or log y axis, and a note over an empty
+    panel (``top``: under the title, for a panel whose lines stay)."""
     cfg = result.config
     layout: dict[str, Any] = {
         "margin": {"l": 58, "r": 12, "t": 26, "b": 34},
@@ -134,8 +142,8 @@ def _panel_layout(result: Result, title: str, log: bool, note: str | None) -> di
     }  # fmt: skip
     if note:
         layout["annotations"].append(
-            {"text": note, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-             "font": {"size": 13, "color": "#6b7280"}}
+            {"text": note, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.9 if top else 0.5,
+             "font": {"size": 11 if top else 13, "color": "#6b7280"}}
         )  # fmt: skip
     return layout
 

@@ -44,6 +44,8 @@ PANEL_CHOICES = (
     ("auto", "Automatic"),
     ("map", "Map only"),
     ("map,loss,grad", "Map, loss, ‖∇f‖"),
+    ("map,loss,curvature", "Map, loss, stability η·λ"),
+    ("map,curvature,errors", "Map, stability, error split"),
     ("map,loss,grad,dist,lr", "Map + every panel"),
 )
 

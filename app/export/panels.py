@@ -1,5 +1,6 @@
 """One exported figure made of the page's own figures: the map, and beside or below it the
-diagnostic panels (loss, ‖∇f‖, distance to the minimum, effective learning rate), sized for
+diagnostic panels (loss, ‖∇f‖, distance to the minimum, effective learning rate, the stability
+η·λ_max as ``curvature`` and on the quadratic the error split as ``errors``), sized for
 the picture's frame.
 
 The map keeps equal axes (circles stay circles: curvature is what the picture shows), so
@@ -28,7 +29,7 @@ from app.export.labels import place_labels
 from app.export.sizes import Frame, height_for
 
 #: panel names of the command line and the export bar → the page's diagnostics keys
-PANEL_KEYS = {"loss": "loss", "grad": "grad", "dist": "dist", "lr": "eff"}
+PANEL_KEYS = {"loss": "loss", "grad": "grad", "dist": "dist", "lr": "eff", "curvature": "stab", "errors": "split"}
 PANEL_NAMES = ("map", *PANEL_KEYS)
 #: what ``auto`` adds when the map alone would leave a fixed frame too empty
 AUTO_PANELS = ("loss", "grad")

@@ -134,10 +134,11 @@ def test_png_is_valid():
 
 def test_diagnostics_panels(result):
     panels = diagnostics.diagnostics_panels(result)
-    assert len(panels) == 4
+    assert len(panels) == 6
     for p in panels:
         _json(p)
-    loss, grad, dist, eff = panels
+    loss, grad, dist, eff, stab, split = panels
+    assert len(stab["data"]) >= 6 and split["data"] == []  # Beale: no error split, the panel says why
     assert loss["layout"]["yaxis"]["type"] == "log" and "f − f*" in loss["layout"]["title"]["text"]
     assert len(loss["data"]) == 6 and len(grad["data"]) == 6 and len(dist["data"]) == 6
     assert len(eff["data"]) == 12  # x and y per optimizer
@@ -152,7 +153,7 @@ def test_diagnostics_panels(result):
 
 def test_diagnostics_without_minimum_or_runs():
     r = compute.compute(replace(DEFAULT.with_surface("saddle"), optimizers=(E("sgd", 0, lr=0.05),), arrows=0))
-    loss, _, dist, _ = diagnostics.diagnostics_panels(r)
+    loss, _, dist, *_ = diagnostics.diagnostics_panels(r)
     assert loss["layout"]["yaxis"]["type"] == "linear"  # f goes negative on a saddle
     assert "no known minimum" in dist["layout"]["annotations"][0]["text"]
     empty = diagnostics.diagnostics_panels(compute.compute(replace(DEFAULT, optimizers=(), arrows=-1)))
