@@ -118,3 +118,39 @@ def hessian_extremes(model, theta: np.ndarray, x: np.ndarray, target: np.ndarray
     theta = np.asarray(theta, dtype=np.float64).copy()
     return lanczos_extremes(lambda v: product(model, theta, x, target, v), model.n_params, k_top, k_bottom,
                             max_iter=max_iter, tol=tol, seed=seed, vectors=vectors)  # fmt: skip
+
+
+#: reported eigenvalues at each end, and the Lanczos bound, for the lab's and the CLI's curvature report
+REPORT_K = 5
+REPORT_ITER = 60
+
+
+def curvature_report(model, theta: np.ndarray, x: np.ndarray, target: np.ndarray | None = None, *,
+                     k: int = REPORT_K, max_iter: int = REPORT_ITER, seed: int = 0) -> dict:  # fmt: skip
+    """The Hessian's top-k and bottom-k eigenvalues at ``theta`` and the condition number they give (plain JSON).
+
+    ``kappa`` is λ_max/λ_min when the bottom eigenvalue is positive.  Otherwise the Hessian is
+    indefinite or singular there (``definite`` False) and ``kappa`` uses ``lambda_small``, the
+    smallest positive eigenvalue among those reported (None if none is positive), as ``note`` says.
+    """
+    r = hessian_extremes(model, theta, x, target, k_top=k, k_bottom=k, max_iter=max_iter, seed=seed)
+    top = [float(v) for v in r.top]
+    bottom = [float(v) for v in r.bottom]
+    lam_max = top[0]
+    definite = bottom[0] > 0.0
+    positives = [v for v in top + bottom if v > 0.0]
+    small = bottom[0] if definite else (min(positives) if positives else None)
+    kappa = lam_max / small if (small is not None and lam_max > 0.0) else None
+    if definite:
+        note = "λ_min > 0: κ = λ_max/λ_min."
+    elif small is None:
+        note = "no positive eigenvalue was found: no condition number."
+    else:
+        note = (f"λ_min = {bottom[0]:.3g} ≤ 0 (the Hessian is indefinite or singular here): κ uses the smallest "
+                f"positive eigenvalue found, {small:.3g}, so it describes the stiff directions Lanczos resolved.")  # fmt: skip
+    return {
+        "top": top, "bottom": bottom, "top_residuals": [float(v) for v in r.top_residuals],
+        "bottom_residuals": [float(v) for v in r.bottom_residuals], "iterations": r.iterations,
+        "converged": r.converged, "lambda_max": lam_max, "lambda_small": small, "definite": definite,
+        "kappa": kappa, "note": note, "n_params": model.n_params, "samples": int(np.asarray(x).shape[0]),
+    }  # fmt: skip

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from autoencoder.hvp import dense_hessian
-from autoencoder.lanczos import hessian_extremes, lanczos_extremes
+from autoencoder.lanczos import curvature_report, hessian_extremes, lanczos_extremes
 from autoencoder.model import Autoencoder
 
 
@@ -65,3 +65,19 @@ def test_rejects_bad_requests():
         lanczos_extremes(lambda v: v, 4, 0, 0)
     with pytest.raises(ValueError, match="shape"):
         lanczos_extremes(lambda v: v[:2], 4, 1, 1)
+
+
+def test_curvature_report_kappa_uses_the_smallest_positive_eigenvalue_when_indefinite():
+    m = Autoencoder(8, hidden=(6, 3, 6), activation="tanh", output_activation="linear")
+    theta = m.init_params("xavier", seed=1) + 0.3 * np.random.default_rng(1).standard_normal(m.n_params)
+    x = np.random.default_rng(4).random((12, 8))
+    lam = np.linalg.eigvalsh(dense_hessian(m, theta, x))
+    rep = curvature_report(m, theta, x, k=3, max_iter=m.n_params)
+    assert rep["lambda_max"] == pytest.approx(lam[-1], rel=1e-6)
+    assert rep["bottom"][0] == pytest.approx(lam[0], rel=1e-6)
+    reported = np.array(rep["top"] + rep["bottom"])
+    assert lam[0] < 0.0  # this point is a saddle: the indefinite case
+    small = reported[reported > 0].min()
+    assert not rep["definite"] and rep["lambda_small"] == pytest.approx(small, rel=1e-12)
+    assert rep["kappa"] == pytest.approx(lam[-1] / small, rel=1e-6) and "smallest positive" in rep["note"]
+
