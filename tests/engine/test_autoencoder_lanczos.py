@@ -80,4 +80,3 @@ def test_curvature_report_kappa_uses_the_smallest_positive_eigenvalue_when_indef
     small = reported[reported > 0].min()
     assert not rep["definite"] and rep["lambda_small"] == pytest.approx(small, rel=1e-12)
     assert rep["kappa"] == pytest.approx(lam[-1] / small, rel=1e-6) and "smallest positive" in rep["note"]
-
