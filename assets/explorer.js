@@ -397,7 +397,7 @@
     ctx.lineJoin = "round";
     ctx.lineCap = "round";
     var colors = Object.keys(E.byColor);
-    var record = { k: k, trails: {}, balls: {}, ends: {}, averaged: {}, arrowLabels: [] };
+    var record = { k: k, trails: {}, balls: {}, ends: {}, averaged: {}, arrowLabels: [], cross: {} };
     E.lastDrawn = record;
     // trails
     colors.forEach(function (c) {
@@ -453,7 +453,15 @@
         ctx.stroke();
       }
     });
+    // the curvature cross at each ball (assets/curvature.js), unless its toggle is off
+    if (window.DescentCurvature && crossOn()) record.cross = window.DescentCurvature.draw(ctx, X, Y, p, E.byColor, k, palette);
     ctx.restore();
+  }
+
+  function crossOn() {
+    var host = byId(names().cross);
+    var box = host && host.querySelector("input");
+    return !box || box.checked;
   }
 
   // a schedule-free run's averaged point x: a thin dashed trail to step j and a hollow ball there
@@ -885,6 +893,8 @@
 
   document.addEventListener("change", function (ev) {
     if (ev.target && ev.target.id && ev.target.id === names().speed) E.speed = +ev.target.value || 60;
+    var cross = byId(names().cross);
+    if (cross && cross.contains(ev.target) && E.payload && E.payload.view !== "3d") draw(false);
   });
 
   document.addEventListener("keydown", function (ev) {

@@ -69,6 +69,7 @@ class Ids(StrEnum):
 
     VIEW = "view"
     ARROWS = "arrows"
+    CROSS = "curvature-cross"  # toggle of the curvature cross at the balls (read by assets/explorer.js)
     MAP = "map"
     MAP_WRAP = "map-wrap"
     LEGEND = "legend"
@@ -160,6 +161,7 @@ BROWSER_NAMES: dict[str, str] = {
     "mapWrap": Ids.MAP_WRAP,
     "legend": Ids.LEGEND,
     "diagnostics": Ids.DIAGNOSTICS,
+    "cross": Ids.CROSS,
     "notice": Ids.NOTICE,
     "player": Ids.PLAYER,
     "play": Ids.PLAY,

@@ -153,6 +153,8 @@ def build_layout() -> html.Div:
                                                      {"label": "3-D surface", "value": "3d"}], inline=True,
                                className="view-toggle"),
                 dcc.Dropdown(id=Ids.ARROWS, clearable=False, searchable=False, className="arrows-select"),
+                dcc.Checklist(id=Ids.CROSS, options=[{"label": "curvature cross", "value": "on"}], value=["on"],
+                              className="cross-toggle", inline=True),
                 export_bar(),
             ]),
             html.Div(className="map-row", children=[

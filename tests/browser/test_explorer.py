@@ -49,7 +49,7 @@ def test_page_loads_with_trajectories_drawn(web):
     assert "regenerator-runtime.js" in scripts and not any(n.startswith("polyfill@") for n in scripts)
     assert page.evaluate("typeof regeneratorRuntime.mark === 'function' && window._babelPolyfill === undefined")
     # race board, card notes, URL and the four diagnostic panels follow
-    page.wait_for_function("document.querySelectorAll('#diagnostics .diag-panel.js-plotly-plot').length === 4")
+    page.wait_for_function("document.querySelectorAll('#diagnostics .diag-panel.js-plotly-plot').length === 6")
     assert page.locator("#legend .rb-row").count() == 6
     assert "after 500 steps" in page.locator('[data-card-status="0"]').inner_text()
     assert query(page)["surface"] == ["beale"]
