@@ -14,7 +14,8 @@ component ids they need come in as arguments (a component's ``id`` property), ne
 Data flow::
 
     Start ──> lab_start (gate: queue the race) ──> lab-run.data ──> lab_race (background job:
-              progress = loss curves, status, bar; result = reconstructions, PSNR, landscapes, summary)
+              progress = loss curves, status, bar; result = reconstructions, PSNR, landscapes, summary,
+              curvature spectrum and links)
     while it runs: lab_watch (its job died?)      other tabs: lab_follow (its live status)
     Cancel ──> lab_cancel (the race's cancel flag; the job stops after its minibatch)
     the form ──> lab_check (summary, problems, link), lab_rows / lab_opt_kind (cards), lab_noise, lab_source
@@ -112,6 +113,8 @@ def _register_race(app: Any, queue: RaceQueue, kv: Any, own_process: bool) -> No
             "psnr": Output(Ids.PSNR, "children"),
             "land": Output(Ids.LAND_STORE, "data"),
             "summary": Output(Ids.SUMMARY, "children"),
+            "spectrum": Output(Ids.SPECTRUM, "figure"),
+            "curv_links": Output(Ids.CURV_LINKS, "children"),
         },
         inputs={"run": Input(Ids.RUN, "data")},
         state={"upload": State(Ids.UPLOAD_STORE, "data"), "form": form_deps(State)},

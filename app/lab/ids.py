@@ -68,6 +68,8 @@ class Ids(StrEnum):
     LAND_METHOD = "lab-land-method"
     LAND_STORE = "lab-land-store"
     LAND_GRAPH = "lab-land-graph"
+    SPECTRUM = "lab-spectrum-graph"
+    CURV_LINKS = "lab-curvature-links"
 
 
 #: pattern-matching id types of the optimizer cards: the optimizer, its learning rate, its first and

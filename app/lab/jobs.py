@@ -290,6 +290,9 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
     labels = [r.label for r in race.runs]
     runs = [r.summary() for r in race.runs]
     reporter.snap = {"runs": runs, "fraction": 1.0}
+    curvature_start = clock()
+    curvature = _curvature(race, labels, cancelled, reporter, s.seed, clock)
+    curvature_used = clock() - curvature_start  # comes out of the landscape's measuring time
     landscapes: dict[str, Any] = {}
     if race.stopped == "cancelled":
         msg = lab_figures.message_figure("The loss landscape is skipped when a race is cancelled.")
@@ -297,7 +300,7 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
     else:
         reporter.phase("Computing the loss landscape…", 100.0)
         res, samples = landscape_plan(race.model.n_params, race.landscape_inputs.shape[0])
-        measure_end = clock() + MEASURE_LIMIT
+        measure_end = clock() + MEASURE_LIMIT - curvature_used
 
         def stop_slicing() -> bool:
             return cancelled() or clock() > measure_end
@@ -326,8 +329,63 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
         "recon": recon,
         "psnr": lab_figures.psnr_rows(race.psnr.to_dict() if race.psnr is not None else None),
         "landscapes": landscapes,
+        "curvature": curvature,
         "summary": _summary(s, data, race),
     }
+
+
+#: seconds the curvature report may use for the whole race, and the largest model it is tried on
+CURVATURE_LIMIT = 10.0
+CURVATURE_MAX_PARAMS = 200_000
+#: fewest Lanczos iterations worth reporting
+CURVATURE_MIN_ITER = 10
+
+
+def _curvature(race: Any, labels: list[str], cancelled: Callable[[], bool], reporter: Reporter, seed: int,
+               clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:  # fmt: skip
+    """Each run's top and bottom Hessian eigenvalues at its final weights (Lanczos on exact products).
+
+    Evaluated on the race's fixed landscape rows (training-mode loss).  Bounded: the iterations
+    per run are cut so the whole report fits :data:`CURVATURE_LIMIT` seconds, measured from one
+    product; a run that diverged, a cancelled race or too large a model gets a sentence instead.
+    """
+    import numpy as np
+
+    from app.lab.spectrum import quadratic_link, spectrum_figure
+    from autoencoder.hvp import hessian_vector_product
+    from autoencoder.lanczos import REPORT_ITER, REPORT_K, curvature_report
+
+    net, x, t = race.model, race.landscape_inputs, race.landscape_targets
+    rows: list[dict[str, Any]] = []
+    why = None
+    if race.stopped == "cancelled":
+        why = "The curvature report is skipped when a race is cancelled."
+    elif net.n_params > CURVATURE_MAX_PARAMS:
+        why = f"The curvature report is skipped for models over {CURVATURE_MAX_PARAMS:,} parameters."
+    if why is None:
+        reporter.phase("Computing curvature (Hessian eigenvalues)…", 100.0)
+        start = clock()
+        probe = np.random.default_rng(seed).standard_normal(net.n_params)
+        hessian_vector_product(net, race.theta0, x, t, probe)
+        per_product = max(clock() - start, 1e-6)
+        finite = [r for r in race.runs if r.theta is not None and bool(np.all(np.isfinite(r.theta)))]
+        iters = min(REPORT_ITER, int(CURVATURE_LIMIT / (per_product * 1.5 * max(len(finite), 1))))
+        if iters < CURVATURE_MIN_ITER:
+            why = f"The curvature report would take longer than the {CURVATURE_LIMIT:g} s it may use."
+    for i, r in enumerate(race.runs):
+        entry: dict[str, Any] = {"label": labels[i], "key": r.key, "report": None, "link": None, "message": ""}
+        if why is not None:
+            entry["message"] = why
+        elif cancelled():
+            entry["message"] = "Cancelled before its curvature was computed."
+        elif r.theta is None or not bool(np.all(np.isfinite(r.theta))):
+            entry["message"] = "No curvature: its weights are not finite (it diverged)."
+        else:
+            reporter.phase(f"Computing curvature of {labels[i]} ({i + 1} of {len(race.runs)})…", 100.0)
+            entry["report"] = curvature_report(net, r.theta, x, t, k=REPORT_K, max_iter=iters, seed=seed)
+            entry["link"] = quadratic_link(r.config.to_dict(), entry["report"])
+        rows.append(entry)
+    return {"figure": spectrum_figure(rows) if why is None else lab_figures.message_figure(why), "rows": rows}
 
 
 def _summary(s: LabSettings, data: Any, race: Any) -> str:

@@ -44,7 +44,37 @@ WAITING = {
     "recon": "Reconstructions of validation images appear here after a race.",
     "landscape": "The loss landscape around the final weights appears here after a race.",
     "psnr": "The denoising PSNR table (input and each optimizer, per noise type) appears here after a race.",
+    "curvature": "Each optimizer's top and bottom Hessian eigenvalues at its final weights appear here after a race.",
 }
+
+
+def _fmt(v: Any) -> str:
+    return "—" if v is None else f"{v:.3g}"
+
+
+def curvature_links(curv: Mapping[str, Any] | None) -> Any:
+    """Per optimizer: λ_max, λ_min, κ and the link to the 2-D quadratic with the same κ and η·λ_max."""
+    rows = (curv or {}).get("rows") or []
+    if not rows:
+        return html.P(WAITING["curvature"], className="lab-hint")
+    items = []
+    for r in rows:
+        rep, link = r.get("report"), r.get("link") or {}
+        if not rep:
+            items.append(html.Li([html.Strong(r["label"]), f": {r.get('message') or 'no curvature report.'}"]))
+            continue
+        head = (f": λ_max = {_fmt(rep['lambda_max'])}, λ_min = {_fmt(rep['bottom'][0])}, κ = {_fmt(rep['kappa'])}"
+                f" ({rep['iterations']} Lanczos steps on {rep['samples']} training rows). ")  # fmt: skip
+        parts: list[Any] = [html.Strong(r["label"]), head]
+        if link.get("href"):
+            parts += [html.A("Open " + link["text"].split(":")[0], href=link["href"], className="lab-quad-link"),
+                      ": " + link["text"].split(": ", 1)[1]]  # fmt: skip
+        else:
+            parts.append(link.get("text", ""))
+        if not rep.get("definite"):
+            parts.append(html.Span(" " + rep["note"], className="lab-hint"))
+        items.append(html.Li(parts))
+    return html.Ul(items, className="lab-curv-list")
 
 
 def result_outputs(out: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,9 +83,12 @@ def result_outputs(out: Mapping[str, Any]) -> dict[str, Any]:
         why = f"No results: {out.get('status', 'the race did not run')}"
         msg = lab_figures.message_figure(why)
         return {"recon": msg, "psnr": html.P(why, className="lab-hint"), "land": {"pca": msg, "random": msg},
-                "summary": ""}  # fmt: skip
+                "summary": "", "spectrum": msg, "curv_links": html.P(why, className="lab-hint")}  # fmt: skip
+    curv = out.get("curvature") or {}
     return {"recon": out["recon"], "psnr": psnr_table(out["psnr"]), "land": out["landscapes"],
-            "summary": out["summary"]}  # fmt: skip
+            "summary": out["summary"],
+            "spectrum": curv.get("figure") or lab_figures.message_figure("No curvature report for this race."),
+            "curv_links": curvature_links(curv)}  # fmt: skip
 
 
 def results_view() -> list[Any]:
@@ -86,5 +119,11 @@ def results_view() -> list[Any]:
                 ]),
             ]),
             html.Div(html.P(WAITING["psnr"], className="lab-hint"), id=Ids.PSNR, className="lab-card lab-psnr"),
+            html.Section(className="lab-card lab-curvature", **{"aria-label": "Curvature at the final weights"}, children=[
+                html.Div(dcc.Graph(id=Ids.SPECTRUM, config=graph_config, style={"height": "100%"},
+                                   figure=lab_figures.message_figure(WAITING["curvature"])),
+                         className="lab-spectrum-wrap"),
+                html.Div(html.P(WAITING["curvature"], className="lab-hint"), id=Ids.CURV_LINKS),
+            ]),
         ]),
     ]  # fmt: skip
