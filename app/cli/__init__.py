@@ -7,6 +7,7 @@
         [--hyper lr=1e-3:1:50 --hyper beta1=0:0.99:50] [--format csv|npz|png] [-o FILE]
     descent-lab export --preset beale --format gif -o beale.gif      (or --url '...?surface=...')
     descent-lab train --data digits --hidden 32,8,32 --optimizer adam --optimizer sgd --set sgd.lr=0.1
+    descent-lab curvature --data digits --optimizer adam --optimizer sgd --epochs 5 [--top 5 --bottom 5]
     descent-lab run [--host H] [--port P]
     descent-lab serve --host 0.0.0.0 --port 8050 --workers 3      (a class: gunicorn, shared stores)
 
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from app.cli.common import EXIT_USAGE, CliError, Parser
+from app.cli.curvature import add_curvature_parser
 from app.cli.export import add_export_parser, explorer_config
 from app.cli.listing import add_list_parser
 from app.cli.sweep import add_sweep_parser, np_savez
@@ -40,6 +42,7 @@ def build_parser() -> Parser:
     from autoencoder.cli import add_train_parser
 
     add_train_parser(sub)
+    add_curvature_parser(sub)
     add_web_parsers(sub)
     return p
 
