@@ -55,7 +55,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     cfg = explorer_config(args)
     opts = ExportOptions(width=args.width, height=args.height, scale=args.scale, frames=args.frames, fps=args.fps,
-                         size=args.size, panels=args.panels, equal_axes=not args.free_axes)  # fmt: skip
+                         size=args.size, panels=args.panels, equal_axes=not args.free_axes,
+                         svg_text=args.svg_text)  # fmt: skip
     try:
         data = export(cfg, args.format, opts)
     except ExportError as exc:
@@ -86,6 +87,8 @@ def add_export_parser(sub: Any) -> None:
                     help="PNG/SVG/PDF panels: auto, or a list such as map,loss,grad,dist,lr (auto adds loss and "
                          "‖∇f‖ when the map alone would leave a fixed frame more than 15%% empty)")  # fmt: skip
     ex.add_argument("--free-axes", action="store_true", help="let the map's axes have different scales")
+    ex.add_argument("--svg-text", choices=("font", "paths"), default="font",
+                    help="SVG text: embed the subset font it is drawn in (default) or draw it as paths")
     ex.add_argument("--frames", type=int, default=100, help="GIF/MP4 frames")
     ex.add_argument("--fps", type=float, default=20.0, help="GIF/MP4 frames per second")
     ex.add_argument("-o", "--output", help="write to FILE")

@@ -176,7 +176,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from app.export.sweep_export import export_map
 
         try:
-            data = export_map(cfg, smap, surface, args.format, size)
+            data = export_map(cfg, smap, surface, args.format, size, svg_text=args.svg_text)
         except (ExportError, ValueError) as exc:
             raise CliError(str(exc)) from None
         if args.output in (None, "-"):
@@ -264,6 +264,8 @@ def add_sweep_parser(sub: Any) -> None:
                          "page (7 in at 300 dpi; the default)")  # fmt: skip
     sw.add_argument("--width", type=int, help="figure width in pixels (200–4000) instead of --size")
     sw.add_argument("--height", type=int, help="figure height in pixels (default: what the figure needs)")
+    sw.add_argument("--svg-text", choices=("font", "paths"), default="font",
+                    help="SVG text: embed the subset font it is drawn in (default) or draw it as paths")
     sw.add_argument("--from", dest="from_file", metavar="FILE",
                     help="compute the map an exported PNG, SVG, PDF or NPZ carries")  # fmt: skip
     sw.add_argument("-o", "--output", help="write to FILE instead of standard output")

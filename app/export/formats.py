@@ -38,6 +38,7 @@ from app.explorer.state import ExplorerConfig, from_query, to_query
 from app.export.metadata import embed, settings_text
 from app.export.panels import parse_panels, static_figure
 from app.export.sizes import get_preset as get_size_preset
+from app.export.svg_text import EXPORT_FAMILY, SVG_TEXT_MODES, FontMissing, finish_svg
 from app.export.tables import trajectory_table
 from app.version import version
 
@@ -82,6 +83,7 @@ class ExportOptions:
     size: str | None = None  # a size preset (slide, slide43, column, page): overrides width/height/scale
     panels: str | None = None  # "auto" (None) or e.g. "map,loss,grad" (see app.export.panels)
     equal_axes: bool = True
+    svg_text: str = "font"  # "font": the subset font embedded; "paths": text as outlines (app.export.svg_text)
 
     def __post_init__(self) -> None:
         lo, hi = SIZE_LIMITS
@@ -98,6 +100,8 @@ class ExportOptions:
         if self.size is not None:
             get_size_preset(self.size)
         parse_panels(self.panels)
+        if self.svg_text not in SVG_TEXT_MODES:
+            raise ValueError(f"svg_text must be one of {', '.join(SVG_TEXT_MODES)}, got {self.svg_text!r}")
 
 
 def export(cfg: ExplorerConfig, fmt: str, options: ExportOptions | None = None, result: Result | None = None) -> bytes:
@@ -185,17 +189,42 @@ def _render_spec(fig: dict[str, Any]) -> dict[str, Any]:
     return {**fig, "layout": {**layout, "template": template}}
 
 
+def export_fonts(node: Any) -> Any:
+    """The figure with every font family naming the export face first (the face an SVG embeds)."""
+    if isinstance(node, dict):
+        out = {k: export_fonts(v) for k, v in node.items()}
+        if isinstance(out.get("family"), str) and not out["family"].startswith(f"'{EXPORT_FAMILY}'"):
+            out["family"] = f"'{EXPORT_FAMILY}', {out['family']}"
+        return out
+    if isinstance(node, list):
+        return [export_fonts(v) for v in node]
+    return node
+
+
 def static_image(fig: dict[str, Any], fmt: str, options: ExportOptions) -> bytes:
-    """PNG/SVG/PDF bytes of a figure through the shared export browser."""
+    """PNG/SVG/PDF bytes of a figure through the shared export browser, drawn in the export face.
+
+    An SVG's text is made portable as ``options.svg_text`` says (:func:`app.export.svg_text.finish_svg`)."""
     if not chromium_available():
         raise ExportError(CHROMIUM_HINT)
     from app.export import browser as export_browser
 
+    layout = fig.get("layout", {})
+    font = layout.get("font", {})
+    if not font.get("family"):  # plotly's default would be Open Sans, which is seldom installed
+        fig = {**fig, "layout": {**layout, "font": {**font, "family": "sans-serif"}}}
+    spec = _render_spec(export_fonts(fig))
     try:
-        return export_browser.render(_render_spec(fig), fmt, options.width, options.height, options.scale)
+        image = export_browser.render(spec, fmt, options.width, options.height, options.scale)
     except Exception as exc:  # kaleido reports browser problems with assorted exception types
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise ExportError(f"static export failed: {reason[:200]}") from None
+    if fmt != "svg":
+        return image
+    try:
+        return finish_svg(image, options.svg_text)
+    except FontMissing as exc:
+        raise ExportError(f"SVG export cannot embed its font: {exc}") from None
 
 
 # --------------------------------------------------------------------------- HTML

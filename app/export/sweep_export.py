@@ -51,10 +51,12 @@ def figure_for(cfg: MapConfig, smap: SweepMap, surface: Any, size: MapSize) -> t
     return export_figure(map_figure(cfg, smap, surface), size)
 
 
-def export_map(cfg: MapConfig, smap: SweepMap, surface: Any, fmt: str, size: MapSize | None = None) -> bytes:
+def export_map(cfg: MapConfig, smap: SweepMap, surface: Any, fmt: str, size: MapSize | None = None,
+               svg_text: str = "font") -> bytes:
     """The file of format ``fmt`` for the map ``smap`` computed from ``cfg`` on ``surface``.
 
-    ``size`` matters for the figures only (default: the ``page`` preset).  ValueError for an
+    ``size`` matters for the figures only (default: the ``page`` preset); ``svg_text`` for SVG only
+    (``font`` embeds the subset font, ``paths`` draws the text as outlines).  ValueError for an
     unknown format or a size nothing fits in; ExportError when the export browser cannot draw.
     """
     if fmt not in FORMATS:
@@ -66,7 +68,8 @@ def export_map(cfg: MapConfig, smap: SweepMap, surface: Any, fmt: str, size: Map
         return map_npz(smap, settings_text(settings))
     fig, frame = figure_for(cfg, smap, surface, size or MapSize())
     scale = frame.scale if fmt == "png" else 1.0
-    image = static_image(fig, fmt, ExportOptions(width=frame.width, height=frame.height, scale=scale))
+    image = static_image(fig, fmt, ExportOptions(width=frame.width, height=frame.height, scale=scale,
+                                                     svg_text=svg_text))
     title = " ".join(frame.placement.title_lines)
     return embed(fmt, image, settings, title=title)
 
