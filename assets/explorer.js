@@ -424,6 +424,8 @@
     ctx.arc(X(p.start[0]), Y(p.start[1]), 8, 0, 2 * Math.PI);
     ctx.stroke();
     drawArrows(ctx, X, Y, k, record.arrowLabels);
+    // the curvature cross at each ball (assets/curvature.js, under the balls), unless its toggle is off
+    if (window.DescentCurvature && crossOn()) record.cross = window.DescentCurvature.draw(ctx, X, Y, p, E.byColor, k, palette);
     // balls and end markers
     colors.forEach(function (c) {
       var s = E.byColor[c];
@@ -453,8 +455,6 @@
         ctx.stroke();
       }
     });
-    // the curvature cross at each ball (assets/curvature.js), unless its toggle is off
-    if (window.DescentCurvature && crossOn()) record.cross = window.DescentCurvature.draw(ctx, X, Y, p, E.byColor, k, palette);
     ctx.restore();
   }
 

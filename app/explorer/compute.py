@@ -37,9 +37,9 @@ _NO_MOMENTUM_ARROW = {"lbfgs"}
 
 #: the curvature cross at a ball: arm half-length CROSS_SCALE·span/√|λ|, clamped to [CROSS_MIN, CROSS_MAX]·span
 #: (see app.explorer.curvature_panel.cross_arms)
-CROSS_SCALE = 0.1
+CROSS_SCALE = 0.06
 CROSS_MIN = 0.02
-CROSS_MAX = 0.2
+CROSS_MAX = 0.12
 #: the angle sent for a row whose Hessian was not finite (no cross there): outside [−π, π]
 NO_HESSIAN = 10.0
 
