@@ -93,7 +93,9 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
     for l in range(L):
         p, q = P[l], V[l]
         z = a @ p["weight"]
-        rz = ra @ p["weight"] + a @ q["weight"]
+        rz = a @ q["weight"]
+        if l > 0:  # R{x} = 0: the first layer's input carries no direction
+            rz += ra @ p["weight"]
         if model.has_bn(l):
             c = z - z.mean(axis=0)
             rc = rz - rz.mean(axis=0)
@@ -163,13 +165,20 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
         else:
             o["bias"][...] = np.sum(rdu, axis=0)
             dz, rdz = du, rdu
-        o["weight"][...] = racts[l].T @ dz + acts[l].T @ rdz
+        np.matmul(acts[l].T, rdz, out=o["weight"])
+        if l > 0 and not gauss_newton:  # (Gauss–Newton: dz = 0, and R{x} = 0 for the first layer)
+            o["weight"] += racts[l].T @ dz
         if l > 0:
             name = model.activations[l - 1]
-            da = dz @ p["weight"].T
-            rda = rdz @ p["weight"].T + dz @ q["weight"].T
+            rda = rdz @ p["weight"].T
             up, ap = pre[l - 1], acts[l]
             d1 = _d1(name, up, ap)
+            if gauss_newton:  # the backward pass of J^T alone: du stays zero
+                rdu = rda * d1
+                du = np.zeros_like(rdu)
+                continue
+            da = dz @ p["weight"].T
+            rda += dz @ q["weight"].T
             rdu_next = rda * d1
             d2 = _d2(name, up, ap)
             if d2 is not None:
