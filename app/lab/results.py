@@ -118,7 +118,9 @@ def results_view() -> list[Any]:
                              className="lab-land-wrap"),
                 ]),
             ]),
-            html.Div(html.P(WAITING["psnr"], className="lab-hint"), id=Ids.PSNR, className="lab-card lab-psnr"),
+            # a region that scrolls sideways on a phone: focusable, so a keyboard can scroll it
+            html.Div(html.P(WAITING["psnr"], className="lab-hint"), id=Ids.PSNR, className="lab-card lab-psnr",
+                     tabIndex=0, role="region", **{"aria-label": "PSNR table"}),
             html.Section(className="lab-card lab-curvature", **{"aria-label": "Curvature at the final weights"}, children=[
                 html.Div(dcc.Graph(id=Ids.SPECTRUM, config=graph_config, style={"height": "100%"},
                                    figure=lab_figures.message_figure(WAITING["curvature"])),
