@@ -245,8 +245,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         err.write(f"{data.description}; model {race.model.describe()}\n")
         for r in race.runs:
             h = r.history[-1]
+            cg = ""
+            if r.cg_iterations:  # hessian_free: CG iterations of each step
+                its = r.cg_iterations
+                cg = (f"  CG {sum(its) / len(its):.1f}/step (min {min(its)}, max {max(its)}; "
+                      f"{sum(r.curvature_products)} curvature products over {len(its)} steps)")  # fmt: skip
             err.write(f"  {r.key:<16} {r.status:<10} train {h.train_loss:.5g}  val {h.val_loss:.5g}  "
-                      f"{h.seconds:.2f}s  {r.message}\n")  # fmt: skip
+                      f"{h.seconds:.2f}s  {r.message}{cg}\n")  # fmt: skip
         if race.psnr is not None:
             err.write(race.psnr.to_text())
     return 0

@@ -52,6 +52,8 @@ import numpy as np
 
 from autoencoder.corrupt import DEFAULT_TABLE, Corruption, corrupt, parse_corruption, supported
 from autoencoder.data import MAX_SAMPLES, Dataset
+from autoencoder.hf_epoch import ITERS_PER_EPOCH as HF_ITERS_PER_EPOCH
+from autoencoder.hf_epoch import hessian_free_epoch
 from autoencoder.metrics import mean_std, psnr
 from autoencoder.model import Autoencoder, BatchNormState, ModelSpec
 from optimizers._modkernels import apply_noise_and_clip, scheduled_lr
@@ -117,6 +119,9 @@ class RunResult:
     bn_state: BatchNormState | None = field(default=None, repr=False)
     path: list[np.ndarray] = field(default_factory=list, repr=False)  # weight snapshots (float32)
     path_epochs: list[int] = field(default_factory=list)
+    #: hessian_free only: CG iterations and curvature products of each iteration, in order (empty otherwise)
+    cg_iterations: list[int] = field(default_factory=list)
+    curvature_products: list[int] = field(default_factory=list)
 
     @property
     def final_train_loss(self) -> float:
@@ -147,6 +152,8 @@ class RunResult:
             "message": self.message,
             "diverged_at_epoch": self.diverged_at_epoch,
             "history": [r.to_dict() for r in self.history],
+            "cg_iterations": list(self.cg_iterations) or None,
+            "curvature_products": list(self.curvature_products) or None,
         }
 
 
@@ -430,7 +437,7 @@ def train_race(
         theta0 = np.array(theta0, dtype=np.float64)
         net._check_theta(theta0)
     for e in entries:
-        if e.config.spec.family == "second-order" and net.n_params > NEWTON_MAX_PARAMS:
+        if e.config.spec.name == "newton" and net.n_params > NEWTON_MAX_PARAMS:
             raise ValueError(
                 f"Newton's method builds the exact {net.n_params}×{net.n_params} Hessian; it is limited to "
                 f"{NEWTON_MAX_PARAMS} parameters (use a smaller net, e.g. --hidden 2)"
@@ -579,7 +586,13 @@ def _race(
                     if r.full_batch:
                         if corruption is not None:
                             r.fg_valid = False  # a new corrupted copy of the training set
-                        reason = _full_batch_epoch(r, net, full[0], full[1], int(full_batch_iters), check_stop)
+                        if r.entry.config.spec.name == "hessian_free":  # products, not a Hessian: any size
+                            reason = hessian_free_epoch(
+                                r, net, full[0], full[1], max(int(full_batch_iters), HF_ITERS_PER_EPOCH),
+                                lambda q, gq, r=r, full=full: _full_eval(r, net, full[0], full[1], q, gq), [seed, 5, epoch],
+                                check_stop)  # fmt: skip
+                        else:
+                            reason = _full_batch_epoch(r, net, full[0], full[1], int(full_batch_iters), check_stop)
                     else:
                         reason = _minibatch_epoch(r, net, batches, check_stop)
             except _Stop as stop:

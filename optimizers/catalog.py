@@ -64,8 +64,9 @@ from optimizers._slots import (
     SGD,
     TORCH,
 )
-
+from optimizers.hessian_free import HESSIAN_FREE_OID, MAX_CG
 from optimizers.spec import HyperParam, OptimizerSpec
+
 
 def _lr(default: float, ui_low: float = 1e-5, ui_high: float = 10.0, desc: str = "learning rate") -> HyperParam:
     return HyperParam(
@@ -552,5 +553,37 @@ SPECS: tuple[OptimizerSpec, ...] = (
         convention="Nocedal & Wright Algorithm 7.4/7.5 with a weak-Wolfe bisection line search; the first step "
         "is η·min(1, 1/‖g‖₁) as in torch.optim.LBFGS.",
         state_names=(("direction", -1),),
+    ),
+    OptimizerSpec(
+        name="hessian_free",
+        source="Martens 2010, Deep learning via Hessian-free optimization (ICML), §4",
+        card_keys=("damping", "max_cg"),
+        oid=HESSIAN_FREE_OID,
+        display_name="Hessian-free (truncated Newton)",
+        family="second-order",
+        params=(
+            _lr(1.0, ui_low=1e-3, ui_high=2.0, desc="step fraction: the line search's first trial step length"),
+            HyperParam("damping", HP_DAMPING, 1.0, 0.0, 1e8, r"\lambda_0",
+                       "initial Levenberg–Marquardt damping (adapted by ρ each step)", ui_high=100.0),  # fmt: skip
+            HyperParam("max_cg", HP_MAX_EVALS, 50, 1, MAX_CG, "m", "CG iterations per step at most", kind="int",
+                       ui_high=200),  # fmt: skip
+            HyperParam("cg_decay", HP_RHO, 0.95, 0.0, 1.0, r"\zeta", "decay of CG's warm start ζ·d_{t−1}"),
+            HyperParam("gauss_newton", HP_CONVENTION, 1.0, 0, 1, "", "use Gauss–Newton products where the "
+                       "model provides them (networks); surfaces always use the exact Hessian", kind="bool"),
+        ),
+        rule_latex=r"d_t \approx \arg\min_d\; g_t^\top d + \tfrac12 d^\top (B_t + \lambda_t I) d"
+        r"\ \text{(at most } m \text{ CG steps from } \zeta d_{t-1}\text{, only products } B_t v)\\"
+        r"\theta_t \leftarrow \theta_{t-1} + \alpha_t d_t,\ \alpha_t = \eta\, 0.8^j\\"
+        r"\rho_t = \frac{f(\theta_{t-1} + d_t) - f(\theta_{t-1})}{q(d_t)},\ "
+        r"\lambda_{t+1} = \lambda_t \times \begin{cases}3/2 & \rho_t < 1/4\\ 2/3 & \rho_t > 3/4\end{cases}",
+        convention="Martens 2010: CG on (B + λI)d = −g using only curvature-vector products (the surface's exact "
+        "Hessian; for a network the Gauss–Newton matrix when gauss_newton is on), warm-started from ζ·d_{t−1}, at "
+        "most max_cg iterations, stopped by Martens' relative-progress rule (k = max(10, 0.1i), ε = 5e-4). On "
+        "negative curvature CG returns its iterate so far, or −g if it has none. λ follows Martens' rule (ρ < 1/4: "
+        "×3/2; ρ > 3/4: ×2/3) within [1e-8, 1e8]. The step is searched by backtracking α ← 0.8α from η with an "
+        "Armijo test (Martens & Sutskever 2012 §8.8; Martens 2010's CG-iterate backtracking is not used); if no "
+        "trial lowers f the step is rejected and λ grows.",
+        state_names=(("direction", 0),),
+        notes="Each step reports its CG iterations and curvature products; no Hessian matrix is formed.",
     ),
 )

@@ -75,6 +75,12 @@ class Trajectory:
     lambda_max: np.ndarray | None = field(default=None, repr=False)
     eigvec_min: np.ndarray | None = field(default=None, repr=False)
     eigvec_max: np.ndarray | None = field(default=None, repr=False)
+    #: hessian_free only (None for every other optimizer): (k+1,) CG iterations and curvature-vector products of
+    #: each step, the damping λ its CG used and its reduction ratio ρ (0 where undefined); row 0 is zero
+    cg_iterations: np.ndarray | None = field(default=None, repr=False)
+    curvature_products: np.ndarray | None = field(default=None, repr=False)
+    damping: np.ndarray | None = field(default=None, repr=False)
+    rho: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> int:
@@ -131,6 +137,8 @@ def trace(
     n = _check_steps(steps)
     if not np.all(np.isfinite(surface.first_order(x0[0], x0[1]))):
         raise ValueError(f"the surface or its gradient is not defined at the start point ({x0[0]:g}, {x0[1]:g})")
+    if config.spec.name == "hessian_free":
+        return _trace_hessian_free(surface, config, x0, n, float(gtol), float(xtol), modifiers)
     hp = config.vector
     rows = state_rows(config.spec.oid, hp)
     shown = config.state_rows()
@@ -234,6 +242,8 @@ def sweep(
     jobs are split over ``threads`` worker threads (the kernel releases the GIL).
     """
     n = _check_steps(steps)
+    if config.spec.name == "hessian_free":
+        return _sweep_hessian_free(surface, config, starts, n, hyper, gtol, xtol)
     st = np.asarray(starts, dtype=np.float64)
     if st.ndim == 1:
         st = _check_start(st)[None, :]
@@ -288,3 +298,138 @@ def sweep(
         with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
             list(pool.map(work, chunks))
     return SweepResult(out_final, out_loss, out_steps, out_status)
+
+
+# --------------------------------------------------------------------------------------
+# hessian_free: a Python driver on the surface's Hessian-vector products (never a compiled kernel)
+# --------------------------------------------------------------------------------------
+
+
+def _run_hessian_free(surface: Any, hp: np.ndarray, x0: np.ndarray, n: int, gtol: float,
+                      xtol: float) -> tuple[dict[str, np.ndarray], int, int]:  # fmt: skip
+    """Run Martens' Hessian-free method; returns (recorded arrays, last step, status code) with the kernel's
+    stopping and divergence semantics (``_runkernels.run``)."""
+    from optimizers.hessian_free import HessianFree
+
+    hf = HessianFree(2, lr=float(hp[slots.HP_LR]), damping=float(hp[slots.HP_DAMPING]),
+                     max_cg=int(hp[slots.HP_MAX_EVALS]), cg_decay=float(hp[slots.HP_RHO]))  # fmt: skip
+    radius = escape_radius(surface)
+    cur = {"h": None}
+
+    def evaluate(q: np.ndarray, gq: np.ndarray) -> float:
+        j = surface.first_order(q[0], q[1])
+        gq[0], gq[1] = j[1], j[2]
+        return float(j[0])
+
+    def product(vec: np.ndarray, out: np.ndarray) -> None:
+        if cur["h"] is None:  # the Hessian's entries at this iterate, used only as B·v
+            cur["h"] = surface.jet(theta[0], theta[1])[3:6]
+        hxx, hxy, hyy = cur["h"]
+        out[0] = hxx * vec[0] + hxy * vec[1]
+        out[1] = hxy * vec[0] + hyy * vec[1]
+
+    rec = {k: np.zeros((n + 1, 2)) for k in ("positions", "gradients", "updates", "effective_lr", "direction")}
+    rec.update({k: np.zeros(n + 1) for k in ("losses", "cg_iterations", "curvature_products", "damping", "rho")})
+    theta = x0.copy()
+    g = np.zeros(2)
+    with np.errstate(all="ignore"):
+        f = evaluate(theta, g)
+    rec["positions"][0], rec["losses"][0], rec["gradients"][0] = theta, f, g
+    if not (np.isfinite(f) and np.all(np.isfinite(g))):
+        return rec, 0, slots.DIVERGED
+    status, last = slots.COMPLETED, 0
+    for t in range(1, n + 1):
+        old, gold, fold = theta.copy(), g.copy(), f
+        cur["h"] = None
+        with np.errstate(all="ignore"):
+            info = hf.step(theta, f, g, evaluate, product)
+        if info.stalled:
+            theta[:], g[:] = old, gold
+            status = slots.CONVERGED if np.hypot(*g) <= 1e-8 * max(1.0, abs(f)) else slots.STALLED_STATUS
+            break
+        f = info.f
+        if not (np.all(np.isfinite(theta)) and np.isfinite(f) and np.all(np.isfinite(g))
+                and np.all(np.abs(theta) <= radius)):  # fmt: skip
+            theta[:], g[:], f = old, gold, fold
+            status = slots.DIVERGED
+            break
+        last = t
+        dx = theta - old
+        rec["positions"][t], rec["losses"][t], rec["gradients"][t], rec["updates"][t] = theta, f, g, dx
+        with np.errstate(all="ignore"):
+            eff = np.where(gold != 0.0, -dx / gold, 0.0)
+        rec["effective_lr"][t] = np.where(np.isfinite(eff), eff, 0.0)
+        rec["direction"][t] = np.where(np.isfinite(hf.direction), hf.direction, 0.0)
+        rec["cg_iterations"][t], rec["curvature_products"][t] = info.cg_iterations, info.products
+        rec["damping"][t] = info.damping
+        rec["rho"][t] = info.rho if np.isfinite(info.rho) else 0.0
+        if gtol > 0.0 and np.hypot(*g) <= gtol and np.hypot(*dx) <= xtol:
+            status = slots.CONVERGED
+            break
+    return rec, last, status
+
+
+def _trace_hessian_free(surface: Any, config: OptimizerConfig, x0: np.ndarray, n: int, gtol: float, xtol: float,
+                        modifiers: Modifiers) -> Trajectory:  # fmt: skip
+    rec, last, status = _run_hessian_free(surface, config.vector, x0, n, gtol, xtol)
+    k = last + 1
+    pos = rec["positions"][:k].copy()
+    curv = curvature_along(surface, pos)
+    return Trajectory(
+        positions=pos,
+        losses=rec["losses"][:k].copy(),
+        gradients=rec["gradients"][:k].copy(),
+        updates=rec["updates"][:k].copy(),
+        effective_lr=rec["effective_lr"][:k].copy(),
+        state={"direction": rec["direction"][:k].copy()},
+        status=STATUS_NAMES[status],
+        steps_requested=n,
+        stop_step=None
+        if status == slots.COMPLETED
+        else (last + 1 if status in (slots.DIVERGED, slots.STALLED_STATUS) else last),
+        config=config,
+        modifiers=modifiers,
+        lambda_min=curv.lambda_min,
+        lambda_max=curv.lambda_max,
+        eigvec_min=curv.vec_min,
+        eigvec_max=curv.vec_max,
+        cg_iterations=rec["cg_iterations"][:k].astype(np.int64),
+        curvature_products=rec["curvature_products"][:k].astype(np.int64),
+        damping=rec["damping"][:k].copy(),
+        rho=rec["rho"][:k].copy(),
+    )
+
+
+#: jobs one hessian_free sweep may run (each is a Python-level run)
+MAX_HF_SWEEP_JOBS = 4096
+
+
+def _sweep_hessian_free(surface: Any, config: OptimizerConfig, starts: Any, n: int, hyper: np.ndarray | None,
+                        gtol: float | None, xtol: float | None) -> SweepResult:  # fmt: skip
+    """One Python run per job (start and hyperparameter row), with the compiled sweep's semantics."""
+    st = np.asarray(starts, dtype=np.float64)
+    if st.ndim == 1:
+        st = _check_start(st)[None, :]
+    if st.ndim != 2 or st.shape[1] != 2 or not np.all(np.isfinite(st)):
+        raise ValueError("starts must be an (m, 2) array of finite numbers")
+    hps = config.vector[None, :] if hyper is None else np.asarray(hyper, dtype=np.float64)
+    if hps.ndim != 2 or hps.shape[1] != slots.N_HP:
+        raise ValueError(f"hyper must be an (m, {slots.N_HP}) array")
+    m = max(st.shape[0], hps.shape[0])
+    if m > MAX_HF_SWEEP_JOBS:
+        raise ValueError(f"a hessian_free sweep may run at most {MAX_HF_SWEEP_JOBS} jobs, got {m}")
+    st = np.broadcast_to(st, (m, 2))
+    hps = np.broadcast_to(hps, (m, slots.N_HP))
+    g_default, x_default = default_tolerances(surface)
+    gtol = g_default if gtol is None else float(gtol)
+    xtol = x_default if xtol is None else float(xtol)
+    out = SweepResult(np.zeros((m, 2)), np.zeros(m), np.full(m, -1, dtype=np.int64), np.zeros(m, dtype=np.int64))
+    for j in range(m):
+        rec, last, status = _run_hessian_free(surface, hps[j], st[j].copy(), n, gtol, xtol)
+        out.final_positions[j] = rec["positions"][last]
+        f = rec["losses"][last]
+        out.final_losses[j] = f if np.isfinite(f) else np.inf
+        out.status[j] = status
+        if status == slots.CONVERGED:
+            out.steps_to_converge[j] = last
+    return out

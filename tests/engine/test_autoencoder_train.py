@@ -57,7 +57,7 @@ def _no_nan(obj: object) -> None:
 
 
 def test_every_optimizer_lowers_the_loss(small: Dataset) -> None:
-    assert set(SANE) | {"newton"} == set(optimizer_names())
+    assert set(SANE) | {"newton", "hessian_free"} == set(optimizer_names())  # both have their own tests
     entries = [make_config(k, **v) for k, v in SANE.items()]
     entries.append(make_config("nesterov", lr=0.1, convention="textbook"))  # gradient at the look-ahead point
     entries.append(RaceEntry(make_config("rprop", lr=0.01), full_batch=True))  # Rprop as its notes advise

@@ -20,6 +20,7 @@ from optimizers import _slots as slots
 ALL = [
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "nadam", "adamax", "radam",
     "lion", "rprop", "delta_bar_delta", "sam", "schedulefree_sgd", "schedulefree_adamw", "newton", "cg", "lbfgs",
+    "hessian_free",
 ]  # fmt: skip
 
 # torch.optim.SGD(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
@@ -218,7 +219,7 @@ def test_label_lists_changed_values():
 
 def test_first_order_flags():
     for name in ALL:
-        assert get_spec(name).first_order == (name not in ("newton", "cg", "lbfgs"))
+        assert get_spec(name).first_order == (name not in ("newton", "cg", "lbfgs", "hessian_free"))
     assert Modifiers().active is False
 
 
@@ -261,6 +262,7 @@ SOURCES = {
     "lion": "lion-pytorch", "delta_bar_delta": "Jacobs 1988", "sam": "Foret et al. 2021",
     "schedulefree_sgd": "schedulefree 1.4.1 SGDScheduleFree", "schedulefree_adamw": "schedulefree 1.4.1 AdamWScheduleFree",
     "newton": "Nocedal & Wright", "cg": "Nocedal & Wright", "lbfgs": "Nocedal & Wright",
+    "hessian_free": "Martens 2010",
 }  # fmt: skip
 
 
