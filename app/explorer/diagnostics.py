@@ -59,8 +59,8 @@ PANELS = (
     ("grad", "gradient norm ‖∇f‖ (log)"),
     ("dist", "distance to the nearest minimum (log)"),
     ("eff", "effective learning rate: x solid, y dotted (log)"),
-    ("stab", "stability  η·λ_max(H) against the bound"),
-    ("split", "error along each eigenvector |⟨θ−θ*, v_i⟩| (log): solid measured, dashed predicted"),
+    ("stab", "stability  η·λ_max(H)"),
+    ("split", "error |⟨θ−θ*, v_i⟩| (log): run solid, prediction dashed"),
 )
 
 
@@ -86,11 +86,15 @@ def diagnostics_panels(result: Result) -> list[dict[str, Any]]:
     if not any(r.ok for r in result.runs):
         notes = {k: "no runs to show" for k, _ in PANELS}
     linear = {"stab"} | ({"loss"} if not loss_log else set())
-    return [
+    out = [
         {"data": data[key], "layout": _panel_layout(result, titles[key], key not in linear, notes.get(key),
                                                     top=key == "stab")}
         for key, _ in PANELS
     ]
+    bounds = [tr["y"][0] for tr in data["stab"] if tr.get("mode") == "lines+text"]
+    if bounds:  # room above the highest bound for its label, whatever the lines do
+        out[[k for k, _ in PANELS].index("stab")]["layout"]["yaxis"]["autorangeoptions"] = {"include": [0, 1.18 * max(bounds)]}
+    return out
 
 
 def _run_lines(run: Run, loss: np.ndarray) -> list[tuple[str, dict[str, Any]]]:
@@ -142,7 +146,7 @@ def _panel_layout(result: Result, title: str, log: bool, note: str | None, top: 
     }  # fmt: skip
     if note:
         layout["annotations"].append(
-            {"text": note, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.9 if top else 0.5,
+            {"text": note, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.66 if top else 0.5,
              "font": {"size": 11 if top else 13, "color": "#6b7280"}}
         )  # fmt: skip
     return layout

@@ -174,6 +174,6 @@ def test_curvature_and_errors_are_export_panels():
     res = compute(quad(gd(0.5), OptimizerEntry.default("momentum", 1, lr=0.1), steps=30))
     fig = composed_figure(map_figure(res), res, ("map", "curvature", "errors"), Frame(1600, 900, 1.0))
     texts = [a["text"] for a in fig["layout"]["annotations"]]
-    assert any(t.startswith("stability") for t in texts) and any(t.startswith("error along") for t in texts)
+    assert any(t.startswith("stability") for t in texts) and any(t.startswith("error |⟨θ−θ*") for t in texts)
     bound = [tr for tr in fig["data"] if tr.get("mode") == "lines+text" and tr.get("yaxis") == "y2"]
     assert sorted(tr["y"][0] for tr in bound) == [2.0, 3.8]
