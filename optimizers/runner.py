@@ -400,8 +400,8 @@ def _trace_hessian_free(surface: Any, config: OptimizerConfig, x0: np.ndarray, n
     )
 
 
-#: jobs one hessian_free sweep may run (each is a Python-level run)
-MAX_HF_SWEEP_JOBS = 4096
+#: job-steps (jobs × steps) one hessian_free sweep may run: each job is a Python-level run (~0.4 ms a step)
+MAX_HF_SWEEP_WORK = 50_000
 
 
 def _sweep_hessian_free(surface: Any, config: OptimizerConfig, starts: Any, n: int, hyper: np.ndarray | None,
@@ -416,8 +416,9 @@ def _sweep_hessian_free(surface: Any, config: OptimizerConfig, starts: Any, n: i
     if hps.ndim != 2 or hps.shape[1] != slots.N_HP:
         raise ValueError(f"hyper must be an (m, {slots.N_HP}) array")
     m = max(st.shape[0], hps.shape[0])
-    if m > MAX_HF_SWEEP_JOBS:
-        raise ValueError(f"a hessian_free sweep may run at most {MAX_HF_SWEEP_JOBS} jobs, got {m}")
+    if m * max(n, 1) > MAX_HF_SWEEP_WORK:
+        raise ValueError(f"hessian_free runs in Python: a sweep may take at most {MAX_HF_SWEEP_WORK:,} job-steps "
+                         f"(jobs × steps), got {m:,} × {n:,}; use a smaller grid or fewer steps")  # fmt: skip
     st = np.broadcast_to(st, (m, 2))
     hps = np.broadcast_to(hps, (m, slots.N_HP))
     g_default, x_default = default_tolerances(surface)

@@ -36,9 +36,19 @@ def outcome(run: Any) -> dict[str, Any]:
     if not run.ok:
         return {"text": run.error, "kind": "warn"}
     t = run.trajectory
+    cg = cg_text(t)
     if t.status in ("diverged", "stalled"):
-        return {"text": t.message, "kind": "warn"}
-    return {"text": run.status_text, "kind": "ok"}
+        return {"text": t.message + cg, "kind": "warn"}
+    return {"text": run.status_text + cg, "kind": "ok"}
+
+
+def cg_text(t: Any) -> str:
+    """A Hessian-free run's CG iterations per step (' · CG 2.4/step, max 3'); '' for every other run."""
+    its = getattr(t, "cg_iterations", None)
+    if its is None or its.size < 2:
+        return ""
+    steps = its[1:]
+    return f" · CG {steps.mean():.1f}/step, max {int(steps.max())}"
 
 
 def two_points(run: Any) -> str | None:
