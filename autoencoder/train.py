@@ -336,8 +336,13 @@ class _Run:
         n = theta0.size
         self.full_batch = (not spec.first_order) if entry.full_batch is None else bool(entry.full_batch)
         # the full-batch epoch applies no modifiers, not even to a first-order rule run on the full batch
-        self.stepper = Stepper(cfg, n, NO_MODIFIERS if self.full_batch else entry.modifiers)
-        if self.stepper.needs_hessian and not self.full_batch:
+        if spec.name == "hessian_free":  # its own driver (autoencoder.hf_epoch): no stepper, no n×n matrix
+            if not self.full_batch:
+                raise ValueError("Hessian-free takes its gradient on the full batch (its curvature on a minibatch)")
+            self.stepper = None
+        else:
+            self.stepper = Stepper(cfg, n, NO_MODIFIERS if self.full_batch else entry.modifiers)
+        if self.stepper is not None and self.stepper.needs_hessian and not self.full_batch:
             raise ValueError("Newton's method needs the full batch (its Hessian is computed on the whole training set)")
         self.theta = theta0.copy()
         self.g = np.zeros(n)

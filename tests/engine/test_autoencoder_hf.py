@@ -44,6 +44,23 @@ def test_five_epochs_lower_the_loss_with_cg_iterations_each_step(digits300, monk
     assert summary["cg_iterations"] == run.cg_iterations
 
 
+def test_no_matrix_of_the_parameters_is_allocated(digits300, monkeypatch):
+    """A net of 66,176 parameters (a 35 GB Hessian) trains: nothing of size n² is ever asked for."""
+    real = np.zeros
+
+    def guarded(shape, *args, **kwargs):
+        size = int(np.prod(shape))
+        assert size < 66_176 * 1000, f"an array of {size:,} elements was allocated"
+        return real(shape, *args, **kwargs)
+
+    monkeypatch.setattr(np, "zeros", guarded)
+    race = train_race(digits300, [make_config("hessian_free", max_cg=3)], ModelSpec(hidden=(256, 64, 256)),
+                      epochs=1, psnr_corruptions=None)  # fmt: skip
+    (run,) = race.runs
+    assert race.model.n_params == 66_176 and run.status == "completed"
+    assert run.history[-1].train_loss < run.history[0].train_loss
+
+
 def test_exact_hessian_products_when_gauss_newton_is_off(digits300):
     race = train_race(digits300, [make_config("hessian_free", gauss_newton=False)], ModelSpec(hidden=(8,)),
                       epochs=2, psnr_corruptions=None)  # fmt: skip
