@@ -397,5 +397,18 @@ def _summary(s: LabSettings, data: Any, race: Any) -> str:
         extras.append("skip connection")
     c = s.corruption()
     noise = f"denoising {c.label()}" if c is not None else "no input noise"
-    return (f"{data.description}. {data.train.shape[0]:,} training and {data.val.shape[0]:,} validation samples. "
+    text = (f"{data.description}. {data.train.shape[0]:,} training and {data.val.shape[0]:,} validation samples. "
             f"Model {arch} ({', '.join(extras)}). Batch size {s.batch}, seed {s.seed}, {noise}.")  # fmt: skip
+    return " ".join([text, *cg_notes(race.runs)])
+
+
+def cg_notes(runs: Any) -> list[str]:
+    """One sentence per run that solved CG systems (Hessian-free): its CG iterations per step."""
+    notes = []
+    for r in runs:
+        its = list(getattr(r, "cg_iterations", None) or [])
+        if its:
+            mean = sum(its) / len(its)
+            notes.append(f"{r.label}: {mean:.1f} CG iterations per step (min {min(its)}, max {max(its)}) "
+                         f"over {len(its):,} steps.")  # fmt: skip
+    return notes

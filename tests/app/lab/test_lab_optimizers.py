@@ -85,3 +85,18 @@ def test_a_card_for_a_name_the_registry_does_not_know_shows_a_stand_in_and_says_
     assert cards.fields_for("evil", "adam", {"type": ids.OPT_NAME, "index": 1}) is None
     fields, built_for = cards.fields_for("rmsprop", "adam", {"type": ids.OPT_NAME, "index": 1})
     assert built_for == "rmsprop" and fields[1].children[1].id == ids.card_id(ids.OPT_P1, 1)
+
+
+def test_a_hessian_free_race_says_its_cg_iterations_per_step_on_the_page():
+    kv = MemoryKV()
+    ref = _tiny_upload(kv)
+    query = {"data": "file", "samples": str(limits.MIN_SAMPLES * 2), "hidden": "2", "epochs": "2",
+             "batch": "20", "opt": "hessian_free,sgd"}  # fmt: skip
+    out = jobs.run_job(query, ref, kv=kv, token=None, push=lambda *update: None)
+    assert out["ok"], out["status"]
+    notes = [part for part in out["summary"].split(". ") if "CG iterations per step" in part]
+    assert len(notes) == 1 and notes[0].startswith("Hessian-free")
+    mean = float(notes[0].split(": ")[1].split(" CG")[0])
+    low = int(notes[0].split("(min ")[1].split(",")[0])
+    high = int(notes[0].split("max ")[1].split(")")[0])
+    assert 1 <= low <= mean <= high <= 50
