@@ -109,3 +109,24 @@ def test_a_diverged_run_writes_finite_curvature_to_json(capsys):
     assert doc["status"] == "diverged"
     i, j = doc["columns"].index("lambda_min"), doc["columns"].index("lambda_max")
     assert all(math.isfinite(r[i]) and math.isfinite(r[j]) and r[i] <= r[j] for r in doc["rows"])
+
+
+def test_trace_csv_carries_the_averaged_point_and_the_cg_counts_where_the_rule_has_them(capsys):
+    def table(*args):
+        assert cli_main(["trace", "--surface", "rosenbrock", "--steps", "20", "--format", "csv", *args]) == 0
+        rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+        return rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+    head, rows = table("--optimizer", "schedulefree_sgd")
+    assert head[-9:-6] == ["avg_x", "avg_y", "avg_loss"] and "cg_iterations" not in head
+    s = get_surface("rosenbrock")
+    for r in rows:
+        assert float(r["avg_loss"]) == pytest.approx(float(s.value(float(r["avg_x"]), float(r["avg_y"]))), rel=1e-12, abs=1e-300)
+    head, rows = table("--optimizer", "hessian_free")
+    assert head[-10:-6] == ["cg_iterations", "curvature_products", "damping", "rho"] and "avg_x" not in head
+    cg = [float(r["cg_iterations"]) for r in rows]
+    products = [float(r["curvature_products"]) for r in rows]
+    assert all(v.is_integer() for v in cg + products)
+    assert cg[0] == 0 and all(v >= 1 for v in cg[1:]) and all(p >= c for p, c in zip(products, cg, strict=True))
+    head, _ = table("--optimizer", "adam")
+    assert not {"avg_x", "cg_iterations"} & set(head)
