@@ -59,6 +59,20 @@ def test_html_is_standalone_and_carries_the_data_and_animation():
     assert "Momentum (heavy ball)" in html
 
 
+def test_html_shows_every_diagnostic_panel_under_the_animation_with_the_runs_lines():
+    cfg = from_query("?surface=quadratic&opt=sgd,lr=1.5,color=0&opt=momentum,lr=0.5,momentum=0.3,color=1&steps=40")
+    html = E.export(cfg, "html", SMALL).decode()
+    section = html[html.index('aria-label="diagnostic panels"'):]
+    figures = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{', section, re.S)
+    assert len(figures) == 6
+    titles = [json.loads(layout)["title"]["text"] for _, layout in figures]
+    assert titles[-2].startswith("stability") and titles[-1].startswith("error")
+    lines = [json.loads(data) for data, _ in figures]
+    assert all(len(d) >= 2 for d in lines[:3])  # one line per run
+    assert any("GD bound 2" in json.dumps(t) for t in lines[4])  # the stability panel's bound
+    assert html.index('aria-label="diagnostic panels"') > html.index("Plotly.newPlot")  # under the map
+
+
 def test_json_round_trip_reproduces_every_run_exactly(tmp_path):
     doc = json.loads(E.export(CFG, "json", SMALL, result=RESULT))
     assert doc["descent_lab_version"] and doc["explorer_query"] == to_query(CFG)
