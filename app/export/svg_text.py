@@ -355,7 +355,10 @@ def text_to_paths(svg: bytes) -> bytes:
     parents = _parent_map(root)
     kept = False
     for text_el in [el for el in root.iter() if _tag(el) == "text"]:
-        group = _convert(text_el, glyphs)
+        try:
+            group = _convert(text_el, glyphs)
+        except (ValueError, KeyError):  # a length or glyph this converter does not know: keep the text
+            group = None
         if group is None:
             kept = True
             continue

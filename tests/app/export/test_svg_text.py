@@ -90,3 +90,10 @@ def test_an_exported_svg_carries_its_font_or_draws_no_text_at_all():
     assert b'width="336"' in paths[:600] and b"descent-lab" in paths  # the settings still inside
     with pytest.raises(ValueError, match="svg_text"):
         E.ExportOptions(svg_text="outline")
+
+
+def test_a_text_the_converter_cannot_place_stays_text_with_its_font_embedded():
+    odd = SVG.replace(b'x="10" y="120"', b'x="10pt" y="120"')
+    out = text_to_paths(odd)
+    assert out.count(b"<text") == 1 and b">10<" in out and b"font/ttf;base64," in out
+    assert len(_uses(out)) == 3 + 1  # the other two texts are outlines
