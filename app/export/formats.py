@@ -35,6 +35,7 @@ from app.shell.contours import contour_lines, levels_for
 from app.shell.raster import colorize
 from app.shell.style import color
 from app.explorer.state import ExplorerConfig, from_query, to_query
+from app.export.html_panels import diagnostics_html
 from app.export.metadata import embed, settings_text
 from app.export.panels import parse_panels, static_figure
 from app.export.sizes import get_preset as get_size_preset
@@ -281,25 +282,6 @@ def html_document(result: Result, n_frames: int = 120) -> bytes:
     html = figure.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})
     return html.replace("</body>", diagnostics_html(result) + "</body>", 1).encode("utf-8")
 
-
-def diagnostics_html(result: Result) -> str:
-    """The page's diagnostic panels (loss, ‖∇f‖, distance, effective lr, stability, error split), each a
-    small figure, in a grid under the animated map of an HTML export (plotly.js is already on the page)."""
-    import plotly.io as pio
-
-    from app.explorer.diagnostics import diagnostics_panels
-
-    cells = []
-    for panel in diagnostics_panels(result):
-        layout = {**panel["layout"], "height": 260, "autosize": True}
-        fig = {"data": panel["data"], "layout": layout}
-        config = {"displaylogo": False, "responsive": True}
-        cells.append('<div style="min-width:0">'
-                     + pio.to_html(fig, include_plotlyjs=False, full_html=False, validate=False, config=config)
-                     + "</div>")
-    # auto-fill, not auto-fit: each panel is drawn before the next exists, and auto-fit would give it the full width
-    return ('<section aria-label="diagnostic panels" style="display:grid;grid-template-columns:'
-            'repeat(auto-fill,minmax(320px,1fr));gap:8px;margin:8px">' + "".join(cells) + "</section>")
 
 
 # --------------------------------------------------------------------------- GIF / MP4
