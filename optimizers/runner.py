@@ -162,7 +162,6 @@ def trace(
     k = last + 1
     state = {name: st[:k, i].copy() for i, (name, _) in enumerate(shown)}
     averaged, averaged_losses = _averaged(surface, config, state, x0)
-    curv = curvature_along(surface, pos[:k])
     return Trajectory(
         positions=pos[:k].copy(),
         losses=loss[:k].copy(),
@@ -172,18 +171,27 @@ def trace(
         state=state,
         status=STATUS_NAMES[status],
         steps_requested=n,
-        stop_step=None
-        if status == slots.COMPLETED
-        else (last + 1 if status in (slots.DIVERGED, slots.STALLED_STATUS) else last),
+        stop_step=_stop_step(status, last),
         config=config,
         modifiers=modifiers,
         averaged=averaged,
         averaged_losses=averaged_losses,
-        lambda_min=curv.lambda_min,
-        lambda_max=curv.lambda_max,
-        eigvec_min=curv.vec_min,
-        eigvec_max=curv.vec_max,
+        **_curvature_fields(surface, pos[:k]),
     )
+
+
+def _stop_step(status: int, last: int) -> int | None:
+    """The step a run ended at: None if it completed; the failing step for a divergence or a stall."""
+    if status == slots.COMPLETED:
+        return None
+    return last + 1 if status in (slots.DIVERGED, slots.STALLED_STATUS) else last
+
+
+def _curvature_fields(surface: Any, positions: np.ndarray) -> dict[str, np.ndarray]:
+    """The Trajectory's curvature fields: the exact Hessian's eigenpairs at each recorded position."""
+    curv = curvature_along(surface, positions)
+    return {"lambda_min": curv.lambda_min, "lambda_max": curv.lambda_max,
+            "eigvec_min": curv.vec_min, "eigvec_max": curv.vec_max}  # fmt: skip
 
 
 def _averaged(surface: Any, config: OptimizerConfig, state: dict[str, np.ndarray], x0: np.ndarray) -> tuple[Any, Any]:
@@ -373,10 +381,9 @@ def _trace_hessian_free(surface: Any, config: OptimizerConfig, x0: np.ndarray, n
                         modifiers: Modifiers) -> Trajectory:  # fmt: skip
     rec, last, status = _run_hessian_free(surface, config.vector, x0, n, gtol, xtol)
     k = last + 1
-    pos = rec["positions"][:k].copy()
-    curv = curvature_along(surface, pos)
+    pos = rec["positions"]
     return Trajectory(
-        positions=pos,
+        positions=pos[:k].copy(),
         losses=rec["losses"][:k].copy(),
         gradients=rec["gradients"][:k].copy(),
         updates=rec["updates"][:k].copy(),
@@ -384,15 +391,10 @@ def _trace_hessian_free(surface: Any, config: OptimizerConfig, x0: np.ndarray, n
         state={"direction": rec["direction"][:k].copy()},
         status=STATUS_NAMES[status],
         steps_requested=n,
-        stop_step=None
-        if status == slots.COMPLETED
-        else (last + 1 if status in (slots.DIVERGED, slots.STALLED_STATUS) else last),
+        stop_step=_stop_step(status, last),
         config=config,
         modifiers=modifiers,
-        lambda_min=curv.lambda_min,
-        lambda_max=curv.lambda_max,
-        eigvec_min=curv.vec_min,
-        eigvec_max=curv.vec_max,
+        **_curvature_fields(surface, pos[:k]),
         cg_iterations=rec["cg_iterations"][:k].astype(np.int64),
         curvature_products=rec["curvature_products"][:k].astype(np.int64),
         damping=rec["damping"][:k].copy(),
