@@ -76,7 +76,6 @@ def test_the_embedded_subset_has_every_character_of_the_text_and_no_other():
     assert len(fams) == 3 and all(f.startswith(f"'{EXPORT_FAMILY}'".encode()) for f in fams)
 
 
-@pytest.mark.skipif(not E.chromium_available(), reason="static export needs Chromium")
 def test_an_exported_svg_carries_its_font_or_draws_no_text_at_all():
     cfg = E.from_query("?surface=beale&opt=adam,lr=0.05,color=0&steps=80")
     embedded = E.export(cfg, "svg", E.ExportOptions(size="column"))
