@@ -21,9 +21,11 @@ import math
 import numpy as np
 from numba import njit
 
+from optimizers._batchkernels import batch_bounds, epoch_order
 from optimizers._kernels import begin, init_state, looks_ahead, resume, samples_at_query
 from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
 from optimizers._slots import (
+    BATCH_SIZE,
     CLIP_MODE,
     CLIP_VALUE,
     COMPLETED,
@@ -40,6 +42,7 @@ from optimizers._slots import (
     STALLED,
     STALLED_STATUS,
 )
+from surfaces._datakernels import data_count, data_jet
 from surfaces._kernels import evaluate, evaluate_grad
 
 #: a stalled step at a gradient this small (relative to max(1, |f|)) counts as converged
@@ -69,6 +72,23 @@ def _eval_into(sid, sp, code, consts, x, y, want_h, g, h):
     return j1[0]
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def _batch_size(sid, sp, mods):
+    """B when step gradients are minibatch means on this surface (0 < B < n), else 0 (the full batch)."""
+    n = data_count(sid, sp)
+    b = int(mods[BATCH_SIZE])
+    return b if 0 < b < n else 0
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _next_batch(sid, sp, bsz, seed, perm, t):
+    """(lo, hi) of step t's batch in ``perm``, reshuffling ``perm`` at the start of each epoch."""
+    j, lo, hi, epoch = batch_bounds(t, perm.size, bsz)
+    if j == 0:
+        epoch_order(perm, seed, epoch)
+    return lo, hi
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def run(
     sid, sp, code, consts, oid, hp, mods, x0, n_steps, radius, gtol, xtol,
@@ -83,7 +103,9 @@ def run(
 
     The modifiers in ``mods`` apply as given.  Which optimizers take them is the
     registry's call (``OptimizerSpec.first_order``): the runner passes no
-    modifiers for the others.
+    modifiers for the others.  With a minibatch size on a data surface the
+    optimizer is given the batch's loss and gradient (at the iterate and at any
+    query point of the step); the recorded loss and gradient stay the full ones.
     """
     init_state(oid, hp, S, sc)
     theta = np.empty(2)
@@ -102,6 +124,10 @@ def run(
     rng = np.uint64(int(mods[SEED]))
     scheduled = mods[SCHED_KIND] != 0.0
     perturbed = mods[NOISE_SIGMA] > 0.0 or mods[CLIP_MODE] != 0.0
+    bsz = _batch_size(sid, sp, mods)
+    perm = np.empty(data_count(sid, sp) if bsz > 0 else 0, dtype=np.int64)
+    lo = 0
+    hi = 0
 
     f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, h)
     final[0] = theta[0]
@@ -127,12 +153,20 @@ def run(
     for t in range(1, n_steps + 1):
         old[0] = theta[0]
         old[1] = theta[1]
-        gm[0] = g[0]
-        gm[1] = g[1]
+        fm = f
+        if bsz > 0:
+            lo, hi = _next_batch(sid, sp, bsz, int(mods[SEED]), perm, t)
+            jb = data_jet(sid, sp, perm, lo, hi, theta[0], theta[1], False)
+            fm = jb[0]
+            gm[0] = jb[1]
+            gm[1] = jb[2]
+        else:
+            gm[0] = g[0]
+            gm[1] = g[1]
         lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
         if perturbed and not lookahead:
             rng = apply_noise_and_clip(mods, gm, rng)
-        res = begin(oid, hp, lr, S, sc, theta, f, gm, h, q, eff)
+        res = begin(oid, hp, lr, S, sc, theta, fm, gm, h, q, eff)
         fq = math.nan
         evals = 0
         while res == NEED_EVAL:
@@ -140,7 +174,13 @@ def run(
             if evals > MAX_EVALS_PER_STEP:
                 res = STALLED
                 break
-            fq = _eval_into(sid, sp, code, consts, q[0], q[1], False, gq, h)
+            if bsz > 0:
+                jq = data_jet(sid, sp, perm, lo, hi, q[0], q[1], False)
+                fq = jq[0]
+                gq[0] = jq[1]
+                gq[1] = jq[2]
+            else:
+                fq = _eval_into(sid, sp, code, consts, q[0], q[1], False, gq, h)
             if sampled:
                 if not (math.isfinite(fq) and _finite2(gq[0], gq[1])):
                     fq = math.nan
@@ -159,7 +199,7 @@ def run(
             theta[1] = old[1]
             status = DIVERGED
             break
-        if res == DONE_AT_QUERY:
+        if res == DONE_AT_QUERY and bsz == 0:
             f = fq
             g[0] = gq[0]
             g[1] = gq[1]
@@ -262,6 +302,10 @@ def sweep_lockstep(
     h = np.zeros((2, 2))
     noise = np.zeros(2)
     pair = np.zeros(2)
+    bsz = _batch_size(sid, sp, mods)
+    perm = np.empty(data_count(sid, sp) if bsz > 0 else 0, dtype=np.int64)
+    lo = 0
+    hi = 0
     for b0 in range(0, m, block):
         nb = min(block, m - b0)
         n = 2 * nb
@@ -301,6 +345,12 @@ def sweep_lockstep(
             for i in range(n):
                 old[i] = theta[i]
                 gm[i] = g[i]
+            if bsz > 0:  # every run of the block on the same minibatch, as each would be alone
+                lo, hi = _next_batch(sid, sp, bsz, int(mods[SEED]), perm, t)
+                for k in range(nb):
+                    jb = data_jet(sid, sp, perm, lo, hi, theta[2 * k], theta[2 * k + 1], False)
+                    gm[2 * k] = jb[1]
+                    gm[2 * k + 1] = jb[2]
             lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
             if sigma > 0.0 and not lookahead:
                 noise[0], rng = normal(rng)
@@ -317,9 +367,14 @@ def sweep_lockstep(
             res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
             if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
                 for k in range(nb):
-                    jq = evaluate_grad(sid, sp, code, consts, q[2 * k], q[2 * k + 1])
-                    gq[2 * k] = jq[1]
-                    gq[2 * k + 1] = jq[2]
+                    if bsz > 0:
+                        jb = data_jet(sid, sp, perm, lo, hi, q[2 * k], q[2 * k + 1], False)
+                        gq[2 * k] = jb[1]
+                        gq[2 * k + 1] = jb[2]
+                    else:
+                        jq = evaluate_grad(sid, sp, code, consts, q[2 * k], q[2 * k + 1])
+                        gq[2 * k] = jq[1]
+                        gq[2 * k + 1] = jq[2]
                 if sigma > 0.0:
                     noise[0], rng = normal(rng)
                     noise[1], rng = normal(rng)

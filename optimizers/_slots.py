@@ -120,7 +120,8 @@ SCHED_KIND = 4
 SCHED_A = 5
 SCHED_B = 6
 SCHED_C = 7
-N_MODS = 8
+BATCH_SIZE = 8  # minibatch size on a data surface; 0: the full batch
+N_MODS = 9
 
 CLIP_NONE = 0
 CLIP_VALUE_MODE = 1

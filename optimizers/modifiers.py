@@ -1,4 +1,4 @@
-"""Modifiers shared by every first-order optimizer: schedule, clipping, noise.
+"""Modifiers shared by every first-order optimizer: schedule, clipping, noise, minibatches.
 
 ``Modifiers`` is the validated, user-facing description; ``vector()`` packs it
 for the kernels (see ``_modkernels`` for the rules themselves).
@@ -42,11 +42,16 @@ SCHEDULE_PARAMS: dict[str, tuple[tuple[str, float, float, float, str], ...]] = {
 }
 
 MAX_SEED = 2**53
+MAX_BATCH = 4096  # the most points a data surface has (surfaces.data.MAX_POINTS)
 
 
 @dataclass(frozen=True)
 class Modifiers:
-    """Gradient noise σ (seeded), clipping, and a learning-rate schedule."""
+    """Gradient noise σ (seeded), clipping, a learning-rate schedule, and the minibatch size.
+
+    ``batch_size`` B matters on data surfaces only: each step's gradient is the mean over B points
+    sampled without replacement and reshuffled every epoch from ``seed`` (see
+    ``optimizers._batchkernels``); 0, or B ≥ n, is the full batch."""
 
     noise: float = 0.0
     seed: int = 0
@@ -54,6 +59,7 @@ class Modifiers:
     clip_value: float = 1.0
     schedule: str = "constant"
     schedule_params: tuple[tuple[str, float], ...] = ()
+    batch_size: int = 0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.noise) and 0.0 <= self.noise <= 1e6):
@@ -66,6 +72,9 @@ class Modifiers:
             raise ValueError(f"clip_value must be a positive number, got {self.clip_value!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        b = self.batch_size
+        if isinstance(b, bool) or not isinstance(b, (int, float)) or int(b) != b or not 0 <= b <= MAX_BATCH:
+            raise ValueError(f"batch_size must be a whole number in [0, {MAX_BATCH}] (0: the full batch), got {b!r}")
         allowed = {p[0]: p for p in SCHEDULE_PARAMS[self.schedule]}
         for key, value in self.schedule_params:
             if key not in allowed:
@@ -77,7 +86,7 @@ class Modifiers:
 
     @property
     def active(self) -> bool:
-        return self.noise > 0 or self.clip != "none" or self.schedule != "constant"
+        return self.noise > 0 or self.clip != "none" or self.schedule != "constant" or self.batch_size > 0
 
     def schedule_values(self) -> dict[str, float]:
         """Schedule parameters with defaults filled in."""
@@ -92,6 +101,7 @@ class Modifiers:
         v[slots.CLIP_MODE] = CLIP_MODES[self.clip]
         v[slots.CLIP_VALUE] = self.clip_value
         v[slots.SCHED_KIND] = SCHEDULES[self.schedule]
+        v[slots.BATCH_SIZE] = float(self.batch_size)
         vals = list(self.schedule_values().values())
         for k, slot in enumerate((slots.SCHED_A, slots.SCHED_B, slots.SCHED_C)):
             if k < len(vals):
@@ -113,6 +123,7 @@ class Modifiers:
             clip_value=float(d.get("clip_value", 1.0)),
             schedule=str(d.get("schedule", "constant")),
             schedule_params=tuple((str(k), float(v)) for k, v in dict(params).items()),
+            batch_size=int(d.get("batch_size", 0)),
         )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import surfaces._numba_cache  # noqa: F401  (first: keys the Numba cache by source)
-from surfaces.catalog import BY_NAME, SPECS, Bounds, Minimum, SurfaceParam, SurfaceSpec
+from surfaces.catalog import BY_NAME, DATA_SURFACES, SPECS, Bounds, Minimum, SurfaceParam, SurfaceSpec
 from surfaces.surface import Surface
 
 __all__ = [
@@ -57,14 +57,18 @@ def resolve_params(spec: SurfaceSpec, overrides: dict[str, Any] | None = None) -
             raise ValueError(f"{spec.name}.{p.name} must be a number, got {raw!r}") from None
         if not np.isfinite(v) or not p.low <= v <= p.high:
             raise ValueError(f"{spec.name}.{p.name} must be in [{p.low:g}, {p.high:g}], got {raw!r}")
+        if p.integer and v != int(v):
+            raise ValueError(f"{spec.name}.{p.name} must be a whole number, got {raw!r}")
         out[p.name] = v
     return out
 
 
-def get_surface(name: str, **params: Any) -> Surface:
+def get_surface(name: str, points: Any = None, **params: Any) -> Surface:
     """The built-in surface ``name`` with ``params`` set (validated), or a typed formula.
 
     A name starting with ``formula:`` is parsed as a user formula (see ``surfaces.formula``).
+    A data surface (``linreg``, ``logreg``, ``tiny_net``) is drawn from its parameters, or made of
+    ``points`` when given (rows as :func:`surfaces.data.check_points` takes them).
     """
     if name.startswith("formula:"):
         from surfaces.formula import surface_from_formula
@@ -74,6 +78,12 @@ def get_surface(name: str, **params: Any) -> Surface:
     if spec is None:
         raise ValueError(f"unknown surface {name!r} (known: {', '.join(surface_names())})")
     values = resolve_params(spec, params)
+    if spec.name in DATA_SURFACES:
+        from surfaces.data_surface import make_data_surface
+
+        return make_data_surface(spec, values, points)
+    if points is not None:
+        raise ValueError(f"surface '{spec.name}' is not made of data points")
     return Surface(
         name=spec.name,
         sid=spec.sid,

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from surfaces import _jet as J
+from surfaces._datakernels import LINREG, LOGREG, TINY_NET, data_jet, is_data_surface
 from surfaces._vm import eval_program
 
 BEALE = 0
@@ -34,6 +35,8 @@ CLIFF = 11
 PLATEAU = 12
 CUSTOM = 13
 SHARP_WIDE = 14
+# LINREG, LOGREG, TINY_NET (15–17): the data surfaces, defined in _datakernels
+_NO_INDEX = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True, error_model="numpy")
@@ -198,6 +201,8 @@ def _dispatch(sid, p, code, consts, X, Y):
         return _sharp_wide(X, Y, p[0], p[1])
     if sid == CUSTOM:
         return J.truncate_like(X, eval_program(code, consts, X[0], Y[0]))
+    if is_data_surface(sid):  # the full batch: every point, in stored order
+        return J.truncate_like(X, data_jet(sid, p, _NO_INDEX, 0, int(p[0]), X[0], Y[0], len(X) == 6))
     return J.const_like(X, math.nan)
 
 

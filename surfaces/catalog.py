@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from surfaces import _datakernels as DK
 from surfaces import _kernels as K
 
 
@@ -25,6 +26,7 @@ class SurfaceParam:
     high: float
     description: str
     log: bool = False
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,14 @@ def _cliff_minimum(height: float, steepness: float) -> Minimum:
 
 def _fixed(*mins: Minimum) -> Callable[[dict[str, float]], tuple[Minimum, ...]]:
     return lambda p: mins
+
+
+#: the parameters every data surface has first: how many points, and the seed they are drawn from
+DATA_PARAMS: tuple[SurfaceParam, ...] = (
+    SurfaceParam("n", 64, 2, 4096, "number of data points", log=True, integer=True),
+    SurfaceParam("data_seed", 0, 0, 999_999, "seed the points are drawn from", integer=True),
+)
+DATA_SURFACES = ("linreg", "logreg", "tiny_net")
 
 
 SPECS: tuple[SurfaceSpec, ...] = (
@@ -276,6 +286,68 @@ SPECS: tuple[SurfaceSpec, ...] = (
         minima=_fixed(Minimum(-1.5, 0.0, 0.0), Minimum(1.5, 0.0, 0.0)),
         lesson="Equal depth, different sharpness: SAM's ascent step sees the sharp minimum's steep walls and is "
         "thrown out of it; plain descent settles wherever it starts.",
+    ),
+    SurfaceSpec(
+        name="linreg",
+        sid=DK.LINREG,
+        display_name="Linear regression (data)",
+        description="Mean squared error of the line v ≈ x·u + y over n points (x is the slope, y the intercept). "
+        "A convex bowl whose conditioning comes from the inputs: their spread and, above all, their mean.",
+        latex=r"\frac{1}{n}\sum_{i=1}^{n} \left(x\,u_i + y - v_i\right)^2",
+        bounds=((-1.5, 4.5), (-5.0, 5.0)),
+        starts=((-1.0, 4.0),),
+        log_contour=True,
+        params=DATA_PARAMS
+        + (
+            SurfaceParam("noise", 0.5, 0.0, 10.0, "standard deviation of the targets around the line v = 1.5u − 1"),
+            SurfaceParam("offset", 2.0, -10.0, 10.0, "mean of the inputs u (a mean far from 0 makes the bowl narrow)"),
+            SurfaceParam("spread", 1.0, 0.05, 10.0, "standard deviation of the inputs u", log=True),
+            SurfaceParam("outliers", 0.0, 0.0, 0.5, "fraction of points whose target is moved by ±8"),
+            SurfaceParam("center", 0.0, 0.0, 1.0, "1: subtract the inputs' mean before the fit", integer=True),
+        ),
+        lesson="The data set the curvature: inputs far from zero couple slope and intercept into a narrow "
+        "valley; centring them makes the bowl round and gradient descent fast.",
+    ),
+    SurfaceSpec(
+        name="logreg",
+        sid=DK.LOGREG,
+        display_name="Logistic regression (data)",
+        description="Mean logistic loss of the classifier sign(x·a₁ + y·a₂ + c) over n labelled 2-D points, "
+        "plus ½λ(x² + y²). On separable points it has no minimum: the weights grow for ever.",
+        latex=r"\frac{1}{n}\sum_{i=1}^{n} \log\!\left(1 + e^{-t_i\,(x\,a_{i1} + y\,a_{i2} + c)}\right)"
+        r" + \tfrac{\lambda}{2}\left(x^2 + y^2\right)",
+        bounds=((-4.0, 12.0), (-4.0, 12.0)),
+        starts=((-3.0, 2.0),),
+        log_contour=True,
+        params=DATA_PARAMS
+        + (
+            SurfaceParam("overlap", 0.0, 0.0, 1.0, "how far the classes mix (0: separable with a margin; above 0.5 they overlap)"),
+            SurfaceParam("outliers", 0.0, 0.0, 0.5, "fraction of points whose label is flipped"),
+            SurfaceParam("bias", 0.0, -5.0, 5.0, "fixed bias c of the classifier"),
+            SurfaceParam("l2", 0.0, 0.0, 10.0, "weight λ of the L2 penalty (λ > 0 gives a minimum)"),
+        ),
+        lesson="Separable points have no critical point: the loss keeps falling as the weights grow along the "
+        "separating direction. An L2 penalty restores a minimum.",
+    ),
+    SurfaceSpec(
+        name="tiny_net",
+        sid=DK.TINY_NET,
+        display_name="Tiny network (data)",
+        description="Mean squared error of the two-weight network v ≈ y·tanh(x·u) over n points drawn around "
+        "v = 1.5·tanh(u). Two symmetric minima, a saddle at the origin and plateaus where tanh saturates.",
+        latex=r"\frac{1}{n}\sum_{i=1}^{n} \left(y\,\tanh(x\,u_i) - v_i\right)^2",
+        bounds=((-4.0, 4.0), (-4.0, 4.0)),
+        starts=((3.5, -0.4),),
+        log_contour=True,
+        params=DATA_PARAMS
+        + (
+            SurfaceParam("noise", 0.1, 0.0, 10.0, "standard deviation of the targets around 1.5·tanh(u)"),
+            SurfaceParam("offset", 0.0, -10.0, 10.0, "mean of the inputs u"),
+            SurfaceParam("spread", 1.0, 0.05, 10.0, "standard deviation of the inputs u", log=True),
+            SurfaceParam("outliers", 0.0, 0.0, 0.5, "fraction of points whose target is moved by ±8"),
+        ),
+        lesson="Non-convexity from data: flipping both weights' signs gives the same network, so the minima "
+        "come in pairs with a saddle between them; large inner weights saturate tanh into plateaus.",
     ),
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from surfaces import _kernels
+from surfaces import _datakernels, _kernels
 from surfaces.catalog import Bounds, Minimum
 
 
@@ -30,6 +30,7 @@ class Surface:
     param_vector: np.ndarray = field(default_factory=lambda: np.zeros(0))
     code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     consts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    points: np.ndarray | None = None  # a data surface's points (see surfaces.data), as given (not centred)
 
     @property
     def kernel_args(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
@@ -52,6 +53,24 @@ class Surface:
         with np.errstate(all="ignore"):
             kernel(self.sid, self.param_vector, self.code, self.consts, xs, ys, out)
         return out.reshape(xb.shape + (width,))
+
+    def batch_jet(self, indices: Any, x: Any, y: Any) -> np.ndarray:
+        """The jet (f, fx, fy, fxx, fxy, fyy) of the mean loss over the data points ``indices`` only.
+
+        Shape ``broadcast(x, y).shape + (6,)``; ValueError on a surface without data or an index out
+        of range.  Over every point in stored order it equals :meth:`jet` exactly."""
+        if self.points is None:
+            raise ValueError(f"surface {self.name!r} has no data points")
+        idx = np.ascontiguousarray(indices, dtype=np.int64).ravel()
+        if idx.size == 0 or idx.min() < 0 or idx.max() >= self.n_points:
+            raise ValueError(f"batch indices must be in [0, {self.n_points}) and not empty")
+        xb, yb = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        xs = np.ascontiguousarray(xb).ravel()
+        ys = np.ascontiguousarray(yb).ravel()
+        out = np.empty((xs.size, 6))
+        with np.errstate(all="ignore"):
+            _datakernels.data_jet_many(self.sid, self.param_vector, idx, xs, ys, True, out)
+        return out.reshape(xb.shape + (6,))
 
     def value(self, x: Any, y: Any) -> Any:
         """f(x, y); a float for scalar input, else an array of the broadcast shape."""
@@ -80,6 +99,11 @@ class Surface:
         return xs, ys, z
 
     @property
+    def n_points(self) -> int:
+        """Number of data points (0 for a surface that is not made of data)."""
+        return 0 if self.points is None else int(self.points.shape[0])
+
+    @property
     def span(self) -> float:
         """The larger side of the plotting box."""
         (x0, x1), (y0, y1) = self.bounds
@@ -106,4 +130,5 @@ class Surface:
             "starts": [list(s) for s in self.starts],
             "minima": [{"x": m.x, "y": m.y, "value": m.value, "kind": m.kind} for m in self.minima],
             "log_contour": self.log_contour,
+            **({"points": self.points.tolist()} if self.points is not None else {}),
         }
