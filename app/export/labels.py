@@ -5,11 +5,19 @@ a static picture draws them with plotly, which puts every label top-right of its
 so labels of arrows that end close together print over each other.  Here each label gets
 the first of :data:`POSITIONS` whose box (estimated from the font size and the text's
 length) overlaps no label placed before it, in the figure's own pixel geometry.
+
+The placement itself (:func:`first_free`, :func:`flow`) is pure geometry on boxes of any
+origin: the animated export (:mod:`app.export.animation`) places its text with the same
+functions, on boxes it measures with the font it draws in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+#: (left, top, right, bottom) in pixels, y growing downwards
+Box = tuple[float, float, float, float]
 
 #: where a label may sit around its point, in the order tried
 POSITIONS = ("top right", "bottom right", "top left", "bottom left", "middle right", "middle left",
@@ -37,20 +45,87 @@ def _equal_scale(x: list[float], y: list[float]) -> None:
             a[2], a[3] = mid - half, mid + half
 
 
-def label_box(x: float, y: float, text: str, size: float, position: str) -> tuple[float, float, float, float]:
-    """(left, top, right, bottom) in pixels of ``text`` at font ``size`` placed at ``position`` of (x, y)."""
-    w, h = CHAR_WIDTH * size * max(len(text), 1), LINE_HEIGHT * size
+def box_at(x: float, y: float, w: float, h: float, position: str, pad: float = PAD) -> Box:
+    """The ``w × h`` box placed at ``position`` (one of :data:`POSITIONS`) of the point (x, y), ``pad`` away."""
     vertical, _, horizontal = position.partition(" ")
-    left = {"right": x + PAD, "left": x - PAD - w, "center": x - w / 2}[horizontal]
-    top = {"top": y - PAD - h, "bottom": y + PAD, "middle": y - h / 2}[vertical]
+    left = {"right": x + pad, "left": x - pad - w, "center": x - w / 2}[horizontal]
+    top = {"top": y - pad - h, "bottom": y + pad, "middle": y - h / 2}[vertical]
     return left, top, left + w, top + h
 
 
-def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+def label_box(x: float, y: float, text: str, size: float, position: str) -> Box:
+    """(left, top, right, bottom) in pixels of ``text`` at font ``size`` placed at ``position`` of (x, y)."""
+    return box_at(x, y, CHAR_WIDTH * size * max(len(text), 1), LINE_HEIGHT * size, position)
+
+
+def overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share some area (boxes that only touch do not overlap)."""
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def place_labels(fig: dict[str, Any], width: float, height: float) -> list[tuple[str, tuple[float, float, float, float]]]:
+def within(box: Box, bounds: Box) -> bool:
+    """Whether ``box`` lies entirely inside ``bounds``."""
+    return bounds[0] <= box[0] and box[2] <= bounds[2] and bounds[1] <= box[1] and box[3] <= bounds[3]
+
+
+def shift_inside(box: Box, bounds: Box) -> Box | None:
+    """``box`` moved (not resized) the least distance that puts it inside ``bounds``; None if it is larger."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    if w > bounds[2] - bounds[0] or h > bounds[3] - bounds[1]:
+        return None
+    left = min(max(box[0], bounds[0]), bounds[2] - w)
+    top = min(max(box[1], bounds[1]), bounds[3] - h)
+    return left, top, left + w, top + h
+
+
+def first_free(
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    positions: Sequence[str],
+    taken: Iterable[Box],
+    bounds: Box | None = None,
+    pad: float = PAD,
+    rings: int = 1,
+) -> tuple[str, Box] | None:
+    """The first position of ``positions`` around (x, y) where a ``w × h`` box overlaps none of ``taken``.
+
+    Every position is tried at distance ``pad`` from the point, then (for ``rings`` > 1) all of
+    them again one box height further out, and so on.  With ``bounds`` a box is first shifted
+    inside them (:func:`shift_inside`), so a label at an edge slides along it instead of leaving
+    the picture.  None when no tried box is free.
+    """
+    taken = list(taken)
+    for ring in range(max(1, rings)):
+        for position in positions:
+            box: Box | None = box_at(x, y, w, h, position, pad + ring * h)
+            if bounds is not None:
+                box = shift_inside(box, bounds)
+                if box is None:
+                    return None
+            if not any(overlap(box, other) for other in taken):
+                return position, box
+    return None
+
+
+def flow(widths: Sequence[float], left: float, right: float, gap: float) -> list[tuple[float, int]]:
+    """Items of the given widths laid out left to right in rows within [left, right]: each item's (x, row).
+
+    An item that does not fit after the last one on its row starts the next row; an item wider than
+    the whole span gets a row of its own (the caller shortens it to ``right - left``).
+    """
+    out: list[tuple[float, int]] = []
+    x, row = left, 0
+    for w in widths:
+        if x > left and x + w > right:
+            x, row = left, row + 1
+        out.append((x, row))
+        x += w + gap
+    return out
+
+
+def place_labels(fig: dict[str, Any], width: float, height: float) -> list[tuple[str, Box]]:
     """Give every labelled point of the map (axes x/y) of ``fig`` a text position clear of the others.
 
     Changes ``fig`` in place (each text trace's ``textposition`` becomes a list, one per point)
@@ -71,7 +146,7 @@ def place_labels(fig: dict[str, Any], width: float, height: float) -> list[tuple
 
     def to_y(v: float) -> float:  # paper fractions grow upwards, screen pixels downwards
         return top + ph - (y[2] + (v - y[0]) / ((y[1] - y[0]) or 1.0) * (y[3] - y[2]))
-    placed: list[tuple[str, tuple[float, float, float, float]]] = []
+    placed: list[tuple[str, Box]] = []
     for trace in fig["data"]:
         texts = trace.get("text")
         if "text" not in str(trace.get("mode", "")) or not isinstance(texts, list) or trace.get("xaxis", "x") != "x":
@@ -83,10 +158,10 @@ def place_labels(fig: dict[str, Any], width: float, height: float) -> list[tuple
             if not text or i >= len(trace.get("x", [])):
                 continue
             px, py = to_x(float(trace["x"][i])), to_y(float(trace["y"][i]))
-            for pos in (positions[i], *POSITIONS):
-                box = label_box(px, py, str(text), size, pos)
-                if not any(overlap(box, other) for _, other in placed):
-                    break
+            w, h = CHAR_WIDTH * size * max(len(str(text)), 1), LINE_HEIGHT * size
+            tried = (positions[i], *POSITIONS)
+            free = first_free(px, py, w, h, tried, (other for _, other in placed))
+            pos, box = free if free is not None else (tried[-1], box_at(px, py, w, h, tried[-1]))
             positions[i] = pos
             placed.append((str(text), box))
         trace["textposition"] = positions
