@@ -6,7 +6,8 @@
 * HTML is one self-contained file (plotly.js inline, works offline) with the
   race animated by Plotly frames that move only the balls.
 * GIF (and MP4 when ffmpeg is installed) is drawn with Pillow from the same
-  background raster and contour lines as the page, so it needs no browser.
+  background raster and contour lines as the page, so it needs no browser
+  (:mod:`app.export.animation`, which also keeps its text from overlapping).
 * JSON carries everything needed to reproduce the numbers — the Explorer
   query (surface, start, every optimizer's settings, modifiers, seed), each
   optimizer's convention, the project version — and every recorded step;
@@ -23,18 +24,15 @@ import functools
 import io
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
-
 from app.explorer.compute import Result, compute
-from app.explorer.figures import background_grid, map_figure
-from app.shell.contours import contour_lines, levels_for
-from app.shell.raster import colorize
+from app.explorer.figures import map_figure
 from app.shell.style import color
 from app.explorer.state import ExplorerConfig, from_query, to_query
+from app.export.animation import animation_frames, frame_steps, gif_bytes, mp4_bytes  # noqa: F401 - also imported from here
+from app.export.errors import ExportError
 from app.export.html_panels import diagnostics_html
 from app.export.metadata import embed, settings_text
 from app.export.panels import parse_panels, static_figure
@@ -66,10 +64,6 @@ CHROMIUM_HINT = (
     "static export (PNG/SVG/PDF) needs Chromium: install it with 'sudo apt-get install chromium' "
     "(GIF, HTML, CSV and JSON export work without it)"
 )
-
-
-class ExportError(Exception):
-    """An export that cannot be produced, with a one-line reason for the user."""
 
 
 @dataclass(frozen=True)
@@ -231,11 +225,6 @@ def static_image(fig: dict[str, Any], fmt: str, options: ExportOptions) -> bytes
 # --------------------------------------------------------------------------- HTML
 
 
-def _frame_steps(result: Result, n_frames: int) -> np.ndarray:
-    longest = max((r.trajectory.steps for r in result.runs if r.ok), default=0)
-    return np.unique(np.round(np.linspace(0, longest, n_frames)).astype(int))
-
-
 def html_document(result: Result, n_frames: int = 120) -> bytes:
     """A standalone page: the map, complete faint paths, and balls animated by Plotly frames."""
     import plotly.graph_objects as go
@@ -255,7 +244,7 @@ def html_document(result: Result, n_frames: int = 120) -> bytes:
         })  # fmt: skip
     indices = list(range(first, first + len(runs)))
     frames = []
-    steps = _frame_steps(result, n_frames)
+    steps = frame_steps(result, n_frames)
     for k in steps:
         data = []
         for r in runs:
@@ -282,158 +271,6 @@ def html_document(result: Result, n_frames: int = 120) -> bytes:
     html = figure.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})
     return html.replace("</body>", diagnostics_html(result) + "</body>", 1).encode("utf-8")
 
-
-
-# --------------------------------------------------------------------------- GIF / MP4
-
-
-@dataclass(frozen=True)
-class _Canvas:
-    """Pixel geometry of the plot area: data box → pixels with equal aspect."""
-
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_w: int
-    plot_h: int
-    x0: float
-    x1: float
-    y0: float
-    y1: float
-
-    @classmethod
-    def fit(cls, width: int, height: int, bounds) -> _Canvas:
-        (x0, x1), (y0, y1) = bounds
-        margin_l, margin_r, margin_t, margin_b = 50, 20, 44, 64
-        aw, ah = width - margin_l - margin_r, height - margin_t - margin_b
-        ratio = (x1 - x0) / (y1 - y0)
-        pw, ph = (aw, int(aw / ratio)) if aw / ah < ratio else (int(ah * ratio), ah)
-        left = margin_l + (aw - pw) // 2
-        top = margin_t + (ah - ph) // 2
-        return cls(width, height, left, top, max(pw, 1), max(ph, 1), x0, x1, y0, y1)
-
-    def px(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        u = self.left + (np.asarray(x) - self.x0) / (self.x1 - self.x0) * self.plot_w
-        v = self.top + (self.y1 - np.asarray(y)) / (self.y1 - self.y0) * self.plot_h
-        return u, v
-
-
-def _polyline(u: np.ndarray, v: np.ndarray, lo: float = -1e4, hi: float = 1e4) -> list[tuple[float, float]]:
-    return [(float(a), float(b)) for a, b in zip(np.clip(u, lo, hi), np.clip(v, lo, hi))]
-
-
-_FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.ttf")
-
-
-def _font(size: int):
-    """DejaVu Sans when installed (it has η, β, ·, −), else Pillow's built-in font."""
-    from PIL import ImageFont
-
-    for name in _FONT_FILES:
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
-
-
-def _background(result: Result, cv: _Canvas):
-    """The surface raster, contour lines, frame and axis labels (a PIL image)."""
-    from PIL import Image, ImageDraw
-
-    grid = background_grid(result.surface, "2d")
-    sc = grid.scale
-    high = sc.cap if sc.cap > sc.low else sc.low + 1.0
-    raster = Image.fromarray(np.ascontiguousarray(colorize(grid.z, sc.low, high)[::-1]), "RGB")
-    img = Image.new("RGB", (cv.width, cv.height), "white")
-    img.paste(raster.resize((cv.plot_w, cv.plot_h), Image.BILINEAR), (cv.left, cv.top))
-    draw = ImageDraw.Draw(img)
-    lx, ly = contour_lines(grid.xs, grid.ys, grid.z, levels_for(sc))
-    breaks = np.flatnonzero(~np.isfinite(np.asarray(lx, dtype=float)))
-    start = 0
-    lx = np.asarray(lx, dtype=float)
-    ly = np.asarray(ly, dtype=float)
-    for end in list(breaks) + [lx.size]:
-        if end - start >= 2:
-            u, v = cv.px(lx[start:end], ly[start:end])
-            draw.line(_polyline(u, v), fill=(120, 130, 146), width=1)
-        start = end + 1
-    draw.rectangle([cv.left, cv.top, cv.left + cv.plot_w, cv.top + cv.plot_h], outline=(80, 80, 80))
-    for m in result.surface.minima:
-        u, v = (float(c) for c in cv.px(m.x, m.y))
-        draw.line([(u - 6, v - 6), (u + 6, v + 6)], fill=(20, 20, 20), width=2)
-        draw.line([(u - 6, v + 6), (u + 6, v - 6)], fill=(20, 20, 20), width=2)
-    draw.text((cv.left, 10), result.surface.display_name, fill=(20, 20, 20), font=_font(20))
-    draw.text((cv.left, cv.top + cv.plot_h + 6), f"x from {cv.x0:g} to {cv.x1:g},  y from {cv.y0:g} to {cv.y1:g}",
-              fill=(60, 60, 60), font=_font(13))  # fmt: skip
-    return img
-
-
-def animation_frames(result: Result, options: ExportOptions) -> list:
-    """RGB PIL images of the race, one per frame: trails so far, balls, a legend and the step."""
-    from PIL import ImageDraw
-
-    cv = _Canvas.fit(options.width, options.height, result.config.bounds)
-    base = _background(result, cv)
-    runs = [r for r in result.runs if r.ok]
-    pix = [cv.px(r.trajectory.positions[:, 0], r.trajectory.positions[:, 1]) for r in runs]
-    font = _font(15)
-    frames = []
-    for k in _frame_steps(result, options.frames):
-        img = base.copy()
-        draw = ImageDraw.Draw(img)
-        for r, (u, v) in zip(runs, pix):
-            n = min(int(k), r.trajectory.steps)
-            rgb = color(r.entry.color)
-            if n >= 1:
-                draw.line(_polyline(u[: n + 1], v[: n + 1]), fill=rgb, width=3)
-            cu, cvv = float(np.clip(u[n], -50, 1e4)), float(np.clip(v[n], -50, 1e4))
-            draw.ellipse([cu - 7, cvv - 7, cu + 7, cvv + 7], fill=rgb, outline="white", width=2)
-            if n == r.trajectory.steps and r.trajectory.status == "diverged":
-                draw.text((cu + 9, cvv - 7), f"diverged at step {r.trajectory.stop_step}", fill=rgb, font=font)
-        ly = cv.height - 44
-        lx = cv.left
-        for r in runs:
-            rgb = color(r.entry.color)
-            label = r.entry.label()
-            draw.rectangle([lx, ly + 3, lx + 10, ly + 13], fill=rgb)
-            draw.text((lx + 14, ly - 2), label, fill=(20, 20, 20), font=font)
-            lx += 24 + int(draw.textlength(label, font=font))
-            if lx > cv.width - 120:
-                lx, ly = cv.left, ly + 18
-        draw.text((cv.width - 120, 10), f"step {int(k)}", fill=(20, 20, 20), font=_font(20))
-        frames.append(img)
-    return frames
-
-
-def gif_bytes(result: Result, options: ExportOptions, comment: str = "") -> bytes:
-    """An animated GIF of the race (loops forever), with ``comment`` in its comment extension."""
-    frames = animation_frames(result, options)
-    buf = io.BytesIO()
-    paletted = [f.quantize(colors=255, method=2, dither=0) for f in frames]  # median cut, no dither: crisp lines
-    duration = int(round(1000.0 / options.fps))
-    paletted[0].save(buf, format="GIF", save_all=True, append_images=paletted[1:], duration=duration, loop=0,
-                     comment=comment.encode("ascii"))  # fmt: skip
-    return buf.getvalue()
-
-
-def mp4_bytes(result: Result, options: ExportOptions) -> bytes:
-    """An MP4 of the race through ffmpeg (when installed)."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        raise ExportError("MP4 export needs ffmpeg: install it with 'sudo apt-get install ffmpeg' (GIF works without it)")
-    frames = animation_frames(result, options)
-    w, h = frames[0].size
-    w2, h2 = w - w % 2, h - h % 2
-    raw = b"".join(f.crop((0, 0, w2, h2)).tobytes() for f in frames)
-    cmd = [exe, "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w2}x{h2}",
-           "-r", f"{options.fps:g}", "-i", "-", "-pix_fmt", "yuv420p", "-movflags", "frag_keyframe+empty_moov",
-           "-f", "mp4", "-"]  # fmt: skip
-    proc = subprocess.run(cmd, input=raw, capture_output=True, timeout=120)
-    if proc.returncode != 0:
-        raise ExportError(f"ffmpeg failed: {proc.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
-    return proc.stdout
 
 
 # --------------------------------------------------------------------------- data
