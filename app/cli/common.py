@@ -55,7 +55,37 @@ def surface_from_args(args: argparse.Namespace) -> Any:
     if args.bounds is not None:
         x0, x1, y0, y1 = floats(args.bounds, 4, "--bounds")
         params.update(xmin=x0, xmax=x1, ymin=y0, ymax=y1)
-    return get_surface(name, **params)
+    for flag, key in (("n", "n"), ("data_seed", "data_seed")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            if key in params:
+                raise CliError(f"--{flag.replace('_', '-')} and --param {key}=… given together")
+            params[key] = value
+    points = None
+    if getattr(args, "data", None) is not None:
+        points = read_points(args.data, name)
+    try:
+        return get_surface(name, points=points, **params)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def read_points(path: str, surface: str) -> Any:
+    """The points of a data surface from a CSV file (``surfaces.data.parse_csv`` rules)."""
+    from surfaces.catalog import DATA_SURFACES
+    from surfaces.data import MAX_CSV_BYTES, parse_csv
+
+    if surface not in DATA_SURFACES:
+        raise CliError(f"--data needs a data surface ({', '.join(DATA_SURFACES)}), not {surface!r}")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return parse_csv(raw, surface, name=path.rsplit("/", 1)[-1])
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def modifiers_from_args(args: argparse.Namespace) -> Any:
@@ -73,6 +103,7 @@ def modifiers_from_args(args: argparse.Namespace) -> Any:
         clip_value=args.clip_value,
         schedule=args.schedule,
         schedule_params=sched_values,
+        batch_size=args.batch_size,
     )
 
 
@@ -108,6 +139,9 @@ def surface_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formula", help="a formula in x and y, e.g. 'sin(x)*y^2 + exp(-x)'")
     p.add_argument("--bounds", help="plot box of a formula: xmin,xmax,ymin,ymax")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="surface parameter (repeatable)")
+    p.add_argument("--n", type=int, help="data surfaces: number of points drawn (same as --param n=N)")
+    p.add_argument("--data-seed", type=int, help="data surfaces: seed the points are drawn from")
+    p.add_argument("--data", metavar="POINTS.csv", help="data surfaces: the points, one per line (u,v or a1,a2,label)")
 
 
 def modifier_args(p: argparse.ArgumentParser) -> None:
@@ -117,3 +151,5 @@ def modifier_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clip-value", type=float, default=1.0)
     p.add_argument("--schedule", default="constant")
     p.add_argument("--schedule-param", action="append", metavar="KEY=VALUE")
+    p.add_argument("--batch-size", type=int, default=0, metavar="B",
+                   help="data surfaces: minibatch size (1: online; 0 or ≥ n: the full batch)")  # fmt: skip

@@ -18,7 +18,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     if args.what == "surfaces":
         items = [
-            {**get_surface(s.name).to_dict(), "parameters": [
+            {**{k: v for k, v in get_surface(s.name).to_dict().items() if k != "points"}, "parameters": [
                 {"name": p.name, "default": p.default, "range": [p.low, p.high], "description": p.description}
                 for p in s.params
             ]}

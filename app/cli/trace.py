@@ -24,7 +24,8 @@ from app.export.tables import trajectory_json, trajectory_table
 
 
 def surface_from_dict(d: dict[str, Any]) -> Any:
-    """The surface a trajectory JSON describes (built-in with parameters, or formula with its box)."""
+    """The surface a trajectory JSON describes (built-in with parameters, a formula with its box, or a
+    data surface with its parameters and points)."""
     from surfaces import get_surface
 
     if not isinstance(d, dict):
@@ -32,7 +33,13 @@ def surface_from_dict(d: dict[str, Any]) -> Any:
     if d.get("formula"):
         (x0, x1), (y0, y1) = d.get("bounds") or ((-5, 5), (-5, 5))
         return get_surface("formula:" + str(d["formula"]), xmin=x0, xmax=x1, ymin=y0, ymax=y1)
-    return get_surface(str(d.get("name")), **dict(d.get("params") or {}))
+    points = d.get("points")
+    if points is not None and not (isinstance(points, list) and len(points) <= 4096):
+        raise CliError("the file's surface 'points' must be a list of at most 4096 rows")
+    try:
+        return get_surface(str(d.get("name")), points=points, **dict(d.get("params") or {}))
+    except ValueError as exc:
+        raise CliError(f"the file's surface: {exc}") from None
 
 
 def load_run_spec(path: str) -> tuple[Any, Any, list[float], int, Any]:
