@@ -320,6 +320,8 @@
     else if (E.payload.view === "3d") draw3d(gd, full);
     else drawCanvas(gd);
     updateSide(full);
+    // a data surface's panel, epoch marks and minibatch contours (assets/data_panel.js)
+    if (window.DescentData) window.DescentData.frame(E.payload, E.byColor, E.k);
   }
 
   // ---- 2-D: trails, balls, arrows and end markers on a canvas over the plot area
@@ -1047,6 +1049,7 @@
     var p = E.payload;
     if (!fast.on || id.group !== names().hyper || !window.fetch || !window.URLSearchParams) return false;
     if (!p || p.view === "3d" || typeof p.query !== "string" || !isFinite(s)) return false;
+    if (p.data && !p.data.inLink) return false; // the link lacks the edited points: only the server has them
     var what = p.query + "|" + id.slot + "|" + id.key + "|" + s;
     if (what === fast.last) return true; // the same position again: nothing moved
     fast.last = what;

@@ -37,7 +37,9 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, no_up
 from dash.exceptions import PreventUpdate
 
 from app.explorer.actions import apply_action, config_from_store, page_shows, tex_for
+from app.explorer.compute import build_surface
 from app.explorer.config import DEFAULT, ExplorerConfig
+from app.explorer.data_view import download_answer, upload_answer
 from app.explorer.controls import RENDER_OUTPUTS, controls_for, html_notice_controls
 from app.explorer.ids import CLIENTSIDE_NAMESPACE, Ids, Kind, card_id
 from app.explorer.inputs import (
@@ -52,7 +54,7 @@ from app.explorer.inputs import (
     shown_from,
     triggered_params,
 )
-from app.explorer.query import to_query
+from app.explorer.query import state_key, to_query
 from app.explorer.views import views_for
 from app.shell.style import message_figure
 
@@ -60,14 +62,15 @@ logger = logging.getLogger(__name__)
 
 #: plain inputs (fields of :class:`~app.explorer.inputs.Form`) whose shown value is replaced by the
 #: value actually used when it had to be repaired
-CORRECTABLE = ("steps", "start_x", "start_y", "noise", "seed", "clip_value")
+CORRECTABLE = ("steps", "start_x", "start_y", "noise", "seed", "batch", "clip_value")
 
 #: the outputs of collect besides the corrected inputs: name → (component id, property)
 COLLECT_OUTPUTS: dict[str, tuple[Ids, str]] = {
     "store": (Ids.CONFIG, "data"), "payload": (Ids.PAYLOAD, "data"), "map": (Ids.MAP, "figure"),
     "meta": (Ids.MAP_META, "data"), "surface_info": (Ids.SURFACE_INFO, "children"),
     "formula_error": (Ids.FORMULA_ERROR, "children"), "notice": (Ids.NOTICE, "children"),
-    "notice_hidden": (Ids.NOTICE, "hidden"),
+    "notice_hidden": (Ids.NOTICE, "hidden"), "batch_info": (Ids.BATCH_INFO, "children"),
+    "points": (Ids.POINTS, "data"),
 }  # fmt: skip
 
 # --------------------------------------------------------------------------- what the callbacks answer
@@ -97,7 +100,7 @@ def controls_answer(trigger: Any, value: Any, search: Any, add_choice: Any, show
 def corrections(cfg: ExplorerConfig, form: Form) -> dict[str, Any]:
     """The used value of every :data:`CORRECTABLE` input that shows something else (else no_update)."""
     used = {"steps": cfg.steps, "start_x": cfg.start[0], "start_y": cfg.start[1], "noise": cfg.noise,
-            "seed": cfg.seed, "clip_value": cfg.clip_value}  # fmt: skip
+            "seed": cfg.seed, "batch": cfg.batch_size, "clip_value": cfg.clip_value}  # fmt: skip
     out = {}
     for name in CORRECTABLE:
         v = getattr(form, name)
@@ -106,11 +109,14 @@ def corrections(cfg: ExplorerConfig, form: Form) -> dict[str, Any]:
     return out
 
 
-def collect_answer(cfg: ExplorerConfig, form: Form, shown: Shown, rerendered: bool) -> dict[str, Any] | None:
+def collect_answer(cfg: ExplorerConfig, form: Form, shown: Shown, rerendered: bool,
+                   edit: Any = None) -> dict[str, Any] | None:  # fmt: skip
     """collect's outputs (:data:`COLLECT_OUTPUTS` and ``corrected``) for ``cfg``; None when the page shows it already.
 
-    ``rerendered``: the controls were just rendered from a configuration (the view must follow)."""
-    if not rerendered and not cfg.notes and shown.query == to_query(cfg):
+    ``rerendered``: the controls were just rendered from a configuration (the view must follow).  ``edit``
+    is the points store: an edit of another data set than ``cfg``'s (its surface or a parameter that
+    draws the points changed) is cleared."""
+    if not rerendered and not cfg.notes and shown.key == state_key(cfg):
         return None  # e.g. the number input catching up with its slider
     nothing = {name: no_update for name in COLLECT_OUTPUTS}
     try:
@@ -121,8 +127,9 @@ def collect_answer(cfg: ExplorerConfig, form: Form, shown: Shown, rerendered: bo
         return {**nothing, "map": failed, "meta": {"key": None}, "corrected": {name: no_update for name in CORRECTABLE}}
     error = out["formula_error"]
     notice = {"notice": html_notice_controls(list(cfg.notes)), "notice_hidden": False} if cfg.notes else {}
+    stale = isinstance(edit, dict) and edit.get("points") is not None and edit.get("key") != cfg.data_key()
     return {**nothing, **out, "formula_error": error if error != (shown.formula_error or "") else no_update,
-            **notice, "corrected": corrections(cfg, form)}  # fmt: skip
+            **notice, "points": None if stale else no_update, "corrected": corrections(cfg, form)}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- wiring
@@ -184,13 +191,14 @@ def register_callbacks(app: Dash) -> None:
         return tex_for(metas, rules, surface_tex, store)
 
     @app.callback(
-        output={**_outputs(COLLECT_OUTPUTS, duplicates=(Ids.NOTICE,)),
+        output={**_outputs(COLLECT_OUTPUTS, duplicates=(Ids.NOTICE, Ids.POINTS)),
                 "corrected": {name: Output(FORM[name], "value", allow_duplicate=True) for name in CORRECTABLE}},
         inputs=dict(
             rendered=Input(Ids.RENDERED, "data"),
             commit=Input(Ids.SLIDER_COMMIT, "data"),  # sliders are read as State: the page commits a settled move
             form={name: Input(cid, "value") for name, cid in FORM.items()},
             cards=dict(metas=Input(metas_all, "data"), flags=Input(flag_all, "value"), flag_ids=State(flag_all, "id")),
+            points=Input(Ids.POINTS, "data"),
         ),
         state=dict(
             numbers=dict(values=State(num_all, "value"), ids=State(num_all, "id")),
@@ -201,18 +209,49 @@ def register_callbacks(app: Dash) -> None:
         ),
         prevent_initial_call=True,
     )  # fmt: skip
-    def collect(rendered: Any, commit: Any, form: Any, cards: Any, numbers: Any, sliders: Any, shown: Any) -> Any:
+    def collect(rendered: Any, commit: Any, form: Any, cards: Any, points: Any, numbers: Any, sliders: Any,
+                shown: Any) -> Any:  # fmt: skip
         if rendered is None:
             raise PreventUpdate  # the controls have not been filled yet
         prop_ids = list(ctx.triggered_prop_ids)
         fired = triggered_params(prop_ids) | committed_slider(commit, prop_ids)
         controls = form_from(form)
-        cfg = config_from_controls(controls, numbers_from(numbers, sliders), cards_from(cards), fired)
+        cfg = config_from_controls(controls, numbers_from(numbers, sliders), cards_from(cards), fired, points)
         rerendered = any(p.startswith(Ids.RENDERED.value + ".") for p in prop_ids)
-        out = collect_answer(cfg, controls, shown_from(shown), rerendered)
+        out = collect_answer(cfg, controls, shown_from(shown), rerendered, points)
         if out is None:
             raise PreventUpdate
         return out
+
+    @app.callback(
+        output=dict(points=Output(Ids.POINTS, "data", allow_duplicate=True), error=Output(Ids.UPLOAD_ERROR, "children")),
+        inputs=dict(contents=Input(Ids.UPLOAD, "contents")),
+        state=dict(filename=State(Ids.UPLOAD, "filename"), store=State(Ids.CONFIG, "data")),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def upload_points(contents: Any, filename: Any, store: Any) -> dict[str, Any]:
+        if contents is None:
+            raise PreventUpdate
+        out = upload_answer(contents, filename, config_from_store(store))
+        return {"points": out["points"] if out["points"] is not None else no_update, "error": out["error"]}
+
+    @app.callback(
+        output=dict(download=Output(Ids.DOWNLOAD, "data")),
+        inputs=dict(clicks=Input(Ids.DOWNLOAD_BUTTON, "n_clicks")),
+        state=dict(store=State(Ids.CONFIG, "data")),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def download_points(clicks: Any, store: Any) -> dict[str, Any]:
+        cfg = config_from_store(store)
+        if not clicks or cfg is None or not cfg.is_data:
+            raise PreventUpdate
+        try:
+            data = download_answer(build_surface(cfg))
+        except ValueError:
+            data = None
+        if data is None:
+            raise PreventUpdate
+        return {"download": data}
 
     # browser-side: map click -> start, payload -> engine
     # a slider and its exact number are kept in step by assets/explorer.js (a settled slider sets its

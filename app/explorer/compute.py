@@ -14,6 +14,7 @@ engine decodes into ``Float64Array`` views (plotly ≥ 6 would otherwise send
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -84,9 +85,15 @@ class Result:
 
 
 def build_surface(cfg: ExplorerConfig) -> Surface:
-    """The configured surface; ValueError (FormulaError for formulas) with a one-line reason."""
+    """The configured surface; ValueError (FormulaError for formulas) with a one-line reason.
+
+    A data surface is made of the configuration's edited points when it has them, and keeps the
+    catalogue's plotting box (the map, the start and the surface's samples share one box)."""
     name, kwargs = cfg.surface_args()
-    return get_surface(name, **kwargs)
+    if not cfg.is_data:
+        return get_surface(name, **kwargs)
+    surface = get_surface(name, points=cfg.points, **kwargs)
+    return dataclasses.replace(surface, bounds=cfg.bounds)
 
 
 def compute(cfg: ExplorerConfig) -> Result:

@@ -20,6 +20,7 @@ from optimizers.registry import OptimizerConfig, OptimizerSpec, make_config
 from surfaces.catalog import BY_NAME as SURFACE_SPECS
 from surfaces.catalog import SurfaceSpec
 
+from app.explorer.points import Points, canonical, digest, generator_key, is_data_surface
 from app.shell.validation import fmt, is_finite_number, symbol_text
 
 FORMULA = "formula"
@@ -32,6 +33,7 @@ MAX_QUERY_CHARS = 8000
 MAX_QUERY_FIELDS = 200
 MAX_SEED = 2**31 - 1
 MAX_NOISE = 1e6
+MAX_BATCH = 4096
 CLIP_RANGE = (1e-6, 1e6)
 BOX_LIMIT = 1e6
 
@@ -127,6 +129,8 @@ class ExplorerConfig:
     schedule_params: tuple[tuple[str, float], ...] = ()
     view: str = "2d"
     arrows: int = -1
+    batch_size: int = 0  # data surfaces only: points per step's gradient (0: the full batch)
+    points: Points | None = None  # a data surface's edited points (None: drawn from its parameters)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -159,7 +163,13 @@ class ExplorerConfig:
             raise ValueError(f"view must be one of {VIEWS}, got {self.view!r}")
         if self.arrows != -1 and self.arrows not in colors:
             raise ValueError("arrows must be -1 or the colour of a listed optimizer")
-        self.modifiers()  # validates noise, seed, clip and schedule
+        if not self.is_data and (self.batch_size or self.points is not None):
+            raise ValueError("batch_size and points belong to data surfaces only")
+        if not (isinstance(self.batch_size, int) and not isinstance(self.batch_size, bool)):
+            raise ValueError(f"batch_size must be an integer, got {self.batch_size!r}")
+        if self.points is not None and canonical(self.surface, self.points) != self.points:
+            raise ValueError("points must be canonical (see app.explorer.points.canonical)")
+        self.modifiers()  # validates noise, seed, clip, schedule and batch size
         if not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be in [0, {MAX_SEED}]")
 
@@ -167,6 +177,11 @@ class ExplorerConfig:
     @property
     def is_formula(self) -> bool:
         return self.surface == FORMULA
+
+    @property
+    def is_data(self) -> bool:
+        """Whether the surface is made of data points (linreg, logreg, tiny_net)."""
+        return is_data_surface(self.surface)
 
     @property
     def surface_spec(self) -> SurfaceSpec | None:
@@ -187,9 +202,13 @@ class ExplorerConfig:
         return self.surface, dict(self.surface_params)
 
     def surface_key(self) -> str:
-        """Identifies what the map's background shows (surface, parameters, box, view)."""
+        """Identifies what the map's background shows (surface, parameters, edited points, box, view)."""
         name, kwargs = self.surface_args()
-        return repr((name, sorted(kwargs.items()), self.view))
+        return repr((name, sorted(kwargs.items()), self.view) + ((digest(self.points),) if self.points else ()))
+
+    def data_key(self) -> str:
+        """The generated data set an edit of the points belongs to ('' off a data surface)."""
+        return generator_key(self.surface, self.surface_params) if self.is_data else ""
 
     def modifiers(self) -> Modifiers:
         return Modifiers(
@@ -199,6 +218,7 @@ class ExplorerConfig:
             clip_value=self.clip_value,
             schedule=self.schedule,
             schedule_params=self.schedule_params,
+            batch_size=self.batch_size,
         )
 
     def entry(self, color: int) -> OptimizerEntry | None:
@@ -214,10 +234,13 @@ class ExplorerConfig:
         if name == self.surface:
             return self
         if name == FORMULA:
-            return replace(self, surface=FORMULA, surface_params=(), start=box_start(self.box), notes=())
+            return replace(self, surface=FORMULA, surface_params=(), start=box_start(self.box), batch_size=0,
+                           points=None, notes=())  # fmt: skip
         spec = SURFACE_SPECS[name]
         params = tuple((p.name, float(p.default)) for p in spec.params)
-        return replace(self, surface=name, surface_params=params, start=tuple(map(float, spec.starts[0])), notes=())
+        batch = self.batch_size if is_data_surface(name) else 0
+        return replace(self, surface=name, surface_params=params, start=tuple(map(float, spec.starts[0])),
+                       batch_size=batch, points=None, notes=())  # fmt: skip
 
     def with_optimizer(self, name: str) -> ExplorerConfig:
         color = self.free_color()
@@ -265,6 +288,8 @@ class ExplorerConfig:
             "schedule_params": dict(self.schedule_params),
             "view": self.view,
             "arrows": self.arrows,
+            "batch_size": self.batch_size,
+            "points": [list(row) for row in self.points] if self.points is not None else None,
         }
 
 

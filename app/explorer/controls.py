@@ -104,14 +104,27 @@ def surface_param_rows(cfg: ExplorerConfig) -> list[Any]:
         return []
     values = dict(cfg.surface_params)
     return [
-        number_row(Group.SURFACE, 0, p.name, _surface_label(p.name), values[p.name], (p.low, p.high), (p.low, p.high),
-                   log=p.log, help=p.description)
+        number_row(Group.SURFACE, 0, p.name, _surface_label(p.name), int(values[p.name]) if p.integer else values[p.name],
+                   (p.low, p.high), _surface_ui(p), log=p.log, integer=p.integer, help=p.description)
         for p in spec.params
     ]  # fmt: skip
 
 
+def _surface_ui(p: Any) -> tuple[float, float]:
+    """The slider's range of a surface parameter: a whole-number log slider stops at a 3-digit value, so its
+    every position rounds (like the browser's display) to a number in range; a seed's slider shows the first 100."""
+    if p.integer and p.log:
+        hi = float(f"{p.high:.3g}")
+        return p.low, hi if hi <= p.high else float(f"{p.high - 10 ** (math.floor(math.log10(p.high)) - 2):.3g}")
+    if p.integer and p.high - p.low > 1000:
+        return p.low, min(p.high, p.low + 100)
+    return p.low, p.high
+
+
 def _surface_label(name: str) -> str:
-    labels = {"kappa": "κ", "angle": "angle θ°", "a": "a", "b": "b", "A": "A", "sharp": "sharp a", "wide": "wide b"}
+    labels = {"kappa": "κ", "angle": "angle θ°", "a": "a", "b": "b", "A": "A", "sharp": "sharp a", "wide": "wide b",
+              "n": "n points", "data_seed": "data seed", "offset": "input mean", "spread": "input spread",
+              "center": "centre inputs", "bias": "bias c", "l2": "L2 λ"}  # fmt: skip
     return labels.get(name, name)
 
 
@@ -248,7 +261,8 @@ RENDER_OUTPUTS: dict[str, tuple[Ids, str]] = {
     "start_x": (Ids.START_X, "value"), "start_y": (Ids.START_Y, "value"), "steps": (Ids.STEPS, "value"),
     "schedule": (Ids.SCHEDULE, "value"), "schedule_params": (Ids.SCHEDULE_PARAMS, "children"),
     "clip": (Ids.CLIP, "value"), "clip_value": (Ids.CLIP_VALUE, "value"), "noise": (Ids.NOISE, "value"),
-    "seed": (Ids.SEED, "value"), "cards": (Ids.CARDS, "children"), "view": (Ids.VIEW, "value"),
+    "seed": (Ids.SEED, "value"), "batch": (Ids.BATCH, "value"), "batch_hidden": (Ids.BATCH_ROW, "hidden"),
+    "data_hidden": (Ids.DATA_PANEL, "hidden"), "points": (Ids.POINTS, "data"), "cards": (Ids.CARDS, "children"), "view": (Ids.VIEW, "value"),
     "arrow_options": (Ids.ARROWS, "options"), "arrows": (Ids.ARROWS, "value"), "add_disabled": (Ids.ADD, "disabled"),
     "rendered": (Ids.RENDERED, "data"), "boot": (Ids.BOOT, "data"),
 }  # fmt: skip
@@ -279,6 +293,10 @@ def controls_for(cfg: ExplorerConfig, with_tex: bool = True) -> dict[str, Any]:
         "clip_value": cfg.clip_value,
         "noise": cfg.noise,
         "seed": cfg.seed,
+        "batch": cfg.batch_size,
+        "batch_hidden": not cfg.is_data,
+        "data_hidden": not cfg.is_data,
+        "points": points_store(cfg),
         "cards": optimizer_cards(cfg, with_tex),
         "view": cfg.view,
         "arrow_options": arrow_options(cfg),
@@ -287,6 +305,13 @@ def controls_for(cfg: ExplorerConfig, with_tex: bool = True) -> dict[str, Any]:
         "rendered": time.time_ns(),
         "boot": True,
     }
+
+
+def points_store(cfg: ExplorerConfig) -> dict[str, Any] | None:
+    """The points store of ``cfg``: its edited points and the data set they belong to (None: the generated points)."""
+    if cfg.points is None:
+        return None
+    return {"points": [list(r) for r in cfg.points], "key": cfg.data_key()}
 
 
 def html_notice(notes: list[str]) -> Any:

@@ -62,6 +62,23 @@ class Ids(StrEnum):
     CLIP_VALUE = "clip-value"
     NOISE = "noise"
     SEED = "seed"
+    BATCH = "batch-size"
+    BATCH_ROW = "batch-row"  # shown on data surfaces only
+    BATCH_INFO = "batch-info"  # the regime ("online", "mini-batch", "full batch") and n
+
+    # the data panel (data surfaces only): drawn and edited by assets/data_panel.js
+    DATA_PANEL = "data-panel"
+    DATA_PLOT = "data-plot"
+    DATA_NOTE = "data-note"  # what the panel shows and whether the edits are in the link
+    POINTS = "points-store"  # {"points", "key", "n"}: the edited points (set by assets/data_panel.js and uploads)
+    UPLOAD = "points-upload"
+    UPLOAD_ERROR = "points-upload-error"
+    DOWNLOAD = "points-download"
+    DOWNLOAD_BUTTON = "points-download-button"
+    REMOVE_LAST = "points-remove-last"
+    RESET_POINTS = "points-reset"
+    DELETE_MODE = "points-delete-mode"
+    BATCH_CONTOURS = "batch-contours"  # toggle: the current step's minibatch loss over the map
 
     ADD_CHOICE = "add-optimizer-choice"
     ADD = "add-optimizer"
@@ -132,6 +149,7 @@ class BrowserIds(StrEnum):
     """Ids of elements ``assets/explorer.js`` creates itself (the layout has none of them)."""
 
     SCRUBBER_RANGE = "scrubber-range"  # the player's step slider, inside Ids.SCRUBBER
+    EPOCH_TICKS = "epoch-ticks"  # the epoch boundaries under the step slider (minibatch runs)
 
 
 class Hooks(StrEnum):
@@ -172,6 +190,15 @@ BROWSER_NAMES: dict[str, str] = {
     "scrubber": Ids.SCRUBBER,
     "scrubberRange": BrowserIds.SCRUBBER_RANGE,
     "stepLabel": Ids.STEP_LABEL,
+    "dataPanel": Ids.DATA_PANEL,
+    "dataPlot": Ids.DATA_PLOT,
+    "dataNote": Ids.DATA_NOTE,
+    "points": Ids.POINTS,
+    "removeLast": Ids.REMOVE_LAST,
+    "resetPoints": Ids.RESET_POINTS,
+    "deleteMode": Ids.DELETE_MODE,
+    "batchContours": Ids.BATCH_CONTOURS,
+    "epochTicks": BrowserIds.EPOCH_TICKS,
     "click": Ids.CLICK,
     "texReady": Ids.TEX_READY,
     "sliderCommit": Ids.SLIDER_COMMIT,

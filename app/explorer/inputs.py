@@ -33,7 +33,7 @@ FORM: dict[str, Ids] = {
     "xmin": Ids.XMIN, "xmax": Ids.XMAX, "ymin": Ids.YMIN, "ymax": Ids.YMAX,
     "start_x": Ids.START_X, "start_y": Ids.START_Y, "steps": Ids.STEPS,
     "schedule": Ids.SCHEDULE, "clip": Ids.CLIP, "clip_value": Ids.CLIP_VALUE, "noise": Ids.NOISE, "seed": Ids.SEED,
-    "view": Ids.VIEW, "arrows": Ids.ARROWS,
+    "batch": Ids.BATCH, "view": Ids.VIEW, "arrows": Ids.ARROWS,
 }  # fmt: skip
 
 #: a (type, group, slot, key) of a numeric control that fired
@@ -58,6 +58,7 @@ class Form:
     clip_value: Any = None
     noise: Any = None
     seed: Any = None
+    batch: Any = None
     view: Any = None
     arrows: Any = None
 
@@ -98,6 +99,11 @@ class Shown:
     def query(self) -> Any:
         """The query of the configuration the page shows (None if the store holds none)."""
         return self.store.get("query") if isinstance(self.store, dict) else None
+
+    @property
+    def key(self) -> Any:
+        """What identifies the race the page shows (its query, plus the points' fingerprint when the link lacks them)."""
+        return self.store.get("key", self.query) if isinstance(self.store, dict) else None
 
 
 def _listed(value: Any) -> tuple[Any, ...]:
@@ -264,9 +270,13 @@ def _params(values: list[Any], numbers: Numbers, group: Group) -> dict[str, Any]
 
 
 def config_from_controls(
-    form: Form, numbers: Numbers, cards: Cards, fired: set[Fired] | frozenset[Fired] = frozenset()
+    form: Form, numbers: Numbers, cards: Cards, fired: set[Fired] | frozenset[Fired] = frozenset(), points: Any = None
 ) -> ExplorerConfig:
-    """Assemble the controls' values into a raw mapping and sanitize it (``fired``: see :func:`resolve_numbers`)."""
+    """Assemble the controls' values into a raw mapping and sanitize it (``fired``: see :func:`resolve_numbers`).
+
+    ``points`` is the points store (``{"points", "key"}``, untrusted): its points are used while
+    ``key`` names the data set the controls draw (:meth:`ExplorerConfig.data_key`), so changing the
+    surface or a parameter that draws the points discards an edit."""
     values = resolve_numbers(numbers, fired)
     raw: dict[str, Any] = {
         "surface": form.surface,
@@ -282,6 +292,7 @@ def config_from_controls(
         "clip_value": form.clip_value,
         "noise": form.noise if form.noise is not None else 0.0,
         "seed": form.seed if form.seed is not None else 0,
+        "batch_size": form.batch if form.batch is not None else 0,
         "view": form.view,
         "arrows": form.arrows,
     }
@@ -291,4 +302,8 @@ def config_from_controls(
     for key in ("box", "start"):
         if any(v is None for v in raw[key]):
             del raw[key]
-    return sanitize(raw)
+    cfg = sanitize(raw)
+    edit = points if isinstance(points, Mapping) else {}
+    if cfg.is_data and edit.get("points") is not None and edit.get("key") == cfg.data_key():
+        return sanitize({**raw, "points": edit["points"]})
+    return cfg

@@ -21,6 +21,7 @@ from dash import dcc, html
 
 from app.explorer.config import DEFAULT, FORMULA, ExplorerConfig
 from app.explorer.controls import RENDER_OUTPUTS, controls_for
+from app.explorer.data_panel import batch_row, data_panel
 from app.explorer.diagnostics import PANELS
 from app.explorer.export_bar import export_bar
 from app.explorer.ids import NAMES_ATTRIBUTE, PAGE_REV, Hooks, Ids, names_json, preset_id
@@ -108,6 +109,7 @@ def build_layout() -> html.Div:
                 html.Label("seed", htmlFor=Ids.SEED, className="num-label"),
                 dcc.Input(id=Ids.SEED, type="number", step=1, debounce=True, className="num-input"),
             ]),
+            batch_row(),
             html.P("Apply to first-order methods only.", className="hint"),
         ], open_=False),
         _section("Optimizers", [
@@ -155,6 +157,8 @@ def build_layout() -> html.Div:
                 dcc.Dropdown(id=Ids.ARROWS, clearable=False, searchable=False, className="arrows-select"),
                 dcc.Checklist(id=Ids.CROSS, options=[{"label": "curvature cross", "value": "on"}], value=["on"],
                               className="cross-toggle", inline=True),
+                dcc.Checklist(id=Ids.BATCH_CONTOURS, options=[{"label": "minibatch contours", "value": "on"}],
+                              value=[], className="cross-toggle batch-toggle", inline=True),
                 export_bar(),
             ]),
             html.Div(className="map-row", children=[
@@ -168,6 +172,7 @@ def build_layout() -> html.Div:
                 html.Div(id=Ids.LEGEND, className="legend", **{"aria-live": "polite"}),
             ]),
             player,
+            data_panel(),
             # drawn by the animation engine from the payload (Plotly.react), after the map
             html.Div(id=Ids.DIAGNOSTICS, className="diagnostics",
                      children=[html.Div(html.Div(className=Hooks.DIAG_PANEL.value, **{"data-panel": key}), className="diag-cell")
@@ -206,6 +211,7 @@ def build_layout() -> html.Div:
             dcc.Store(id=Ids.CLICK),
             dcc.Store(id=Ids.SLIDER_COMMIT),
             dcc.Store(id=Ids.TEX_READY),
+            dcc.Store(id=Ids.POINTS),
             header,
             html.Div(id=Ids.NOTICE, className="notice", role="alert", hidden=True),
             html.P(id=Ids.LESSON, className="lesson"),
@@ -234,6 +240,7 @@ def page(cfg: ExplorerConfig | None = None) -> html.Div:
             (Ids.MAP_META, "data"): out["meta"],
             (Ids.SURFACE_INFO, "children"): out["surface_info"],
             (Ids.FORMULA_ERROR, "children"): out["formula_error"],
+            (Ids.BATCH_INFO, "children"): out["batch_info"],
         }
     )
     return fill(root, values)

@@ -19,12 +19,13 @@ from urllib.parse import parse_qsl, quote
 from surfaces.catalog import BY_NAME as SURFACE_SPECS
 
 from app.explorer.config import DEFAULT, FORMULA, MAX_QUERY_CHARS, MAX_QUERY_FIELDS, ExplorerConfig
+from app.explorer.points import decode, digest, encode, in_link
 from app.explorer.sanitize import sanitize
 from app.shell.validation import MAX_NOTICES, MAX_TOKEN_CHARS, Notes, parse_number, query_number, query_value, shown
 
 #: query keys → config fields (modifiers and view)
 _SIMPLE = {"steps": "steps", "noise": "noise", "seed": "seed", "clip": "clip", "clipv": "clip_value",
-           "sched": "schedule", "view": "view", "arrows": "arrows"}  # fmt: skip
+           "sched": "schedule", "view": "view", "arrows": "arrows", "batch": "batch_size"}  # fmt: skip
 
 
 def to_query(cfg: ExplorerConfig) -> str:
@@ -47,6 +48,10 @@ def to_query(cfg: ExplorerConfig) -> str:
         pairs.append(("noise", query_number(cfg.noise)))
     if cfg.seed:
         pairs.append(("seed", str(cfg.seed)))
+    if cfg.batch_size:
+        pairs.append(("batch", str(cfg.batch_size)))
+    if cfg.points is not None and in_link(cfg.points):
+        pairs.append(("pts", encode(cfg.points)))
     if cfg.clip != "none":
         pairs.append(("clip", cfg.clip))
     if cfg.clip_value != 1.0:
@@ -61,6 +66,14 @@ def to_query(cfg: ExplorerConfig) -> str:
     if cfg.arrows != first:
         pairs.append(("arrows", str(cfg.arrows)))
     return "?" + "&".join(f"{k}={quote(v, safe=',=.-_')}" for k, v in pairs)
+
+
+def state_key(cfg: ExplorerConfig) -> str:
+    """What identifies the race of ``cfg``: its link, and the points' fingerprint when the link cannot carry them."""
+    query = to_query(cfg)
+    if cfg.points is not None and not in_link(cfg.points):
+        query += "&pts#" + digest(cfg.points)
+    return query
 
 
 def from_query(search: str | None) -> ExplorerConfig:
@@ -99,6 +112,10 @@ def from_query(search: str | None) -> ExplorerConfig:
             raw["start"] = value.split(",")
         elif key == "opt":
             optimizers.append(_parse_opt(value, notes))
+        elif key == "pts":
+            raw["points"] = decode(value)
+            if raw["points"] is None:
+                notes.add("the link's points could not be read; using the generated points")
         elif key.startswith("sch."):
             schedule_params[key[4:]] = value
         elif key in _SIMPLE:

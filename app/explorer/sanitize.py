@@ -21,6 +21,7 @@ from surfaces.catalog import BY_NAME as SURFACE_SPECS
 
 from app.explorer.config import (
     BOX_LIMIT,
+    MAX_BATCH,
     CLIP_RANGE,
     DEFAULT,
     DEFAULT_FORMULA,
@@ -36,6 +37,7 @@ from app.explorer.config import (
     OptimizerEntry,
     box_start,
 )
+from app.explorer.points import canonical, generator_key, is_data_surface
 from app.shell.validation import Notes, clamp, clamp_hyper, number_in, parse_number, shown, whole_in
 
 Get = Callable[..., Any]
@@ -72,6 +74,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
     if not isinstance(view, str) or view not in VIEWS:
         notes.add(f"view {shown(view)} is not 2d or 3d; using 2d")
         view = "2d"
+    batch_size, points = _data(get, base, surface, surface_params, notes)
     return ExplorerConfig(
         surface=surface,
         surface_params=surface_params,
@@ -88,6 +91,8 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         schedule_params=schedule_params,
         view=view,
         arrows=_arrows(get("arrows", base.arrows), entries),
+        batch_size=batch_size,
+        points=points,
         notes=notes.result(),
     )
 
@@ -106,13 +111,41 @@ def _surface(get: Get, base: ExplorerConfig, notes: Notes) -> tuple[str, tuple[t
         given = dict(base.surface_params) if surface == base.surface else {}
     for k in [k for k in given if k not in {p.name for p in spec.params}][:3]:
         notes.add(f"{spec.display_name}: no parameter {shown(k)}; ignored")
-    params = tuple(
-        (p.name, number_in(given[p.name], p.low, p.high, p.default, f"{spec.display_name} {p.name}", notes))
-        if p.name in given and given[p.name] is not None
-        else (p.name, float(p.default))
-        for p in spec.params
-    )
-    return surface, params
+    params = []
+    for p in spec.params:
+        v = float(p.default)
+        if p.name in given and given[p.name] is not None:
+            v = number_in(given[p.name], p.low, p.high, p.default, f"{spec.display_name} {p.name}", notes)
+        if p.integer and v != round(v):
+            notes.add(f"{spec.display_name} {p.name}: {shown(given[p.name])} is not a whole number; using {round(v)}")
+            v = float(round(v))
+        params.append((p.name, v))
+    return surface, tuple(params)
+
+
+def _data(get: Get, base: ExplorerConfig, surface: str, params: tuple[tuple[str, float], ...],
+          notes: Notes) -> tuple[int, Any]:  # fmt: skip
+    """The batch size and the edited points: data surfaces only; points only while their data set is the same.
+
+    The points are untrusted rows, checked by :func:`app.explorer.points.canonical`; the base's points
+    carry over only on the same data set (the generator's parameters unchanged)."""
+    if not is_data_surface(surface):
+        if get("batch_size") not in (None, 0, "0", 0.0, ""):
+            notes.add("the batch size applies to data surfaces only; ignored")
+        return 0, None
+    raw_batch = get("batch_size", base.batch_size if base.is_data else 0)
+    batch = whole_in(raw_batch, 0, MAX_BATCH, 0, "batch size", notes)
+    if (v := parse_number(raw_batch)) is not None and 0 <= v <= MAX_BATCH and v != round(v):
+        notes.add(f"batch size: {shown(raw_batch)} is not a whole number; using {batch}")
+    same_data = base.is_data and base.data_key() == generator_key(surface, params)
+    raw = get("points", base.points if same_data else None)
+    if raw is None:
+        return batch, None
+    try:
+        return batch, canonical(surface, raw)
+    except ValueError as exc:
+        notes.add(f"the edited points were not used: {exc}")
+        return batch, None
 
 
 def _formula(get: Get, base: ExplorerConfig, notes: Notes) -> str:

@@ -20,12 +20,13 @@ from typing import Any
 from dash import dcc, html, no_update
 
 from app.explorer import compute
+from app.explorer import data_view
 from app.explorer import diagnostics
 from app.explorer import figures
 from app.explorer.compute import Result
 from app.explorer.config import ExplorerConfig
 from app.explorer.ids import Ids
-from app.explorer.query import to_query
+from app.explorer.query import state_key, to_query
 from app.hosting import result_cache
 from app.shell import style
 from app.shell import surface_grid
@@ -94,12 +95,13 @@ def views_for(cfg: ExplorerConfig, map_meta: Any, rev: str, with_tex: bool = Tru
     payload = race["payload"]
     payload["index"]["rev"] = fig_rev
     out: dict[str, Any] = {
-        "store": {"cfg": cfg.to_dict(), "query": query},
+        "store": {"cfg": cfg.to_dict(), "query": query, "key": state_key(cfg)},
         "payload": payload,
         "map": no_update,
         "meta": no_update,
         "surface_info": no_update,
         "formula_error": race["error"],
+        "batch_info": data_view.batch_info(cfg),
     }
     if redraw:
         if ok:
@@ -135,7 +137,7 @@ def cached_race(cfg: ExplorerConfig, result: Any = None) -> dict[str, Any]:
 def cached_race_text(cfg: ExplorerConfig, result: Any = None) -> str:
     """:func:`cached_race` as the JSON text the cache holds (served as is by the fast path)."""
     result = result or computed_once(cfg)
-    return result_cache.fetch_text("race", to_query(cfg), lambda: race_entry(cfg, result))[0]
+    return result_cache.fetch_text("race", state_key(cfg), lambda: race_entry(cfg, result))[0]
 
 
 def map_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def map_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     Keyed by what the background shows; the 3-D view also draws the runs, so it is
     keyed by the whole query.  ``result()`` gives the computed configuration.
     """
-    key = cfg.surface_key() if cfg.view != "3d" else to_query(cfg)
+    key = cfg.surface_key() if cfg.view != "3d" else state_key(cfg)
 
     def build() -> dict[str, Any]:
         res = result()
@@ -169,6 +171,7 @@ def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     payload["notes"] = [{"color": r.entry.color, "label": r.entry.label(), **outcome(r), "paths": two_points(r)}
                         for r in res.runs]  # fmt: skip
     payload["error"] = res.error or ""
+    payload["data"] = data_view.data_payload(res)
     surface = {"latex": res.surface.latex, "description": res.surface.description} if ok else None
     return {"ok": ok, "error": res.error or "", "payload": payload, "z": z, "surface": surface}
 

@@ -98,7 +98,7 @@ def test_corrections_show_the_used_values_only_where_they_differ():
     form = Form(steps=10**9, start_x=DEFAULT.start[0], start_y="1.5", noise=0.0, seed=0, clip_value=True)
     out = callbacks.corrections(cfg, form)
     assert out == {"steps": 5000, "start_x": no_update, "start_y": 1.5, "noise": no_update, "seed": no_update,
-                   "clip_value": 1.0}  # fmt: skip
+                   "batch": 0, "clip_value": 1.0}  # fmt: skip
 
 
 def test_collect_answers_nothing_when_the_page_shows_the_configuration():
@@ -137,13 +137,16 @@ EXPECTED_OUTPUTS = {
         "formula-box.hidden", "formula.value", "formula-xmin.value", "formula-xmax.value", "formula-ymin.value",
         "formula-ymax.value", "start-x.value", "start-y.value", "steps.value", "schedule.value",
         "schedule-params.children", "clip.value", "clip-value.value", "noise.value", "seed.value",
-        "optimizer-cards.children", "view.value", "arrows.options", "arrows.value", "add-optimizer.disabled",
+        "batch-size.value", "batch-row.hidden", "data-panel.hidden", "points-store.data", "optimizer-cards.children", "view.value", "arrows.options", "arrows.value", "add-optimizer.disabled",
         "rendered-store.data", "boot-store.data"],
     "fill_tex": ['{"slot":["ALL"],"type":"rule"}.children', "surface-tex.children"],
     "collect": [
         "config-store.data", "payload-store.data", "map.figure", "map-meta-store.data", "surface-info.children",
-        "formula-error.children", "notice.children", "notice.hidden", "steps.value", "start-x.value",
-        "start-y.value", "noise.value", "seed.value", "clip-value.value"],
+        "formula-error.children", "notice.children", "notice.hidden", "batch-info.children", "points-store.data",
+        "steps.value", "start-x.value", "start-y.value", "noise.value", "seed.value", "batch-size.value",
+        "clip-value.value"],
+    "upload_points": ["points-store.data", "points-upload-error.children"],
+    "download_points": ["points-download.data"],
     "download": ["export-download.data", "export-status.children"],
 }  # fmt: skip
 
