@@ -34,7 +34,7 @@ def test_preset_round_trips_and_runs(preset):
 
 
 def test_presets_are_distinct_and_found_by_name():
-    assert len({p.name for p in PRESETS}) == len(PRESETS) == 9
+    assert len({p.name for p in PRESETS}) == len(PRESETS) == 15
     assert get_preset("beale") is BY_NAME["beale"] and get_preset("nope") is None and get_preset(None) is None
     assert BY_NAME["beale"].config == DEFAULT
 
@@ -195,3 +195,86 @@ def test_sharp_vs_wide_works_from_the_command_line(capsys):
     sam_last = [float(v) for v in capsys.readouterr().out.strip().splitlines()[-1].split(",")[1:3]]
     assert np.hypot(sgd_last[0] - SHARP[0], sgd_last[1]) < 1e-6
     assert np.hypot(sam_last[0] - WIDE[0], sam_last[1]) < 0.05
+
+
+# --------------------------------------------------------------------------- data surfaces and minibatches
+
+
+def _tail_distance(run, last=100):
+    """Mean distance to the minimum over the run's last ``last`` steps."""
+    return float(run.distance[-last:].mean())
+
+
+def _with(name, **changes):
+    """The runs of preset ``name`` with its configuration changed (what its sentence asks the reader to try)."""
+    from dataclasses import replace
+
+    r = compute.compute(replace(BY_NAME[name].config, **changes))
+    assert r.error is None
+    return {f"{run.entry.name}:{run.entry.color}": run for run in r.runs}
+
+
+def test_minibatch_noise_ball_shrinks_with_eta_and_batch_and_vanishes_on_the_full_batch():
+    r = runs("minibatch")
+    big, mid, small = (_tail_distance(r[k]) for k in ("sgd:0", "sgd:4", "sgd:2"))
+    assert big > mid > small > 0.005  # a noise ball at every η, smaller for smaller η
+    assert big > 3 * small
+    b16 = _with("minibatch", batch_size=16)
+    assert _tail_distance(b16["sgd:0"]) < 0.5 * big  # a larger batch: a smaller ball at the same η
+    full = _with("minibatch", batch_size=0)
+    assert all(_tail_distance(run) < 1e-3 for run in full.values())  # the full batch converges
+    # the loss gap over the last steps orders the same way
+    gaps = [float(r[k].trajectory.losses[-100:].mean()) for k in ("sgd:0", "sgd:4", "sgd:2")]
+    assert gaps[0] > gaps[1] > gaps[2]
+
+
+def test_rprop_freezes_online_while_rmsprop_settles_and_rprop_converges_on_the_full_batch():
+    r = runs("rprop_minibatch")
+    rprop, rms = r["rprop:0"], r["rmsprop:4"]
+    assert _tail_distance(rprop) > 2.0  # far from the minimum, from the start ≈ 3 away
+    steps = np.hypot(*np.diff(rprop.trajectory.positions[-100:], axis=0).T)
+    assert steps.max() < 1e-4  # its steps have shrunk to nothing: frozen
+    assert _tail_distance(rms) < 0.15 and _tail_distance(rprop) > 10 * _tail_distance(rms)
+    full = _with("rprop_minibatch", batch_size=0)
+    assert _tail_distance(full["rprop:0"]) < 1e-6
+
+
+def _steps_to_gap(run, surface, gap=1e-6):
+    hits = np.nonzero(run.trajectory.losses - surface.minima[0].value < gap)[0]
+    return int(hits[0]) if hits.size else None
+
+
+def _kappa(surface):
+    m = surface.minima[0]
+    lam = np.linalg.eigvalsh(surface.hessian(m.x, m.y))
+    return float(lam[-1] / lam[0]), float(lam[-1])
+
+
+def test_centring_the_inputs_rounds_the_bowl_and_speeds_gradient_descent_tenfold():
+    uncentred, centred = (compute.compute(BY_NAME[n].config) for n in ("uncentred", "centred"))
+    ku, lmax = _kappa(uncentred.surface)
+    kc, _ = _kappa(centred.surface)
+    assert 140 < ku < 160 and 1.1 < kc < 1.3  # κ ≈ 150 against κ ≈ 1.2 (the variance of the inputs)
+    assert 0.085 < 2 / lmax < 0.095 and dict(BY_NAME["uncentred"].config.optimizers[0].values)["lr"] == 0.08
+    slow, fast = _steps_to_gap(uncentred.runs[0], uncentred.surface), _steps_to_gap(centred.runs[0], centred.surface)
+    assert 550 <= slow <= 650 and 45 <= fast <= 65 and slow >= 10 * fast
+    # the same slope either way; the centred intercept is the mean target
+    mu, mc = uncentred.surface.minima[0], centred.surface.minima[0]
+    assert mu.x == pytest.approx(mc.x) and mc.y == pytest.approx(centred.surface.points[:, 1].mean())
+
+
+def test_separable_classes_have_no_minimum_and_l2_restores_one():
+    r = compute.compute(BY_NAME["separable"].config)
+    assert r.surface.minima == ()
+    for run in r.runs:
+        t = run.trajectory
+        norms = np.hypot(*t.positions.T)
+        checkpoints = norms[[100, 200, 300, 400, 500]]
+        assert np.all(np.diff(checkpoints) > 0), run.entry.label()  # the weights keep growing
+        assert np.all(np.diff(t.losses[100:]) < 0), run.entry.label()  # and the loss keeps falling
+        assert t.losses[-1] < 0.01
+    reg = compute.compute(BY_NAME["separable_l2"].config)
+    m = reg.surface.minima[0]
+    for run in reg.runs:
+        assert np.hypot(*(run.trajectory.positions[-1] - (m.x, m.y))) < 1e-6, run.entry.label()
+        assert run.trajectory.losses[-1] == pytest.approx(m.value, abs=1e-9)
