@@ -50,7 +50,7 @@ def test_no_two_texts_of_any_frame_overlap_and_all_stay_inside_the_picture():
         assert f"step {k}" in texts and "Rosenbrock" in texts
         assert "x from -2 to 2,  y from -1 to 3" in texts
     assert seen_labels == len(RATES)  # every diverged run's label is drawn by the last frame
-    last = dict((t, b) for t, b in A.frame_labels(sc, sc.steps[-1]))
+    last = dict(A.frame_labels(sc, sc.steps[-1]))
     for r in RESULT.runs:  # every run has its legend entry, and the legend is inside the picture's width
         assert r.entry.label() in last
     assert sc.legend_box[0] >= 0 and sc.legend_box[2] <= SIZE[0] and sc.legend_box[3] <= SIZE[1]
@@ -80,7 +80,7 @@ def test_the_frame_s_pixels_carry_each_label_inside_its_box_and_nowhere_else():
     assert changed.sum() > 0 and not (changed & ~inside).any()  # and nothing outside the boxes
     # a diverged label is readable over the raster: dark-halo pixels of its colour and white
     label = next(t for _, t in sc.ends if t is not None)
-    l, t, r, b = (int(round(c)) for c in label.box)
+    l, t, r, b = (round(c) for c in label.box)
     patch = with_text[t:b, l:r]
     assert (np.abs(patch - np.array(label.fill)).sum(axis=2) <= 30).sum() > 20
     assert (patch.sum(axis=2) >= 3 * 250).sum() > 20
