@@ -9,7 +9,8 @@ been idle for a moment (or after a run of images, or a failed one) the page is
 reloaded in the background, so an export after a pause still starts on a fresh
 page without waiting for it.
 
-Every call is its own task on the browser's event loop, so callers on several
+The page loads MathJax when it is installed (:mod:`app.export.mathjax`), so a formula
+title is typeset.  Every call is its own task on the browser's event loop, so callers on several
 threads (a web server's) each get their own image back.  A browser that died or
 stopped answering is replaced on the next call.
 """
@@ -102,6 +103,16 @@ def _kaleido_class() -> tuple[type, bool]:
     return KeepWarm, True
 
 
+def _mathjax() -> tuple[str, str] | bool:
+    """The MathJax script the export page loads (its file URL and charset), or False when it is not installed.
+
+    Figures without a ``$...$`` text draw the same either way; with the script, the page typesets them."""
+    from app.export.mathjax import script_path
+
+    path = script_path()
+    return (path.as_uri(), "utf-8") if path is not None else False
+
+
 class _Session:
     """One browser and the thread that runs its event loop."""
 
@@ -132,7 +143,7 @@ class _Session:
 
     async def _serve(self, ready: concurrent.futures.Future) -> None:
         cls, self.defers_reload = _kaleido_class()
-        async with cls(mathjax=False) as k:
+        async with cls(mathjax=_mathjax()) as k:
             self.kaleido = k
             ready.set_result(None)
             await self._stop.wait()

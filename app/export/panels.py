@@ -72,34 +72,42 @@ def map_aspect(result: Result) -> float:
     return (x1 - x0) / (y1 - y0)
 
 
-def map_only_empty_share(aspect: float, width: float, height: float, bottom: float) -> float:
+def top_margin(map_fig: dict[str, Any]) -> float:
+    """The figure's top margin: :data:`TOP`, or more when its title asks for more (a typeset formula under it)."""
+    t = map_fig.get("layout", {}).get("margin", {}).get("t", 0)
+    return t if isinstance(t, (int, float)) and t > TOP else TOP
+
+
+def map_only_empty_share(aspect: float, width: float, height: float, bottom: float, top: float = TOP) -> float:
     """The share of a ``width × height`` frame the equal-axes map alone leaves empty."""
-    aw, ah = width - LEFT - RIGHT, height - TOP - bottom
+    aw, ah = width - LEFT - RIGHT, height - top - bottom
     if aw <= 0 or ah <= 0:
         return 1.0
     pw, ph = (aw, aw / aspect) if aw / ah < aspect else (ah * aspect, ah)
     return 1.0 - (pw * ph) / (aw * ah)
 
 
-def choose_panels(panels: tuple[str, ...] | None, result: Result, frame: Frame, fixed: bool) -> tuple[str, ...]:
+def choose_panels(
+    panels: tuple[str, ...] | None, result: Result, frame: Frame, fixed: bool, top: float = TOP
+) -> tuple[str, ...]:
     """The panels drawn: ``panels`` as given, or for ``auto`` the map alone unless a fixed frame would be too empty."""
     if panels is not None:
         return panels
     if not fixed:
         return ("map",)
     bottom = _legend_height(result, frame.width)
-    empty = map_only_empty_share(map_aspect(result), frame.width, frame.height, bottom)
+    empty = map_only_empty_share(map_aspect(result), frame.width, frame.height, bottom, top)
     return ("map",) if empty <= MAX_EMPTY else ("map", *AUTO_PANELS)
 
 
-def free_height(result: Result, width: int, panels: Sequence[str]) -> int:
+def free_height(result: Result, width: int, panels: Sequence[str], top: float = TOP) -> int:
     """The frame height a free-height preset takes: the map's shape, plus a row of panels below."""
     aspect = map_aspect(result)
     bottom = _legend_height(result, width)
     map_h = (width - LEFT - RIGHT) / aspect
     side = [p for p in panels if p != "map"]
     extra = (GAP_BELOW + max(150.0, 0.32 * map_h)) if side else 0.0
-    return height_for(width, width / (TOP + map_h + extra + bottom))
+    return height_for(width, width / (top + map_h + extra + bottom))
 
 
 def _retarget(trace: dict[str, Any], n: int) -> dict[str, Any]:
@@ -111,13 +119,16 @@ def _retarget(trace: dict[str, Any], n: int) -> dict[str, Any]:
 def composed_figure(
     map_fig: dict[str, Any], result: Result, panels: Sequence[str], frame: Frame, equal_axes: bool = True
 ) -> dict[str, Any]:
-    """``map_fig`` (the page's map, ready for print) with the diagnostic ``panels`` laid out in ``frame``."""
+    """``map_fig`` (the page's map, ready for print) with the diagnostic ``panels`` laid out in ``frame``.
+
+    The top margin is :func:`top_margin`'s (room for the title, and a formula under it)."""
     fig = copy.deepcopy(map_fig)
     layout = fig["layout"]
     w, h = float(frame.width), float(frame.height)
     bottom = _legend_height(result, w)
-    layout["margin"] = {"l": LEFT, "r": RIGHT, "t": TOP, "b": bottom}
-    layout["legend"] = {"orientation": "h", "x": 0.0, "y": -AXIS_BELOW / (h - TOP - bottom), "yanchor": "top",
+    top = top_margin(map_fig)
+    layout["margin"] = {"l": LEFT, "r": RIGHT, "t": top, "b": bottom}
+    layout["legend"] = {"orientation": "h", "x": 0.0, "y": -AXIS_BELOW / (h - top - bottom), "yanchor": "top",
                         "xanchor": "left", "font": {"size": 13}}  # fmt: skip
     for name in ("xaxis", "yaxis"):  # the margins above hold the tick labels: nothing may move them
         axis = layout.setdefault(name, {})
@@ -129,7 +140,7 @@ def composed_figure(
     side = [PANEL_KEYS[p] for p in panels if p != "map"]
     if not side:
         return fig
-    aw, ah = w - LEFT - RIGHT, h - TOP - bottom  # the paper: what the domains are fractions of
+    aw, ah = w - LEFT - RIGHT, h - top - bottom  # the paper: what the domains are fractions of
     aspect = map_aspect(result)
     beside_w = aw - ah * aspect - GAP  # room for a column of panels if the map takes the full height
     below_h = ah - aw / aspect - GAP_BELOW  # room for a row of panels if the map takes the full width
@@ -193,9 +204,10 @@ def static_figure(
     else:
         preset = get_preset(size)
         frame, fixed = preset.frame(), preset.height is not None
-    chosen = choose_panels(parse_panels(panels), result, frame, fixed)
+    top = top_margin(map_fig)
+    chosen = choose_panels(parse_panels(panels), result, frame, fixed, top)
     if not fixed:
-        frame = Frame(frame.width, free_height(result, frame.width, chosen), frame.scale)
+        frame = Frame(frame.width, free_height(result, frame.width, chosen, top), frame.scale)
     fig = composed_figure(map_fig, result, chosen, frame, equal_axes)
     place_labels(fig, frame.width, frame.height)
     return fig, frame
