@@ -56,7 +56,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     cfg = explorer_config(args)
     opts = ExportOptions(width=args.width, height=args.height, scale=args.scale, frames=args.frames, fps=args.fps,
                          size=args.size, panels=args.panels, equal_axes=not args.free_axes,
-                         svg_text=args.svg_text)  # fmt: skip
+                         svg_text=args.svg_text, title_formula=args.title_formula)  # fmt: skip
+    if args.title_formula and args.format in ("png", "svg", "pdf", "html"):
+        from app.export.mathjax import available
+
+        if not available():
+            print("descent-lab: note: MathJax is not installed (run make): the title stays plain text", file=sys.stderr)
     try:
         data = export(cfg, args.format, opts)
     except ExportError as exc:
@@ -89,6 +94,9 @@ def add_export_parser(sub: Any) -> None:
     ex.add_argument("--free-axes", action="store_true", help="let the map's axes have different scales")
     ex.add_argument("--svg-text", choices=("font", "paths"), default="font",
                     help="SVG text: embed the subset font it is drawn in (default) or draw it as paths")
+    ex.add_argument("--title-formula", action=argparse.BooleanOptionalAction, default=None,
+                    help="PNG/SVG/PDF/HTML: the surface's formula typeset under the title (default: on when "
+                         "MathJax is installed)")  # fmt: skip
     ex.add_argument("--frames", type=int, default=100, help="GIF/MP4 frames")
     ex.add_argument("--fps", type=float, default=20.0, help="GIF/MP4 frames per second")
     ex.add_argument("-o", "--output", help="write to FILE")

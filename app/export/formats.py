@@ -33,6 +33,7 @@ from app.shell.style import color
 from app.explorer.state import ExplorerConfig, from_query, to_query
 from app.export.animation import animation_frames, frame_steps, gif_bytes, mp4_bytes  # noqa: F401 - also imported from here
 from app.export.errors import ExportError
+from app.export import mathjax
 from app.export.html_panels import diagnostics_html
 from app.export.metadata import embed, settings_text
 from app.export.panels import parse_panels, static_figure
@@ -60,6 +61,7 @@ SIZE_LIMITS = (200, 4000)
 SCALE_LIMITS = (0.25, 6.0)
 MAX_FRAMES = 400
 DEFAULT_FRAMES = 100
+HTML_BUTTONS = 34  # CSS px of the HTML export's play and pause buttons
 CHROMIUM_HINT = (
     "static export (PNG/SVG/PDF) needs Chromium: install it with 'sudo apt-get install chromium' "
     "(GIF, HTML, CSV and JSON export work without it)"
@@ -79,6 +81,7 @@ class ExportOptions:
     panels: str | None = None  # "auto" (None) or e.g. "map,loss,grad" (see app.export.panels)
     equal_axes: bool = True
     svg_text: str = "font"  # "font": the subset font embedded; "paths": text as outlines (app.export.svg_text)
+    title_formula: bool | None = None  # the formula typeset under the title (PNG/SVG/PDF, HTML); None: if MathJax is there
 
     def __post_init__(self) -> None:
         lo, hi = SIZE_LIMITS
@@ -95,6 +98,8 @@ class ExportOptions:
         if self.size is not None:
             get_size_preset(self.size)
         parse_panels(self.panels)
+        if self.title_formula not in (None, True, False):
+            raise ValueError(f"title_formula must be True, False or None, got {self.title_formula!r}")
         if self.svg_text not in SVG_TEXT_MODES:
             raise ValueError(f"svg_text must be one of {', '.join(SVG_TEXT_MODES)}, got {self.svg_text!r}")
 
@@ -110,12 +115,11 @@ def export(cfg: ExplorerConfig, fmt: str, options: ExportOptions | None = None, 
         raise ExportError(result.error or "the surface could not be built")
     settings = settings_document(result.config)
     if fmt in STATIC:
-        fig, frame = static_figure(result, publication_figure(result), opts.size, opts.width, opts.height,
-                                   opts.scale, opts.panels, opts.equal_axes)  # fmt: skip
+        fig, frame = static_export_figure(result, opts)
         sized = replace(opts, width=frame.width, height=frame.height, scale=frame.scale, size=None)
         return embed(fmt, static_image(fig, fmt, sized), settings)
     if fmt == "html":
-        return embed(fmt, html_document(result), settings)
+        return embed(fmt, html_document(result, formula=mathjax.wanted(opts.title_formula)), settings)
     if fmt == "gif":
         return gif_bytes(result, opts, comment=settings_text(settings))
     if fmt == "mp4":
@@ -156,6 +160,21 @@ def publication_figure(result: Result) -> dict[str, Any]:
     layout["plot_bgcolor"] = "#ffffff"
     layout.pop("dragmode", None)
     return fig
+
+
+def export_map_figure(result: Result, with_formula: bool, width: float | None = None) -> dict[str, Any]:
+    """:func:`publication_figure`, with the surface's formula as the title's subtitle when ``with_formula``
+    (``$...$``: typeset by MathJax, sized for a layout ``width``; see :mod:`app.export.mathjax`)."""
+    fig = publication_figure(result)
+    return mathjax.with_formula_title(fig, result.surface.latex, width) if with_formula else fig
+
+
+def static_export_figure(result: Result, options: ExportOptions) -> tuple[dict[str, Any], Any]:
+    """The figure a PNG/SVG/PDF export draws and its frame (pure: no browser)."""
+    width = get_size_preset(options.size).frame(1.0).width if options.size else options.width
+    fig = export_map_figure(result, mathjax.wanted(options.title_formula), width)
+    return static_figure(result, fig, options.size, options.width, options.height, options.scale, options.panels,
+                         options.equal_axes)  # fmt: skip
 
 
 def chromium_available() -> bool:
@@ -225,11 +244,15 @@ def static_image(fig: dict[str, Any], fmt: str, options: ExportOptions) -> bytes
 # --------------------------------------------------------------------------- HTML
 
 
-def html_document(result: Result, n_frames: int = 120) -> bytes:
-    """A standalone page: the map, complete faint paths, and balls animated by Plotly frames."""
+def html_document(result: Result, n_frames: int = 120, formula: bool = False) -> bytes:
+    """A standalone page: the map, complete faint paths, and balls animated by Plotly frames.
+
+    With ``formula`` (and MathJax installed) the title has the typeset formula under it, and the page
+    carries MathJax inline, so it still works offline."""
     import plotly.graph_objects as go
 
-    fig = publication_figure(result)
+    script = mathjax.inline_script() if formula else None
+    fig = export_map_figure(result, script is not None)
     for tr in fig["data"]:
         if tr.get("mode") == "lines" and tr.get("showlegend") is not None:
             tr["opacity"] = 0.55
@@ -261,6 +284,9 @@ def html_document(result: Result, n_frames: int = 120) -> bytes:
              "args": [[None], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}]},
         ],
     }]  # fmt: skip
+    if mathjax.has_formula(fig):  # the buttons go under the formula, just above the map
+        layout["margin"] = {**layout.get("margin", {}), "t": mathjax.TOP_WITH_FORMULA + HTML_BUTTONS}
+        layout["updatemenus"][0].update(y=1.0, yanchor="bottom", pad={"b": 4})
     layout["sliders"] = [{
         "currentvalue": {"prefix": "step "}, "pad": {"t": 40},
         "steps": [{"label": f["name"], "method": "animate",
@@ -269,6 +295,8 @@ def html_document(result: Result, n_frames: int = 120) -> bytes:
     }]  # fmt: skip
     figure = go.Figure(data=fig["data"], layout=layout, frames=frames)
     html = figure.to_html(include_plotlyjs=True, full_html=True, auto_play=False, config={"displaylogo": False})
+    if script is not None:  # before plotly.js, as plotly's own include_mathjax puts it
+        html = html.replace("<body>", f"<body>\n<script>{script}</script>", 1)
     return html.replace("</body>", diagnostics_html(result) + "</body>", 1).encode("utf-8")
 
 
