@@ -67,6 +67,7 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     from app.hosting import headers as hosting
     from app.hosting.jobs import make_manager
     from app.lab import page as lab_page
+    from app.lessons import page as lesson_page
     from app.maps import page as maps_page
     from app.shell import page_shell, plotly_bundle
 
@@ -87,6 +88,7 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     register_export_callbacks(dash_app)
     maps_page.register_callbacks(dash_app)
     lab_page.register_callbacks(dash_app)
+    lesson_page.register_callbacks(dash_app)
     api.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
     return dash_app
@@ -138,6 +140,7 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
     from app.explorer.compute import warm as warm_kernels
     from app.explorer.layout import page
     from app.lab import page as lab_page
+    from app.lessons import page as lesson_page
     from app.maps import page as maps_page
     from app.shell.contours import contour_lines
 
@@ -154,7 +157,9 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
 
 
 #: the app's pages: path → the ``layout(query)`` that draws it; the Explorer is served at every other path
-PAGES = {"/maps": "app.maps.page:layout", "/lab": "app.lab.page:layout"}
+PAGES = {"/maps": "app.maps.page:layout", "/lab": "app.lab.page:layout", "/lessons": "app.lessons.page:index"}
+#: pages whose path continues with a name: prefix → ``layout(query, rest of the path)``
+PREFIX_PAGES = {"/lesson/": "app.lessons.page:player"}
 #: the Explorer's page for a link's raw query string
 DEFAULT_PAGE = "app:explorer_page"
 
@@ -174,7 +179,7 @@ def _serve_layout() -> Any:
 
     from app.shell.router import LAYOUT_ROUTE, Router
 
-    router = Router(PAGES, DEFAULT_PAGE)
+    router = Router(PAGES, DEFAULT_PAGE, PREFIX_PAGES)
     if not has_request_context():
         return router.layout_for(None, "")
     if not request.path.endswith(LAYOUT_ROUTE):

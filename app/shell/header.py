@@ -9,7 +9,9 @@ from __future__ import annotations
 from dash import html
 
 #: (path, link text) of every page, in the order the headers list them
-PAGES: tuple[tuple[str, str], ...] = (("/", "Explorer"), ("/maps", "Sweep maps"), ("/lab", "Autoencoder lab"))
+PAGES: tuple[tuple[str, str], ...] = (
+    ("/", "Explorer"), ("/maps", "Sweep maps"), ("/lab", "Autoencoder lab"), ("/lessons", "Lessons"),
+)  # fmt: skip
 
 
 def page_links(current: str, nav_class: str, link_class: str) -> html.Nav:

@@ -9,7 +9,7 @@ loads only when someone opens it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -41,11 +41,13 @@ def page_query(query: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Router:
     """Pages by path: ``pages`` maps a path to ``"module:function"`` taking the query as a dict of
-    strings; every other path (and a request with no same-origin referrer) gets ``default``, a
-    ``"module:function"`` taking the raw query string ('' for none)."""
+    strings; ``prefixes`` maps a path prefix (``"/lesson/"``) to one taking the query dict and the
+    rest of the path; every other path (and a request with no same-origin referrer) gets ``default``,
+    a ``"module:function"`` taking the raw query string ('' for none)."""
 
     pages: Mapping[str, str]
     default: str
+    prefixes: Mapping[str, str] = field(default_factory=dict)
 
     def layout_for(self, referrer: str | None, host: str) -> Any:
         """The layout for a page at ``referrer`` (ignored unless it is on ``host``)."""
@@ -55,5 +57,8 @@ class Router:
                 target = self.pages.get(parts.path.rstrip("/"))
                 if target is not None:
                     return resolve(target)(page_query(parts.query))
+                for prefix, handler in self.prefixes.items():
+                    if parts.path.startswith(prefix):
+                        return resolve(handler)(page_query(parts.query), parts.path[len(prefix) :])
                 return resolve(self.default)(parts.query)
         return resolve(self.default)("")

@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("surfaces", "optimizers", "autoencoder", "app")
 LAYER = {name: rank for rank, name in enumerate(PACKAGES)}
 MAX_LINES = 500
-PAGES = ("app.explorer", "app.maps", "app.lab")
-#: what one page may import of another
-PAGE_API = {"app.explorer.state"}
+PAGES = ("app.explorer", "app.maps", "app.lab", "app.lessons")
+#: what one page may import of another: the Explorer's URL codec and its race (the lesson player judges
+#: predictions on the very runs the Explorer shows), and the pages' ids (shared with scripts that embed them)
+PAGE_API = {"app.explorer.state", "app.explorer.compute", "app.explorer.ids", "app.maps.ids"}
 
 
 def module_files() -> dict[str, Path]:

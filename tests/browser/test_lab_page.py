@@ -413,7 +413,7 @@ def test_the_header_takes_a_student_from_the_lab_back_to_the_explorer(context, l
         page.goto(live_server + "lab")
         page.wait_for_selector("#lab-start")
         nav = page.get_by_role("navigation", name="Pages")
-        assert nav.get_by_role("link").all_inner_texts() == ["Explorer", "Sweep maps"]
+        assert nav.get_by_role("link").all_inner_texts() == ["Explorer", "Sweep maps", "Lessons"]
         explorer = nav.get_by_role("link", name="Explorer")
         # readable on the dark bar (WCAG AA), and reachable from the keyboard with a visible focus ring
         colours = explorer.evaluate("""a => ({fg: getComputedStyle(a).color,

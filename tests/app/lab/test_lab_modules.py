@@ -35,7 +35,7 @@ def test_the_lab_has_the_header_of_every_page_with_links_to_the_others():
     (nav,) = [c for c in walk(header) if isinstance(c, html.Nav)]
     assert nav.to_plotly_json()["props"]["aria-label"] == "Pages"
     links = {a.href: a.children for a in walk(nav) if isinstance(a, html.A)}
-    assert links == {"/": "Explorer", "/maps": "Sweep maps"}  # every page but this one
+    assert links == {"/": "Explorer", "/maps": "Sweep maps", "/lessons": "Lessons"}  # every page but this one
     assert all(a.className == "lab-page-link" for a in walk(nav) if isinstance(a, html.A))
     css = (ASSETS_DIR / "lab.css").read_text()
     for rule in (".lab-page .lab-top", ".lab-page .lab-page-link:hover, .lab-page .lab-page-link:focus-visible"):

@@ -1,0 +1,101 @@
+"""The lesson player in a real browser: predict, reveal, the embedded view's controls, keys, axe."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.axe import describe, violations
+
+pytestmark = pytest.mark.browser
+
+FRAME_READY = """() => {
+  const f = document.getElementById('lesson-view-frame');
+  const d = f && f.contentDocument;
+  return !!(d && d.documentElement && d.documentElement.classList.contains('embedded') && d.getElementById('map')
+            && f.contentWindow.DescentLab && f.contentWindow.DescentLab.state().applied >= 1);
+}"""
+
+
+def _open(web, path: str) -> None:
+    web.page.goto(web.base + path.lstrip("/"))
+    web.page.wait_for_selector("#lesson-text")
+    web.page.wait_for_function(FRAME_READY)
+
+
+def test_a_click_prediction_is_judged_and_the_run_is_revealed(web):
+    page = web.page
+    _open(web, "lesson/gd_quadratic?step=1")
+    assert page.is_visible("#lesson-view-cover")
+    assert page.evaluate("document.getElementById('lesson-view-frame').inert") is True
+    page.click("#lesson-reveal")  # no prediction yet: the view stays covered
+    page.wait_for_function("document.getElementById('lesson-verdict').textContent.includes('prediction first')")
+    assert page.is_visible("#lesson-view-cover")
+    page.wait_for_selector("#lesson-prediction-map .nsewdrag")
+    box = page.locator("#lesson-prediction-map .nsewdrag").bounding_box()
+    # the run stops at (−1.19, 0) on the box x ∈ [−10, 10]: click near there
+    page.mouse.click(box["x"] + box["width"] * (8.8 / 20), box["y"] + box["height"] * 0.5)
+    page.wait_for_function("document.getElementById('lesson-prediction-point').textContent.includes('Your prediction')")
+    page.click("#lesson-reveal")
+    page.wait_for_function("document.getElementById('lesson-verdict').textContent.startsWith('Right.')")
+    page.wait_for_selector("#lesson-view-cover", state="hidden")
+    assert page.evaluate("document.getElementById('lesson-view-frame').inert") is False
+    # revealing replays the run from its start inside the view
+    page.wait_for_function("document.getElementById('lesson-view-frame').contentWindow.DescentLab.state().playing === true"
+                           " || document.getElementById('lesson-view-frame').contentWindow.DescentLab.state().k > 0")
+    web.assert_clean()
+
+
+def test_the_view_hides_and_locks_the_steps_controls_and_notices_a_change(web):
+    page = web.page
+    _open(web, "lesson/gd_quadratic?step=2")
+    frame = page.frame_locator("#lesson-view-frame")
+    # step 2 hides the modifiers and the lesson buttons; nothing is locked
+    assert page.evaluate("document.getElementById('lesson-view-frame').contentDocument.getElementById('schedule')"
+                         ".closest('details').hidden") is True
+    assert page.evaluate("document.getElementById('lesson-view-frame').contentDocument.getElementById('presets').hidden")
+    assert not frame.locator("nav[aria-label='Pages']").is_visible()  # no site chrome inside the frame
+    assert page.is_hidden("#lesson-view-changed")
+    page.check("#lesson-choice input[value='no']")
+    page.click("#lesson-reveal")
+    page.wait_for_function("document.getElementById('lesson-verdict').textContent.startsWith('Right.')")
+    steps = frame.locator("#steps")
+    steps.fill("40")
+    steps.press("Enter")
+    page.wait_for_selector("#lesson-view-changed", state="visible")
+    assert "stale" in page.get_attribute(".lesson-claims", "class")
+    page.click("#lesson-view-reset")
+    page.wait_for_selector("#lesson-view-changed", state="hidden", timeout=20_000)
+    web.assert_clean()
+
+
+def test_locked_controls_are_inert_in_the_view(web):
+    page = web.page
+    _open(web, "lesson/gd_quadratic?step=1")
+    page.wait_for_function("""() => {
+        const el = document.getElementById('lesson-view-frame').contentDocument.getElementById('surface');
+        const box = el && el.closest('details');
+        return !!box && box.inert === true && box.classList.contains('lesson-locked');
+    }""")
+    # the other sections stay usable
+    assert page.evaluate("document.getElementById('lesson-view-frame').contentDocument.getElementById('optimizer-cards')"
+                         ".closest('details').inert") is False
+    web.assert_clean()
+
+
+def test_keys_move_between_steps_and_the_page_has_no_serious_accessibility_violations(web):
+    page = web.page
+    _open(web, "lesson/saddle_newton?step=1")
+    found = violations(page)
+    assert not found, "\n" + describe(found)
+    page.locator("#lesson-text h1").click()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url("**/lesson/saddle_newton?step=2")
+    page.wait_for_selector("#lesson-text")
+    assert "Step 2 of 2" in page.inner_text(".lesson-counter")
+    page.keyboard.press("PageUp")
+    page.wait_for_url("**/lesson/saddle_newton?step=1")
+    page.goto(web.base + "lessons")
+    page.wait_for_selector(".lesson-link")
+    found = violations(page)
+    assert not found, "\n" + describe(found)
+    web.assert_clean()
