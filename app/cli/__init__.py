@@ -8,7 +8,8 @@
     descent-lab export --preset beale --format gif -o beale.gif      (or --url '...?surface=...')
     descent-lab train --data digits --hidden 32,8,32 --optimizer adam --optimizer sgd --set sgd.lr=0.1
     descent-lab curvature --data digits --optimizer adam --optimizer sgd --epochs 5 [--top 5 --bottom 5]
-    descent-lab run [--host H] [--port P]
+    descent-lab lessons [--lessons DIR]      (the lessons; a folder's files checked, with line numbers)
+    descent-lab run [--host H] [--port P] [--lessons DIR]
     descent-lab serve --host 0.0.0.0 --port 8050 --workers 3      (a class: gunicorn, shared stores)
 
 Bad input exits with status 2 and a one-line reason on stderr.  Only
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from app.cli.common import EXIT_USAGE, CliError, Parser
 from app.cli.curvature import add_curvature_parser
 from app.cli.export import add_export_parser, explorer_config
+from app.cli.lessons import add_lessons_parser
 from app.cli.listing import add_list_parser
 from app.cli.sweep import add_sweep_parser, np_savez
 from app.cli.trace import add_trace_parser, load_run_spec, surface_from_dict
@@ -43,6 +45,7 @@ def build_parser() -> Parser:
 
     add_train_parser(sub)
     add_curvature_parser(sub)
+    add_lessons_parser(sub)
     add_web_parsers(sub)
     return p
 

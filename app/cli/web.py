@@ -11,14 +11,18 @@ from app.cli.common import CliError
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app import create_app
+    from app.cli.lessons import lessons_folder
 
+    lessons_folder(args.lessons)
     create_app(freeze=True).run(host=args.host, port=args.port, debug=False)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from app.cli.lessons import lessons_folder
     from app.hosting.serve import ServeOptions, default_workers, serve
 
+    lessons_folder(args.lessons)
     try:
         workers = default_workers() if args.workers is None else args.workers
         options = ServeOptions(host=args.host, port=args.port, workers=workers, threads=args.threads,
@@ -35,6 +39,7 @@ def add_web_parsers(sub: Any) -> None:
     rn = sub.add_parser("run", help="start the explorer web app")
     rn.add_argument("--host", default="127.0.0.1")
     rn.add_argument("--port", type=int, default=8050)
+    rn.add_argument("--lessons", metavar="DIR", help="also offer the .toml lessons in this folder")
     rn.set_defaults(func=cmd_run)
 
     sv = sub.add_parser("serve", help="serve a class: the web app under gunicorn with several workers")
@@ -44,4 +49,5 @@ def add_web_parsers(sub: Any) -> None:
     sv.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     sv.add_argument("--timeout", type=int, default=120, help="seconds before a stuck worker is restarted")
     sv.add_argument("--access-log", action="store_true", help="log every request to standard output")
+    sv.add_argument("--lessons", metavar="DIR", help="also offer the .toml lessons in this folder")
     sv.set_defaults(func=cmd_serve)

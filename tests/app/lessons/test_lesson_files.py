@@ -174,3 +174,19 @@ def test_a_teachers_folder_adds_lessons_and_a_bad_file_never_breaks_the_others(t
 def test_read_lesson_reports_an_unreadable_file(tmp_path):
     with pytest.raises(LessonError, match="cannot be read"):
         read_lesson(tmp_path / "nope.toml")
+
+
+def test_the_lessons_command_lists_lessons_and_reports_a_bad_file_with_its_line(tmp_path, capsys, monkeypatch):
+    from app.cli import main
+
+    monkeypatch.delenv(lib_module.ENV_DIR, raising=False)
+    assert main(["lessons"]) == 0
+    out = capsys.readouterr().out
+    assert "gd_quadratic" in out and "error" not in out
+    (tmp_path / "mine.toml").write_text(GOOD.replace('kind = "diverge"', 'kind = "vote"'))
+    monkeypatch.setenv(lib_module.ENV_DIR, "")  # set again by the flag below
+    assert main(["lessons", "--lessons", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "error: mine.toml, line 10: step 1: prediction kind must be one of" in out and "gd_quadratic" in out
+    assert main(["lessons", "--lessons", str(tmp_path / "nope")]) == 2
+    assert "no such folder" in capsys.readouterr().err
