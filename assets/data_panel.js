@@ -242,7 +242,15 @@
     var gd = plotDiv();
     if (!gd || !window.Plotly || !D.data) return;
     var fig = figure(D.k);
-    D.plotted = { k: D.k, n: D.pts.length, fit: fig.data[1], batch: fig.data[2].x.length };
+    var fit = fig.data[1];
+    var w = weightsAt(D.k);
+    D.plotted = {
+      k: D.k,
+      n: D.pts.length,
+      w: w ? [w[0], w[1]] : null,
+      fit: fit.x.length ? [fit.x[0], fit.y[0], fit.x[fit.x.length - 1], fit.y[fit.y.length - 1]] : null,
+      batch: fig.data[2].x.length,
+    };
     window.Plotly.react(gd, fig.data, fig.layout, { displayModeBar: false, responsive: true, staticPlot: false });
   }
 
@@ -387,11 +395,9 @@
     var logreg = d.surface === "logreg";
     [["c0", logreg ? "a₁" : "u"], ["c1", logreg ? "a₂" : "v"], ["c2", "label (0 or 1)"]].forEach(function (pair) {
       var lab = byId(names().dataPanel + "-add-" + pair[0] + "-label");
-      var inp = byId(names().dataPanel + "-add-" + pair[0]);
+      var field = byId(names().dataPanel + "-add-" + pair[0] + "-field");
       if (lab) lab.textContent = pair[1];
-      var hide = pair[0] === "c2" && !logreg;
-      if (lab) lab.hidden = hide;
-      if (inp) inp.hidden = hide;
+      if (field) field.hidden = pair[0] === "c2" && !logreg;
     });
     var cols = byId(names().dataPanel + "-columns");
     if (cols) cols.textContent = "one point a line: " + d.columns.join(", ");
@@ -401,6 +407,9 @@
     say(text);
     var toggle = byId(names().batchContours);
     if (toggle) toggle.hidden = !d.batch;
+    // dcc.Upload's file input has no name of its own
+    var file = document.querySelector("#" + CSS.escape(names().dataPanel) + " input[type='file']");
+    if (file && !file.hasAttribute("aria-label")) file.setAttribute("aria-label", "Upload a CSV file of points");
   }
 
   function epochTicks(p) {
@@ -517,7 +526,7 @@
     if (at < 0) {
       window.Plotly.addTraces(gd, {
         type: "contour", meta: CONTOUR_META, name: "minibatch loss", x: g.x, y: g.y, z: g.z, showscale: false,
-        hoverinfo: "skip", ncontours: 14, contours: { coloring: "lines" },
+        hoverinfo: "skip", ncontours: 14, contours: { coloring: "none" },
         line: { width: 1.4, color: "rgba(255,255,255,0.95)", dash: "dot" },
       });
     } else {
@@ -540,7 +549,12 @@
 
   document.addEventListener("change", function (ev) {
     var box = byId(names().batchContours);
-    if (box && box.contains(ev.target)) drawContours(true);
+    if (!box || !box.contains(ev.target)) return;
+    drawContours(true);
+    // the checklist's option gets aria-selected back when it is re-rendered (assets/a11y.js removes its role)
+    requestAnimationFrame(function () {
+      box.querySelectorAll("[aria-selected]:not([role])").forEach(function (el) { el.removeAttribute("aria-selected"); });
+    });
   });
 
   window.DescentData = {

@@ -38,8 +38,9 @@ def batch_row() -> html.Div:
 
 def _coordinate(name: str, label: str) -> list[Any]:
     cid = f"{Ids.DATA_PANEL}-add-{name}"
-    return [html.Label(label, htmlFor=cid, id=f"{cid}-label"),
-            dcc.Input(id=cid, type="number", step="any", className="num-input")]  # fmt: skip
+    return [html.Span(id=f"{cid}-field", className="add-field", children=[
+        html.Label(label, htmlFor=cid, id=f"{cid}-label"),
+        dcc.Input(id=cid, type="number", step="any", className="num-input")])]  # fmt: skip
 
 
 def data_panel() -> html.Section:

@@ -98,8 +98,9 @@ def build_layout() -> html.Div:
                 html.Span("clip ∇f", className="num-label"),
                 dcc.RadioItems(id=Ids.CLIP, options=[{"label": CLIP_LABELS[c], "value": c} for c in CLIP_MODES],
                                inline=True),
-                html.Div(dcc.Input(id=Ids.CLIP_VALUE, type="number", step="any", debounce=True,
-                                   className="num-input"), title="clipping threshold"),
+                html.Div([html.Label("clipping threshold", htmlFor=Ids.CLIP_VALUE, className="sr-only"),
+                          dcc.Input(id=Ids.CLIP_VALUE, type="number", step="any", debounce=True,
+                                    className="num-input")], title="clipping threshold"),
             ]),
             html.Div(className="mod-row noise-row", children=[
                 html.Label("noise σ", htmlFor=Ids.NOISE, className="num-label"),
