@@ -9,6 +9,8 @@ reads it; the values inside are each callback's to validate.
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,12 +21,51 @@ log = logging.getLogger("descent_lab")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "SAMEORIGIN",
     # same-origin: Dash fetches a page's layout in a second request whose Referer carries the link's query
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+#: pages under this path prefix may be framed by the origins :func:`frame_ancestors` names
+EMBED_PREFIX = "/embed"
+#: space-separated origins allowed to frame the ``/embed`` pages (e.g. "https://slides.example.org")
+FRAME_ANCESTORS_ENV = "DESCENT_LAB_FRAME_ANCESTORS"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """The origins of a space- or comma-separated list; ValueError naming the first that is not an origin
+    (``scheme://host[:port]``, no path, no wildcard)."""
+    out = []
+    for item in re.split(r"[\s,]+", text.strip()):
+        if not item:
+            continue
+        origin = item.rstrip("/")
+        if not _ORIGIN.match(origin) or len(origin) > 200:
+            raise ValueError(f"{item[:80]!r} is not an origin such as https://slides.example.org")
+        out.append(origin)
+    return tuple(dict.fromkeys(out))
+
+
+def frame_ancestors() -> tuple[str, ...]:
+    """The origins allowed to frame the ``/embed`` pages (from :data:`FRAME_ANCESTORS_ENV`; a bad entry is
+    logged and none is allowed)."""
+    try:
+        return parse_origins(os.environ.get(FRAME_ANCESTORS_ENV, ""))
+    except ValueError as exc:
+        log.error("%s: %s; /embed pages are framed by this site only", FRAME_ANCESTORS_ENV, exc)
+        return ()
+
+
+def framing_headers(path: str) -> dict[str, str]:
+    """Who may frame the page at ``path``: this site only, except ``/embed…`` pages, which the origins
+    of :func:`frame_ancestors` may frame as well (CSP ``frame-ancestors``; X-Frame-Options cannot name
+    another origin, so those pages send none)."""
+    if path == EMBED_PREFIX or path.startswith(EMBED_PREFIX + "/"):
+        return {"Content-Security-Policy": " ".join(("frame-ancestors", "'self'", *frame_ancestors()))}
+    return {"Content-Security-Policy": "frame-ancestors 'self'", "X-Frame-Options": "SAMEORIGIN"}
 
 
 def callback_envelope_problem(body: Any, callbacks: Mapping[str, Any] | None) -> str | None:
@@ -83,7 +124,7 @@ def install(server: Any, callbacks: Mapping[str, Any] | None = None) -> None:
 
     @server.after_request
     def headers(response: Any) -> Any:
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in {**SECURITY_HEADERS, **framing_headers(request.path)}.items():
             response.headers.setdefault(key, value)
         return response
 

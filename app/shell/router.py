@@ -48,17 +48,26 @@ class Router:
     pages: Mapping[str, str]
     default: str
     prefixes: Mapping[str, str] = field(default_factory=dict)
+    #: a path prefix that serves every page without the site's chrome (``/embed/maps`` is ``/maps``)
+    embed: str = "/embed"
+
+    def page_path(self, path: str) -> str:
+        """``path`` with the embed prefix taken off (``/embed`` → ``/``)."""
+        if self.embed and (path == self.embed or path.startswith(self.embed + "/")):
+            return path[len(self.embed) :] or "/"
+        return path
 
     def layout_for(self, referrer: str | None, host: str) -> Any:
         """The layout for a page at ``referrer`` (ignored unless it is on ``host``)."""
         if referrer:
             parts = urlsplit(referrer)
             if parts.netloc == host:
-                target = self.pages.get(parts.path.rstrip("/"))
+                path = self.page_path(parts.path)
+                target = self.pages.get(path.rstrip("/"))
                 if target is not None:
                     return resolve(target)(page_query(parts.query))
                 for prefix, handler in self.prefixes.items():
-                    if parts.path.startswith(prefix):
-                        return resolve(handler)(page_query(parts.query), parts.path[len(prefix) :])
+                    if path.startswith(prefix):
+                        return resolve(handler)(page_query(parts.query), path[len(prefix) :])
                 return resolve(self.default)(parts.query)
         return resolve(self.default)("")
