@@ -89,7 +89,16 @@ def map_config_from_args(args: argparse.Namespace, surface: Any, config: Any) ->
         (x0, x1), (y0, y1) = surface.bounds
         base = ExplorerConfig(surface=FORMULA, formula=args.formula, box=(x0, x1, y0, y1), **common)
     else:
-        base = ExplorerConfig(surface=surface.name, surface_params=tuple(surface.params.items()), **common)
+        data: dict[str, Any] = {}
+        if surface.points is not None:  # a data surface: its batch size, and the points when read from a file
+            from app.explorer.points import canonical
+
+            data["batch_size"] = args.batch_size
+            if args.data is not None:
+                data["points"] = canonical(surface.name, surface.points.tolist())
+        elif args.batch_size:
+            raise CliError("--batch-size applies to data surfaces (linreg, logreg, tiny_net) only")
+        base = ExplorerConfig(surface=surface.name, surface_params=tuple(surface.params.items()), **common, **data)
     if not args.hyper:
         return MapConfig("basin", base, args.grid, args.color_by or "minimum", *default_axes(entry.spec))
     axes = [parse_axis(text) for text in args.hyper]

@@ -41,6 +41,7 @@ FORM_FIELDS: tuple[tuple[str, Ids], ...] = (
     ("ay_key", Ids.AY_KEY), ("ay_low", Ids.AY_LOW), ("ay_high", Ids.AY_HIGH), ("ay_log", Ids.AY_LOG),
     ("start_x", Ids.START_X), ("start_y", Ids.START_Y),
     ("noise", Ids.NOISE), ("seed", Ids.SEED), ("clip", Ids.CLIP), ("clip_value", Ids.CLIP_VALUE),
+    ("batch_size", Ids.BATCH),
 )  # fmt: skip
 #: every field's name, in form order
 ALL_FIELDS = tuple(name for name, _ in FORM_FIELDS)
@@ -125,6 +126,7 @@ def form_config(form: Mapping[str, Any], rows: FormRows, carry: MapConfig | None
         "seed": form.get("seed"),
         "clip": form.get("clip"),
         "clip_value": form.get("clip_value"),
+        "batch_size": form.get("batch_size") or 0,
         "schedule": carry.base.schedule,
         "schedule_params": dict(carry.base.schedule_params),
     }

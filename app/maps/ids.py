@@ -54,6 +54,7 @@ class Ids(StrEnum):
 
     NOISE = "maps-noise"
     SEED = "maps-seed"
+    BATCH = "maps-batch-size"  # data surfaces: minibatch size (0: the full batch)
     CLIP = "maps-clip"
     CLIP_VALUE = "maps-clip-value"
     SCHEDULE_NOTE = "maps-schedule-note"

@@ -160,7 +160,7 @@ RENDER_OUTPUTS: tuple[tuple[Any, str], ...] = (
     (Ids.AX_HIGH, "value"), (Ids.AX_LOG, "value"), (Ids.AY_KEY, "options"), (Ids.AY_KEY, "value"),
     (Ids.AY_LOW, "value"), (Ids.AY_HIGH, "value"), (Ids.AY_LOG, "value"),
     (Ids.START_X, "value"), (Ids.START_Y, "value"),
-    (Ids.NOISE, "value"), (Ids.SEED, "value"), (Ids.CLIP, "value"), (Ids.CLIP_VALUE, "value"),
+    (Ids.NOISE, "value"), (Ids.SEED, "value"), (Ids.CLIP, "value"), (Ids.CLIP_VALUE, "value"), (Ids.BATCH, "value"),
     (Ids.SCHEDULE_NOTE, "children"), (Ids.LESSON, "children"),
 )  # fmt: skip
 
@@ -207,6 +207,7 @@ def controls_for(cfg: MapConfig) -> dict[tuple[Any, str], Any]:
         (Ids.SEED, "value"): b.seed,
         (Ids.CLIP, "value"): b.clip,
         (Ids.CLIP_VALUE, "value"): b.clip_value,
+        (Ids.BATCH, "value"): b.batch_size,
         (Ids.SCHEDULE_NOTE, "children"): schedule_note(cfg),
         (Ids.LESSON, "children"): lesson_for(cfg),
     }
@@ -300,8 +301,13 @@ def build_layout() -> html.Div:
                 html.Label("seed", htmlFor=str(Ids.SEED), className="maps-label"),
                 _number(Ids.SEED, None, lo=0, step=1, label="noise seed"),
             ]),
+            html.Div(className="maps-row", children=[
+                html.Label("batch size", htmlFor=str(Ids.BATCH), className="maps-label"),
+                _number(Ids.BATCH, None, lo=0, step=1, label="minibatch size (data surfaces; 0: the full batch)"),
+            ]),
             html.P(id=Ids.SCHEDULE_NOTE, className="maps-hint"),
-            html.P("First-order methods only; every run of a map draws the same noise.", className="maps-hint"),
+            html.P("First-order methods only; every run of a map draws the same noise and, on a data surface, "
+                   "the same minibatches (0: the full batch).", className="maps-hint"),
         ], open_=False),
         export_control(),
     ]  # fmt: skip
