@@ -72,6 +72,8 @@
     contourTimer: null,
     contourStep: null,
     contours: 0,
+    panelQueued: false,
+    panelAt: 0,
   };
 
   function plotDiv() {
@@ -536,6 +538,21 @@
 
   // ------------------------------------------------------------------ called by explorer.js
 
+  // the panel is redrawn after the map's frame is painted (never delaying it), at most every PANEL_EVERY_MS
+  var PANEL_EVERY_MS = 40;
+  function schedulePanel() {
+    if (D.panelQueued) return;
+    D.panelQueued = true;
+    var wait = Math.max(0, PANEL_EVERY_MS - (performance.now() - (D.panelAt || 0)));
+    requestAnimationFrame(function () {
+      setTimeout(function () {
+        D.panelQueued = false;
+        D.panelAt = performance.now();
+        if (!D.drag) drawPanel();
+      }, wait);
+    });
+  }
+
   function frame(p, runs, k) {
     if (!p) return;
     if (p !== D.payload) loadData(p);
@@ -543,7 +560,7 @@
     D.k = k;
     var panel = byId(names().dataPanel);
     if (!D.data || (panel && panel.hidden)) return;
-    if (!D.drag) drawPanel();
+    schedulePanel();
     drawContours(false);
   }
 

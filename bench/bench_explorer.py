@@ -7,7 +7,10 @@ Measures
      full plotly.js (``DESCENT_LAB_PLOTLY=full``; the baseline), and a restart that keeps the
      result store (what a teacher restarting the server gets);
   2. slider change → map updated, for 6 optimizers × 500 steps (the default Beale race),
-     over N keyboard changes of the first card's η slider: p50 and p95.
+     over N keyboard changes of the first card's η slider: p50 and p95;
+  3. the same on a data surface with minibatches: linear regression on n = 256 points, B = 8
+     (:data:`MINIBATCH_RACE`; the payload carries the points and the batch orders, and the data panel
+     is redrawn with the map).
 
 The latency of a change is measured inside the page, from the keydown event to the
 first animation frame after the animation engine applied the new trajectories to the
@@ -15,7 +18,7 @@ map (``descentlab:applied``).  Each change starts from a settled page (the previ
 change's diagnostic panels drawn) and moves the slider one step further, so every
 change is a new configuration (the server starts with an empty result cache).  Targets: start ≤ 3 s; p50 ≤ 60 ms, p95 ≤ 120 ms.
 
-    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40]
+    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--only races|minibatch]
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ PROBE = """
 }
 """
 
+
+#: 6 optimizers × 500 steps with minibatches of 8 of 256 points on linear regression
+MINIBATCH_RACE = ("?surface=linreg&s.n=256&batch=8&steps=500&opt=sgd,lr=0.05&opt=momentum,lr=0.02,momentum=0.9"
+                  "&opt=nesterov,lr=0.02,momentum=0.9&opt=adagrad,lr=0.5&opt=rmsprop,lr=0.01&opt=adam,lr=0.1")
 
 #: records when Dash has rendered the page (the first control of the Explorer exists)
 RENDERED_PROBE = """
@@ -140,10 +147,69 @@ def percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
+def server_starts(browser, count: int) -> None:
+    """Time ``count`` server starts of each kind (interleaved) and print the medians."""
+    kept = tempfile.mkdtemp(prefix="descent-lab-bench-kept-")
+    time_start(browser, kept)  # the first start fills the kept store
+    kinds = {
+        "empty result store, compact plotly.js": lambda: time_start(browser),
+        "empty result store, full plotly.js": lambda: time_start(browser, DESCENT_LAB_PLOTLY="full"),
+        "restart keeping the result store, compact plotly.js": lambda: time_start(browser, kept),
+    }
+    stages = ("HTTP 200", "first paint", "controls rendered", "trajectories drawn")
+    starts: dict[str, dict[str, list[float]]] = {k: {stage: [] for stage in stages} for k in kinds}
+    for _ in range(max(1, count)):
+        for name, run in kinds.items():
+            t_http, t_drawn, t_paint, t_rendered = run()
+            for stage, t in zip(stages, (t_http, t_paint, t_rendered, t_drawn), strict=True):
+                starts[name][stage].append(t)
+    shutil.rmtree(kept, ignore_errors=True)
+    for name, times in starts.items():
+        print(f"server start, {name}, {len(times['HTTP 200'])} starts (medians; min–max):")
+        for stage in stages:
+            v = times[stage]
+            print(f"  → {stage + ':':20s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
+                  + ("   (target ≤ 3 s)" if stage == "trajectories drawn" else ""))
+    lite, full = (statistics.median(starts[k]["trajectories drawn"]) for k in list(kinds)[:2])
+    print(f"  drawn ratio compact / full plotly.js (empty stores): {lite / full:.2f}")
+
+
+def slider_changes(page, n: int) -> None:
+    """Time n keyboard changes of the first card's η slider, with the fast path and through Dash alone; print p50/p95."""
+    state = page.evaluate("DescentLab.state()")
+    print(f"configuration: {len(state['slots'])} optimizers × {state['n']} steps")
+    page.evaluate(PROBE)
+    slider = page.locator('[id*="\\"group\\":\\"hp\\""][id*="\\"slot\\":0"][id*="\\"type\\":\\"slider\\""] [role="slider"]').first
+    slider.focus()
+    runs: dict[str, list[float]] = {"fast path": [], "Dash only": []}
+    for i in range(2 * n + 4):  # interleaved, so both see the same machine; the first four warm up
+        mode = "fast path" if i % 2 == 0 else "Dash only"
+        page.evaluate(f"DescentLab.setFastPath({'true' if mode == 'fast path' else 'false'})")
+        # start from a settled page: the previous change's diagnostics are drawn
+        page.wait_for_function("DescentLab.state().diagnostics >= DescentLab.state().applied", timeout=10_000)
+        page.wait_for_timeout(150)
+        applied = page.evaluate("DescentLab.state().applied")
+        page.keyboard.press("ArrowRight")  # always a new value: never a cached result
+        page.wait_for_function(f"DescentLab.state().applied > {applied} && window.__bench.paint > window.__bench.key",
+                               timeout=10_000)  # fmt: skip
+        ms = page.evaluate("window.__bench.paint - window.__bench.key")
+        if i >= 4:
+            runs[mode].append(ms)
+    for mode, latencies in runs.items():
+        p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+        print(f"slider change → map updated, {mode}, {len(latencies)} changes:")
+        print(f"  p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   (targets ≤ 60 / ≤ 120 ms)"
+              f"   min {min(latencies):6.1f}   max {max(latencies):6.1f}   mean {statistics.mean(latencies):6.1f}")
+    fast, base = (percentile(runs[m], 0.5) for m in ("fast path", "Dash only"))
+    print(f"  p50 ratio fast path / Dash only: {fast / base:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=40, help="slider changes to time (default 40, at least 30)")
     parser.add_argument("--starts", type=int, default=5, help="server starts to time of each kind (default 5)")
+    parser.add_argument("--only", choices=("all", "races", "minibatch"), default="all",
+                        help="races: the slider changes only (no server starts); minibatch: the minibatch race's only")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -154,30 +220,10 @@ def main() -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
 
+        n_changes = max(30, args.changes)
         # 1. server start → first page rendered, three kinds of start interleaved
-        kept = tempfile.mkdtemp(prefix="descent-lab-bench-kept-")
-        time_start(browser, kept)  # the first start fills the kept store
-        kinds = {
-            "empty result store, compact plotly.js": lambda: time_start(browser),
-            "empty result store, full plotly.js": lambda: time_start(browser, DESCENT_LAB_PLOTLY="full"),
-            "restart keeping the result store, compact plotly.js": lambda: time_start(browser, kept),
-        }
-        stages = ("HTTP 200", "first paint", "controls rendered", "trajectories drawn")
-        starts: dict[str, dict[str, list[float]]] = {k: {stage: [] for stage in stages} for k in kinds}
-        for _ in range(max(1, args.starts)):
-            for name, run in kinds.items():
-                t_http, t_drawn, t_paint, t_rendered = run()
-                for stage, t in zip(stages, (t_http, t_paint, t_rendered, t_drawn), strict=True):
-                    starts[name][stage].append(t)
-        shutil.rmtree(kept, ignore_errors=True)
-        for name, times in starts.items():
-            print(f"server start, {name}, {len(times['HTTP 200'])} starts (medians; min–max):")
-            for stage in stages:
-                v = times[stage]
-                print(f"  → {stage + ':':20s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
-                      + ("   (target ≤ 3 s)" if stage == "trajectories drawn" else ""))
-        lite, full = (statistics.median(starts[k]["trajectories drawn"]) for k in list(kinds)[:2])
-        print(f"  drawn ratio compact / full plotly.js (empty stores): {lite / full:.2f}")
+        if args.only == "all":
+            server_starts(browser, args.starts)
 
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
@@ -189,33 +235,14 @@ def main() -> int:
             page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
 
             # 2. slider change → map updated, with the fast path and (baseline) through Dash alone
-            state = page.evaluate("DescentLab.state()")
-            print(f"configuration: {len(state['slots'])} optimizers × {state['n']} steps")
-            page.evaluate(PROBE)
-            slider = page.locator('[id*="\\"group\\":\\"hp\\""][id*="\\"slot\\":0"][id*="\\"type\\":\\"slider\\""] [role="slider"]').first
-            slider.focus()
-            n = max(30, args.changes)
-            runs: dict[str, list[float]] = {"fast path": [], "Dash only": []}
-            for i in range(2 * n + 4):  # interleaved, so both see the same machine; the first four warm up
-                mode = "fast path" if i % 2 == 0 else "Dash only"
-                page.evaluate(f"DescentLab.setFastPath({'true' if mode == 'fast path' else 'false'})")
-                # start from a settled page: the previous change's diagnostics are drawn
-                page.wait_for_function("DescentLab.state().diagnostics >= DescentLab.state().applied", timeout=10_000)
-                page.wait_for_timeout(150)
-                applied = page.evaluate("DescentLab.state().applied")
-                page.keyboard.press("ArrowRight")  # always a new value: never a cached result
-                page.wait_for_function(f"DescentLab.state().applied > {applied} && window.__bench.paint > window.__bench.key",
-                                       timeout=10_000)  # fmt: skip
-                ms = page.evaluate("window.__bench.paint - window.__bench.key")
-                if i >= 4:
-                    runs[mode].append(ms)
-            for mode, latencies in runs.items():
-                p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
-                print(f"slider change → map updated, {mode}, {len(latencies)} changes:")
-                print(f"  p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   (targets ≤ 60 / ≤ 120 ms)"
-                      f"   min {min(latencies):6.1f}   max {max(latencies):6.1f}   mean {statistics.mean(latencies):6.1f}")
-            fast, base = (percentile(runs[m], 0.5) for m in ("fast path", "Dash only"))
-            print(f"  p50 ratio fast path / Dash only: {fast / base:.2f}")
+            if args.only != "minibatch":
+                slider_changes(page, n_changes)
+            # 3. the same with minibatches on a data surface
+            page.goto(url + MINIBATCH_RACE)
+            page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
+            page.wait_for_function("window.DescentData && DescentData.state().plotted !== null", timeout=60_000)
+            print("minibatches: linear regression, n = 256, B = 8")
+            slider_changes(page, n_changes)
         finally:
             stop(server)
             browser.close()

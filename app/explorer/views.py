@@ -157,12 +157,21 @@ def map_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     return entry
 
 
+def z_scale(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
+    """The colour scale of the map's background: in 2-D the cached map's (:func:`map_entry`, keyed like the
+    background), so a moved hyperparameter does not resample the surface (a data surface's 200 × 200 samples
+    cost n points each); in 3-D sampled here."""
+    if cfg.view != "3d":
+        return map_entry(cfg, result)["z"]
+    return figures.background_grid(result().surface, cfg.view).scale.to_dict()
+
+
 def race_entry(cfg: ExplorerConfig, result: Any) -> dict[str, Any]:
     """Everything about the runs of ``cfg`` the page shows, as JSON: the engine's payload (its
     ``index.rev`` left for the caller), the notes, the error, the colour scale and the surface's text."""
     res = result()
     ok = res.surface is not None
-    z = figures.background_grid(res.surface, cfg.view).scale.to_dict() if ok else None  # the map's colour scale
+    z = z_scale(cfg, result) if ok else None  # the map's colour scale
     scale = surface_grid.ZScale(**z) if z else None
     payload = compute.payload(res, {**figures.TRACE_INDEX, "rev": None}, scale)
     payload["query"] = to_query(cfg)

@@ -43,11 +43,11 @@ def test_a_data_surface_shows_its_panel_batch_size_and_epoch_marks(web):
     assert page.get_attribute("#epoch-ticks", "data-count") == "15"
     # scrubbing moves the fit: the weights of the arrows' run (Adam) at step k, and the next step's ringed batch
     page.locator("#scrubber-range").fill("0")
-    page.wait_for_function("DescentData.state().k === 0")
+    page.wait_for_function("DescentData.state().plotted.k === 0")
     early = data_state(page)["plotted"]
     assert early["w"] == pytest.approx([-1.0, 4.0]) and early["batch"] == 8
     page.locator("#scrubber-range").fill("300")
-    page.wait_for_function("DescentData.state().k === 300")
+    page.wait_for_function("DescentData.state().plotted.k === 300")
     assert data_state(page)["plotted"]["fit"] != early["fit"]
     # a beale link hides all of it
     web.goto(web.base + "?surface=beale")
