@@ -34,6 +34,8 @@ MAX_QUERY_FIELDS = 200
 MAX_SEED = 2**31 - 1
 MAX_NOISE = 1e6
 MAX_BATCH = 4096
+#: a data surface's race evaluates runs × steps × n points at most (sanitize cuts the steps to fit)
+RACE_POINT_BUDGET = 40_000_000
 CLIP_RANGE = (1e-6, 1e6)
 BOX_LIMIT = 1e6
 

@@ -36,6 +36,8 @@ from app.shell.surface_grid import Grid, ZScale, sample
 ARROW_COLOR = "#2b2b2b"
 
 GRID_2D = 200  # background image and contour lines
+GRID_POINT_BUDGET = 20_000_000  # a data surface's background: grid² × n at most this
+GRID_MIN_DATA = 60
 GRID_3D = 60
 
 #: trace positions in the 3-D map figure (the animation engine receives this map in its payload)
@@ -107,8 +109,15 @@ def map_figure(result: Result, grid: Grid | None = None, with_runs: bool = True)
 
 
 def background_grid(surface: Any, view: str) -> Grid:
-    """The sampled surface behind the map: fine and sharply log-scaled in 2-D, coarser and gentler in 3-D."""
-    return sample(surface, GRID_3D, eps_rel=1e-2) if view == "3d" else sample(surface, GRID_2D)
+    """The sampled surface behind the map: fine and sharply log-scaled in 2-D, coarser and gentler in 3-D.
+
+    A data surface's sample costs its n points each: the grid keeps to :data:`GRID_POINT_BUDGET` point
+    evaluations (200 × 200 up to n ≈ 500, 70 × 70 at n = 4096)."""
+    n = int(getattr(surface, "n_points", 0) or 0)
+    size = GRID_3D if view == "3d" else GRID_2D
+    if n > 0:
+        size = max(GRID_MIN_DATA, min(size, int((GRID_POINT_BUDGET / n) ** 0.5)))
+    return sample(surface, size, eps_rel=1e-2) if view == "3d" else sample(surface, size)
 
 
 def _runs_by_color(result: Result) -> dict[int, Run]:

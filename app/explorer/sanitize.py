@@ -32,6 +32,7 @@ from app.explorer.config import (
     MAX_SEED,
     MAX_STEPS,
     N_COLORS,
+    RACE_POINT_BUDGET,
     VIEWS,
     ExplorerConfig,
     OptimizerEntry,
@@ -75,6 +76,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         notes.add(f"view {shown(view)} is not 2d or 3d; using 2d")
         view = "2d"
     batch_size, points = _data(get, base, surface, surface_params, notes)
+    steps = _steps_in_budget(steps, len(entries), surface, surface_params, points, notes)
     return ExplorerConfig(
         surface=surface,
         surface_params=surface_params,
@@ -146,6 +148,20 @@ def _data(get: Get, base: ExplorerConfig, surface: str, params: tuple[tuple[str,
     except ValueError as exc:
         notes.add(f"the edited points were not used: {exc}")
         return batch, None
+
+
+def _steps_in_budget(steps: int, runs: int, surface: str, params: tuple[tuple[str, float], ...], points: Any,
+                     notes: Notes) -> int:  # fmt: skip
+    """``steps``, or fewer on a data surface whose race would evaluate more than RACE_POINT_BUDGET points
+    (every step of every run evaluates the full loss over all n points)."""
+    if not is_data_surface(surface):
+        return steps
+    n = len(points) if points is not None else int(dict(params).get("n", 1))
+    cap = max(1, RACE_POINT_BUDGET // (max(1, runs) * max(1, n)))
+    if steps > cap:
+        notes.add(f"steps: {runs} runs on {n} points are limited to {cap} steps; using {cap}")
+        return cap
+    return steps
 
 
 def _formula(get: Get, base: ExplorerConfig, notes: Notes) -> str:

@@ -262,3 +262,16 @@ def test_the_points_download_as_csv_that_reads_back():
     assert out["filename"] == "linreg-points.csv" and out["content"].startswith("u,v\n")
     assert np.array_equal(parse_csv(out["content"], "linreg"), s.points)
     assert data_view.download_answer(compute.build_surface(DEFAULT)) is None
+
+
+def test_a_race_on_many_points_is_bounded():
+    from app.explorer import figures
+    from app.explorer.config import RACE_POINT_BUDGET
+
+    cfg = from_query("?surface=linreg&s.n=4096&steps=5000" + "".join(f"&opt=sgd,lr=0.0{k + 1}" for k in range(8)))
+    assert len(cfg.optimizers) == 8 and cfg.steps * 8 * 4096 <= RACE_POINT_BUDGET and cfg.steps == 1220
+    assert any("limited to 1220 steps" in n for n in cfg.notes)
+    assert from_query("?surface=linreg&s.n=64&steps=5000").steps == 5000  # a small data set: no limit
+    grid = figures.background_grid(compute.build_surface(cfg), "2d")
+    assert grid.f.shape[0] ** 2 * 4096 <= figures.GRID_POINT_BUDGET and grid.f.shape[0] >= figures.GRID_MIN_DATA
+    assert figures.background_grid(compute.build_surface(LINREG), "2d").f.shape == (200, 200)
