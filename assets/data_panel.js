@@ -87,6 +87,10 @@
     var d = p && p.data;
     D.data = d || null;
     D.orders = d && d.batch ? decode(d.batch.orders, "u2") : null;
+    epochTicks(p);
+    tools();
+    // a drag in progress keeps its points: its release sends them, and their race follows
+    if (D.drag && d && d.n === D.pts.length) return;
     D.pts = [];
     if (d) {
       var cols = d.cols.map(function (c) { return decode(c); });
@@ -94,8 +98,6 @@
     }
     D.ranges = null;
     D.drag = null;
-    epochTicks(p);
-    tools();
   }
 
   // the points of step t's minibatch (1-based t), or null (full batch, or an epoch not sent)
@@ -376,6 +378,7 @@
     if (!b || !D.data || !names().dataPanel) return;
     if (b.id === names().removeLast) removePoint(D.pts.length - 1);
     else if (b.id === names().resetPoints) {
+      if (!D.data.edited) return say("these are the generated points already");
       if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(names().points, { data: null });
       say("restoring the generated points…");
     } else if (b.id === names().dataPanel + "-add") {

@@ -56,7 +56,7 @@ def data_panel() -> html.Section:
                 html.Span(id=Ids.DATA_NOTE, className="data-note", role="status"),
             ]),
             html.Div(className="data-body", children=[
-                html.Div(id=Ids.DATA_PLOT, className="data-plot", tabIndex="0", role="img",
+                html.Div(id=Ids.DATA_PLOT, className="data-plot", role="img",
                          **{"aria-label": "The data points and the fit of the selected run at the current step. "
                                           + GESTURES + " Keyboard: use the fields beside the plot."}),
                 html.Div(className="data-tools", children=[

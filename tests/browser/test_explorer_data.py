@@ -190,6 +190,28 @@ def test_a_shared_link_restores_the_same_race_with_its_batch_size_and_points(web
     web.assert_clean()
 
 
+def test_the_batch_size_is_typed_by_keyboard_and_hostile_values_are_clamped(web):
+    web.goto(web.base + SMALL)
+    page = web.page
+    page.focus("details.panel:has(#batch-size) > summary")
+    page.keyboard.press("Enter")  # open the shared modifiers
+    box = page.locator("#batch-size")
+    box.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("-7")
+    page.keyboard.press("Enter")
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    assert "batch size" in page.inner_text("#notice") and box.input_value() == "0"
+    n = web.applied()
+    box.fill("5")
+    box.press("Enter")
+    web.wait_applied(n + 1)
+    page.wait_for_function("new URLSearchParams(location.search).get('batch') === '5'")
+    assert page.inner_text("#batch-info") == "mini-batch · B = 5 of n = 20 · 4 steps per epoch"
+    assert page.get_attribute("#epoch-ticks", "data-count") == "29"  # after steps 4, 8, …, 116 of 120
+    web.assert_clean()
+
+
 def _upload(page, name: str, text: str) -> None:
     page.set_input_files("#points-upload input[type=file]", files=[{"name": name, "mimeType": "text/csv",
                                                                      "buffer": text.encode()}])  # fmt: skip
@@ -206,6 +228,13 @@ def test_an_uploaded_csv_replaces_the_points_and_a_bad_one_says_why(web):
     _upload(page, "bad.csv", "u,v\n1,2\n3,oops\n")
     page.wait_for_function("document.getElementById('points-upload-error').innerText.includes('line 3')")
     assert query(page)["pts"] == ["0,1_1,3_2,5.5_3,7"]  # the points stay
+    # the keyboard reaches the named file input (Tab from the download button) and Space opens it
+    page.focus("#points-download-button")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Upload a CSV file of points"
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press(" ")
+    assert chooser.value.element.get_attribute("type") == "file"
     # the points download as CSV
     with page.expect_download() as dl:
         page.click("#points-download-button")
