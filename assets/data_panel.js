@@ -98,7 +98,19 @@
     }
     D.ranges = null;
     D.drag = null;
+    tableIfOpen();
   }
+
+  function tableIfOpen() {
+    var host = byId(names().pointsTable);
+    var details = host && host.closest("details");
+    if (details && details.open) fillTable();
+  }
+
+  document.addEventListener("toggle", function (ev) {
+    var host = byId(names().pointsTable);
+    if (host && ev.target && ev.target.contains && ev.target.contains(host) && ev.target.open) fillTable();
+  }, true);
 
   // the points of step t's minibatch (1-based t), or null (full batch, or an epoch not sent)
   function batchOf(t) {
@@ -317,6 +329,7 @@
     if (D.pts.length >= MAX_POINTS) return say("at most " + MAX_POINTS + " points");
     D.pts.push(row);
     drawPanel();
+    tableIfOpen();
     commit();
   }
 
@@ -324,6 +337,13 @@
     if (D.pts.length <= 2) return say("a data set keeps at least 2 points");
     D.pts.splice(i, 1);
     drawPanel();
+    var host = byId(names().pointsTable);
+    var fromTable = host && host.contains(document.activeElement);
+    tableIfOpen();
+    if (fromTable) {
+      var next = host.querySelector("[data-remove='" + Math.min(i, D.pts.length - 1) + "']");
+      if (next) next.focus();
+    }
     commit();
   }
 
@@ -376,7 +396,9 @@
   document.addEventListener("click", function (ev) {
     var b = ev.target && ev.target.closest ? ev.target.closest("button") : null;
     if (!b || !D.data || !names().dataPanel) return;
-    if (b.id === names().removeLast) removePoint(D.pts.length - 1);
+    var table = byId(names().pointsTable);
+    if (table && table.contains(b) && b.hasAttribute("data-remove")) removePoint(+b.getAttribute("data-remove"));
+    else if (b.id === names().removeLast) removePoint(D.pts.length - 1);
     else if (b.id === names().resetPoints) {
       if (!D.data.edited) return say("these are the generated points already");
       if (window.dash_clientside && window.dash_clientside.set_props) window.dash_clientside.set_props(names().points, { data: null });
@@ -390,6 +412,44 @@
         return say("type two numbers (at most 1e6 in size) to add a point");
       addPoint(D.data.surface === "logreg" ? [vals[0], vals[1], newLabel()] : [vals[0], vals[1]]);
     }
+  });
+
+  // ------------------------------------------------------------------ the points as numbers (keyboard)
+
+  var TABLE_ROWS = 60;
+
+  function fillTable() {
+    var host = byId(names().pointsTable);
+    if (!host || !D.data) return;
+    var cols = D.data.surface === "logreg" ? ["a₁", "a₂", "label"] : ["u", "v"];
+    var rows = Math.min(D.pts.length, TABLE_ROWS);
+    var head = "<tr><th scope='col'>#</th>" + cols.map(function (c) { return "<th scope='col'>" + c + "</th>"; }).join("") +
+      "<th scope='col'><span class='sr-only'>remove</span></th></tr>";
+    var body = [];
+    for (var i = 0; i < rows; i++) {
+      var r = D.pts[i];
+      var cells = r.map(function (v, c) {
+        var val = c === 2 ? (v > 0 ? 1 : 0) : +v.toPrecision(5);
+        return "<td><input type='number' step='any' class='num-input' data-row='" + i + "' data-col='" + c + "' value='" + val +
+          "' aria-label='point " + (i + 1) + " " + cols[c] + "'></td>";
+      });
+      body.push("<tr><th scope='row'>" + (i + 1) + "</th>" + cells.join("") +
+        "<td><button type='button' class='icon-btn' data-remove='" + i + "' aria-label='remove point " + (i + 1) + "'>×</button></td></tr>");
+    }
+    var more = D.pts.length > rows ? "<p class='hint'>the first " + rows + " of " + D.pts.length + " points</p>" : "";
+    host.innerHTML = "<table><thead>" + head + "</thead><tbody>" + body.join("") + "</tbody></table>" + more;
+  }
+
+  document.addEventListener("change", function (ev) {
+    var host = byId(names().pointsTable);
+    var el = ev.target;
+    if (!host || !D.data || !host.contains(el) || !el.hasAttribute("data-row")) return;
+    var i = +el.getAttribute("data-row"), c = +el.getAttribute("data-col");
+    var v = parseFloat(el.value);
+    if (!D.pts[i] || !isFinite(v) || Math.abs(v) > 1e6) return say("point " + (i + 1) + ": type a number (at most 1e6 in size)");
+    D.pts[i][c] = c === 2 ? (v > 0 ? 1 : -1) : v;
+    drawPanel();
+    commit();
   });
 
   // ------------------------------------------------------------------ texts and tools

@@ -18,7 +18,8 @@ from app.explorer.ids import Ids
 from surfaces.data import MAX_CSV_BYTES
 
 GESTURES = ("Drag a point to move it · click (or tap) empty space to add one · shift-click a point, or switch "
-            "on delete mode and click it, to remove it.")  # fmt: skip
+            "on delete mode and click it, to remove it. On logistic regression a new point takes the class in the "
+            "label field (1 unless it says 0).")  # fmt: skip
 
 
 def batch_row() -> html.Div:
@@ -72,6 +73,10 @@ def data_panel() -> html.Section:
                         html.Button("Remove last point", id=Ids.REMOVE_LAST, className="btn", type="button"),
                         html.Button("Reset to generated", id=Ids.RESET_POINTS, className="btn", type="button"),
                         html.Button("Download CSV", id=Ids.DOWNLOAD_BUTTON, className="btn", type="button"),
+                    ]),
+                    html.Details(className="points-table", children=[
+                        html.Summary("Edit the points as numbers"),
+                        html.Div(id=Ids.POINTS_TABLE, className="points-table-body"),
                     ]),
                     dcc.Upload(id=Ids.UPLOAD, max_size=MAX_CSV_BYTES, accept=".csv,.txt,text/csv,text/plain",
                                className="upload", children=html.Div(

@@ -78,6 +78,7 @@ class Ids(StrEnum):
     REMOVE_LAST = "points-remove-last"
     RESET_POINTS = "points-reset"
     DELETE_MODE = "points-delete-mode"
+    POINTS_TABLE = "points-table"  # the first points as number fields (filled by assets/data_panel.js)
     BATCH_CONTOURS = "batch-contours"  # toggle: the current step's minibatch loss over the map
 
     ADD_CHOICE = "add-optimizer-choice"
@@ -198,6 +199,7 @@ BROWSER_NAMES: dict[str, str] = {
     "resetPoints": Ids.RESET_POINTS,
     "deleteMode": Ids.DELETE_MODE,
     "batchContours": Ids.BATCH_CONTOURS,
+    "pointsTable": Ids.POINTS_TABLE,
     "epochTicks": BrowserIds.EPOCH_TICKS,
     "click": Ids.CLICK,
     "texReady": Ids.TEX_READY,

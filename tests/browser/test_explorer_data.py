@@ -154,6 +154,20 @@ def test_dragging_adding_and_deleting_points_recompute_the_surface_and_the_race(
     page.keyboard.press("Enter")
     web.wait_applied(n + 1)
     page.wait_for_function("!new URLSearchParams(location.search).get('pts').endsWith('_1.5,2')")
+    # the points as numbers: edit the first point's v, remove the second
+    page.click("details.points-table > summary")
+    cell = page.get_by_label("point 1 v", exact=True)
+    n = web.applied()
+    cell.fill("9")
+    cell.press("Enter")
+    web.wait_applied(n + 1)
+    page.wait_for_function("new URLSearchParams(location.search).get('pts').split('_')[0].endsWith(',9')")
+    second = page.evaluate("new URLSearchParams(location.search).get('pts').split('_')[1]")
+    n = web.applied()
+    page.get_by_role("button", name="remove point 2", exact=True).press("Enter")
+    web.wait_applied(n + 1)
+    page.wait_for_function(f"!new URLSearchParams(location.search).get('pts').split('_').includes({second!r})")
+    assert _points_in_link(page) == 19
     # a parameter that draws the points discards the edit
     seed = page.locator("input[id*='\"key\":\"data_seed\"'][id*='\"type\":\"num\"']")
     n = web.applied()
@@ -220,6 +234,13 @@ def _upload(page, name: str, text: str) -> None:
 def test_an_uploaded_csv_replaces_the_points_and_a_bad_one_says_why(web):
     web.goto(web.base + SMALL)
     page = web.page
+    # the keyboard reaches the named file input (Tab from the points table's summary) and Space activates it
+    page.focus("details.points-table > summary")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Upload a CSV file of points"
+    page.evaluate("document.activeElement.addEventListener('click', () => { window.__uploadActivated = true; })")
+    page.keyboard.press(" ")  # activates the input (opens the browser's file chooser)
+    page.wait_for_function("window.__uploadActivated === true")
     n = web.applied()
     _upload(page, "line.csv", "u,v\n0,1\n1,3\n2,5.5\n3,7\n")
     web.wait_applied(n + 1)
@@ -228,13 +249,6 @@ def test_an_uploaded_csv_replaces_the_points_and_a_bad_one_says_why(web):
     _upload(page, "bad.csv", "u,v\n1,2\n3,oops\n")
     page.wait_for_function("document.getElementById('points-upload-error').innerText.includes('line 3')")
     assert query(page)["pts"] == ["0,1_1,3_2,5.5_3,7"]  # the points stay
-    # the keyboard reaches the named file input (Tab from the download button) and Space opens it
-    page.focus("#points-download-button")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Upload a CSV file of points"
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press(" ")
-    assert chooser.value.element.get_attribute("type") == "file"
     # the points download as CSV
     with page.expect_download() as dl:
         page.click("#points-download-button")
@@ -271,7 +285,8 @@ def test_the_data_surface_view_passes_axe_on_a_laptop(web):
     web.goto(web.base + RACE)
     web.page.locator("#batch-contours input").check()
     web.page.wait_for_function("DescentData.state().contours > 0")
-    web.page.evaluate("document.querySelector('details.panel:not([open])') && document.querySelectorAll('details.panel').forEach(d => d.open = true)")
+    web.page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # the points table too
+    web.page.wait_for_function("document.querySelectorAll('#points-table input').length === 2 * 60")
     web.page.wait_for_load_state("networkidle")
     found = violations(web.page)
     assert not found, "\n" + describe(found)
