@@ -471,7 +471,7 @@
     if (d.batch && d.batch.epochs < d.batch.allEpochs) text += " · minibatch contours for the first " + d.batch.epochs + " epochs only";
     say(text);
     var toggle = byId(names().batchContours);
-    if (toggle) toggle.hidden = !d.batch;
+    if (toggle) toggle.hidden = !d.batch || D.payload.view === "3d"; // drawn over the 2-D map only
     // dcc.Upload's file input has no name of its own
     var file = document.querySelector("#" + CSS.escape(names().dataPanel) + " input[type='file']");
     if (file && !file.hasAttribute("aria-label")) file.setAttribute("aria-label", "Upload a CSV file of points");
