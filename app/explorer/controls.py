@@ -197,7 +197,8 @@ def optimizer_card(entry: OptimizerEntry, index: int, total: int, with_tex: bool
     if spec.averaged_state:
         notes.append(f"On the map, {TWO_POINTS}. The loss and the arrows are taken at y; the race board adds f(x).")
     if not spec.first_order:
-        notes.append("Schedules, clipping and gradient noise do not apply to this method.")
+        notes.append("Schedules, clipping, gradient noise and minibatches do not apply to this method "
+                     "(on data it always takes the full batch).")
     full = total >= MAX_OPTIMIZERS
     return html.Section(
         className="card",

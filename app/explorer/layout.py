@@ -111,7 +111,7 @@ def build_layout() -> html.Div:
                 dcc.Input(id=Ids.SEED, type="number", step=1, debounce=True, className="num-input"),
             ]),
             batch_row(),
-            html.P("Apply to first-order methods only.", className="hint"),
+            html.P("Apply to first-order methods only; the batch size to data surfaces.", className="hint"),
         ], open_=False),
         _section("Optimizers", [
             html.Div(className="add-row", children=[

@@ -275,3 +275,15 @@ def test_a_race_on_many_points_is_bounded():
     grid = figures.background_grid(compute.build_surface(cfg), "2d")
     assert grid.f.shape[0] ** 2 * 4096 <= figures.GRID_POINT_BUDGET and grid.f.shape[0] >= figures.GRID_MIN_DATA
     assert figures.background_grid(compute.build_surface(LINREG), "2d").f.shape == (200, 200)
+
+
+def test_methods_that_take_the_full_batch_say_so_and_ignore_the_batch_size():
+    from app.explorer.controls import optimizer_card
+    from app.explorer.state import OptimizerEntry
+
+    card = optimizer_card(OptimizerEntry.default("newton", 0), 0, 1, with_tex=False)
+    assert "minibatches do not apply" in str(card)
+    cfg = replace(LINREG, optimizers=(OptimizerEntry.default("newton", 0), OptimizerEntry.default("lbfgs", 1)), arrows=0)
+    full = compute.compute(replace(cfg, batch_size=0))
+    for a, b in zip(compute.compute(cfg).runs, full.runs, strict=True):
+        assert np.array_equal(a.trajectory.positions, b.trajectory.positions)
