@@ -157,9 +157,10 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
 
 
 #: the app's pages: path → the ``layout(query)`` that draws it; the Explorer is served at every other path
-PAGES = {"/maps": "app.maps.page:layout", "/lab": "app.lab.page:layout", "/lessons": "app.lessons.page:index"}
+PAGES = {"/maps": "app.maps.page:layout", "/lab": "app.lab.page:layout", "/lessons": "app.lessons.page:index",
+         "/room": "app.lessons.page:join"}
 #: pages whose path continues with a name: prefix → ``layout(query, rest of the path)``
-PREFIX_PAGES = {"/lesson/": "app.lessons.page:player"}
+PREFIX_PAGES = {"/lesson/": "app.lessons.page:player", "/room/": "app.lessons.page:room_page"}
 #: the Explorer's page for a link's raw query string
 DEFAULT_PAGE = "app:explorer_page"
 

@@ -15,22 +15,13 @@ from urllib.parse import urlencode
 from dash import dcc, html
 
 from app.lessons.controls import REPLAY, selectors
-from app.lessons.ids import HIDE_ATTR, LOCK_ATTR, NAMES_ATTRIBUTE, REPLAY_ATTR, VIEW_ATTR, Ids, names_json
+from app.lessons.ids import AT_ATTRIBUTE, HIDE_ATTR, LOCK_ATTR, NAMES_ATTRIBUTE, REPLAY_ATTR, VIEW_ATTR, Ids, names_json
 from app.lessons.library import library
 from app.lessons.schema import NOTES, Lesson, Step
-from app.shell.header import page_links
+from app.lessons.header import INDEX_PATH, header
 
-INDEX_PATH = "/lessons"
 PLAYER_PREFIX = "/lesson/"
 TITLE = "Lessons"
-
-
-def _header(presenting: bool = False) -> html.Header:
-    return html.Header(className="lesson-top", children=[
-        html.Div(className="brand", children=[html.A("Descent Lab", href="/", className="lesson-brand"),
-                                              html.Span("lessons", className="sub")]),
-        page_links(INDEX_PATH, "lesson-pages", "lesson-page-link"),
-    ])  # fmt: skip
 
 
 def index(query: dict[str, str]) -> html.Div:
@@ -58,7 +49,7 @@ def index(query: dict[str, str]) -> html.Div:
             html.Ul([html.Li(e, className="lesson-problem") for e in lib.errors]),
         ])]  # fmt: skip
     return html.Div(className="lesson-page lesson-index", children=[
-        _header(),
+        header(),
         html.Main(className="lesson-index-main", children=[
             html.H1("Lessons"),
             html.P("Each lesson walks through one argument of a lecture note, step by step, on live views of "
@@ -91,57 +82,72 @@ def player(query: dict[str, str], rest: str) -> html.Div:
     lesson = library().get(rest.strip("/"))
     if lesson is None:
         return html.Div(className="lesson-page", children=[
-            _header(),
+            header(),
             html.Main(className="lesson-index-main", children=[
                 html.H1("No such lesson"),
                 html.P(["There is no lesson called ", html.Code(rest[:60] or "(empty)"), ". ",
                         html.A("All lessons", href=INDEX_PATH), "."]),
             ]),
         ])  # fmt: skip
-    presenting = query.get("present") == "1"
-    k = step_number(query, len(lesson.steps))
+    return render_player(lesson, step_number(query, len(lesson.steps)), query.get("present") == "1")
+
+
+def render_player(lesson: Lesson, k: int, presenting: bool, student: str | None = None) -> html.Div:
+    """Step ``k`` of ``lesson``; ``student``: the code of the class room a student follows (no step links,
+    answers go to the room), else the teacher's page with its room box."""
     step = lesson.steps[k - 1]
-    return html.Div(className="lesson-page lesson-player" + (" present" if presenting else ""),
-                    **{NAMES_ATTRIBUTE: names_json()}, children=[
-        _header(presenting),
+    return html.Div(className="lesson-page lesson-player" + (" present" if presenting else "") + (" student" if student else ""),
+                    **{NAMES_ATTRIBUTE: names_json(), AT_ATTRIBUTE: f"{lesson.id}:{k}"}, children=[
+        header(),
         html.Main(className="lesson-main", children=[
             html.Section(className="lesson-side", **{"aria-label": "Lesson text"}, children=[
-                _text_column(lesson, step, k, presenting),
+                _text_column(lesson, step, k, presenting, student),
             ]),
             html.Section(className="lesson-stage", **{"aria-label": "The lesson's view"}, children=[_view(step)]),
         ]),
-        dcc.Store(id=Ids.LESSON, data={"id": lesson.id, "step": k}),
+        dcc.Store(id=Ids.LESSON, data={"id": lesson.id, "step": k, "room": student}),
         dcc.Store(id=Ids.POINT),
     ])  # fmt: skip
 
 
-def _text_column(lesson: Lesson, step: Step, k: int, presenting: bool) -> html.Div:
+def _text_column(lesson: Lesson, step: Step, k: int, presenting: bool, student: str | None) -> html.Div:
+    from app.lessons.room_layout import student_bar, teacher_box
+
     n = len(lesson.steps)
-    nav = html.Nav(className="lesson-nav", **{"aria-label": "Lesson steps"}, children=[
-        html.A("← Back", id=Ids.BACK, href=player_href(lesson.id, k - 1, presenting) if k > 1 else None,
-               className="btn lesson-step-link" + (" disabled" if k == 1 else ""), **{"aria-disabled": str(k == 1).lower()}),
-        html.Span(f"Step {k} of {n}", className="lesson-counter", **{"aria-live": "polite"}),
-        html.A("Next →", id=Ids.NEXT, href=player_href(lesson.id, k + 1, presenting) if k < n else None,
-               className="btn lesson-step-link" + (" disabled" if k == n else ""), **{"aria-disabled": str(k == n).lower()}),
-    ])  # fmt: skip
+    if student:
+        nav = html.P(f"Step {k} of {n}", className="lesson-counter", **{"aria-live": "polite"})
+    else:
+        nav = _nav(lesson, k, n, presenting)
     return html.Div(id=Ids.TEXT, className="lesson-text", children=[
         html.P(className="lesson-crumbs", children=[
             html.A("Lessons", href="/lessons"), f" · lecture note {lesson.note}",
         ]),
         html.H1(lesson.title, className="lesson-title"),
+        student_bar(student) if student else None,
         nav,
         html.Div(id=Ids.CHANGED, className="lesson-changed", hidden=True, role="status", children=[
             "You changed the view: the text describes the step's own view. ",
             html.Button("Back to the step's view", id=Ids.RESET, className="btn", type="button"),
         ]),
         dcc.Markdown(step.text, mathjax=True, className="lesson-claims"),
-        _prediction(step) if step.prediction is not None else None,
-        html.P(html.A("Leave presenter mode" if presenting else "Presenter mode",
-                      href=player_href(lesson.id, k, not presenting)), className="lesson-present-link"),
+        _prediction(step, student) if step.prediction is not None else None,
+        None if student else html.P(html.A("Leave presenter mode" if presenting else "Presenter mode",
+                                           href=player_href(lesson.id, k, not presenting)), className="lesson-present-link"),
+        None if student else teacher_box(),
     ])  # fmt: skip
 
 
-def _prediction(step: Step) -> html.Div:
+def _nav(lesson: Lesson, k: int, n: int, presenting: bool) -> html.Nav:
+    return html.Nav(className="lesson-nav", **{"aria-label": "Lesson steps"}, children=[
+        html.A("← Back", id=Ids.BACK, href=player_href(lesson.id, k - 1, presenting) if k > 1 else None,
+               className="btn lesson-step-link" + (" disabled" if k == 1 else ""), **{"aria-disabled": str(k == 1).lower()}),
+        html.Span(f"Step {k} of {n}", className="lesson-counter", **{"aria-live": "polite"}),
+        html.A("Next →", id=Ids.NEXT, href=player_href(lesson.id, k + 1, presenting) if k < n else None,
+               className="btn lesson-step-link" + (" disabled" if k == n else ""), **{"aria-disabled": str(k == n).lower()}),
+    ])  # fmt: skip
+
+
+def _prediction(step: Step, student: str | None = None) -> html.Div:
     p = step.prediction
     assert p is not None
     from app.lessons.truth import truth
@@ -179,7 +185,8 @@ def _prediction(step: Step) -> html.Div:
         html.H2("Predict first", className="lesson-predict-title"),
         html.P(p.question, id="lesson-question", className="lesson-question"),
         *answer,
-        html.Button("Reveal the run", id=Ids.REVEAL, className="btn primary", type="button"),
+        html.Button("Send my answer", id=Ids.ROOM_SEND, className="btn primary", type="button") if student
+        else html.Button("Reveal the run", id=Ids.REVEAL, className="btn primary", type="button"),
         html.Div(id=Ids.VERDICT, className="lesson-verdict", **{"aria-live": "polite"}),
     ])  # fmt: skip
 

@@ -170,7 +170,10 @@ def _mark(right: bool) -> str:
 def _point(answer: Any) -> tuple[float, float]:
     if not (isinstance(answer, (list, tuple)) and len(answer) == 2):
         raise ValueError("click on the map to place your prediction")
-    x, y = (_number(v) for v in answer)
+    try:
+        x, y = (_number(v) for v in answer)
+    except ValueError:
+        raise ValueError("click on the map to place your prediction") from None
     return x, y
 
 
@@ -184,3 +187,23 @@ def _number(v: Any) -> float:
     if not math.isfinite(x) or abs(x) > 1e12:
         raise ValueError("enter a finite number")
     return x
+
+
+def normalize_answer(step: Step, answer: Any) -> Any:
+    """``answer`` as a class room keeps it: [x, y] (click), a listed choice (first), "yes"/"no"
+    (diverge) or a float (number); ValueError with a reason for anything else."""
+    p = step.prediction
+    if p is None:
+        raise ValueError("this step asks no prediction")
+    if p.kind == "click":
+        x, y = _point(answer)
+        return [round(x, 6), round(y, 6)]
+    if p.kind == "diverge":
+        if answer not in ("yes", "no"):
+            raise ValueError("answer yes or no")
+        return answer
+    if p.kind == "first":
+        if not isinstance(answer, str) or answer not in truth(step).choices:
+            raise ValueError("choose one of the listed options")
+        return answer
+    return _number(answer)

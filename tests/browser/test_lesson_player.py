@@ -31,6 +31,7 @@ def test_a_click_prediction_is_judged_and_the_run_is_revealed(web):
     page.wait_for_function("document.getElementById('lesson-verdict').textContent.includes('prediction first')")
     assert page.is_visible("#lesson-view-cover")
     page.wait_for_selector("#lesson-prediction-map .nsewdrag")
+    page.locator("#lesson-prediction-map .nsewdrag").scroll_into_view_if_needed()
     box = page.locator("#lesson-prediction-map .nsewdrag").bounding_box()
     # the run stops at (−1.19, 0) on the box x ∈ [−10, 10]: click near there
     page.mouse.click(box["x"] + box["width"] * (8.8 / 20), box["y"] + box["height"] * 0.5)
