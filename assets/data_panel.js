@@ -467,7 +467,9 @@
     var cols = byId(names().dataPanel + "-columns");
     if (cols) cols.textContent = "one point a line: " + d.columns.join(", ");
     var text = d.n + (d.edited ? " edited points" : " generated points") + " · " + d.regime;
-    if (d.edited && !d.inLink) text += " · the edits are not in the link (it carries at most " + d.maxLink + " points; a shared link gives the generated points: download the CSV to share them)";
+    if (d.edited && !d.inLink)
+      text += " · the edits are not in the link (it carries at most " + d.maxLink + " points in " + d.maxLinkChars +
+        " characters; a shared link gives the generated points: download the CSV to share them)";
     if (d.batch && d.batch.epochs < d.batch.allEpochs) text += " · minibatch contours for the first " + d.batch.epochs + " epochs only";
     say(text);
     var toggle = byId(names().batchContours);

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from app.explorer.config import ExplorerConfig
-from app.explorer.points import MAX_LINK_POINTS, canonical, in_link
+from app.explorer.points import MAX_LINK_CHARS, MAX_LINK_POINTS, canonical, in_link
 from optimizers.batches import regime, schedule
 from surfaces.data import COLUMNS, KIND_OF_SURFACE, MAX_CSV_BYTES, parse_csv, to_csv
 
@@ -87,6 +87,7 @@ def data_payload(result: Any) -> dict[str, Any] | None:
         "edited": cfg.points is not None,
         "inLink": cfg.points is None or in_link(cfg.points),
         "maxLink": MAX_LINK_POINTS,
+        "maxLinkChars": MAX_LINK_CHARS,
         "regime": batch_info(cfg),
         "batch": batch_payload(cfg, n),
     }

@@ -35,8 +35,8 @@ Points = tuple[tuple[float, ...], ...]
 DIGITS = 5
 #: the most edited points a link carries
 MAX_LINK_POINTS = 256
-#: longest encoded ``pts`` value read from a link
-MAX_LINK_CHARS = 6000
+#: longest encoded ``pts`` value a link carries and reads (the whole query stays under its 8000 characters)
+MAX_LINK_CHARS = 5500
 #: parameters of a data surface that do not draw the points (an edit survives their change)
 MODEL_PARAMS = frozenset({"bias", "l2", "center"})
 POINT_SEP = "_"
@@ -74,8 +74,9 @@ def canonical(surface: str, points: Any) -> Points:
 
 
 def in_link(points: Points | None) -> bool:
-    """Whether a link carries these points (at most :data:`MAX_LINK_POINTS`)."""
-    return points is not None and len(points) <= MAX_LINK_POINTS
+    """Whether a link carries these points: at most :data:`MAX_LINK_POINTS`, encoded in at most
+    :data:`MAX_LINK_CHARS` characters (so that every link the page writes reads back)."""
+    return points is not None and len(points) <= MAX_LINK_POINTS and len(encode(points)) <= MAX_LINK_CHARS
 
 
 def _text(v: float) -> str:

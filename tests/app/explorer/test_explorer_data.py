@@ -287,3 +287,21 @@ def test_methods_that_take_the_full_batch_say_so_and_ignore_the_batch_size():
     full = compute.compute(replace(cfg, batch_size=0))
     for a, b in zip(compute.compute(cfg).runs, full.runs, strict=True):
         assert np.array_equal(a.trajectory.positions, b.trajectory.positions)
+
+
+def test_every_link_the_page_writes_reads_back():
+    """256 points of long numbers do not fit the link's characters: they stay out of it, and it still opens."""
+    from app.explorer.points import MAX_LINK_CHARS, encode
+
+    rng = np.random.default_rng(3)
+    rows = np.column_stack([rng.normal(size=256) * 1e-5, rng.normal(size=256) * 1e-5, np.sign(rng.normal(size=256))])
+    pts = canonical("logreg", rows)
+    assert len(encode(pts)) > MAX_LINK_CHARS
+    cfg = from_query("?surface=logreg" + "".join(f"&opt=adam,lr=0.0{k + 1},beta1=0.8,beta2=0.99,eps=1e-07" for k in range(8)))
+    cfg = replace(cfg, points=pts)
+    q = to_query(cfg)
+    assert "pts=" not in q and from_query(q).notes == () and state_key(cfg) != q
+    short = np.column_stack([np.round(rows[:, :2] * 1e5, 1), rows[:, 2]])
+    fits = replace(cfg, points=canonical("logreg", short))
+    q = to_query(fits)
+    assert "pts=" in q and len(q) < 8000 and from_query(q) == fits and not from_query(q).notes
