@@ -41,7 +41,9 @@ def runs(step):
 def test_the_shipped_library_loads_without_errors_and_names_its_notes():
     lib = library()
     assert lib.errors == ()
-    assert {"gd_quadratic", "momentum_nesterov", "adaptive_rates", "saddle_newton", "cliff_clipping"} <= set(lib.lessons)
+    assert {"gd_quadratic", "momentum_nesterov", "adaptive_rates", "saddle_newton", "cliff_clipping", "second_order",
+            "minibatches"} <= set(lib.lessons)
+    assert {les.note for les in lib.lessons.values()} == set(NOTES)  # every lecture note has a lesson
     for les in lib.lessons.values():
         assert les.note in NOTES and les.title and les.steps
         for step in les.steps:
@@ -95,6 +97,43 @@ def test_cliff_lesson_claims_hold_on_the_runs():
     assert np.abs(runs(raw)[0].trajectory.positions[:, 0]).max() > 40  # flung far off the map
     assert np.abs(runs(clipped)[0].trajectory.positions[:, 0]).max() <= 2.5 + 1e-9
     assert truth(raw).value > 3 * truth(clipped).value
+
+
+def test_second_order_lesson_claims_hold_on_the_runs():
+    first, lbfgs_step = lesson("second_order").steps
+    assert truth(first).value.startswith("Newton")
+    sgd, adam, lbfgs, newton = runs(first)
+    assert sgd.distance[-1] > 0.5 and adam.distance[-1] > 0.5  # still in the valley after 300 steps
+    assert lbfgs.distance[-1] < 1e-8 and newton.distance[-1] < 1e-8
+    assert 20 <= truth(lbfgs_step).value <= 50
+
+
+def test_minibatch_lesson_claims_hold_on_the_runs():
+    noisy, online, full = lesson("minibatches").steps
+    (sgd,) = runs(noisy)
+    m = _result(noisy.view).surface.minima[0]
+    tail = sgd.distance[-100:]
+    assert 0.01 < tail.mean() < 0.3 and tail.std() > 0  # a ball around the minimum, not the point itself
+    assert abs(sgd.trajectory.losses[-1] - m.value) > 1e-4
+    rprop, rmsprop, sgd_online = runs(online)
+    assert rprop.distance[-100:].mean() > 10 * max(rmsprop.distance[-100:].mean(), sgd_online.distance[-100:].mean())
+    assert rmsprop.distance[-100:].mean() < 0.2 and truth(online).value.startswith("SGD")
+    rprop_full = runs(full)[0]
+    assert rprop_full.distance[-1] < 1e-5 and truth(full).value.startswith("Rprop")
+
+
+def test_adam_lesson_claims_hold_on_the_runs():
+    first_step, decay = lesson("adam").steps
+    (adam,) = runs(first_step)
+    assert np.allclose(adam.trajectory.updates[1], -0.5 * np.sign(adam.trajectory.gradients[0]), rtol=1e-6)
+    assert truth(first_step).value == pytest.approx(0.5, rel=1e-6)
+    l2, adamw = runs(decay)
+    s = _result(decay.view).surface
+    for run, stationary in ((l2, True), (adamw, False)):
+        x, y = run.trajectory.positions[-1]
+        g = s.gradient(x, y) + 0.5 * np.array([x, y])  # the gradient of f + λ/2 |θ|²
+        assert bool(np.linalg.norm(g) < 1e-3) == stationary
+    assert np.hypot(*(l2.trajectory.positions[-1] - adamw.trajectory.positions[-1])) > 1.0
 
 
 def test_predictions_are_judged_on_the_runs_and_hostile_answers_refused():
