@@ -9,16 +9,15 @@ step has its own address.  ``present=1`` is the presenter mode: large type, the 
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import urlencode
 
 from dash import dcc, html
 
 from app.lessons.controls import REPLAY, selectors
+from app.lessons.header import INDEX_PATH, header
 from app.lessons.ids import AT_ATTRIBUTE, HIDE_ATTR, LOCK_ATTR, NAMES_ATTRIBUTE, REPLAY_ATTR, VIEW_ATTR, Ids, names_json
 from app.lessons.library import library
 from app.lessons.schema import NOTES, Lesson, Step
-from app.lessons.header import INDEX_PATH, header
 
 PLAYER_PREFIX = "/lesson/"
 TITLE = "Lessons"
@@ -158,7 +157,6 @@ def _prediction(step: Step, student: str | None = None) -> html.Div:
         return html.Div(className="lesson-prediction", children=[html.P(f"This step's prediction cannot be asked: {exc}")])
     if p.kind == "click":
         from app.explorer.compute import build_surface
-
         from app.lessons.figures import prediction_map
         from app.lessons.truth import view_config
 

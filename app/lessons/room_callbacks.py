@@ -24,7 +24,17 @@ from dash import ClientsideFunction, Input, Output, State, no_update
 from app.lessons.ids import Ids
 from app.lessons.library import library
 from app.lessons.room_layout import JOIN_PATH, ROOM_PREFIX, room_panel, room_store, start_panel
-from app.lessons.rooms import RoomError, answers, create_room, drive, join, load_room, my_answer, send_answer, valid_code
+from app.lessons.rooms import (
+    RoomError,
+    answers,
+    create_room,
+    drive,
+    join,
+    load_room,
+    my_answer,
+    send_answer,
+    valid_code,
+)
 from app.lessons.truth import judge, normalize_answer, truth
 
 
@@ -99,7 +109,6 @@ def tally_outputs(kv: Any, store: Any, where: Any, shown: Any = None) -> dict[st
     if key == shown:
         return {"count": said, "figure": no_update, "key": no_update}
     from app.explorer.compute import build_surface
-
     from app.lessons.room_figures import tally_figure
     from app.lessons.truth import view_config
 

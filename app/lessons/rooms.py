@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
@@ -119,7 +120,7 @@ def drive(kv: Any, code: Any, token: Any, n_steps: int, **changes: Any) -> Room:
         raise RoomError("only the teacher's browser can drive this room")
     unknown = set(changes) - {"lesson", "step", "k", "playing", "revealed"}
     if unknown:
-        raise RoomError(f"unknown room change {sorted(unknown)[0]!r}")
+        raise RoomError(f"unknown room change {min(unknown)!r}")
     new = room
     if "lesson" in changes:
         lesson = changes["lesson"]
@@ -144,7 +145,7 @@ def drive(kv: Any, code: Any, token: Any, n_steps: int, **changes: Any) -> Room:
 
 
 def _whole(v: Any, lo: int, hi: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise RoomError("a room's step must be a number")
     return int(min(max(int(v), lo), hi))
 

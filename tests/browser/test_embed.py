@@ -18,7 +18,7 @@ def other_site(live_server):
     target = live_server + "embed?surface=quadratic&steps=30&opt=sgd,lr=0.5"
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server name)
+        def do_GET(self):
             body = f'<!doctype html><html lang="en"><title>slides</title><iframe id="f" src="{target}" ' \
                    f'width="900" height="700" title="Descent Lab"></iframe></html>'.encode()
             self.send_response(200)

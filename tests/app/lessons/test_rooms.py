@@ -83,9 +83,12 @@ def test_rooms_and_students_are_bounded_and_rooms_expire(monkeypatch):
         join(kv, made[0].code)
     with pytest.raises(RoomError, match="no class room"):
         join(kv, "ZZZZZZZZ")
-    monkeypatch.setattr(rooms, "ROOM_TTL", -1.0)  # every later write expires at once
-    room, token = create_room(MemoryKV(), "gd_quadratic", 1)
-    assert load_room(kv, room.code) is None
+    fresh = MemoryKV()
+    room, token = create_room(fresh, "gd_quadratic", 1)
+    assert load_room(fresh, room.code) is not None
+    monkeypatch.setattr(rooms, "ROOM_TTL", -1.0)  # the teacher's next action writes an expired room
+    drive(fresh, room.code, token, 4, step=2)
+    assert load_room(fresh, room.code) is None
 
 
 # --------------------------------------------------------------------------- the callbacks' pure functions
