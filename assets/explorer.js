@@ -1089,7 +1089,7 @@
     var nid = Object.assign({}, id, { type: names().num });
     var box = document.getElementById(domId(nid));
     var v = id.scale === "log" ? Math.pow(10, s) : s;
-    v = id.scale === "int" ? Math.round(v) : +v.toPrecision(id.scale === "log" ? 3 : 6);
+    v = id.scale === "int" || (box && box.step === "1") ? Math.round(v) : +v.toPrecision(id.scale === "log" ? 3 : 6);
     if (box && box.value !== "" && +box.value === v) return;
     window.dash_clientside.set_props(nid, { value: v });
   }

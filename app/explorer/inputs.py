@@ -26,6 +26,8 @@ from typing import Any
 from app.explorer.config import ExplorerConfig
 from app.explorer.ids import Group, Ids, Kind
 from app.explorer.sanitize import sanitize
+from app.shell.validation import is_finite_number
+from surfaces.catalog import BY_NAME as SURFACE_SPECS
 
 #: the plain controls: Form field → component (its "value" is read)
 FORM: dict[str, Ids] = {
@@ -269,6 +271,16 @@ def _params(values: list[Any], numbers: Numbers, group: Group) -> dict[str, Any]
     return {k: v for k, v in out.items() if v is not None}
 
 
+def _whole(surface: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """Whole-number surface parameters rounded: their log slider stands for 3-digit values (10^1.81 = 64.6),
+    which the controls mean as the nearest whole number (a link's non-whole value is still noted)."""
+    spec = SURFACE_SPECS.get(surface) if isinstance(surface, str) else None
+    if spec is None:
+        return params
+    ints = {p.name for p in spec.params if p.integer}
+    return {k: float(round(v)) if k in ints and is_finite_number(v) else v for k, v in params.items()}
+
+
 def config_from_controls(
     form: Form, numbers: Numbers, cards: Cards, fired: set[Fired] | frozenset[Fired] = frozenset(), points: Any = None
 ) -> ExplorerConfig:
@@ -280,7 +292,7 @@ def config_from_controls(
     values = resolve_numbers(numbers, fired)
     raw: dict[str, Any] = {
         "surface": form.surface,
-        "surface_params": _params(values, numbers, Group.SURFACE),
+        "surface_params": _whole(form.surface, _params(values, numbers, Group.SURFACE)),
         "formula": form.formula if form.formula is not None else "",
         "box": [form.xmin, form.xmax, form.ymin, form.ymax],
         "start": [form.start_x, form.start_y],

@@ -223,6 +223,23 @@ def test_the_batch_size_is_typed_by_keyboard_and_hostile_values_are_clamped(web)
     page.wait_for_function("new URLSearchParams(location.search).get('batch') === '5'")
     assert page.inner_text("#batch-info") == "mini-batch · B = 5 of n = 20 · 4 steps per epoch"
     assert page.get_attribute("#epoch-ticks", "data-count") == "29"  # after steps 4, 8, …, 116 of 120
+    # the log slider of n moves by keyboard to whole numbers, recomputes, and needs no notice
+    page.click("#notice .notice-close")
+    thumb = page.locator('[id*=\'"key":"n"\'][id*=\'"type":"slider"\'] [role="slider"]').first
+    thumb.focus()
+    n = web.applied()
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    web.wait_applied(n + 1)
+    # settled: the number box, the link and the regime agree on a whole n
+    page.wait_for_function(
+        """() => { const box = document.querySelector('input[id*=\\'"key":"n"\\'][id*=\\'"type":"num"\\']');
+                   const q = new URLSearchParams(location.search).get('s.n');
+                   return box && q === box.value && +q > 20 &&
+                          document.getElementById('batch-info').textContent.includes('of n = ' + q + ' '); }"""
+    )
+    assert page.locator('input[id*=\'"key":"n"\'][id*=\'"type":"num"\']').input_value().isdigit()
+    assert page.locator("#notice").is_hidden()
     web.assert_clean()
 
 

@@ -305,3 +305,14 @@ def test_every_link_the_page_writes_reads_back():
     fits = replace(cfg, points=canonical("logreg", short))
     q = to_query(fits)
     assert "pts=" in q and len(q) < 8000 and from_query(q) == fits and not from_query(q).notes
+
+
+def test_the_log_slider_of_n_moves_to_whole_numbers_without_a_note():
+    values, nums, nid, sliders, sid, lim, flags, fid, metas = _controls(LINREG)
+    i = next(k for k, c in enumerate(sid) if c["group"] == Group.SURFACE and c["key"] == "n")
+    moved = list(sliders)
+    moved[i] = 1.81  # 10^1.81 = 64.6
+    numbers = Numbers(tuple(nums), tuple(nid), tuple(moved), tuple(sid), tuple(lim))
+    cfg = config_from_controls(_form(values), numbers, Cards(tuple(metas), tuple(flags), tuple(fid)),
+                               {("slider", Group.SURFACE.value, 0, "n")})  # fmt: skip
+    assert dict(cfg.surface_params)["n"] == 65.0 and cfg.notes == ()
