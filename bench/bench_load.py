@@ -27,6 +27,10 @@ it at the end (also on Ctrl-C).  Target on a 2-core machine: 0 errors, p95 ≤ 3
 
     NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_load.py \\
         [--students 50] [--duration 60] [--workers 2] [--threads 4] [--think 0.5:2] [--url URL]
+
+With ``--classroom`` the students follow a live class room instead (``bench/classroom_load.py``: a
+teacher steps through lessons, the students poll the room, join and answer; target: 0 errors and
+p95 ≤ 1 s from a teacher's action to every student's page seeing it).
 """
 
 from __future__ import annotations
@@ -984,7 +988,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     p.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
-    p.add_argument("--think", type=_think, default=(0.5, 2.0), help="think time between actions, MIN:MAX s (0.5:2)")
+    p.add_argument("--think", type=_think, default=None,
+                   help="think time between actions, MIN:MAX s (0.5:2); with --classroom, before an answer (0.3:1.5)")
     p.add_argument("--ramp", type=float, default=5.0, help="seconds over which the students arrive (default 5)")
     p.add_argument("--mix", default=DEFAULT_MIX, help=f"action weights (default {DEFAULT_MIX})")
     p.add_argument("--no-static", action="store_true", help="do not fetch scripts and style sheets on a first visit")
@@ -993,6 +998,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", help="an already running server (not started or stopped by this script)")
     p.add_argument("--server-log", type=Path, help="keep the started server's log in this file")
     p.add_argument("--json", type=Path, help="also write the figures to this file as JSON")
+    p.add_argument("--classroom", action="store_true",
+                   help="a class room instead: one teacher steps through lessons, the students follow it")
+    p.add_argument("--dwell", default="3:5", help="with --classroom: seconds on each step, MIN:MAX (3:5)")
+    p.add_argument("--lessons", default="gd_quadratic,momentum_nesterov",
+                   help="with --classroom: the lessons the teacher steps through, in turn")
     args = p.parse_args(argv)
     try:
         mix = parse_mix(args.mix)
@@ -1005,7 +1015,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop_on_term)
-    lessons = lesson_links()
+    lessons = {} if args.classroom else lesson_links()
 
     @contextmanager
     def target() -> Iterator[Server]:
@@ -1019,6 +1029,15 @@ def main(argv: list[str] | None = None) -> int:
             with served(args.workers, args.threads, log_path=args.server_log) as server:
                 yield server
 
+    if args.classroom:  # the scenario lives in its own module, which uses this one's client
+        sys.modules.setdefault("bench_load", sys.modules[__name__])
+        if str(Path(__file__).parent) not in sys.path:
+            sys.path.insert(0, str(Path(__file__).parent))
+        import classroom_load
+
+        return classroom_load.main(args, target)
+    if args.think is None:
+        args.think = (0.5, 2.0)
     with target() as server:
         load0 = os.getloadavg()
         cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
