@@ -452,6 +452,18 @@
     commit();
   });
 
+  // a file over the size limit never reaches the server (dcc.Upload drops it): say so here
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    var panel = byId(names().dataPanel);
+    if (!el || el.type !== "file" || !panel || !panel.contains(el) || !D.data || !el.files || !el.files[0]) return;
+    var f = el.files[0];
+    if (f.size > D.data.maxCsvBytes && window.dash_clientside && window.dash_clientside.set_props)
+      window.dash_clientside.set_props(names().uploadError, {
+        children: f.name.slice(0, 80) + " is " + Math.round(f.size / 1024) + " kB; the limit for points is " + Math.round(D.data.maxCsvBytes / 1024) + " kB",
+      });
+  }, true);
+
   // ------------------------------------------------------------------ texts and tools
 
   function tools() {

@@ -7,12 +7,14 @@ The configuration and its link:
 * ``query``: the URL query codec (``to_query`` / ``from_query``)
 * ``state``: the public state API other packages import (re-exports the three above)
 * ``presets``: the lesson buttons
+* ``points``: a data surface's edited points (canonical form, their link, the data set they belong to)
 
 The race and what the view draws:
 
 * ``compute``: configuration → trajectories and per-step series, and the animation engine's payload
 * ``figures``: the map (2-D contour map or 3-D surface); ``diagnostics``: the panels under it
 * ``views``: the view for a configuration through the shared result cache (what ``collect`` returns)
+* ``data_view``: a data surface's part of the payload (points, batch orders), its batch regime, CSV in and out
 
 The page:
 
@@ -20,6 +22,7 @@ The page:
   from the page's root)
 * ``controls``: numeric rows, optimizer cards, notices, and every control's value for a configuration
 * ``layout``: the page skeleton, and ``page``, the page rendered for one configuration
+* ``data_panel``: the batch-size row and the data panel (drawn and edited by ``assets/data_panel.js``)
 * ``inputs``: the callbacks' grouped inputs as typed values, and the configuration they describe
 * ``actions``: what lessons, add, remove, copy, surface and schedule pickers do to the configuration
 * ``callbacks``: the Dash wiring (named, grouped inputs; each body calls one pure function)

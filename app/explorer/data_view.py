@@ -88,6 +88,7 @@ def data_payload(result: Any) -> dict[str, Any] | None:
         "inLink": cfg.points is None or in_link(cfg.points),
         "maxLink": MAX_LINK_POINTS,
         "maxLinkChars": MAX_LINK_CHARS,
+        "maxCsvBytes": MAX_CSV_BYTES,
         "regime": batch_info(cfg),
         "batch": batch_payload(cfg, n),
     }

@@ -200,6 +200,7 @@ BROWSER_NAMES: dict[str, str] = {
     "deleteMode": Ids.DELETE_MODE,
     "batchContours": Ids.BATCH_CONTOURS,
     "pointsTable": Ids.POINTS_TABLE,
+    "uploadError": Ids.UPLOAD_ERROR,
     "epochTicks": BrowserIds.EPOCH_TICKS,
     "click": Ids.CLICK,
     "texReady": Ids.TEX_READY,

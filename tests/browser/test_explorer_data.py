@@ -266,6 +266,10 @@ def test_an_uploaded_csv_replaces_the_points_and_a_bad_one_says_why(web):
     _upload(page, "bad.csv", "u,v\n1,2\n3,oops\n")
     page.wait_for_function("document.getElementById('points-upload-error').innerText.includes('line 3')")
     assert query(page)["pts"] == ["0,1_1,3_2,5.5_3,7"]  # the points stay
+    # a file over the limit is refused in the browser, with the same kind of line
+    _upload(page, "huge.csv", "1,2\n" * 70_000)
+    page.wait_for_function("document.getElementById('points-upload-error').innerText.includes('the limit for points is 256 kB')")
+    assert query(page)["pts"] == ["0,1_1,3_2,5.5_3,7"]
     # the points download as CSV
     with page.expect_download() as dl:
         page.click("#points-download-button")
