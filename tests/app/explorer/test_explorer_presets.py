@@ -216,6 +216,8 @@ def _with(name, **changes):
 
 def test_minibatch_noise_ball_shrinks_with_eta_and_batch_and_vanishes_on_the_full_batch():
     r = runs("minibatch")
+    cfg = BY_NAME["minibatch"].config
+    assert (cfg.batch_size, dict(cfg.surface_params)["n"]) == (4, 64)  # "B = 4 of 64 points"
     big, mid, small = (_tail_distance(r[k]) for k in ("sgd:0", "sgd:4", "sgd:2"))
     assert big > mid > small > 0.005  # a noise ball at every η, smaller for smaller η
     assert big > 3 * small
@@ -237,6 +239,18 @@ def test_rprop_freezes_online_while_rmsprop_settles_and_rprop_converges_on_the_f
     assert _tail_distance(rms) < 0.15 and _tail_distance(rprop) > 10 * _tail_distance(rms)
     full = _with("rprop_minibatch", batch_size=0)
     assert _tail_distance(full["rprop:0"]) < 1e-6
+    # why: the single points' gradients along Rprop's path flip sign on about 4 steps in 10, and at
+    # 0.5 per flip and 1.2 per repeat the step shrinks on average
+    from optimizers.batches import schedule
+
+    cfg = BY_NAME["rprop_minibatch"].config
+    surface = compute.build_surface(cfg)
+    order = schedule(surface.n_points, cfg.modifiers(), cfg.steps)
+    pos = rprop.trajectory.positions
+    g = np.array([surface.batch_jet(order.indices(t), *pos[t - 1])[1:3] for t in range(1, cfg.steps + 1)])
+    flips = np.mean(np.sign(g[1:]) != np.sign(g[:-1]), axis=0)
+    assert np.all((0.3 < flips) & (flips < 0.5))
+    assert np.all(flips * np.log(0.5) + (1 - flips) * np.log(1.2) < 0)
 
 
 def _steps_to_gap(run, surface, gap=1e-6):
@@ -273,6 +287,11 @@ def test_separable_classes_have_no_minimum_and_l2_restores_one():
         assert np.all(np.diff(checkpoints) > 0), run.entry.label()  # the weights keep growing
         assert np.all(np.diff(t.losses[100:]) < 0), run.entry.label()  # and the loss keeps falling
         assert t.losses[-1] < 0.01
+        # along the separating direction the points were drawn about (30°)
+        from surfaces.data import LOGREG_DIRECTION
+
+        grown = t.positions[-1] - t.positions[250]
+        assert grown @ LOGREG_DIRECTION / np.linalg.norm(grown) > 0.9
     reg = compute.compute(BY_NAME["separable_l2"].config)
     m = reg.surface.minima[0]
     for run in reg.runs:
