@@ -11,8 +11,8 @@ from dash import no_update
 
 from app.explorer import callbacks, compute, data_view
 from app.explorer.controls import controls_for, surface_param_rows
-from app.explorer.ids import Group, Kind
-from app.explorer.inputs import Cards, Form, Numbers, Shown, config_from_controls
+from app.explorer.ids import Group
+from app.explorer.inputs import Cards, Numbers, Shown, config_from_controls
 from app.explorer.points import MAX_LINK_POINTS, canonical
 from app.explorer.query import state_key
 from app.explorer.state import DEFAULT, from_query, sanitize, to_query
