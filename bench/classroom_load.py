@@ -150,6 +150,7 @@ class Seen:
     joined: float = math.nan
     states: list[tuple[int, str, int, bool, float]] = field(default_factory=list)
     loaded: list[tuple[str, int, float]] = field(default_factory=list)  # pages shown: (lesson, step, loaded at)
+    late: list[float] = field(default_factory=list)  # how late this client sent each timer tick (a busy machine)
 
 
 @dataclass
@@ -414,13 +415,14 @@ class Pupil:
         """Follow the room until ``done(last revision seen)`` (or ``hard_stop``); ``followed``: the page is open
         and its first tick has just been answered."""
         page = self.tab.page if followed and self.tab.page is not None else self.open()
-        tick_at = self.tab.now()
+        tick_at = due = self.tab.now()
         while True:
             if followed:
                 followed = False
                 state = page.get(STATE_STORE, "data")
             else:
                 tick_at = self.tab.now()  # a page's load fires follow at once, then its timer every interval
+                self.seen.late.append(max(0.0, tick_at - due))
                 state = self.follow()
             where = page.get(LESSON_STORE, "data")
             if isinstance(state, dict) and (state.get("lesson"), state.get("step")) != (where.get("id"), where.get("step")):
@@ -428,7 +430,7 @@ class Pupil:
                 continue
             if done(self.last_rev) or self.tab.now() >= hard_stop:
                 return
-            nxt = tick_at + interval
+            nxt = due = tick_at + interval
             while self.tab.now() < nxt:
                 if self.answer_at <= self.tab.now():
                     self.answer_at = math.inf
@@ -550,7 +552,7 @@ def updates(results: ClassResults) -> tuple[list[float], list[float], list[float
     revision."""
     by_rev = {a.rev: a for a in results.actions}
     per_pair: list[float] = []
-    slowest: dict[int, float] = {}
+    slowest: dict[int, float] = {}  # revision → the slowest student's delay
     loads: list[float] = []
     problems: list[str] = []
     wrong = missed = 0
@@ -582,6 +584,19 @@ def updates(results: ClassResults) -> tuple[list[float], list[float], list[float
     return per_pair, list(slowest.values()), loads, problems
 
 
+def updates_by_rev(results: ClassResults) -> dict[int, float]:
+    """Revision → the delay (s) until the slowest student that had joined saw it."""
+    worst: dict[int, float] = {}
+    for s in results.seen:
+        for a in results.actions:
+            if a.kind == "start" or math.isnan(s.joined) or a.sent < s.joined:
+                continue
+            got = next((t for rev, *_, t in s.states if rev >= a.rev), None)
+            if got is not None:
+                worst[a.rev] = max(worst.get(a.rev, 0.0), got - a.sent)
+    return worst
+
+
 def figures(results: ClassResults) -> dict[str, Any]:
     timed = [s for s in results.samples if s.kind != "client"]
     by_kind: dict[str, list[float]] = defaultdict(list)
@@ -598,8 +613,13 @@ def figures(results: ClassResults) -> dict[str, Any]:
     kinds = Counter(a.kind for a in results.actions)
     # teacher action → a student's follow answer with the new revision: each student, the class's slowest,
     # and (a step change) → the student's reloaded page
+    kind_of = {a.rev: a.kind for a in results.actions}
+    worst = updates_by_rev(results)
     seen = {"each student": bl.summary(per_pair, 0), "all students": bl.summary(slowest, 0),
-            "page reloaded": bl.summary(loads, 0)}  # fmt: skip
+            "  of a step": bl.summary([t for r, t in worst.items() if kind_of[r] == "arrive"], 0),
+            "  of a reveal": bl.summary([t for r, t in worst.items() if kind_of[r] == "reveal"], 0),
+            "page reloaded": bl.summary(loads, 0),
+            "timer late": bl.summary([t for s in results.seen for t in s.late], 0)}  # fmt: skip
     return {
         "requests": rows,
         "updates": seen,
