@@ -666,7 +666,10 @@
         key: D.data ? D.data.key : null,
       };
     },
-    // page coordinates of data point i in the panel's plot
+    // data point i (its coordinates) and its page coordinates in the panel's plot
+    point: function (i) {
+      return D.pts[i] ? D.pts[i].slice() : null;
+    },
     pointAt: function (i) {
       var m = axes();
       return m && D.pts[i] ? m.toPx(D.pts[i][0], D.pts[i][1]) : null;

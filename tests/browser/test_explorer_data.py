@@ -297,6 +297,26 @@ def test_the_data_surface_view_on_a_phone_fits_and_passes_axe(browser, live_serv
     page.wait_for_function("document.getElementById('data-note').innerText.includes('the edits are not in the link')")
     assert page.evaluate("DescentData.state().n") == 257 and "257 edited points" in page.inner_text("#data-note")
     assert "pts=" not in page.url
+    # a touch drag (pointer events of a finger) moves a point
+    page.locator("#data-plot").scroll_into_view_if_needed()
+    before = page.evaluate("DescentData.pointAt(5)")
+    was = page.evaluate("DescentData.point(5)")
+    sent = page.evaluate("DescentData.state().sent")
+    page.evaluate(
+        """([x, y]) => {
+            const target = document.elementFromPoint(x, y);
+            const ev = (type, dx, dy) => new PointerEvent(type, {bubbles: true, cancelable: true, pointerId: 7,
+                pointerType: 'touch', isPrimary: true, clientX: x + dx, clientY: y + dy, button: 0, buttons: 1});
+            target.dispatchEvent(ev('pointerdown', 0, 0));
+            for (let k = 1; k <= 4; k++) document.dispatchEvent(ev('pointermove', 10 * k, -8 * k));
+            document.dispatchEvent(ev('pointerup', 40, -32));
+        }""",
+        before,
+    )
+    page.wait_for_function(f"DescentData.state().sent === {sent + 1}")
+    page.wait_for_function(f"DescentData.state().n === 257 && !document.getElementById('data-note').innerText.includes('recomputing')")
+    now = page.evaluate("DescentData.point(5)")
+    assert now[0] > was[0] and now[1] > was[1]  # the finger went right and up: larger u and v
     found = violations(page)
     assert not found, "\n" + describe(found)
     ctx.close()
