@@ -31,6 +31,7 @@ RENDER_TIMEOUT = 60.0
 CLOSE_TIMEOUT = 5.0
 IDLE_RELOAD = 2.0  # seconds without an image after which the export page is reloaded
 MAX_IMAGES_PER_PAGE = 20  # images drawn on one page load at most
+READY_TRIES = 3  # loads of a tab whose export script is missing before it is used anyway
 
 
 def _kaleido_class() -> tuple[type, bool]:
@@ -60,6 +61,18 @@ def _kaleido_class() -> tuple[type, bool]:
             self.reload_failed = False
             self.images_on_page = 0  # since the page was last (re)loaded
             self._idle: asyncio.TimerHandle | None = None
+
+        async def _get_kaleido_tab(self) -> Any:
+            # kaleido takes the page's JavaScript context from the first context event after a
+            # (re)load; under load that can be a context the export script has not run in (the
+            # render then fails with "kaleido_scopes is not defined").  A tab whose context lacks
+            # the script is loaded again (at most READY_TRIES times) before it draws.
+            tab = await super()._get_kaleido_tab()
+            for _ in range(READY_TRIES):
+                if await _scripts_ready(tab):
+                    break
+                await tab.navigate(self._index)
+            return tab
 
         async def _return_kaleido_tab(self, tab: Any) -> None:
             # kaleido calls this from a ``finally``: an exception in flight is the image's own
@@ -101,6 +114,17 @@ def _kaleido_class() -> tuple[type, bool]:
                 self.reload_failed = True  # the tab never came back: this browser must be replaced
 
     return KeepWarm, True
+
+
+async def _scripts_ready(tab: Any) -> bool:
+    """Whether kaleido's export script is defined in the JavaScript context the tab will draw in."""
+    try:
+        reply = await tab.tab.send_command("Runtime.evaluate", params={
+            "expression": "typeof kaleido_scopes", "contextId": tab._current_js_id, "returnByValue": True})
+    except Exception:  # noqa: BLE001 - a context that cannot answer is not ready
+        return False
+    value = ((reply or {}).get("result") or {}).get("result", {}).get("value")
+    return value == "object"
 
 
 def _mathjax() -> tuple[str, str] | bool:
