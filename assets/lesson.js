@@ -54,7 +54,10 @@
     list(frame, "hideAttr").forEach(function (sel) {
       doc.querySelectorAll(sel).forEach(function (el) {
         var box = el.closest("details") || el;
-        if (!box.hidden) box.hidden = true;
+        if (!box.hidden) {
+          box.hidden = true;
+          box.style.setProperty("display", "none", "important"); // a page's own display rule would override [hidden]
+        }
       });
     });
     list(frame, "lockAttr").forEach(function (sel) {

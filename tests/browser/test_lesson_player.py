@@ -53,7 +53,13 @@ def test_the_view_hides_and_locks_the_steps_controls_and_notices_a_change(web):
     # step 2 hides the modifiers and the lesson buttons; nothing is locked
     assert page.evaluate("document.getElementById('lesson-view-frame').contentDocument.getElementById('schedule')"
                          ".closest('details').hidden") is True
-    assert page.evaluate("document.getElementById('lesson-view-frame').contentDocument.getElementById('presets').hidden")
+    assert not frame.locator("#schedule").is_visible()
+    page.wait_for_function("""() => {
+        const d = document.getElementById('lesson-view-frame').contentDocument;
+        const nav = d.getElementById('presets');
+        return !!nav && nav.hidden && nav.getBoundingClientRect().height === 0;
+    }""")  # hidden on screen, not only marked
+    assert not frame.locator("#presets").is_visible() and frame.locator("#map").is_visible()
     assert not frame.locator("nav[aria-label='Pages']").is_visible()  # no site chrome inside the frame
     assert page.is_hidden("#lesson-view-changed")
     page.check("#lesson-choice input[value='no']")
