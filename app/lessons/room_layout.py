@@ -19,7 +19,12 @@ from app.lessons.ids import Ids
 ROOM_PREFIX = "/room/"
 JOIN_PATH = "/room"
 TEACHER_TICK_MS = 1500
-STUDENT_TICK_MS = 1000
+#: a student's page asks for the room's state this often.  The last of a class to see a teacher's step or
+#: reveal waits about one interval plus a request, so 1000 ms gave p95 1006–1030 ms over three runs of
+#: ``bench/bench_load.py --classroom`` (50 students, 2 workers); at 900 ms it was 909–926 ms in three of four runs
+#: (one on a machine otherwise busy: 1211 ms), for 9 % more polls (59 → 64 a second) and about 0.03 more of a
+#: core on the server (0.31 → 0.34, within the runs' spread).
+STUDENT_TICK_MS = 900
 
 
 @functools.lru_cache(maxsize=1)
