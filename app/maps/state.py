@@ -31,7 +31,6 @@ from app.maps.wording import millions, short_value
 from app.shell.validation import Notes, parse_number, query_number, shown
 from optimizers.maps import MAX_GRID, MAX_MAP_STEPS, axis_values
 from optimizers.registry import HyperParam, OptimizerSpec
-from surfaces import get_surface
 from surfaces.catalog import BY_NAME as SURFACE_SPECS
 
 KINDS = ("basin", "hyper")
@@ -475,9 +474,12 @@ def request_data(cfg: MapConfig, nonce: Any = None) -> dict[str, Any]:
 
 
 def build_surface(cfg: MapConfig) -> Any:
-    """The surface of the map (built-in or typed formula); a formula that does not parse raises ValueError."""
-    name, kwargs = cfg.base.surface_args()
-    return get_surface(name, **kwargs)
+    """The surface of the map, exactly as the Explorer builds it for the same settings (a data surface with
+    its edited points and the catalogue's box), so a pixel opens the very run it shows; a formula that does
+    not parse raises ValueError."""
+    from app.explorer.compute import build_surface as explorer_surface
+
+    return explorer_surface(cfg.base)
 
 
 def map_axes(cfg: MapConfig) -> tuple[np.ndarray, np.ndarray]:

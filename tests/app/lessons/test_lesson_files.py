@@ -118,6 +118,8 @@ def test_minibatch_lesson_claims_hold_on_the_runs():
     rprop, rmsprop, sgd_online = runs(online)
     assert rprop.distance[-100:].mean() > 10 * max(rmsprop.distance[-100:].mean(), sgd_online.distance[-100:].mean())
     assert rmsprop.distance[-100:].mean() < 0.2 and truth(online).value.startswith("SGD")
+    moves = np.linalg.norm(rprop.trajectory.updates[-100:], axis=1)
+    assert moves.mean() < 0.01 * rprop.distance[-1]  # frozen: its steps collapsed far from the minimum
     rprop_full = runs(full)[0]
     assert rprop_full.distance[-1] < 1e-5 and truth(full).value.startswith("Rprop")
 

@@ -53,3 +53,15 @@ def test_each_run_of_a_minibatch_map_equals_its_single_trace():
         assert smap.final_loss[i, j] == t.losses[-1]
     full = run_sweep(replace(cfg, base=replace(cfg.base, batch_size=0)), surface)
     assert not np.array_equal(full.final_loss, smap.final_loss)
+
+
+def test_a_map_on_edited_points_runs_on_those_points():
+    from app.explorer.points import canonical
+
+    pts = canonical("linreg", [[0.0, 1.0], [1.0, 2.5], [2.0, 5.5], [3.0, 6.0]])
+    cfg = _linreg_map(0)
+    edited = replace(cfg, base=replace(cfg.base, points=pts))
+    surface = build_surface(edited)
+    assert surface.n_points == 4 and surface.points.tolist() == [list(r) for r in pts]
+    assert surface.bounds == cfg.base.bounds  # the Explorer's box, so pixels and runs agree
+    assert not np.array_equal(run_sweep(edited, surface).final_loss, run_sweep(cfg, build_surface(cfg)).final_loss)
