@@ -54,10 +54,12 @@
     setAttr(list, "role", radios ? "radiogroup" : "group");
     var name = groupName(list);
     if (name) setAttr(list, "aria-label", name);
-    list.querySelectorAll(".dash-options-list-option[role='option']").forEach(function (option) {
-      option.removeAttribute("role");
-      option.removeAttribute("aria-selected");
-    });
+    list.querySelectorAll(".dash-options-list-option[role='option'], .dash-options-list-option[aria-selected]")
+      .forEach(function (option) {
+        // a checkbox or radio button states its own selection; Dash puts these back when it toggles
+        option.removeAttribute("role");
+        option.removeAttribute("aria-selected");
+      });
   }
 
   function thumbName(thumb) {
@@ -106,7 +108,7 @@
         for (var j = 0; j < r.addedNodes.length; j++) repair(r.addedNodes[j]);
       }
     }).observe(document.body, {
-      subtree: true, childList: true, attributes: true, attributeFilter: ["tabindex", "role", "disabled"],
+      subtree: true, childList: true, attributes: true, attributeFilter: ["tabindex", "role", "disabled", "aria-selected"],
     });
   }
 

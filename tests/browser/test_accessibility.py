@@ -87,3 +87,17 @@ def test_explorer_sliders_are_named_after_their_labels(web):
         f"document.querySelector(\".dash-slider-thumb[aria-label='η, learning rate']\").getAttribute('aria-valuenow') !== {before!r}"
     )
     web.assert_clean()
+
+
+def test_a_toggled_checklist_keeps_no_stray_selection_attribute(web):
+    """Dash gives a checklist option ``aria-selected`` back when it toggles; a checkbox states its own state."""
+    _open(web, VIEWS["explorer"])
+    box = web.page.locator("#curvature-cross input[type='checkbox']")
+    box.click()
+    web.page.wait_for_function("!document.querySelector('#curvature-cross input').checked")
+    box.click()
+    web.page.wait_for_function("document.querySelector('#curvature-cross input').checked")
+    web.page.wait_for_function("document.querySelectorAll('#curvature-cross [aria-selected]').length === 0")
+    found = [v for v in violations(web.page) if v["id"] == "aria-allowed-attr"]
+    assert not found, "\n" + describe(found)
+    web.assert_clean()
