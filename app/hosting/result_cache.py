@@ -67,11 +67,17 @@ def code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def encode(value: Any) -> bytes:
-    """JSON (numpy arrays included, as Dash would send them), compressed."""
+@lru_cache(maxsize=1)
+def _to_json() -> Callable[[Any], str]:
+    """plotly's JSON encoder (imported on first use: a second or more in a fresh process)."""
     from plotly.io.json import to_json_plotly
 
-    return zlib.compress(to_json_plotly(value).encode("utf-8"), 1)
+    return to_json_plotly
+
+
+def encode(value: Any) -> bytes:
+    """JSON (numpy arrays included, as Dash would send them), compressed."""
+    return zlib.compress(_to_json()(value).encode("utf-8"), 1)
 
 
 def decode_text(blob: bytes) -> str:
@@ -135,6 +141,7 @@ class ResultCache:
             self._count("hit")
             return found, True
         lease_key = full + ":lease"
+        _to_json()  # loaded before the lease is taken: while it is held, only the computation runs
         try:
             leader = bool(self.kv.add(lease_key, b"1", self.lease if lease is None else lease))
         except Exception:
