@@ -232,6 +232,20 @@ def default_tolerances(surface: Any) -> tuple[float, float]:
     return 1e-6, 1e-7 * surface.span
 
 
+def _sweep_inputs(config: OptimizerConfig, starts: Any, hyper: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """A sweep's starts (k, 2) and hyperparameter rows (h, N_HP), checked, and its job count max(k, h);
+    a single start or a missing ``hyper`` (the config's vector) broadcasts over the other."""
+    st = np.asarray(starts, dtype=np.float64)
+    if st.ndim == 1:
+        st = _check_start(st)[None, :]
+    if st.ndim != 2 or st.shape[1] != 2 or not np.all(np.isfinite(st)):
+        raise ValueError("starts must be an (m, 2) array of finite numbers")
+    hps = config.vector[None, :] if hyper is None else np.asarray(hyper, dtype=np.float64)
+    if hps.ndim != 2 or hps.shape[1] != slots.N_HP:
+        raise ValueError(f"hyper must be an (m, {slots.N_HP}) array")
+    return st, hps, max(st.shape[0], hps.shape[0])
+
+
 def sweep(
     surface: Any,
     config: OptimizerConfig,
@@ -252,15 +266,7 @@ def sweep(
     n = _check_steps(steps)
     if config.spec.name == "hessian_free":
         return _sweep_hessian_free(surface, config, starts, n, hyper, gtol, xtol)
-    st = np.asarray(starts, dtype=np.float64)
-    if st.ndim == 1:
-        st = _check_start(st)[None, :]
-    if st.ndim != 2 or st.shape[1] != 2 or not np.all(np.isfinite(st)):
-        raise ValueError("starts must be an (m, 2) array of finite numbers")
-    hps = config.vector[None, :] if hyper is None else np.asarray(hyper, dtype=np.float64)
-    if hps.ndim != 2 or hps.shape[1] != slots.N_HP:
-        raise ValueError(f"hyper must be an (m, {slots.N_HP}) array")
-    m = max(st.shape[0], hps.shape[0])
+    st, hps, m = _sweep_inputs(config, starts, hyper)
     if m > MAX_SWEEP_JOBS:
         raise ValueError(f"a sweep may run at most {MAX_SWEEP_JOBS} jobs, got {m}")
     st = np.ascontiguousarray(np.broadcast_to(st, (m, 2)))
@@ -409,15 +415,7 @@ MAX_HF_SWEEP_WORK = 50_000
 def _sweep_hessian_free(surface: Any, config: OptimizerConfig, starts: Any, n: int, hyper: np.ndarray | None,
                         gtol: float | None, xtol: float | None) -> SweepResult:  # fmt: skip
     """One Python run per job (start and hyperparameter row), with the compiled sweep's semantics."""
-    st = np.asarray(starts, dtype=np.float64)
-    if st.ndim == 1:
-        st = _check_start(st)[None, :]
-    if st.ndim != 2 or st.shape[1] != 2 or not np.all(np.isfinite(st)):
-        raise ValueError("starts must be an (m, 2) array of finite numbers")
-    hps = config.vector[None, :] if hyper is None else np.asarray(hyper, dtype=np.float64)
-    if hps.ndim != 2 or hps.shape[1] != slots.N_HP:
-        raise ValueError(f"hyper must be an (m, {slots.N_HP}) array")
-    m = max(st.shape[0], hps.shape[0])
+    st, hps, m = _sweep_inputs(config, starts, hyper)
     if m * max(n, 1) > MAX_HF_SWEEP_WORK:
         raise ValueError(f"hessian_free runs in Python: a sweep may take at most {MAX_HF_SWEEP_WORK:,} job-steps "
                          f"(jobs × steps), got {m:,} × {n:,}; use a smaller grid or fewer steps")  # fmt: skip
