@@ -350,9 +350,12 @@ def test_a_killed_job_is_reported_in_its_page_and_the_other_students_race_finish
         b.open("?samples=500&hidden=16&epochs=20&batch=1&opt=adam(lr=0.01),sgd(lr=0.1,momentum=0.9)")
         a.page.click("#lab-start")
         b.page.click("#lab-start")
-        for p in (a, b):
-            p.page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Epoch')",
-                                     timeout=30_000)  # fmt: skip
+        # A's long race is training; B's short one trains or has already finished: B's "Epoch" lines last
+        # a few seconds, and waiting for A first may outlast them
+        a.page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Epoch')",
+                                 timeout=30_000)  # fmt: skip
+        b.page.wait_for_function("/^(Epoch|Finished)/.test(document.getElementById('lab-status').innerText)",
+                                 timeout=30_000)  # fmt: skip
         # A's job process: found through A's browser id and the race's heartbeat
         kv = kv_for(STORE["manager"])
         browser_a = a.page.evaluate("JSON.parse(window.localStorage.getItem('lab-browser'))")
