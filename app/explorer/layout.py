@@ -173,6 +173,7 @@ def build_layout() -> html.Div:
                 html.Div(id=Ids.LEGEND, className="legend", **{"aria-live": "polite"}),
             ]),
             player,
+            html.P(id=Ids.RACE_SUMMARY, className="sr-only", role="status", **{"aria-live": "polite"}),
             data_panel(),
             # drawn by the animation engine from the payload (Plotly.react), after the map
             html.Div(id=Ids.DIAGNOSTICS, className="diagnostics",
