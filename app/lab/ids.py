@@ -22,6 +22,7 @@ KEY_PREFIX = "descent-lab:lab:"
 
 class Ids(StrEnum):
     PAGE = "lab-page"
+    VIEW = "lab-view"  # the run bar and the race's curves (the skip link's target)
     NONCE = "lab-nonce"
     BROWSER = "lab-browser"
     RUN = "lab-run"

@@ -32,6 +32,7 @@ from app.lab.limits import (
 from app.lab.results import results_view
 from app.lab.state import DEFAULT, INIT_LABELS, NOISE_LABELS, NOISES, SOURCES, LabSettings, sanitize, share_href
 from app.shell.header import page_links
+from app.shell.skip import skip_link
 from autoencoder.corrupt import KINDS
 from autoencoder.model import ACTIVATIONS, INITS
 
@@ -172,7 +173,7 @@ def _runbar() -> html.Div:
         html.Button("■ Cancel", id=Ids.CANCEL, className="lab-btn lab-btn-secondary", disabled=True),
         html.Span("running", id=Ids.RUNNING, className="lab-running", hidden=True),
         html.Progress(id=Ids.BAR, value="0", max="100", className="lab-bar", **{"aria-label": "Progress of the race"}),
-        html.Div("Set up a race on the left and press Start: every optimizer trains the same network from the "
+        html.Div("Set up a race in the settings and press Start: every optimizer trains the same network from the "
                  "same weights.", id=Ids.STATUS, className="lab-status", role="status", **{"aria-live": "polite"}),
     ])  # fmt: skip
 
@@ -183,6 +184,7 @@ def build_layout(s: LabSettings, notes: Sequence[str] = ()) -> html.Div:
         id=Ids.PAGE,
         className="lab-page",
         children=[
+            skip_link(Ids.VIEW, "Skip to the race"),
             dcc.Store(id=Ids.NONCE, data=secrets.token_urlsafe(12)),
             # this browser's id (kept in its local storage): one race at a time per browser
             dcc.Store(id=Ids.BROWSER, storage_type="local"),
@@ -201,6 +203,6 @@ def build_layout(s: LabSettings, notes: Sequence[str] = ()) -> html.Div:
                        "compare reconstructions, denoising PSNR and the loss landscape around the final weights."),
             ]),
             html.Div(className="lab-main", children=[html.Aside(_form(s), className="lab-form"),
-                                                     html.Main([_runbar(), *results_view()], className="lab-view")]),
+                                                     html.Main([_runbar(), *results_view()], id=Ids.VIEW, className="lab-view", tabIndex="-1")]),
         ],
     )  # fmt: skip

@@ -13,6 +13,7 @@ class Ids(StrEnum):
     """Component ids of the page (all prefixed ``maps-``; the Explorer's ids never are)."""
 
     ROOT = "maps-root"
+    VIEW = "maps-view"  # the map and its toolbar (the skip link's target)
     STATE = "maps-state"  # the current, validated configuration (+ its query)
     REQUEST = "maps-request"  # the configuration to compute (written by Compute and the lessons)
     META = "maps-meta"  # the configuration of the map on screen (for clicks)

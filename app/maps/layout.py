@@ -31,6 +31,7 @@ from app.maps.state import (
 from app.maps.wording import axis_title, millions, short_value, thousands
 from app.shell import style
 from app.shell.header import page_links
+from app.shell.skip import skip_link
 from app.shell.tree import dom_id, fill
 from app.shell.validation import symbol_text
 from optimizers.maps import MAX_GRID, MAX_MAP_STEPS
@@ -335,7 +336,7 @@ def build_layout() -> html.Div:
         html.P(id=Ids.EXPLAIN, className="maps-explain"),
     ])  # fmt: skip
 
-    view = html.Main(className="maps-view", children=[
+    view = html.Main(id=Ids.VIEW, className="maps-view", tabIndex="-1", children=[
         toolbar,
         html.Div(className="maps-map-row", children=[
             html.Div(className="maps-graph-wrap", children=dcc.Graph(
@@ -357,6 +358,7 @@ def build_layout() -> html.Div:
     ])  # fmt: skip
 
     return html.Div(id=Ids.ROOT, className="maps-app", children=[
+        skip_link(Ids.VIEW, "Skip to the map"),
         dcc.Store(id=Ids.STATE),
         dcc.Store(id=Ids.REQUEST),
         dcc.Store(id=Ids.META),
