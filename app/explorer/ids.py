@@ -94,6 +94,11 @@ class Ids(StrEnum):
     LEGEND = "legend"
     DIAGNOSTICS = "diagnostics"
     VIEW_SECTION = "explorer-view"  # the section holding map, player, race board and diagnostics
+    STAGE = "explorer-stage"  # toolbar, map, race board and player: what goes full screen
+    SIDEBAR = "explorer-controls"  # the controls column (collapsed by assets/explorer_layout.js)
+    SIDEBAR_TOGGLE = "sidebar-toggle"  # hides or shows the controls column (aria-expanded)
+    FULL_SCREEN = "map-full-screen"  # puts the stage full screen (or maximised where the API is missing)
+    JUMP = "view-jump"  # narrow screens: the floating "Controls ↓ / Map ↑" switch
 
     # the player: wired in assets/explorer.js, not through Dash callbacks
     PLAYER = "player"
@@ -216,6 +221,12 @@ BROWSER_NAMES: dict[str, str] = {
     "cardStatus": Hooks.CARD_STATUS,
     "race": RACE_ROUTE.lstrip("/"),  # relative to Dash's requests prefix
     "pageRev": PAGE_REV,
+    # assets/explorer_layout.js: collapse, full screen, the narrow screens' jump switch
+    "stage": Ids.STAGE,
+    "sidebar": Ids.SIDEBAR,
+    "sidebarToggle": Ids.SIDEBAR_TOGGLE,
+    "fullScreen": Ids.FULL_SCREEN,
+    "jump": Ids.JUMP,
 }
 
 

@@ -1,8 +1,13 @@
 """The Explorer page: its skeleton, and :func:`page`, the whole page rendered for one configuration.
 
-Layout: a header with the lessons, a left column of controls (surface, start
-and steps, shared modifiers, optimizer cards) and the explorer view on the
-right (map with its player, race board, linked diagnostics).  The view lives
+Layout: a "skip to the map" link, a header with the lessons, a left column of
+controls (surface, start and steps, shared modifiers, optimizer cards) and the
+explorer view on the right: the stage (map toolbar, map, race board, player;
+what the full-screen button shows), the export bar, the linked diagnostics.
+``assets/explorer.css`` puts the view first on narrow screens and fits the
+stage to the first screen on wide ones; ``assets/explorer_layout.js`` collapses
+the controls, puts the stage full screen and runs the narrow screens' jump
+switch.  The view lives
 in its own section of ``main.views``, so further views (e.g. basin-of-attraction
 sweep maps) can sit beside it, and the map toolbar has room for export actions.
 
@@ -29,6 +34,7 @@ from app.explorer.presets import PRESETS
 from app.explorer.views import views_for
 from app.shell import style
 from app.shell.header import page_links
+from app.shell.skip import skip_link
 from app.shell.tree import fill
 from optimizers.modifiers import CLIP_MODES, SCHEDULES
 from optimizers.registry import SPECS as OPTIMIZER_SPECS
@@ -146,34 +152,50 @@ def build_layout() -> html.Div:
         ],
     )  # fmt: skip
 
+    layout_tools = html.Div(className="layout-tools", children=[
+        html.Button([html.Span("◧", className="tool-icon", **{"aria-hidden": "true"}), " Controls"],
+                    id=Ids.SIDEBAR_TOGGLE, className="tool-btn sidebar-toggle", n_clicks=0,
+                    title="Hide or show the controls (the map takes the whole width)",
+                    **{"aria-expanded": "true", "aria-controls": Ids.SIDEBAR}),
+        html.Button([html.Span("Full screen", className="when-off"), html.Span("✕ Exit full screen", className="when-on")],
+                    id=Ids.FULL_SCREEN, className="tool-btn full-toggle", n_clicks=0,
+                    title="The map, the race board and the player full screen (Escape leaves)"),
+    ])  # fmt: skip
+
+    stage = html.Div(id=Ids.STAGE, className="stage", children=[
+        html.Div(className="map-toolbar", children=[
+            dcc.RadioItems(id=Ids.VIEW, options=[{"label": "contour map", "value": "2d"},
+                                                 {"label": "3-D surface", "value": "3d"}], inline=True,
+                           className="view-toggle"),
+            dcc.Dropdown(id=Ids.ARROWS, clearable=False, searchable=False, className="arrows-select"),
+            dcc.Checklist(id=Ids.CROSS, options=[{"label": "curvature cross", "value": "on"}], value=["on"],
+                          className="cross-toggle", inline=True),
+            dcc.Checklist(id=Ids.BATCH_CONTOURS, options=[{"label": "minibatch contours", "value": "on"}],
+                          value=[], className="cross-toggle batch-toggle", inline=True),
+            layout_tools,
+        ]),
+        html.Div(className="map-row", children=[
+            html.Div(id=Ids.MAP_WRAP, className="map-wrap", tabIndex="0",
+                     **{"aria-label": "Loss surface. Click to set the start; Space plays or pauses; "
+                                      "arrow keys step."},
+                     children=dcc.Graph(id=Ids.MAP, className="map", figure=style.message_figure("Loading…"),
+                                        style={"height": "100%"},
+                                        config={"displaylogo": False, "scrollZoom": False, "responsive": True,
+                                                "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]})),
+            html.Div(id=Ids.LEGEND, className="legend", **{"aria-live": "polite"}),
+        ]),
+        player,
+        html.P(id=Ids.RACE_SUMMARY, className="sr-only", role="status", **{"aria-live": "polite"}),
+    ])  # fmt: skip
+
     view = html.Section(
         id=Ids.VIEW_SECTION,
         className="view",
         **{"aria-label": "Explorer"},
         children=[
-            html.Div(className="map-toolbar", children=[
-                dcc.RadioItems(id=Ids.VIEW, options=[{"label": "contour map", "value": "2d"},
-                                                     {"label": "3-D surface", "value": "3d"}], inline=True,
-                               className="view-toggle"),
-                dcc.Dropdown(id=Ids.ARROWS, clearable=False, searchable=False, className="arrows-select"),
-                dcc.Checklist(id=Ids.CROSS, options=[{"label": "curvature cross", "value": "on"}], value=["on"],
-                              className="cross-toggle", inline=True),
-                dcc.Checklist(id=Ids.BATCH_CONTOURS, options=[{"label": "minibatch contours", "value": "on"}],
-                              value=[], className="cross-toggle batch-toggle", inline=True),
-                export_bar(),
-            ]),
-            html.Div(className="map-row", children=[
-                html.Div(id=Ids.MAP_WRAP, className="map-wrap", tabIndex="0",
-                         **{"aria-label": "Loss surface. Click to set the start; Space plays or pauses; "
-                                          "arrow keys step."},
-                         children=dcc.Graph(id=Ids.MAP, className="map", figure=style.message_figure("Loading…"),
-                                            style={"height": "100%"},
-                                            config={"displaylogo": False, "scrollZoom": False, "responsive": True,
-                                                    "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]})),
-                html.Div(id=Ids.LEGEND, className="legend", **{"aria-live": "polite"}),
-            ]),
-            player,
-            html.P(id=Ids.RACE_SUMMARY, className="sr-only", role="status", **{"aria-live": "polite"}),
+            stage,
+            # out of the map's toolbar: the map keeps its width on a laptop
+            html.Div(export_bar(), className="export-row"),
             data_panel(),
             # drawn by the animation engine from the payload (Plotly.react), after the map
             html.Div(id=Ids.DIAGNOSTICS, className="diagnostics",
@@ -181,6 +203,10 @@ def build_layout() -> html.Div:
                                for key, _ in PANELS]),
         ],
     )  # fmt: skip
+
+    # narrow screens (one column, the view first): one tap to the controls and back (assets/explorer_layout.js)
+    jump = html.Button([html.Span("Controls ↓", className="when-off"), html.Span("Map ↑", className="when-on")],
+                       id=Ids.JUMP, className="view-jump", n_clicks=0, title="Go to the controls, or back to the map")
 
     header = html.Header(
         className="top",
@@ -201,6 +227,7 @@ def build_layout() -> html.Div:
         className="explorer",
         **{NAMES_ATTRIBUTE: names_json()},
         children=[
+            skip_link(Ids.MAP_WRAP, "Skip to the map"),
             dcc.Location(id=Ids.URL, refresh=False),
             dcc.Store(id=Ids.CONFIG),
             dcc.Store(id=Ids.PAYLOAD),
@@ -217,7 +244,11 @@ def build_layout() -> html.Div:
             header,
             html.Div(id=Ids.NOTICE, className="notice", role="alert", hidden=True),
             html.P(id=Ids.LESSON, className="lesson"),
-            html.Div(className="main", children=[html.Aside(controls, className="sidebar"), html.Main(view, className="views")]),
+            jump,
+            html.Div(className="main", children=[
+                html.Aside(controls, id=Ids.SIDEBAR, className="sidebar", tabIndex="-1", **{"aria-label": "Controls"}),
+                html.Main(view, className="views"),
+            ]),
         ],
     )  # fmt: skip
 

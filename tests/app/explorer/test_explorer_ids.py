@@ -17,8 +17,10 @@ from app.explorer.state import DEFAULT
 ROOT = Path(__file__).resolve().parents[3]
 MAIN_SCRIPT = (ROOT / "assets" / "explorer.js").read_text(encoding="utf-8")
 DATA_SCRIPT = (ROOT / "assets" / "data_panel.js").read_text(encoding="utf-8")
-#: the Explorer's scripts that look names up (data_panel.js: the data panel, epoch marks, minibatch contours)
-SCRIPT = MAIN_SCRIPT + "\n" + DATA_SCRIPT
+LAYOUT_SCRIPT = (ROOT / "assets" / "explorer_layout.js").read_text(encoding="utf-8")
+#: the Explorer's scripts that look names up (data_panel.js: the data panel, epoch marks, minibatch contours;
+#: explorer_layout.js: sidebar collapse, full screen, the narrow screens' jump switch)
+SCRIPT = MAIN_SCRIPT + "\n" + DATA_SCRIPT + "\n" + LAYOUT_SCRIPT
 
 #: a JavaScript string literal, or a comment (matched so that quotes in comments are skipped)
 _TOKEN = re.compile(r"""(?P<s>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|//[^\n]*|/\*.*?\*/""", re.S)
@@ -53,7 +55,7 @@ def test_the_script_reads_every_shared_name_and_only_those():
 
 
 def test_the_script_finds_the_names_where_the_page_puts_them():
-    assert f'"{NAMES_ATTRIBUTE}"' in MAIN_SCRIPT and f'"{NAMES_ATTRIBUTE}"' in DATA_SCRIPT  # where the others are
+    assert all(f'"{NAMES_ATTRIBUTE}"' in s for s in (MAIN_SCRIPT, DATA_SCRIPT, LAYOUT_SCRIPT))  # where the others are
     root = page(DEFAULT)
     carried = json.loads(getattr(root, NAMES_ATTRIBUTE))
     assert carried == {k: str(v) for k, v in BROWSER_NAMES.items()}
