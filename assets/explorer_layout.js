@@ -171,7 +171,7 @@
 
   function syncJump() {
     var jump = byId(names().jump);
-    if (!jump || jump.offsetParent === null) return;
+    if (!jump || !jump.getClientRects().length) return; // not shown (wide screens); fixed: no offsetParent
     var at = whereAmI();
     if (jump.getAttribute("data-at") !== at) jump.setAttribute("data-at", at);
   }
