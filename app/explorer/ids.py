@@ -39,7 +39,6 @@ class Ids(StrEnum):
     NOTICE = "notice"
     LESSON = "lesson"
     PRESETS = "presets"
-    RACE_SUMMARY = "race-summary"  # the race in one sentence for screen readers (aria-live, set by assets/explorer.js)
 
     SURFACE = "surface"
     SURFACE_PARAMS = "surface-params"
@@ -185,7 +184,6 @@ BROWSER_NAMES: dict[str, str] = {
     "map": Ids.MAP,
     "mapWrap": Ids.MAP_WRAP,
     "legend": Ids.LEGEND,
-    "raceSummary": Ids.RACE_SUMMARY,
     "diagnostics": Ids.DIAGNOSTICS,
     "cross": Ids.CROSS,
     "notice": Ids.NOTICE,

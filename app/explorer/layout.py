@@ -185,7 +185,6 @@ def build_layout() -> html.Div:
             html.Div(id=Ids.LEGEND, className="legend", **{"aria-live": "polite"}),
         ]),
         player,
-        html.P(id=Ids.RACE_SUMMARY, className="sr-only", role="status", **{"aria-live": "polite"}),
     ])  # fmt: skip
 
     view = html.Section(
