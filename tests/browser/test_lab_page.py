@@ -423,7 +423,9 @@ def test_the_header_takes_a_student_from_the_lab_back_to_the_explorer(context, l
             bg: getComputedStyle(a.closest('header')).backgroundColor})""")
         assert _contrast(colours["fg"], colours["bg"]) >= 4.5, colours
         page.evaluate("document.activeElement && document.activeElement.blur()")
-        page.keyboard.press("Tab")  # the header's links come first on the page
+        page.keyboard.press("Tab")  # the skip link comes first, then the header's links
+        assert page.evaluate("document.activeElement.textContent") == "Skip to the race"
+        page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Explorer"
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
         page.keyboard.press("Enter")
