@@ -102,6 +102,7 @@
     seenRev: null,
     dragRanges: null,
     lastDrawn: null,
+    startPreview: null,
   };
 
   window.addEventListener("resize", function () {
@@ -121,6 +122,7 @@
   function load(p) {
     var atEnd = E.payload === null || E.k >= E.n;
     E.payload = p;
+    E.startPreview = null; // a dragged start ring: the new race starts where it was dropped
     E.n = p.steps;
     E.byColor = {};
     p.slots.forEach(function (s) {
@@ -383,13 +385,31 @@
     };
   }
 
+  // the page's theme (assets/theme.js): line widths, the run colours on its background, the ink of
+  // the start ring and the balls' outline; the light theme where that script is absent
+  function look() {
+    var T = window.DescentTheme;
+    var mapped = {};
+    return {
+      scale: T && T.lineScale ? T.lineScale() : 1,
+      ink: T && T.ink ? T.ink() : "#111",
+      halo: T && T.halo ? T.halo() : "#ffffff",
+      color: function (hex) {
+        if (!T || !T.runColor || !hex) return hex;
+        if (!(hex in mapped)) mapped[hex] = T.runColor(hex);
+        return mapped[hex];
+      },
+    };
+  }
+
   function drawCanvas(gd) {
     var m = axisMap(gd);
     var ctx = canvasFor(gd);
     if (!m) return;
     var p = E.payload;
     var k = E.k;
-    var palette = p.palette || [];
+    var L = look();
+    var palette = (p.palette || []).map(L.color);
     var X = m.X;
     var Y = m.Y;
     ctx.save();
@@ -407,7 +427,7 @@
       var j = Math.min(k, s.len - 1);
       record.trails[c] = j + 1;
       ctx.strokeStyle = palette[c] || "#333";
-      ctx.lineWidth = 2.6;
+      ctx.lineWidth = 2.6 * L.scale;
       ctx.beginPath();
       for (var i = 0; i <= j; i++) {
         var px = X(s.x[i]);
@@ -419,12 +439,14 @@
       if (s.ax) drawAveraged(ctx, X, Y, s, j, palette[c] || "#333");
       if (s.ax) record.averaged[c] = [s.ax[j], s.ay[j]];
     });
-    // start
-    ctx.strokeStyle = "#111";
-    ctx.lineWidth = 2.5;
+    // start (where a drag of its ring is taking it, until the drag ends)
+    var start = E.startPreview || p.start;
+    ctx.strokeStyle = L.ink;
+    ctx.lineWidth = 2.5 * L.scale;
     ctx.beginPath();
-    ctx.arc(X(p.start[0]), Y(p.start[1]), 8, 0, 2 * Math.PI);
+    ctx.arc(X(start[0]), Y(start[1]), 8 * Math.sqrt(L.scale), 0, 2 * Math.PI);
     ctx.stroke();
+    record.start = [start[0], start[1]];
     drawArrows(ctx, X, Y, k, record.arrowLabels);
     // the curvature cross at each ball (assets/curvature.js, under the balls), unless its toggle is off
     if (window.DescentCurvature && crossOn()) record.cross = window.DescentCurvature.draw(ctx, X, Y, p, E.byColor, k, palette);
@@ -437,7 +459,7 @@
         var ex = X(s.end[0]);
         var ey = Y(s.end[1]);
         ctx.strokeStyle = col;
-        ctx.lineWidth = 3.5;
+        ctx.lineWidth = 3.5 * L.scale;
         ctx.beginPath();
         ctx.moveTo(ex - 8, ey - 8);
         ctx.lineTo(ex + 8, ey + 8);
@@ -449,10 +471,10 @@
       } else {
         record.balls[c] = [s.x[j], s.y[j]];
         ctx.fillStyle = col;
-        ctx.strokeStyle = "#ffffff";
-        ctx.lineWidth = 2;
+        ctx.strokeStyle = L.halo;
+        ctx.lineWidth = 2 * L.scale;
         ctx.beginPath();
-        ctx.arc(X(s.x[j]), Y(s.y[j]), 7, 0, 2 * Math.PI);
+        ctx.arc(X(s.x[j]), Y(s.y[j]), 7 * Math.sqrt(L.scale), 0, 2 * Math.PI);
         ctx.fill();
         ctx.stroke();
       }
@@ -672,6 +694,31 @@
     }
   }
 
+  // "step 40 of 200: Adam f = 0.021, leading; SGD f = 0.29; Newton diverged at step 12." — the runs
+  // from the lowest f at step k, the ones that have left the race last
+  function raceSummary() {
+    var p = E.payload;
+    if (!p) return "";
+    if (p.error) return "No race: the surface has an error.";
+    var k = E.k;
+    var rows = [];
+    var out = [];
+    Object.keys(E.byColor).forEach(function (c) {
+      var s = E.byColor[c];
+      var j = Math.min(k, s.len - 1);
+      var ended = k >= s.len - 1 && (s.status === "diverged" || s.status === "stalled");
+      var f = s.f[j];
+      if (ended) out.push(s.label + " " + s.status + " at step " + (s.len - 1));
+      else rows.push({ label: s.label, f: isFinite(f) ? f : Infinity });
+    });
+    if (!rows.length && !out.length) return "Step " + k + ": no optimizers in the race.";
+    rows.sort(function (a, b) { return a.f - b.f; });
+    var parts = rows.map(function (r, i) {
+      return r.label + " f = " + fmt(r.f) + (i === 0 && rows.length > 1 ? ", leading" : "");
+    });
+    return "Step " + k + " of " + E.n + ": " + parts.concat(out).join("; ") + ".";
+  }
+
   // the race board: one row per optimizer (label, live f and ‖∇f‖ at step k, outcome)
   function buildRaceBoard(p) {
     var host = byId(names().legend);
@@ -828,6 +875,12 @@
     if (btn) btn.setAttribute("aria-pressed", on ? "true" : "false");
   }
 
+  // playback stopped or the step was set: listeners (the spoken race summary) hear of it;
+  // nothing is sent while the animation runs
+  function settledAt() {
+    document.dispatchEvent(new CustomEvent("descentlab:settled", { detail: { k: E.k, n: E.n } }));
+  }
+
   function tick(t) {
     if (!E.playing) return;
     var dt = Math.min(0.25, Math.max(0, (t - E.lastT) / 1000));
@@ -842,6 +895,7 @@
     if (E.k >= E.n) {
       setPlaying(false);
       updateSide(true);
+      settledAt();
       return;
     }
     requestAnimationFrame(tick);
@@ -862,6 +916,7 @@
   function pause() {
     setPlaying(false);
     updateSide(true);
+    settledAt();
   }
 
   function toggle() {
@@ -875,6 +930,7 @@
     E.k = Math.max(0, Math.min(E.n, Math.round(k)));
     draw(false);
     updateSide(true);
+    settledAt();
   }
 
   document.addEventListener("click", function (ev) {
@@ -899,27 +955,6 @@
     if (cross && cross.contains(ev.target) && E.payload && E.payload.view !== "3d") draw(false);
   });
 
-  document.addEventListener("keydown", function (ev) {
-    var wrap = byId(names().mapWrap);
-    if (!wrap || !wrap.contains(document.activeElement)) return;
-    if (ev.key === " " || ev.code === "Space") {
-      ev.preventDefault();
-      toggle();
-    } else if (ev.key === "ArrowRight") {
-      ev.preventDefault();
-      seek(E.k + (ev.shiftKey ? 10 : 1));
-    } else if (ev.key === "ArrowLeft") {
-      ev.preventDefault();
-      seek(E.k - (ev.shiftKey ? 10 : 1));
-    } else if (ev.key === "Home") {
-      ev.preventDefault();
-      seek(0);
-    } else if (ev.key === "End") {
-      ev.preventDefault();
-      seek(E.n);
-    }
-  });
-
   // ------------------------------------------------------------------ click → start
 
   var nClicks = 0;
@@ -931,36 +966,26 @@
     window.dash_clientside.set_props(names().click, { data: { x: x, y: y, n: nClicks } });
   }
 
-  // 2-D: plotly reports clicks only on data points, so read the pointer position on the plot area
-  var down = null;
-  document.addEventListener(
-    "mousedown",
-    function (ev) {
-      down = null;
-      var gd = graphDiv(names().map);
-      if (!gd || !E.payload || E.payload.view === "3d" || ev.button !== 0) return;
-      var drag = ev.target && ev.target.closest ? ev.target.closest(".nsewdrag") : null;
-      if (drag && gd.contains(drag)) down = { x: ev.clientX, y: ev.clientY };
-    },
-    true
-  );
-  document.addEventListener(
-    "mouseup",
-    function (ev) {
-      if (!down) return;
-      var d = down;
-      down = null;
-      if (Math.hypot(ev.clientX - d.x, ev.clientY - d.y) > 4) return; // a zoom drag, not a click
-      var gd = graphDiv(names().map);
-      var fl = gd && gd._fullLayout;
-      if (!fl || !fl.xaxis || !fl.yaxis) return;
-      var box = gd.getBoundingClientRect();
-      var xa = fl.xaxis;
-      var ya = fl.yaxis;
-      setStart(xa.p2d(d.x - box.left - xa._offset), ya.p2d(d.y - box.top - ya._offset));
-    },
-    true
-  );
+  // 2-D: the map's data coordinates of a page point (null off the plot area or before a figure)
+  function dataPoint(clientX, clientY) {
+    var gd = graphDiv(names().map);
+    var fl = gd && gd._fullLayout;
+    if (!fl || !fl.xaxis || !fl.yaxis || !E.payload || E.payload.view === "3d") return null;
+    var box = gd.getBoundingClientRect();
+    var xa = fl.xaxis;
+    var ya = fl.yaxis;
+    var px = clientX - box.left - xa._offset;
+    var py = clientY - box.top - ya._offset;
+    if (px < 0 || py < 0 || px > xa._length || py > ya._length) return null;
+    return [xa.p2d(px), ya.p2d(py)];
+  }
+
+  // a drag of the start ring shows the start where the pointer is (null: back to the payload's start)
+  function previewStart(pt) {
+    E.startPreview = pt && isFinite(pt[0]) && isFinite(pt[1]) ? [pt[0], pt[1]] : null;
+    var gd = mapReady();
+    if (gd && E.payload.view !== "3d") drawCanvas(gd);
+  }
 
   // ------------------------------------------------------------------ clientside callbacks
 
@@ -1177,6 +1202,18 @@
     seek: seek,
     play: play,
     pause: pause,
+    toggle: toggle,
+    // the names shared with the server (the Explorer's other scripts look theirs up here)
+    names: names,
+    // where the map's plot area maps a page point, the start, and the start-ring drag's preview
+    dataPoint: dataPoint,
+    start: function () {
+      return E.payload && E.payload.start ? [E.payload.start[0], E.payload.start[1]] : null;
+    },
+    setStart: setStart,
+    previewStart: previewStart,
+    // one sentence on the race at step k, for screen readers
+    summary: raceSummary,
     // benchmarks compare the slider's fast path with the plain Dash round trip
     setFastPath: function (on) {
       fast.on = !!on;

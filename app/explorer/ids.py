@@ -98,6 +98,10 @@ class Ids(StrEnum):
     SIDEBAR_TOGGLE = "sidebar-toggle"  # hides or shows the controls column (aria-expanded)
     FULL_SCREEN = "map-full-screen"  # puts the stage full screen (or maximised where the API is missing)
     JUMP = "view-jump"  # narrow screens: the floating "Controls ↓ / Map ↑" switch
+    KEYS_OPEN = "keys-open"  # opens the keyboard shortcuts' dialog (as "?" does)
+    KEYS_DIALOG = "keys-dialog"  # the modal <dialog> listing the shortcuts
+    KEYS_CLOSE = "keys-close"
+    RACE_SUMMARY = "race-summary"  # a polite live region: one sentence on the race when playback stops
 
     # the player: wired in assets/explorer.js, not through Dash callbacks
     PLAYER = "player"
@@ -225,6 +229,12 @@ BROWSER_NAMES: dict[str, str] = {
     "sidebarToggle": Ids.SIDEBAR_TOGGLE,
     "fullScreen": Ids.FULL_SCREEN,
     "jump": Ids.JUMP,
+    # assets/explorer_input.js: page-wide keys, the shortcuts' dialog, tap and drag on the map, the
+    # spoken race summary
+    "keysOpen": Ids.KEYS_OPEN,
+    "keysDialog": Ids.KEYS_DIALOG,
+    "keysClose": Ids.KEYS_CLOSE,
+    "raceSummary": Ids.RACE_SUMMARY,
 }
 
 

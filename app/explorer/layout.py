@@ -28,6 +28,7 @@ from app.explorer.config import DEFAULT, FORMULA, ExplorerConfig
 from app.explorer.controls import RENDER_OUTPUTS, controls_for
 from app.explorer.data_panel import batch_row, data_panel
 from app.explorer.diagnostics import PANELS
+from app.explorer.keys_help import keys_button, keys_dialog
 from app.explorer.export_bar import export_bar
 from app.explorer.ids import NAMES_ATTRIBUTE, PAGE_REV, Hooks, Ids, names_json, preset_id
 from app.explorer.presets import PRESETS
@@ -140,7 +141,7 @@ def build_layout() -> html.Div:
             html.Button("◀", id=Ids.STEP_BACK, className="icon-btn", title="One step back (←)",
                         **{"aria-label": "One step back"}),
             html.Button([html.Span("▶ Play", className="when-paused"), html.Span("❚❚ Pause", className="when-playing")],
-                        id=Ids.PLAY, className="btn play", title="Play or pause (Space on the map)",
+                        id=Ids.PLAY, className="btn play", title="Play or pause (Space or K)",
                         **{"aria-label": "Play or pause"}),
             html.Button("▶", id=Ids.STEP_FORWARD, className="icon-btn", title="One step forward (→)",
                         **{"aria-label": "One step forward"}),
@@ -159,7 +160,8 @@ def build_layout() -> html.Div:
                     **{"aria-expanded": "true", "aria-controls": Ids.SIDEBAR}),
         html.Button([html.Span("Full screen", className="when-off"), html.Span("✕ Exit full screen", className="when-on")],
                     id=Ids.FULL_SCREEN, className="tool-btn full-toggle", n_clicks=0,
-                    title="The map, the race board and the player full screen (Escape leaves)"),
+                    title="The map, the race board and the player full screen (F; Escape leaves)"),
+        keys_button(),
     ])  # fmt: skip
 
     stage = html.Div(id=Ids.STAGE, className="stage", children=[
@@ -176,15 +178,17 @@ def build_layout() -> html.Div:
         ]),
         html.Div(className="map-row", children=[
             html.Div(id=Ids.MAP_WRAP, className="map-wrap", tabIndex="0",
-                     **{"aria-label": "Loss surface. Click to set the start; Space plays or pauses; "
-                                      "arrow keys step."},
+                     **{"aria-label": "Loss surface. Tap or click to set the start, or drag the start's ring; "
+                                      "Space plays or pauses; arrow keys step; question mark lists the keys."},
                      children=dcc.Graph(id=Ids.MAP, className="map", figure=style.message_figure("Loading…"),
                                         style={"height": "100%"},
                                         config={"displaylogo": False, "scrollZoom": False, "responsive": True,
                                                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]})),
-            html.Div(id=Ids.LEGEND, className="legend", **{"aria-live": "polite"}),
+            html.Div(id=Ids.LEGEND, className="legend"),
         ]),
         player,
+        # spoken when playback stops or the step is set, never frame by frame (assets/explorer_input.js)
+        html.P(id=Ids.RACE_SUMMARY, className="sr-only", **{"aria-live": "polite", "aria-atomic": "true"}),
     ])  # fmt: skip
 
     view = html.Section(
@@ -244,6 +248,7 @@ def build_layout() -> html.Div:
             html.Div(id=Ids.NOTICE, className="notice", role="alert", hidden=True),
             html.P(id=Ids.LESSON, className="lesson"),
             jump,
+            keys_dialog(),
             html.Div(className="main", children=[
                 html.Aside(controls, id=Ids.SIDEBAR, className="sidebar", tabIndex="-1", **{"aria-label": "Controls"}),
                 html.Main(view, className="views"),
