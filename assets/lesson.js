@@ -103,7 +103,9 @@
       return;
     }
     if (!doc) return;
-    list(frame, "replayAttr").forEach(function (sel) {
+    // back to the start; then play, unless the student's system asks for reduced motion
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    list(frame, "replayAttr").concat(still ? [] : list(frame, "autoplayAttr")).forEach(function (sel) {
       var b = doc.querySelector(sel);
       if (b) b.click();
     });

@@ -38,5 +38,8 @@ def selectors(page: str, names: tuple[str, ...]) -> list[str]:
     return [sel for name in names for sel in table[name]]
 
 
-#: page → the buttons that replay the view's run from its start (clicked in turn when a prediction is revealed)
-REPLAY: dict[str, tuple[str, ...]] = {"/": (_id(ExplorerIds.TO_START), _id(ExplorerIds.PLAY))}
+#: page → the buttons that take the view's run back to its start (clicked in turn when a prediction is revealed)
+REPLAY: dict[str, tuple[str, ...]] = {"/": (_id(ExplorerIds.TO_START),)}
+#: page → the buttons that then play it, unless the student's system asks for reduced motion (the student
+#: presses Play)
+AUTOPLAY: dict[str, tuple[str, ...]] = {"/": (_id(ExplorerIds.PLAY),)}

@@ -53,6 +53,7 @@ HIDE_ATTR = "data-hide"  # JSON list of element ids to hide inside the view
 LOCK_ATTR = "data-lock"  # JSON list of element ids to make inert
 VIEW_ATTR = "data-view"  # the step's view link (to tell when the student has changed it)
 REPLAY_ATTR = "data-replay"  # JSON list of buttons inside the view clicked in turn when the run is revealed
+AUTOPLAY_ATTR = "data-autoplay"  # JSON list of buttons clicked after those, unless motion is to be reduced
 
 #: the player root's attribute holding the ids the script looks up
 NAMES_ATTRIBUTE = "data-lesson-names"
@@ -64,6 +65,7 @@ BROWSER_NAMES: dict[str, str] = {
     "back": Ids.BACK, "next": Ids.NEXT,
     "roomCode": Ids.ROOM_CODE, "roomView": Ids.ROOM_VIEW, "roomState": Ids.ROOM_STATE, "roomFollow": Ids.ROOM_FOLLOW,
     "hideAttr": HIDE_ATTR, "lockAttr": LOCK_ATTR, "viewAttr": VIEW_ATTR, "replayAttr": REPLAY_ATTR,
+    "autoplayAttr": AUTOPLAY_ATTR,
 }  # fmt: skip
 
 

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from app.lessons.controls import REPLAY, selectors
+from app.lessons.controls import AUTOPLAY, REPLAY, selectors
 from app.lessons.header import INDEX_PATH, header
-from app.lessons.ids import AT_ATTRIBUTE, HIDE_ATTR, LOCK_ATTR, NAMES_ATTRIBUTE, REPLAY_ATTR, VIEW_ATTR, Ids, names_json
+from app.lessons.ids import AT_ATTRIBUTE, AUTOPLAY_ATTR, HIDE_ATTR, LOCK_ATTR, NAMES_ATTRIBUTE, REPLAY_ATTR, VIEW_ATTR, Ids, names_json
 from app.lessons.library import library
 from app.lessons.schema import NOTES, Lesson, Step
 
@@ -200,6 +200,7 @@ def _view(step: Step) -> html.Div:
         LOCK_ATTR: json.dumps(selectors(page, step.lock)),
         VIEW_ATTR: link,
         REPLAY_ATTR: json.dumps(list(REPLAY.get(page, ()))),
+        AUTOPLAY_ATTR: json.dumps(list(AUTOPLAY.get(page, ()))),
     }
     cover = html.Div(id=Ids.COVER, className="lesson-cover", hidden=step.prediction is None, children=[
         html.P("Make your prediction first: the run appears when you reveal it."),

@@ -106,3 +106,31 @@ def test_keys_move_between_steps_and_the_page_has_no_serious_accessibility_viola
     found = violations(page)
     assert not found, "\n" + describe(found)
     web.assert_clean()
+
+
+def test_with_reduced_motion_revealing_rewinds_the_run_and_leaves_play_to_the_student(browser, live_server):
+    ctx = browser.new_context(reduced_motion="reduce", viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(live_server + "lesson/gd_quadratic?step=2")
+        page.wait_for_selector("#lesson-text")
+        page.wait_for_function(FRAME_READY)
+        lab = "document.getElementById('lesson-view-frame').contentWindow.DescentLab"
+        n = page.evaluate(f"{lab}.state().n")
+        assert page.evaluate(f"{lab}.state().k") == n  # the view opens on the finished run
+        page.check("#lesson-choice input[value='no']")
+        page.click("#lesson-reveal")
+        page.wait_for_selector("#lesson-view-cover", state="hidden")
+        # rewound to step 0 (the to-start and play buttons are clicked in one go, so a run that is not
+        # playing now was never started)
+        page.wait_for_function(f"{lab}.state().k === 0")
+        assert page.evaluate(f"{lab}.state().playing") is False
+        # the student presses Play
+        page.frame_locator("#lesson-view-frame").locator("#play").click()
+        page.wait_for_function(f"{lab}.state().playing === true || {lab}.state().k > 0")
+        assert not errors, errors
+    finally:
+        ctx.close()

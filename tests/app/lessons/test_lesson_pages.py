@@ -8,7 +8,7 @@ from dash import no_update
 
 from app import PAGES, PREFIX_PAGES
 from app.lessons.callbacks import clicked_point, point_outputs, reveal_outputs
-from app.lessons.ids import HIDE_ATTR, LOCK_ATTR, REPLAY_ATTR, VIEW_ATTR, Ids
+from app.lessons.ids import AUTOPLAY_ATTR, HIDE_ATTR, LOCK_ATTR, REPLAY_ATTR, VIEW_ATTR, Ids
 from app.lessons.layout import index, player, step_number
 from app.lessons.library import library
 from app.lessons.truth import truth
@@ -41,7 +41,8 @@ def test_the_player_shows_one_step_with_its_view_controls_and_navigation():
     attrs = frame.to_plotly_json()["props"]
     assert json.loads(attrs[HIDE_ATTR]) == ["#schedule", "#presets"] and json.loads(attrs[LOCK_ATTR]) == ["#surface"]
     assert attrs["src"] == attrs[VIEW_ATTR] and attrs["src"].startswith("/?surface=quadratic")
-    assert json.loads(attrs[REPLAY_ATTR]) == ["#to-start", "#play"]
+    assert json.loads(attrs[REPLAY_ATTR]) == ["#to-start"]
+    assert json.loads(attrs[AUTOPLAY_ATTR]) == ["#play"]  # skipped by assets/lesson.js under reduced motion
     assert find(page, Ids.BACK).href is None and find(page, Ids.NEXT).href == "/lesson/gd_quadratic?step=2"
     assert find(page, Ids.COVER).hidden is False and find(page, Ids.PRED_MAP) is not None
     last = player({"step": "99", "present": "1"}, "gd_quadratic")
