@@ -92,7 +92,7 @@ def build_layout() -> html.Div:
                 dcc.Input(id=Ids.STEPS, type="number", step=1, debounce=True,
                           className="num-input"),
             ]),
-            html.P("Click the map to move the start.", className="hint"),
+            html.P("Tap or click the map to move the start, or drag its ring.", className="hint"),
         ]),
         _section("Shared modifiers", [
             html.Div(className="mod-row sched-row", children=[

@@ -248,3 +248,28 @@ def test_the_live_summary_speaks_when_playback_stops_and_not_while_it_runs(fresh
     assert page.evaluate("window.__spoken.length") == 3
     assert page.evaluate("window.__spoken[2][1]").startswith("Step 35 of 40: ")
     assert not errors, errors
+
+
+def test_on_a_phone_a_finger_moves_a_slider_and_plays_the_new_race(fresh, live_server):
+    page, errors = _open(fresh(**PHONE), live_server + SHORT)
+    cdp = page.context.new_cdp_session(page)
+    thumb = page.locator("[role='slider'][aria-label*='learning rate']").first
+    thumb.scroll_into_view_if_needed()
+    before = float(thumb.get_attribute("aria-valuenow"))
+    applied = page.evaluate("DescentLab.state().applied")
+    box = thumb.bounding_box()
+    track = thumb.locator("xpath=ancestor::*[contains(@class, 'dash-slider-root')][1]").bounding_box()
+    x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x1 = min(track["x"] + track["width"] - 2, x0 + 0.3 * track["width"])
+    _touch(cdp, "touchStart", [(x0, y)])
+    for i in range(1, 9):
+        _touch(cdp, "touchMove", [(x0 + i / 8 * (x1 - x0), y)])
+    _touch(cdp, "touchEnd", [])
+    page.wait_for_function(f"DescentLab.state().applied > {applied}")
+    assert float(thumb.get_attribute("aria-valuenow")) > before
+    # and the player, by finger
+    page.locator("#to-start").tap()
+    assert page.evaluate("DescentLab.state().k") == 0
+    page.locator("#play").tap()
+    page.wait_for_function("DescentLab.state().k > 0")
+    assert not errors, errors

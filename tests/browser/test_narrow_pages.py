@@ -41,9 +41,9 @@ def test_the_picture_comes_first_on_a_phone_and_buttons_fit_a_finger(phone, live
         # the settings still exist, below the picture
         settings = ".maps-sidebar" if path == "maps" else ".lab-form"
         assert _top(page, settings) > top
-        # every button of the page (plotly's own modebar, 22 px icons over the figure, is left as plotly draws it)
+        # every button of the page, plotly's modebar over the figure included
         heights = page.eval_on_selector_all(
-            "header a, button:not([disabled]):not(.modebar-btn)",
+            "header a, button:not([disabled]), .modebar-btn",
             "els => els.filter(e => e.offsetParent !== null).map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect().height])",
         )
         small = [(text, h) for text, h in heights if h < 44]
