@@ -20,35 +20,23 @@
  *    formulas as surfaces/_datakernels.py, on a 40 × 40 grid) as a contour trace over the map and
  *    updates it in place with Plotly.restyle while the animation plays or the scrubber moves.
  *
- * Names shared with the server come from the Explorer root's data-explorer-names attribute.
+ * Names shared with the server come from assets/_explorer_names.js.
  */
 (function () {
   "use strict";
 
-  var NAMES_ATTRIBUTE = "data-explorer-names";
   var GRID = 40;
   var HIT_PX = 11;
   var MAX_POINTS = 4096;
   var MAX_TICKS = 120;
   var CONTOUR_EVERY_MS = 70;
   var CONTOUR_META = "minibatch-contours";
-  var shared = null;
 
   function names() {
-    if (shared) return shared;
-    var root = document.querySelector("[" + NAMES_ATTRIBUTE + "]");
-    if (!root) return {};
-    try {
-      shared = JSON.parse(root.getAttribute(NAMES_ATTRIBUTE));
-    } catch (err) {
-      return {};
-    }
-    return shared;
+    return window.DescentExplorerNames.get();
   }
 
-  function byId(id) {
-    return id ? document.getElementById(id) : null;
-  }
+  var byId = window.DescentExplorerNames.byId;
 
   function decode(b64, kind) {
     var bin = atob(b64 || "");

@@ -19,8 +19,8 @@
  *
  * The names it shares with the server (component ids, the parts of pattern ids,
  * class names, the fast path's route) are not spelled out here: the Explorer's
- * root element carries them as JSON in its data-explorer-names attribute
- * (app/explorer/ids.py, BROWSER_NAMES), read the first time one is needed.
+ * root element carries them as JSON (app/explorer/ids.py, BROWSER_NAMES), read by
+ * assets/_explorer_names.js the first time one is needed.
  * Every lookup runs in an event handler or a callback, after the layout is in
  * the page; on the other pages there is no such root and the handlers do nothing.
  */
@@ -29,25 +29,13 @@
 
   var READOUT_EVERY_MS = 90;
 
-  var NAMES_ATTRIBUTE = "data-explorer-names";
-  var shared = null;
 
   // the names shared with the server ({} on a page without the Explorer: every lookup then finds nothing)
   function names() {
-    if (shared) return shared;
-    var root = document.querySelector("[" + NAMES_ATTRIBUTE + "]");
-    if (!root) return {};
-    try {
-      shared = JSON.parse(root.getAttribute(NAMES_ATTRIBUTE));
-    } catch (err) {
-      return {};
-    }
-    return shared;
+    return window.DescentExplorerNames.get();
   }
 
-  function byId(id) {
-    return id ? document.getElementById(id) : null;
-  }
+  var byId = window.DescentExplorerNames.byId;
 
   function diagPanels() {
     var host = byId(names().diagnostics);
@@ -1203,8 +1191,6 @@
     play: play,
     pause: pause,
     toggle: toggle,
-    // the names shared with the server (the Explorer's other scripts look theirs up here)
-    names: names,
     // where the map's plot area maps a page point, the start, and the start-ring drag's preview
     dataPoint: dataPoint,
     start: function () {

@@ -12,7 +12,7 @@
  *   (a scrub speaks once it rests), never frame by frame.
  *
  * The animation engine (assets/explorer.js) owns the state; this file uses its window.DescentLab
- * API and the names the server shares (app/explorer/ids.py, BROWSER_NAMES) through it.
+ * API, and the names the server shares from assets/_explorer_names.js.
  */
 (function () {
   "use strict";
@@ -26,13 +26,10 @@
   }
 
   function names() {
-    var L = lab();
-    return L && L.names ? L.names() : {};
+    return window.DescentExplorerNames.get();
   }
 
-  function byId(id) {
-    return id ? document.getElementById(id) : null;
-  }
+  var byId = window.DescentExplorerNames.byId;
 
   function mapGraph() {
     var host = byId(names().map);

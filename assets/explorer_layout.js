@@ -19,28 +19,16 @@
 (function () {
   "use strict";
 
-  var NAMES_ATTRIBUTE = "data-explorer-names";
   var COLLAPSED = "explorer-collapsed"; // class on <html>
   var FULL = "is-full"; // class on the stage while it is full screen or maximised
   var MAXIMISED = "maximised"; // the fallback without the Fullscreen API
   var STORE_KEY = "descent-lab:explorer-sidebar";
-  var shared = null;
 
   function names() {
-    if (shared) return shared;
-    var root = document.querySelector("[" + NAMES_ATTRIBUTE + "]");
-    if (!root) return {};
-    try {
-      shared = JSON.parse(root.getAttribute(NAMES_ATTRIBUTE));
-    } catch (err) {
-      return {};
-    }
-    return shared;
+    return window.DescentExplorerNames.get();
   }
 
-  function byId(id) {
-    return id ? document.getElementById(id) : null;
-  }
+  var byId = window.DescentExplorerNames.byId;
 
   // a lesson frames the Explorer: its own choice of controls wins over the reader's stored one
   function framed() {
@@ -223,7 +211,7 @@
   }
   if (!ready()) {
     var watch = new MutationObserver(function () {
-      if (document.querySelector("[" + NAMES_ATTRIBUTE + "]") && ready()) watch.disconnect();
+      if (document.querySelector(window.DescentExplorerNames.rootSelector) && ready()) watch.disconnect();
     });
     watch.observe(document.documentElement, { childList: true, subtree: true });
   }
