@@ -81,3 +81,18 @@ def test_the_first_tab_offers_a_skip_to_the_view(context, live_server, path, tex
         page.wait_for_function(f"document.activeElement && document.activeElement.id === {target!r}")
     finally:
         page.close()
+
+
+def test_on_a_small_laptop_the_sweep_map_takes_the_views_width(browser, live_server):
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        page = ctx.new_page()
+        page.goto(live_server + "maps")
+        page.wait_for_selector(PICTURES["maps"], state="attached")
+        graph = page.eval_on_selector(".maps-graph-wrap", "e => e.getBoundingClientRect().toJSON()")
+        side = page.eval_on_selector(".maps-side", "e => e.getBoundingClientRect().toJSON()")
+        assert graph["width"] >= 600, graph  # 385 px beside the pixel panel before
+        assert side["top"] >= graph["bottom"], (graph, side)  # the pixel panel under the map
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    finally:
+        ctx.close()
