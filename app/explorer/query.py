@@ -21,6 +21,7 @@ from surfaces.catalog import BY_NAME as SURFACE_SPECS
 from app.explorer.config import DEFAULT, FORMULA, MAX_QUERY_CHARS, MAX_QUERY_FIELDS, ExplorerConfig
 from app.explorer.points import decode, digest, encode, in_link
 from app.explorer.sanitize import sanitize
+from app.shell.theme import QUERY_KEY as THEME_KEY
 from app.shell.validation import MAX_NOTICES, MAX_TOKEN_CHARS, Notes, parse_number, query_number, query_value, shown
 
 #: query keys → config fields (modifiers and view)
@@ -120,6 +121,8 @@ def from_query(search: str | None) -> ExplorerConfig:
             schedule_params[key[4:]] = value
         elif key in _SIMPLE:
             raw[_SIMPLE[key]] = value
+        elif key == THEME_KEY:
+            continue  # the page's theme: read by the browser (assets/theme.js), not part of the view
         else:
             notes.add(f"ignored an unknown setting {shown(key)}")
     if raw.get("surface") != FORMULA or not str(raw.get("formula", "x")).strip():

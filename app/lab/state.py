@@ -29,6 +29,7 @@ from app.lab.limits import (
     MIN_SAMPLES,
     MIN_TIME_LIMIT,
 )
+from app.shell.theme import QUERY_KEY as THEME_KEY
 from app.shell.validation import clamp_hyper, parse_number, shown
 from autoencoder.corrupt import KINDS, Corruption
 from autoencoder.model import ACTIVATIONS, INITS, LOSSES, ModelSpec
@@ -292,7 +293,7 @@ def sanitize(raw: Mapping[str, Any] | None) -> tuple[LabSettings, list[str]]:
         return DEFAULT, []
     raw = dict(list(raw.items())[: MAX_QUERY_KEYS * 2])
     d = DEFAULT
-    unknown = [k for k in raw if k not in QUERY_KEYS]
+    unknown = [k for k in raw if k not in QUERY_KEYS and k != THEME_KEY]  # the theme is the browser's (assets/theme.js)
     for k in unknown[:3]:
         notes.add(f"unknown setting {shown(k)} ignored")
     if len(unknown) > 3:

@@ -28,6 +28,7 @@ import numpy as np
 from app.explorer.state import FORMULA, ExplorerConfig, OptimizerEntry, from_query, sanitize, to_query
 from app.maps.figures import SHOWS
 from app.maps.wording import millions, short_value
+from app.shell.theme import QUERY_KEY as THEME_KEY
 from app.shell.validation import Notes, parse_number, query_number, shown
 from optimizers.maps import MAX_GRID, MAX_MAP_STEPS, axis_values
 from optimizers.registry import HyperParam, OptimizerSpec
@@ -417,6 +418,8 @@ def _map_from_query(query: Mapping[str, Any] | str | None) -> MapConfig:
     for k, v in pairs:
         if k in MAP_KEYS:
             mine[k] = v
+        elif k == THEME_KEY:
+            continue  # the page's theme: read by the browser (assets/theme.js), not part of the map
         else:
             explorer.append((k, v))
     surface = next((v for k, v in explorer if k == "surface"), None)

@@ -258,3 +258,11 @@ def test_any_mapping_is_sanitized(raw):
     assert isinstance(cfg, ExplorerConfig)
     assert len(cfg.optimizers) <= MAX_OPTIMIZERS and 1 <= cfg.steps <= MAX_STEPS
     assert sanitize(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("value", ["dark", "projector", "light", "neon", ""])
+def test_a_theme_in_the_link_is_accepted_silently_and_changes_nothing(value):
+    """``?theme=`` belongs to the browser (assets/theme.js): no notice, the same view as without it."""
+    cfg = from_query(f"?surface=beale&steps=40&theme={value}")
+    assert cfg.notes == () and cfg == from_query("?surface=beale&steps=40")
+    assert from_query(f"?theme={value}&zzz=1").notes == ("ignored an unknown setting 'zzz'",)

@@ -622,3 +622,11 @@ def test_the_race_is_a_background_callback_with_progress_and_running(tmp_path):
     assert len(start) == 1 and "lab-run.data" in start[0]["output"] and not start[0].get("background")
     assert lab_page.PATH == "/lab" and lab_page.TITLE == "Autoencoder lab"
     assert math.isclose(limits.MAX_TIME_LIMIT, 600.0)
+
+
+def test_a_theme_in_the_link_is_accepted_silently_and_changes_nothing():
+    """``?theme=`` belongs to the browser (assets/theme.js): no notice, the same settings as without it."""
+    with_theme, notes = state.sanitize({"epochs": "3", "theme": "dark"})
+    assert notes == [] and with_theme == state.sanitize({"epochs": "3"})[0]
+    _, notes = state.sanitize({"theme": "projector", "zzz": "1"})
+    assert notes == ["unknown setting 'zzz' ignored"]

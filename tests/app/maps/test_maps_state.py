@@ -98,3 +98,11 @@ def test_query_links_are_parseable_explorer_links():
     cfg = PRESETS_BY_NAME["gd_quadratic"].config
     q = parse_qs(map_query(cfg).lstrip("?"))
     assert q["kind"] == ["hyper"] and q["ax"] == ["lr,0.05,3,lin"] and q["opt"] == ["sgd,lr=0.5,color=0"]
+
+
+@pytest.mark.parametrize("query", ["theme=dark", "kind=hyper&theme=projector", {"theme": "light", "kind": "hyper"}])
+def test_a_theme_in_the_link_is_accepted_silently_and_changes_nothing(query):
+    """``?theme=`` belongs to the browser (assets/theme.js): no notice, the same map as without it."""
+    without = {k: v for k, v in (parse_qsl(query) if isinstance(query, str) else query.items()) if k != "theme"}
+    cfg = map_from_query(query)
+    assert cfg.notes == () and cfg == map_from_query(without)
