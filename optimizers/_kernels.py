@@ -50,6 +50,7 @@ from optimizers._slots import (
     DONE_AT_QUERY,
     FLETCHER_REEVES,
     HP_AMSGRAD,
+    HP_NO_BIAS_CORRECTION,
     HP_BETA1,
     HP_BETA2,
     HP_BETA_RULE,
@@ -289,15 +290,20 @@ def _adadelta(hp, lr, S, sc, theta, g, eff):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _adam(hp, lr, S, sc, theta, g, eff, decoupled):
-    """Adam (L2 weight decay) or AdamW (decoupled decay θ ← θ(1 − ηλ))."""
+    """Adam (L2 weight decay) or AdamW (decoupled decay θ ← θ(1 − ηλ)); without the bias correction when
+    hp[HP_NO_BIAS_CORRECTION] is set (step size η, denominator √v + ε: the moments' zero start left in)."""
     b1 = hp[HP_BETA1]
     b2 = hp[HP_BETA2]
     eps = hp[HP_EPS]
     wd = hp[HP_WEIGHT_DECAY]
     amsgrad = hp[HP_AMSGRAD] != 0.0
     t = sc[T]
-    step_size = lr / (1.0 - pypow(b1, t))
-    bc2_sqrt = pypow(1.0 - pypow(b2, t), 0.5)
+    if hp[HP_NO_BIAS_CORRECTION] != 0.0:
+        step_size = lr
+        bc2_sqrt = 1.0  # √v / 1 + ε is √v + ε exactly
+    else:
+        step_size = lr / (1.0 - pypow(b1, t))
+        bc2_sqrt = pypow(1.0 - pypow(b2, t), 0.5)
     if decoupled and wd != 0.0:
         decay = 1.0 - lr * wd
         for i in range(theta.size):

@@ -67,6 +67,7 @@ HP_BASE = 30  # SAM's base optimizer (SAM_SGD, SAM_MOMENTUM, SAM_ADAM)
 HP_WARMUP_STEPS = 31  # schedule-free: linear warm-up steps
 HP_SF_R = 32  # schedule-free: the averaging weight's power of the step count, (t)^r
 HP_WEIGHT_LR_POWER = 33  # schedule-free: the averaging weight's power of the largest lr
+HP_NO_BIAS_CORRECTION = 34  # Adam, AdamW: 1 drops 1/(1−β₁ᵗ) and 1/√(1−β₂ᵗ) (0, the default, keeps them)
 N_HP = 36
 
 # conventions for the momentum family

@@ -14,6 +14,7 @@ from optimizers._slots import (
     CG,
     DBD,
     HP_AMSGRAD,
+    HP_NO_BIAS_CORRECTION,
     HP_BASE,
     HP_BETA1,
     HP_BETA2,
@@ -98,6 +99,10 @@ def _moments(lr: float) -> tuple[HyperParam, ...]:
 
 
 _AMSGRAD = HyperParam("amsgrad", HP_AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool")
+_NO_BIAS_CORRECTION = HyperParam(
+    "no_bias_correction", HP_NO_BIAS_CORRECTION, 0.0, 0, 1, "",
+    "drop the bias correction: step η·m/(√v + ε), small while m and v still remember their zero start", kind="bool",
+)  # fmt: skip
 _DECOUPLED_WD = HyperParam(
     "decoupled_weight_decay", HP_DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2", kind="bool"
 )
@@ -280,10 +285,12 @@ SPECS: tuple[OptimizerSpec, ...] = (
             *_moments(1e-3),
             _wd(),
             _AMSGRAD,
+            _NO_BIAS_CORRECTION,
         ),
         rule_latex=_ADAM_RULE,
         convention="torch.optim.Adam: bias-corrected moments, ε added after the square root; weight decay is L2 "
-        "(added to the gradient).",
+        "(added to the gradient). Without the bias correction (no_bias_correction; not in torch): m̂ = m, v̂ = v, as "
+        "Hugging Face's AdamW(correct_bias=False).",
         state_names=(("exp_avg", 0), ("exp_avg_sq", 1), ("max_exp_avg_sq", 2)),
     ),
     OptimizerSpec(
@@ -297,6 +304,7 @@ SPECS: tuple[OptimizerSpec, ...] = (
             *_moments(1e-3),
             _wd(1e-2, "decoupled weight decay θ ← θ(1 − ηλ)"),
             _AMSGRAD,
+            _NO_BIAS_CORRECTION,
         ),
         rule_latex=r"\theta_{t-1} \leftarrow \theta_{t-1}(1 - \eta\lambda)\\" + _ADAM_RULE,
         convention="torch.optim.AdamW: the decay is decoupled from the gradient and scaled by the learning rate "

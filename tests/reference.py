@@ -378,15 +378,16 @@ class Adam:
     """torch.optim.Adam / AdamW.
 
     m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  with amsgrad v_max ← max(v_max, v) replaces v below;
-    θ ← θ − γ/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε).
+    θ ← θ − γ/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε), or without the bias correction θ ← θ − γ · m/(√v + ε).
     Adam adds λθ to g; AdamW first sets θ ← θ(1 − γλ).
     """
 
     def __init__(self, n: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, decoupled: bool = False,
-                 **_: Any) -> None:  # fmt: skip
+                 no_bias_correction: bool = False, **_: Any) -> None:  # fmt: skip
         self.b1, self.b2, self.eps, self.wd, self.amsgrad, self.decoupled = (
             beta1, beta2, eps, weight_decay, amsgrad, decoupled)  # fmt: skip
+        self.corrected = not no_bias_correction
         self.m = np.zeros(n)
         self.v = np.zeros(n)
         self.v_max = np.zeros(n)
@@ -404,14 +405,18 @@ class Adam:
         self.m = lerp(self.m, g, 1 - self.b1)  # exp_avg.lerp_(grad, 1 - beta1)
         # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1-beta2)
         self.v = fma((1 - self.b2) * g, g, self.v * self.b2)
-        step_size = lr / (1 - self.b1**step)
-        bias_correction2_sqrt = (1 - self.b2**step) ** 0.5
         if self.amsgrad:
             self.v_max = np.maximum(self.v_max, self.v)
             v = self.v_max
         else:
             v = self.v
-        denom = np.sqrt(v) / bias_correction2_sqrt + self.eps
+        if self.corrected:
+            step_size = lr / (1 - self.b1**step)
+            bias_correction2_sqrt = (1 - self.b2**step) ** 0.5
+            denom = np.sqrt(v) / bias_correction2_sqrt + self.eps
+        else:  # transformers' AdamW(correct_bias=False): step_size = lr; denom = exp_avg_sq.sqrt().add_(eps)
+            step_size = lr
+            denom = np.sqrt(v) + self.eps
         # param.addcdiv_(exp_avg, denom, value=-step_size)
         return theta + (-step_size * self.m) / denom, lr / denom, "ok"
 

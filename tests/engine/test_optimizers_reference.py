@@ -219,6 +219,9 @@ DIRECT_CASES = [
     # Adam / AMSGrad, AdamW
     *[("adam", dict(lr=0.05, amsgrad=a, weight_decay=w)) for a in (False, True) for w in (0.0, 0.1)],
     ("adam", dict(lr=0.1, beta1=0.5, beta2=0.9, eps=1e-3)),
+    *[("adam", dict(lr=0.05, no_bias_correction=True, amsgrad=a, weight_decay=w))
+      for a in (False, True) for w in (0.0, 0.1)],  # fmt: skip
+    ("adamw", dict(lr=0.05, no_bias_correction=True, weight_decay=0.1)),
     *[("adamw", dict(lr=0.05, amsgrad=a, weight_decay=w)) for a in (False, True) for w in (0.0, 0.1)],
     # NAdam: L2 and decoupled decay, momentum schedule
     ("nadam", dict(lr=0.05)),
@@ -538,3 +541,20 @@ def test_sam_first_step_by_hand():
     x1 = x0 - 1e-4 * s.gradient(*ahead)
     t = trace(s, make_config("sam", lr=1e-4, rho=0.1), start=x0, steps=1)
     np.testing.assert_allclose(t.positions[1], x1, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_without_the_bias_correction_the_first_step_is_shorter_by_the_moments_zero_start(name):
+    """Step 1 from m = v = 0: m = (1−β₁)g and v = (1−β₂)g², so the corrected step is η·sign(g) (ε aside)
+    and the uncorrected one η(1−β₁)/√(1−β₂)·sign(g): 0.1/√0.001 ≈ 3.16 η with torch's defaults."""
+    surface = get_surface("quadratic")
+    runs = {}
+    for off in (False, True):
+        cfg = make_config(name, lr=0.01, weight_decay=0.0, no_bias_correction=off)
+        runs[off] = trace(surface, cfg, (-9.0, 4.0), 3)
+        assert cfg.values["no_bias_correction"] is off
+    first = {off: np.abs(t.positions[1] - t.positions[0]) for off, t in runs.items()}
+    np.testing.assert_allclose(first[False], 0.01, rtol=1e-6)
+    np.testing.assert_allclose(first[True], 0.01 * 0.1 / math.sqrt(1e-3), rtol=1e-6)
+    # the default keeps torch's rule
+    assert make_config(name).values["no_bias_correction"] is False
