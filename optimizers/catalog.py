@@ -101,7 +101,7 @@ def _moments(lr: float) -> tuple[HyperParam, ...]:
 _AMSGRAD = HyperParam("amsgrad", HP_AMSGRAD, 0.0, 0, 1, "", "use the running maximum of v (AMSGrad)", kind="bool")
 _NO_BIAS_CORRECTION = HyperParam(
     "no_bias_correction", HP_NO_BIAS_CORRECTION, 0.0, 0, 1, "",
-    "drop the bias correction: step η·m/(√v + ε), small while m and v still remember their zero start", kind="bool",
+    "drop the bias correction: step η·m/(√v + ε), ≈3η at first with the default β (v's zero start)", kind="bool",
 )  # fmt: skip
 _DECOUPLED_WD = HyperParam(
     "decoupled_weight_decay", HP_DECOUPLED_WD, 0.0, 0, 1, "", "decay θ(1 − ηλ) instead of L2", kind="bool"

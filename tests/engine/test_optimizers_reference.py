@@ -544,7 +544,7 @@ def test_sam_first_step_by_hand():
 
 
 @pytest.mark.parametrize("name", ["adam", "adamw"])
-def test_without_the_bias_correction_the_first_step_is_shorter_by_the_moments_zero_start(name):
+def test_without_the_bias_correction_the_first_step_is_longer_by_the_moments_zero_start(name):
     """Step 1 from m = v = 0: m = (1−β₁)g and v = (1−β₂)g², so the corrected step is η·sign(g) (ε aside)
     and the uncorrected one η(1−β₁)/√(1−β₂)·sign(g): 0.1/√0.001 ≈ 3.16 η with torch's defaults."""
     surface = get_surface("quadratic")
