@@ -125,10 +125,14 @@ def test_minibatch_lesson_claims_hold_on_the_runs():
 
 
 def test_adam_lesson_claims_hold_on_the_runs():
-    first_step, decay = lesson("adam").steps
+    first_step, uncorrected, decay = lesson("adam").steps
     (adam,) = runs(first_step)
     assert np.allclose(adam.trajectory.updates[1], -0.5 * np.sign(adam.trajectory.gradients[0]), rtol=1e-6)
     assert truth(first_step).value == pytest.approx(0.5, rel=1e-6)
+    (raw,) = runs(uncorrected)
+    longer = 0.1 / math.sqrt(1e-3)  # (1 − β₁)/√(1 − β₂)
+    assert np.allclose(raw.trajectory.updates[1], -0.5 * longer * np.sign(raw.trajectory.gradients[0]), rtol=1e-6)
+    assert truth(uncorrected).value == pytest.approx(1 - 0.5 * longer, rel=1e-6)
     l2, adamw = runs(decay)
     s = _result(decay.view).surface
     for run, stationary in ((l2, True), (adamw, False)):
