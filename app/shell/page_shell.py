@@ -42,22 +42,38 @@ def swap_polyfill(scripts: str, runtime_src: str) -> str:
 LANG = "en"
 
 
+#: the theme script's tag among Dash's asset scripts (``assets/theme.js``, fingerprinted or not)
+THEME_TAG = re.compile(r'<script src="[^"]*/theme\.js(?:\?[^"]*)?"></script>\s*')
+
+
+def theme_first(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Dash's index parts with the theme script moved from the body's scripts to the end of the
+    head, so the page is drawn in its theme from the first paint (it only sets an attribute on
+    ``<html>`` and listens; it needs nothing the other scripts define)."""
+    scripts = kwargs.get("scripts", "")
+    found = THEME_TAG.search(scripts)
+    if found is None:
+        return kwargs
+    return {**kwargs, "scripts": scripts[: found.start()] + scripts[found.end() :],
+            "css": kwargs.get("css", "") + found.group(0).strip()}  # fmt: skip
+
+
 def with_lang(index: str, lang: str = LANG) -> str:
     """The index page with ``lang`` on its ``<html>`` tag (Dash's default template has none)."""
     return re.sub(r"<html(?![^>]*\blang=)", f'<html lang="{lang}"', index, count=1)
 
 
 class ShellDash(Dash):
-    """Dash, serving its index page in :data:`LANG`, and with the regenerator runtime instead of
-    the whole polyfill once :func:`install` found the built runtime (Dash's documented
-    ``interpolate_index`` hook)."""
+    """Dash, serving its index page in :data:`LANG`, the theme script in its head (:func:`theme_first`),
+    and with the regenerator runtime instead of the whole polyfill once :func:`install` found the
+    built runtime (Dash's documented ``interpolate_index`` hook)."""
 
     runtime_src: str | None = None
 
     def interpolate_index(self, **kwargs: Any) -> str:
         if self.runtime_src is not None and "scripts" in kwargs:
             kwargs["scripts"] = swap_polyfill(kwargs["scripts"], self.runtime_src)
-        return with_lang(super().interpolate_index(**kwargs))
+        return with_lang(super().interpolate_index(**theme_first(kwargs)))
 
 
 def install(dash_app: ShellDash, assets_dir: Path) -> bool:
