@@ -111,6 +111,7 @@ def _register_race(app: Any, queue: RaceQueue, kv: Any, own_process: bool) -> No
         output={
             "recon": Output(Ids.RECON, "figure"),
             "psnr": Output(Ids.PSNR, "children"),
+            "pca": Output(Ids.PCA, "children"),
             "land": Output(Ids.LAND_STORE, "data"),
             "summary": Output(Ids.SUMMARY, "children"),
             "spectrum": Output(Ids.SPECTRUM, "figure"),

@@ -66,6 +66,7 @@ class Ids(StrEnum):
     SUMMARY = "lab-summary"
     RECON = "lab-recon-graph"
     PSNR = "lab-psnr"
+    PCA = "lab-pca"  # a linear autoencoder against PCA: principal angles and validation errors
     LAND_METHOD = "lab-land-method"
     LAND_STORE = "lab-land-store"
     LAND_GRAPH = "lab-land-graph"

@@ -231,7 +231,7 @@ def run_job(form: Mapping[str, Any], upload: Any, *, kv: Any, token: str | None,
             kv.delete(cancel_key(token))
 
 
-_FAILED = {"ok": False, "loss": None, "recon": None, "psnr": None, "landscapes": None, "summary": ""}
+_FAILED = {"ok": False, "loss": None, "recon": None, "psnr": None, "pca": None, "landscapes": None, "summary": ""}
 
 
 def _run_checked(settings: LabSettings, notes: list[str], upload: Any, kv: Any, token: str | None,
@@ -322,16 +322,35 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
                             input_label=c.label() if c is not None else None)  # fmt: skip
     status = _race_status(race, s)
     reporter.phase(status, 100.0)
+    pca = _pca_comparison(race, data)
     return {
         "ok": True,
         "status": status,
         "loss": lab_figures.loss_figure(runs, s.epochs),
         "recon": recon,
         "psnr": lab_figures.psnr_rows(race.psnr.to_dict() if race.psnr is not None else None),
+        "pca": pca,
         "landscapes": landscapes,
         "curvature": curvature,
         "summary": _summary(s, data, race),
     }
+
+
+def _pca_comparison(race: Any, data: Any) -> dict[str, Any]:
+    """Each run's decoder subspace against PCA (a JSON-able dict), or ``{"why": …}`` for a model that is not a
+    linear autoencoder."""
+    from autoencoder.pca_baseline import pca_baseline, why_not_linear
+
+    why = why_not_linear(race.model)
+    if why is not None:
+        return {"why": why}
+    import numpy as np
+
+    runs = [(r.label, r.theta if r.theta is not None else np.empty(0)) for r in race.runs]
+    try:
+        return pca_baseline(race.model, runs, data.train, data.val).to_dict()
+    except ValueError as exc:
+        return {"why": str(exc)}
 
 
 #: seconds the curvature report may use for the whole race, and the largest model it is tried on

@@ -1,4 +1,5 @@
-"""The race's result panels: the loss curves, the reconstructions, the loss landscape and the PSNR table.
+"""The race's result panels: the loss curves, the reconstructions, the loss landscape, the PSNR table and
+the linear autoencoder's comparison with PCA.
 
 ``results_view()`` lays the panels out (with what they say before the first race), and
 ``result_outputs`` turns :func:`app.lab.jobs.run_job`'s result into the race callback's outputs.
@@ -9,6 +10,7 @@ its output in the race callback (:mod:`app.lab.callbacks`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,11 +41,44 @@ def psnr_table(rows: Mapping[str, Any] | None) -> Any:
     return html.Table([html.Caption(caption), html.Thead(head), html.Tbody(body)], className="lab-psnr-table")
 
 
+def _deg(v: Any) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{v:.2f}°"
+
+
+def _mse(v: Any) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{v:.4g}"
+
+
+def pca_table(info: Mapping[str, Any] | None) -> Any:
+    """The linear autoencoder against PCA (:func:`autoencoder.pca_baseline.pca_baseline`), or why not."""
+    if not info:
+        return html.P(WAITING["pca"], className="lab-hint")
+    if info.get("why"):
+        return html.P(f"Linear autoencoder = PCA: not for this model ({info['why']}). {PCA_HOW}", className="lab-hint")
+    k = info["k"]
+    head = html.Tr([html.Th("run", scope="col"), html.Th("largest angle", scope="col"),
+                    html.Th(f"all {k} principal angles", scope="col"), html.Th("validation MSE", scope="col")])
+    body = [html.Tr([html.Th(r["label"], scope="row"), html.Td(_deg(r["angles_deg"][0])),
+                     html.Td(", ".join(_deg(a) for a in r["angles_deg"])), html.Td(_mse(r["val_mse"]))])
+            for r in info["rows"]]
+    body.append(html.Tr([html.Th(f"PCA (top {k})", scope="row"), html.Td("0°"), html.Td("—"),
+                         html.Td(_mse(info["pca_val_mse"]))], className="lab-pca-row"))
+    caption = (f"Linear autoencoder = PCA: the angles between each decoder's {k}-dimensional subspace and the top-{k} "
+               "principal subspace of the training rows (0° everywhere: the same subspace; the weights themselves "
+               "need not be the principal directions), and each reconstruction's mean squared error on the validation "
+               "rows beside PCA's.")
+    return html.Table([html.Caption(caption), html.Thead(head), html.Tbody(body)], className="lab-psnr-table lab-pca-table")  # fmt: skip
+
+
+#: how to set the lab up for the comparison
+PCA_HOW = "Choose activation and output “linear”, no batch norm or skip connection, and mean squared error."
+
 #: what the result panels say before the first race
 WAITING = {
     "recon": "Reconstructions of validation images appear here after a race.",
     "landscape": "The loss landscape around the final weights appears here after a race.",
     "psnr": "The denoising PSNR table (input and each optimizer, per noise type) appears here after a race.",
+    "pca": "After a race of a linear autoencoder, its subspace is compared here with PCA's.",
     "curvature": "Each optimizer's top and bottom Hessian eigenvalues at its final weights appear here after a race.",
 }
 
@@ -82,10 +117,12 @@ def result_outputs(out: Mapping[str, Any]) -> dict[str, Any]:
     if not out.get("ok"):
         why = f"No results: {out.get('status', 'the race did not run')}"
         msg = lab_figures.message_figure(why)
-        return {"recon": msg, "psnr": html.P(why, className="lab-hint"), "land": {"pca": msg, "random": msg},
+        return {"recon": msg, "psnr": html.P(why, className="lab-hint"), "pca": html.P(why, className="lab-hint"),
+                "land": {"pca": msg, "random": msg},
                 "summary": "", "spectrum": msg, "curv_links": html.P(why, className="lab-hint")}  # fmt: skip
     curv = out.get("curvature") or {}
-    return {"recon": out["recon"], "psnr": psnr_table(out["psnr"]), "land": out["landscapes"],
+    return {"recon": out["recon"], "psnr": psnr_table(out["psnr"]), "pca": pca_table(out.get("pca")),
+            "land": out["landscapes"],
             "summary": out["summary"],
             "spectrum": curv.get("figure") or lab_figures.message_figure("No curvature report for this race."),
             "curv_links": curvature_links(curv)}  # fmt: skip
@@ -121,6 +158,8 @@ def results_view() -> list[Any]:
             # a region that scrolls sideways on a phone: focusable, so a keyboard can scroll it
             html.Div(html.P(WAITING["psnr"], className="lab-hint"), id=Ids.PSNR, className="lab-card lab-psnr",
                      tabIndex=0, role="region", **{"aria-label": "PSNR table"}),
+            html.Div(html.P(WAITING["pca"], className="lab-hint"), id=Ids.PCA, className="lab-card lab-psnr",
+                     tabIndex=0, role="region", **{"aria-label": "Linear autoencoder and PCA"}),
             html.Section(className="lab-card lab-curvature", **{"aria-label": "Curvature at the final weights"}, children=[
                 html.Div(dcc.Graph(id=Ids.SPECTRUM, config=graph_config, style={"height": "100%"},
                                    figure=lab_figures.message_figure(WAITING["curvature"])),
