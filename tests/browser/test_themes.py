@@ -145,3 +145,33 @@ def test_the_api_maps_the_palette_and_scales_lines_per_theme(fresh):
     assert light["black"] == "#000000" and dark["black"] == "#ffffff" and dark["blue"] == "#0072B2"
     assert dark["ink"] != light["ink"] and dark["halo"] != light["halo"]
     assert page.evaluate("DescentTheme.set('neon')") is False and page.evaluate("DescentTheme.name()") == "projector"
+
+
+@pytest.mark.parametrize(
+    "device",
+    [{"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True},  # a narrow phone: coarse pointer
+     {"viewport": {"width": 1024, "height": 768}}],  # a small laptop or an old projector
+    ids=["phone-360", "laptop-1024"],
+)  # fmt: skip
+def test_no_page_scrolls_sideways_in_any_theme_and_the_switch_fits_a_finger(browser, live_server, device):
+    ctx = browser.new_context(**device)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(20_000)
+        width = device["viewport"]["width"]
+        for path in [*ROOTS, "lesson/gd_quadratic"]:
+            _open(page, live_server, path)
+            for name in THEMES:
+                page.evaluate("(n) => DescentTheme.set(n)", name)
+                size = page.evaluate(
+                    """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+                                  return {scroll: document.documentElement.scrollWidth, inner: innerWidth, h: r.height, w: r.width,
+                                          right: r.right}; }""",
+                    SWITCH,
+                )
+                where = f"{path or '/'} in {name}: {size}"
+                assert size["inner"] == width and size["scroll"] <= width and size["right"] <= width, where
+                if device.get("has_touch"):
+                    assert size["h"] >= 44 and size["w"] >= 44, where
+    finally:
+        ctx.close()
