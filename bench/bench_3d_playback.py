@@ -10,7 +10,10 @@ the first run's step k), through two ways of updating the scene:
   b. ``DescentScene3d.restyle`` (assets/scene3d.js) with the typed-array views themselves;
   c. the same with the scene's WebGL canvas at pixel ratio 1 instead of plotly's default 2 while
      playing (an alternative: in software rendering the surface's drawing, not the update, bounds
-     the frame rate, and it grows with the canvas's pixels).
+     the frame rate, and it grows with the canvas's pixels);
+  d. a sketch of the other alternative: no WebGL update at all while playing, the moving traces
+     drawn on a 2-D canvas over the scene, projected with its camera (no depth test against the
+     surface: paths behind a hill would show).
 
 Each frame waits for the update's promise and then for the next animation frame (so it was
 shown), as the engine's one-update-in-flight loop does.  Runs of the kinds alternate, so all see
@@ -102,10 +105,73 @@ SETUP = """() => {
   function viaScene3d(data, traces) {
     return DescentScene3d.restyle(gd, data, traces);
   }
+  // the alternative sketched: the moving traces on a 2-D canvas over the scene's static WebGL canvas, each
+  // point projected with the scene's camera (model, view, projection; positions scaled like the WebGL
+  // objects'); no depth test against the surface
+  const sc = gd._fullLayout.scene._scene;
+  let overlay = null;
+  function overlayContext() {
+    const gl = sc.glplot.canvas;
+    if (!overlay) {
+      overlay = document.createElement('canvas');
+      overlay.style.cssText = 'position:absolute;left:0;top:0;pointer-events:none';
+      gl.parentNode.appendChild(overlay);
+    }
+    const w = gl.clientWidth, h = gl.clientHeight, dpr = window.devicePixelRatio || 1;
+    if (overlay.width !== Math.round(w * dpr) || overlay.height !== Math.round(h * dpr)) {
+      overlay.width = Math.round(w * dpr);
+      overlay.height = Math.round(h * dpr);
+      overlay.style.width = w + 'px';
+      overlay.style.height = h + 'px';
+    }
+    const ctx = overlay.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    return {ctx: ctx, w: w, h: h};
+  }
+  function projector(w, h) {
+    const cp = sc.glplot.cameraParams, ds = sc.dataScale;
+    const M = [cp.model, cp.view, cp.projection];
+    return (x, y, z) => {
+      let p = [x * ds[0], y * ds[1], z * ds[2], 1];
+      for (const m of M) {
+        const q = [0, 0, 0, 0];
+        for (let i = 0; i < 4; i++) q[i] = m[i] * p[0] + m[4 + i] * p[1] + m[8 + i] * p[2] + m[12 + i] * p[3];
+        p = q;
+      }
+      return [(p[0] / p[3] + 1) / 2 * w, (1 - p[1] / p[3]) / 2 * h];
+    };
+  }
+  function viaOverlay(data, traces) {
+    const o = overlayContext(), ctx = o.ctx, P = projector(o.w, o.h);
+    data.forEach((d, i) => {
+      const n = Math.min(d.x.length, d.y.length, d.z.length);
+      if (!n) return;
+      const colour = gd._fullData[traces[i]].line ? gd._fullData[traces[i]].line.color : '#333';
+      if (n === 1) {
+        const [px, py] = P(d.x[0], d.y[0], d.z[0]);
+        ctx.fillStyle = (gd._fullData[traces[i]].marker || {}).color || colour;
+        ctx.beginPath(); ctx.arc(px, py, 6, 0, 2 * Math.PI); ctx.fill();
+        return;
+      }
+      ctx.strokeStyle = colour; ctx.lineWidth = n === 2 ? 2 : 3;
+      ctx.beginPath();
+      for (let j = 0; j < n; j++) {
+        const [px, py] = P(d.x[j], d.y[j], d.z[j]);
+        if (j) ctx.lineTo(px, py); else ctx.moveTo(px, py);
+      }
+      ctx.stroke();
+      if (d.text && d.text[n - 1]) {
+        const [px, py] = P(d.x[n - 1], d.y[n - 1], d.z[n - 1]);
+        ctx.fillStyle = '#1a1a1a'; ctx.font = '600 13px sans-serif'; ctx.fillText(d.text[n - 1], px + 6, py - 6);
+      }
+    });
+    return Promise.resolve();
+  }
   const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
   // play `frames` frames from step 0 to step n; each waits for its update, then for the next animation frame
   async function play(kind, frames) {
-    const fn = kind === 'restyle' ? viaRestyle : viaScene3d;
+    const fn = kind === 'restyle' ? viaRestyle : kind === 'overlay' ? viaOverlay : viaScene3d;
     const glplot = gd._fullLayout.scene._scene.glplot;
     const ratio = glplot.pixelRatio;
     if (kind === 'scene3d_pr1') glplot.pixelRatio = 1;  // the canvas at CSS pixels while playing
@@ -130,10 +196,11 @@ SETUP = """() => {
     obs.disconnect();
     glplot.pixelRatio = ratio;
     glplot.redraw();
+    if (overlay) overlay.getContext('2d').clearRect(0, 0, overlay.width, overlay.height);
     return {fps: frames / (elapsed / 1000), updateMs: busy / frames, longestTask: Math.max(0, ...longTasks),
             longTasks: longTasks.length};
   }
-  window.__b3d = {play: play, runs: runs.length, n: n, traces: frame(0).traces.length};
+  window.__b3d = {play: play, frame: frame, viaScene3d: viaScene3d, viaOverlay: viaOverlay};
   return {runs: runs.length, n: n, traces: frame(0).traces.length};
 }"""
 
@@ -203,6 +270,7 @@ def main() -> int:
                 "restyle": "Plotly.restyle (today)",
                 "scene3d": "DescentScene3d.restyle",
                 "scene3d_pr1": "DescentScene3d.restyle, WebGL canvas at pixel ratio 1 instead of 2 while playing",
+                "overlay": "a sketch: the moving traces on a 2-D canvas over the static WebGL scene",
             }
             results: dict[str, list[dict]] = {k: [] for k in kinds}
             page.evaluate(f"__b3d.play('scene3d', {min(args.frames, 30)})")  # warm-up of both
@@ -234,7 +302,9 @@ def main() -> int:
           f"update time × {b['updateMs'] / a['updateMs']:.3f}, longest task × {b['longestTask'] / max(a['longestTask'], 1e-9):.2f}")  # fmt: skip
     fast = after["fast"] - before["fast"]
     c = med["scene3d_pr1"]
-    print(f"ratio at pixel ratio 1 / Plotly.restyle: fps × {c['fps'] / a['fps']:.1f}")
+    o = med["overlay"]
+    print(f"ratio at pixel ratio 1 / Plotly.restyle: fps × {c['fps'] / a['fps']:.1f}; "
+          f"2-D overlay / Plotly.restyle: fps × {o['fps'] / a['fps']:.1f}")  # fmt: skip
     print(f"DescentScene3d calls in the timed playbacks: {fast} fast, {after['rescaled'] - before['rescaled']} of them "
           f"plotted in full (data bounds moved), {after['fallback'] - before['fallback']} through Plotly.restyle")  # fmt: skip
     return 0
