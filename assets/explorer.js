@@ -93,6 +93,11 @@
     startPreview: null,
   };
 
+  // a new theme (assets/theme.js): the trails, rings and balls take its line widths and colours
+  document.addEventListener("descent-theme", function () {
+    if (E.payload && E.payload.view !== "3d") draw(false);
+  });
+
   window.addEventListener("resize", function () {
     setTimeout(function () {
       if (E.payload && E.payload.view !== "3d") draw(false);
