@@ -20,7 +20,10 @@ shown), as the engine's one-update-in-flight loop does.  Runs of the kinds alter
 the same machine.  Printed per kind: frames per second, the mean time of one update and the
 longest task (PerformanceObserver 'longtask'), as medians over the runs, then the ratios.  The
 browser renders WebGL in software (SwiftShader), like a classroom laptop without a GPU driver.
-No assertion on time: the figures are printed.
+Then the animation engine's own playback (Play, from step 0 to the last) is timed twice over: as it
+is, and with its Plotly.restyle calls on the map routed to DescentScene3d.restyle (what the
+one-line change in restyle3d does), counting its frames.  No assertion on time: the figures are
+printed.
 
     NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_3d_playback.py [--runs 5] [--frames 150]
 """
@@ -205,6 +208,49 @@ SETUP = """() => {
 }"""
 
 
+#: the animation engine's own playback (Play from step 0 until it stops), its Plotly.restyle calls on the map counted
+#: as frames; ``route``: those calls go to DescentScene3d.restyle instead (what the one-line change in
+#: explorer.js's restyle3d does; its fallback reaches Plotly.restyle itself)
+ENGINE = """async (route) => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+    (g) => g._fullLayout && g._fullLayout.scene && g._fullLayout.scene._scene);
+  DescentLab.seek(0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const orig = Plotly.restyle;
+  let frames = 0, inner = false;
+  Plotly.restyle = function (g, upd, traces) {
+    if (g === gd && !inner && upd && upd.x && upd.z) {
+      frames += 1;
+      if (route) {
+        const data = upd.x.map((x, i) => ({x: x, y: upd.y[i], z: upd.z[i], text: upd.text ? upd.text[i] : undefined}));
+        inner = true;
+        try {
+          return DescentScene3d.restyle(g, data, traces);
+        } finally {
+          inner = false;
+        }
+      }
+    }
+    return orig.apply(this, arguments);
+  };
+  const longTasks = [];
+  const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+  obs.observe({entryTypes: ['longtask']});
+  const t0 = performance.now();
+  DescentLab.play();
+  while (DescentLab.state().playing && performance.now() - t0 < 30000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const elapsed = performance.now() - t0;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  obs.takeRecords().forEach((e) => longTasks.push(e.duration));
+  obs.disconnect();
+  Plotly.restyle = orig;
+  return {fps: frames / (elapsed / 1000), frames: frames, seconds: elapsed / 1000, longestTask: Math.max(0, ...longTasks),
+          longTasks: longTasks.length};
+}"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -280,6 +326,11 @@ def main() -> int:
                 for kind in kinds:
                     results[kind].append(page.evaluate(f"__b3d.play('{kind}', {args.frames})"))
             after = page.evaluate("JSON.parse(JSON.stringify(DescentScene3d.stats))")
+            engine: dict[bool, list[dict]] = {False: [], True: []}
+            for _ in range(max(1, args.runs)):
+                for route in (False, True):
+                    engine[route].append(page.evaluate(ENGINE, route))
+            routed = page.evaluate("JSON.parse(JSON.stringify(DescentScene3d.stats))")
             browser.close()
     finally:
         stop(server)
@@ -307,6 +358,19 @@ def main() -> int:
           f"2-D overlay / Plotly.restyle: fps × {o['fps'] / a['fps']:.1f}")  # fmt: skip
     print(f"DescentScene3d calls in the timed playbacks: {fast} fast, {after['rescaled'] - before['rescaled']} of them "
           f"plotted in full (data bounds moved), {after['fallback'] - before['fallback']} through Plotly.restyle")  # fmt: skip
+    print(f"the engine's own playback (Play from step 0 to step {info['n']} at its default speed; frames = its "
+          "restyle3d calls):")  # fmt: skip
+    for route, label in ((False, "Plotly.restyle (today)"), (True, "DescentScene3d.restyle (the one-line change)")):
+        runs = engine[route]
+        fps = statistics.median(r["fps"] for r in runs)
+        longest = statistics.median(r["longestTask"] for r in runs)
+        secs = statistics.median(r["seconds"] for r in runs)
+        each = ", ".join(f"{r['fps']:.1f}" for r in runs)
+        print(f"  {label}: {fps:5.1f} fps (runs: {each}), longest task {longest:.0f} ms, "
+              f"{secs:.1f} s per playback")  # fmt: skip
+    print(f"  DescentScene3d calls in the engine's playbacks: {routed['fast'] - after['fast']} fast, "
+          f"{routed['rescaled'] - after['rescaled']} plotted in full, {routed['fallback'] - after['fallback']} through "
+          f"Plotly.restyle {({k: v - after['reasons'].get(k, 0) for k, v in routed['reasons'].items()})}")  # fmt: skip
     return 0
 
 
