@@ -3,13 +3,14 @@
  *
  * The server sends every trajectory once per change (the payload store:
  * float64 arrays as base64).  This file animates them without further round
- * trips: a requestAnimationFrame loop advances step k; each frame moves the
- * balls, trims the trails to step k and redraws the arrows with
- * Plotly.animate({redraw: false}) on those scatter traces only (the contour
- * is never recomputed), moves the step cursor over the diagnostics (plain HTML
- * lines placed with the axes' pixel mapping) and fills the race board's live
- * cells.  In the 3-D view the same traces are updated with Plotly.restyle, one
- * frame in flight at a time.  The diagnostics figure itself is redrawn with
+ * trips: a requestAnimationFrame loop advances step k; each frame draws the
+ * trails to step k, the balls and the arrows on a canvas over the 2-D map (the
+ * contour is never recomputed), moves the step cursor over the diagnostics
+ * (plain HTML lines placed with the axes' pixel mapping) and fills the race
+ * board's live cells.  In the 3-D view a playing race is drawn on a canvas over
+ * the still scene (assets/scene3d_overlay.js) and, once it stops, put into the
+ * scene's traces (assets/scene3d.js), one update in flight at a time.  The
+ * diagnostics figure itself is redrawn with
  * Plotly.react once per payload, after the map, and only when changes pause.
  *
  * It keeps each slider and its exact number in step and commits settled
@@ -79,7 +80,8 @@
     acc: 0,
     lastT: 0,
     busy3d: false,
-    pending3d: false,
+    pending3d: null, // [gd, data, traces] of the latest 3-D update asked for while one ran
+    overlay3d: false, // the 3-D frame is on the overlay canvas (playing), not in the WebGL traces
     diagTimer: null,
     diagDrawn: null,
     diagApplied: 0,
@@ -116,6 +118,7 @@
     var atEnd = E.payload === null || E.k >= E.n;
     E.payload = p;
     E.startPreview = null; // a dragged start ring: the new race starts where it was dropped
+    E.overlay3d = false; // a new figure's moving traces are hidden again if it plays
     E.n = p.steps;
     E.byColor = {};
     p.slots.forEach(function (s) {
@@ -633,34 +636,35 @@
         }
       }
     }
+    // playing: the scene stays still (its moving traces emptied once) and the frame goes on the 2-D
+    // overlay (assets/scene3d_overlay.js); stopped: the points go back into the WebGL traces
+    var O = window.DescentScene3dOverlay;
+    if (E.playing && O) {
+      if (!E.overlay3d) restyle3d(gd, data.map(function () { return emptyTrace(true); }), traces);
+      if (O.draw(gd, data, traces, look())) {
+        E.overlay3d = true;
+        return;
+      }
+    }
+    if (E.overlay3d && O) O.clear(gd);
+    E.overlay3d = false;
     restyle3d(gd, data, traces);
   }
 
+  // one update of the scene's traces in flight at a time; while one runs, the latest request waits
   function restyle3d(gd, data, traces) {
     if (E.busy3d) {
-      E.pending3d = true;
+      E.pending3d = [gd, data, traces];
       return;
     }
     E.busy3d = true;
-    var upd = { x: [], y: [], z: [], text: [] };
-    data.forEach(function (d) {
-      upd.x.push(Array.from(d.x));
-      upd.y.push(Array.from(d.y));
-      upd.z.push(Array.from(d.z || []));
-      upd.text.push(d.text || []);
-    });
-    window.Plotly.restyle(gd, upd, traces).then(
-      function () {
-        E.busy3d = false;
-        if (E.pending3d) {
-          E.pending3d = false;
-          draw(false);
-        }
-      },
-      function () {
-        E.busy3d = false;
-      }
-    );
+    var done = function () {
+      E.busy3d = false;
+      var next = E.pending3d;
+      E.pending3d = null;
+      if (next) restyle3d(next[0], next[1], next[2]);
+    };
+    window.DescentScene3d.restyle(gd, data, traces).then(done, done);
   }
 
   function updateSide(force) {
@@ -871,6 +875,7 @@
   // playback stopped or the step was set: listeners (the spoken race summary) hear of it;
   // nothing is sent while the animation runs
   function settledAt() {
+    if (E.overlay3d) draw(false); // the 3-D frame goes back into the scene, drawn with depth
     document.dispatchEvent(new CustomEvent("descentlab:settled", { detail: { k: E.k, n: E.n } }));
   }
 

@@ -20,9 +20,9 @@ shown), as the engine's one-update-in-flight loop does.  Runs of the kinds alter
 the same machine.  Printed per kind: frames per second, the mean time of one update and the
 longest task (PerformanceObserver 'longtask'), as medians over the runs, then the ratios.  The
 browser renders WebGL in software (SwiftShader), like a classroom laptop without a GPU driver.
-Then the animation engine's own playback (Play, from step 0 to the last) is timed twice over: as it
-is, and with its Plotly.restyle calls on the map routed to DescentScene3d.restyle (what the
-one-line change in restyle3d does), counting its frames.  No assertion on time: the figures are
+Then the animation engine's own playback (Play, from step 0 to the last) is timed three ways: as
+shipped (the overlay canvas of assets/scene3d_overlay.js while playing), with DescentScene3d.restyle
+every frame, and with Plotly.restyle every frame (before both), counting its frames.  No assertion on time: the figures are
 printed.
 
     NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_3d_playback.py [--runs 5] [--frames 150]
@@ -208,47 +208,50 @@ SETUP = """() => {
 }"""
 
 
-#: the animation engine's own playback (Play from step 0 until it stops), its Plotly.restyle calls on the map counted
-#: as frames; ``route``: those calls go to DescentScene3d.restyle instead (what the one-line change in
-#: explorer.js's restyle3d does; its fallback reaches Plotly.restyle itself)
-ENGINE = """async (route) => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
-    (g) => g._fullLayout && g._fullLayout.scene && g._fullLayout.scene._scene);
+#: the animation engine's own playback (Play from step 0 until it stops), as shipped ("overlay": the moving traces on
+#: assets/scene3d_overlay.js's canvas while playing) and with its 3-D frames sent to the scene instead: "scene3d"
+#: (the overlay switched off: DescentScene3d.restyle every frame) and "restyle" (Plotly.restyle with copies, as
+#: before both).  A frame is an animation frame in which the step k moved (each such tick draws once).
+ENGINE = """async (mode) => {
+  const overlay = window.DescentScene3dOverlay, fast = DescentScene3d.restyle;
+  if (mode !== 'overlay') window.DescentScene3dOverlay = undefined;
+  if (mode === 'restyle') DescentScene3d.restyle = (g, data, traces) => Plotly.restyle(g, {
+    x: data.map((d) => Array.from(d.x)), y: data.map((d) => Array.from(d.y)), z: data.map((d) => Array.from(d.z || [])),
+    text: data.map((d) => d.text || [])}, traces);
   DescentLab.seek(0);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const orig = Plotly.restyle;
-  let frames = 0, inner = false;
-  Plotly.restyle = function (g, upd, traces) {
-    if (g === gd && !inner && upd && upd.x && upd.z) {
-      frames += 1;
-      if (route) {
-        const data = upd.x.map((x, i) => ({x: x, y: upd.y[i], z: upd.z[i], text: upd.text ? upd.text[i] : undefined}));
-        inner = true;
-        try {
-          return DescentScene3d.restyle(g, data, traces);
-        } finally {
-          inner = false;
-        }
-      }
-    }
-    return orig.apply(this, arguments);
-  };
   const longTasks = [];
   const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
   obs.observe({entryTypes: ['longtask']});
+  let frames = 0, lastK = 0, running = true;
+  const sample = () => {
+    const k = DescentLab.state().k;
+    if (k !== lastK) { frames += 1; lastK = k; }
+    if (running) requestAnimationFrame(sample);
+  };
   const t0 = performance.now();
   DescentLab.play();
+  requestAnimationFrame(sample);
   while (DescentLab.state().playing && performance.now() - t0 < 30000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const elapsed = performance.now() - t0;
+  running = false;
   await new Promise((resolve) => setTimeout(resolve, 50));
   obs.takeRecords().forEach((e) => longTasks.push(e.duration));
   obs.disconnect();
-  Plotly.restyle = orig;
+  window.DescentScene3dOverlay = overlay;
+  DescentScene3d.restyle = fast;
   return {fps: frames / (elapsed / 1000), frames: frames, seconds: elapsed / 1000, longestTask: Math.max(0, ...longTasks),
           longTasks: longTasks.length};
 }"""
+
+
+ENGINE_MODES = {
+    "overlay": "as shipped (the overlay canvas while playing)",
+    "scene3d": "DescentScene3d.restyle every frame",
+    "restyle": "Plotly.restyle every frame (before)",
+}
 
 
 def free_port() -> int:
@@ -326,11 +329,10 @@ def main() -> int:
                 for kind in kinds:
                     results[kind].append(page.evaluate(f"__b3d.play('{kind}', {args.frames})"))
             after = page.evaluate("JSON.parse(JSON.stringify(DescentScene3d.stats))")
-            engine: dict[bool, list[dict]] = {False: [], True: []}
+            engine: dict[str, list[dict]] = {m: [] for m in ENGINE_MODES}
             for _ in range(max(1, args.runs)):
-                for route in (False, True):
-                    engine[route].append(page.evaluate(ENGINE, route))
-            routed = page.evaluate("JSON.parse(JSON.stringify(DescentScene3d.stats))")
+                for mode in ENGINE_MODES:
+                    engine[mode].append(page.evaluate(ENGINE, mode))
             browser.close()
     finally:
         stop(server)
@@ -358,19 +360,18 @@ def main() -> int:
           f"2-D overlay / Plotly.restyle: fps × {o['fps'] / a['fps']:.1f}")  # fmt: skip
     print(f"DescentScene3d calls in the timed playbacks: {fast} fast, {after['rescaled'] - before['rescaled']} of them "
           f"plotted in full (data bounds moved), {after['fallback'] - before['fallback']} through Plotly.restyle")  # fmt: skip
-    print(f"the engine's own playback (Play from step 0 to step {info['n']} at its default speed; frames = its "
-          "restyle3d calls):")  # fmt: skip
-    for route, label in ((False, "Plotly.restyle (today)"), (True, "DescentScene3d.restyle (the one-line change)")):
-        runs = engine[route]
+    print(f"the engine's own playback (Play from step 0 to step {info['n']} at its default speed; a frame = an "
+          "animation frame in which the step moved):")  # fmt: skip
+    for mode, label in ENGINE_MODES.items():
+        runs = engine[mode]
         fps = statistics.median(r["fps"] for r in runs)
         longest = statistics.median(r["longestTask"] for r in runs)
         secs = statistics.median(r["seconds"] for r in runs)
         each = ", ".join(f"{r['fps']:.1f}" for r in runs)
         print(f"  {label}: {fps:5.1f} fps (runs: {each}), longest task {longest:.0f} ms, "
               f"{secs:.1f} s per playback")  # fmt: skip
-    print(f"  DescentScene3d calls in the engine's playbacks: {routed['fast'] - after['fast']} fast, "
-          f"{routed['rescaled'] - after['rescaled']} plotted in full, {routed['fallback'] - after['fallback']} through "
-          f"Plotly.restyle {({k: v - after['reasons'].get(k, 0) for k, v in routed['reasons'].items()})}")  # fmt: skip
+    shipped, before_all = (statistics.median(r["fps"] for r in engine[m]) for m in ("overlay", "restyle"))
+    print(f"  ratio as shipped / Plotly.restyle every frame: fps × {shipped / before_all:.1f}")
     return 0
 
 

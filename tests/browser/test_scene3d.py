@@ -249,3 +249,34 @@ def test_falls_back_on_a_2d_figure_and_never_throws(web):
     assert out["x"] == [0.5, 1.5] and out["fullX"] == [0.5, 1.5] and out["text"] == ["a", "b"]
     assert not out["threw"] and out["rejected"]
     web.assert_clean()
+
+
+def test_a_playing_3d_race_is_drawn_over_the_still_scene_and_put_back_into_it_when_it_stops(web):
+    """Playback draws on the overlay canvas with the scene's moving traces emptied; a pause clears the
+    canvas and puts step k into the WebGL traces (drawn with depth); the projected balls lie on the scene."""
+    web.goto(web.base + "?surface=himmelblau&start=-0.27,-0.92&steps=400&opt=sgd,lr=0.01&opt=adam,lr=0.1&view=3d")
+    page = web.page
+    gd = "document.querySelector('#map .js-plotly-plot')"
+    page.evaluate("DescentLab.seek(0)")
+    page.wait_for_function(f"{gd}.data[3].x.length === 1")
+    page.evaluate("() => { const s = document.getElementById('speed'); s.value = '30';"
+                  " s.dispatchEvent(new Event('change', {bubbles: true})); }")  # slow: it is still playing below
+    page.evaluate("DescentLab.play()")
+    page.wait_for_function("DescentLab.state().k > 2 && window.DescentScene3dOverlay.drawn() !== null")
+    drawn = page.evaluate("DescentScene3dOverlay.drawn()")
+    assert page.evaluate("DescentLab.state().playing") is True
+    assert drawn["paths"] == 2 and len(drawn["balls"]) == 2, drawn
+    box = page.evaluate(f"(() => {{ const c = {gd}.querySelector('.gl-container canvas');"
+                        " return [c.clientWidth, c.clientHeight]; })()")
+    assert all(0 <= x <= box[0] and 0 <= y <= box[1] for x, y in drawn["balls"]), (drawn, box)
+    # the scene's own moving traces are empty while the overlay draws them
+    page.wait_for_function(f"{gd}.data[3].x.length === 0 && {gd}.data[4].x.length === 0")
+    page.evaluate("DescentLab.pause()")
+    k = page.evaluate("DescentLab.state().k")
+    page.wait_for_function(f"{gd}.data[3].x.length === {k} + 1")
+    assert page.evaluate("DescentScene3dOverlay.drawn()") is None
+    blank = page.evaluate(f"""(() => {{ const c = {gd}.querySelector('canvas.scene3d-overlay');
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return false; return true; }})()""")
+    assert blank
+    web.assert_clean()
