@@ -179,7 +179,6 @@ def _serve_layout() -> Any:
     from flask import current_app, has_request_context, request
 
     from app.shell.router import LAYOUT_ROUTE, Router
-    from app.shell.theme import with_theme_switch
 
     router = Router(PAGES, DEFAULT_PAGE, PREFIX_PAGES)
     if not has_request_context():
@@ -188,7 +187,7 @@ def _serve_layout() -> Any:
         # Dash validates the layout once on its first request of any kind (the index page, a
         # static file): an empty page passes, where the real one would compute a race first
         return html.Div()
-    root = with_theme_switch(router.layout_for(request.referrer, request.host))  # every header's theme switch
+    root = router.layout_for(request.referrer, request.host)
     done = current_app.extensions.get(FIRST_PAGE)
     if done is not None:
         done.set()  # the first page is out: the background warm-up may go on with the other pages

@@ -35,6 +35,7 @@ from app.explorer.presets import PRESETS
 from app.explorer.views import views_for
 from app.shell import style
 from app.shell.header import page_links
+from app.shell.theme import theme_switch
 from app.shell.skip import skip_link
 from app.shell.tree import fill
 from optimizers.modifiers import CLIP_MODES, SCHEDULES
@@ -216,6 +217,7 @@ def build_layout() -> html.Div:
         children=[
             html.Div(className="brand", children=[html.H1("Descent Lab"), html.Span("optimizer explorer", className="sub")]),
             page_links("/", "pages", "page-link"),
+            theme_switch(),
             html.Nav(
                 id=Ids.PRESETS,
                 className="presets",

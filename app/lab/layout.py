@@ -32,6 +32,7 @@ from app.lab.limits import (
 from app.lab.results import results_view
 from app.lab.state import DEFAULT, INIT_LABELS, NOISE_LABELS, NOISES, SOURCES, LabSettings, sanitize, share_href
 from app.shell.header import page_links
+from app.shell.theme import theme_switch
 from app.shell.skip import skip_link
 from autoencoder.corrupt import KINDS
 from autoencoder.model import ACTIVATIONS, INITS
@@ -42,6 +43,7 @@ def header() -> html.Header:
     return html.Header(className="lab-top", children=[
         html.Div(className="lab-brand", children=[html.H1("Descent Lab"), html.Span(TITLE, className="lab-sub-title")]),
         page_links(PATH, "lab-pages", "lab-page-link"),
+        theme_switch(),
     ])  # fmt: skip
 
 

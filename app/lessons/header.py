@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import html
 
 from app.shell.header import page_links
+from app.shell.theme import theme_switch
 
 INDEX_PATH = "/lessons"
 
@@ -14,4 +15,5 @@ def header() -> html.Header:
         html.Div(className="brand", children=[html.A("Descent Lab", href="/", className="lesson-brand"),
                                               html.Span("lessons", className="sub")]),
         page_links(INDEX_PATH, "lesson-pages", "lesson-page-link"),
+        theme_switch(),
     ])  # fmt: skip

@@ -31,6 +31,7 @@ from app.maps.state import (
 from app.maps.wording import axis_title, millions, short_value, thousands
 from app.shell import style
 from app.shell.header import page_links
+from app.shell.theme import theme_switch
 from app.shell.skip import skip_link
 from app.shell.tree import dom_id, fill
 from app.shell.validation import symbol_text
@@ -351,6 +352,7 @@ def build_layout() -> html.Div:
     header = html.Header(className="maps-top", children=[
         html.Div(className="maps-brand", children=[html.H1("Descent Lab"), html.Span(TITLE, className="maps-sub-title")]),
         page_links(PATH, "maps-pages", "maps-page-link"),
+        theme_switch(),
         html.Nav(id=Ids.PRESETS, className="maps-presets", **{"aria-label": "Map lessons"},
                  children=[html.Span("Lessons:", className="maps-presets-label")]
                  + [html.Button(p.title, id=preset_id(p.name), className="maps-preset", title=p.lesson)

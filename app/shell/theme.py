@@ -3,8 +3,8 @@
 The switching is all in the browser: ``assets/theme.js`` picks the theme (a link's ``?theme=``,
 then the saved choice, then the system's dark preference) and sets ``data-theme`` on ``<html>``;
 ``assets/theme.css`` restyles every page and its figures from that attribute.  The server only
-draws the switch (into the header, right after the page links: :func:`with_theme_switch`) and
-lets every page's link parser accept ``theme`` without a notice (:data:`QUERY_KEY`).
+draws the switch (:func:`theme_switch`, which every page header puts right after its page links)
+and lets every page's link parser accept ``theme`` without a notice (:data:`QUERY_KEY`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from dash import html
-from dash.development.base_component import Component
 
 LIGHT = "light"
 DARK = "dark"
@@ -41,39 +40,3 @@ def theme_switch() -> html.Label:
     options = [html.Option(text, value=name) for name, text in THEMES]
     select = html.Select(options, className="theme-switch-select", **{SELECT_ATTRIBUTE: ""})
     return html.Label(className=SWITCH_CLASS, children=[html.Span("Theme", className="theme-switch-label"), select])
-
-
-def _is_page_links(node: Any) -> bool:
-    return isinstance(node, html.Nav) and getattr(node, "aria-label", None) == "Pages"
-
-
-def _has_switch(node: Any) -> bool:
-    if isinstance(node, (list, tuple)):
-        return any(_has_switch(child) for child in node)
-    if not isinstance(node, Component):
-        return False
-    return getattr(node, "className", None) == SWITCH_CLASS or _has_switch(getattr(node, "children", None))
-
-
-def _insert_after_links(node: Any) -> bool:
-    if not isinstance(node, Component):
-        return False
-    children = getattr(node, "children", None)
-    if isinstance(children, Component):
-        children = [children]
-    if not isinstance(children, (list, tuple)):
-        return False
-    for i, child in enumerate(children):
-        if _is_page_links(child):
-            node.children = [*children[: i + 1], theme_switch(), *children[i + 1 :]]
-            return True
-    return any(_insert_after_links(child) for child in children)
-
-
-def with_theme_switch(root: Any) -> Any:
-    """``root`` (a page's layout) with the theme switch right after its header's page links (the
-    ``<nav aria-label="Pages">`` of :func:`app.shell.header.page_links`), unless the page already
-    places a switch itself or has no page links; returns ``root`` (changed in place)."""
-    if not _has_switch(root):
-        _insert_after_links(root)
-    return root

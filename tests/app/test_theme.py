@@ -7,11 +7,9 @@ import re
 
 import pytest
 from dash import html
-from layout_tree import find_all
 
 from app import create_app
 from app.shell import theme
-from app.shell.header import page_links
 from app.shell.page_shell import theme_first
 
 
@@ -36,32 +34,6 @@ def test_the_switch_is_a_select_labelled_theme_with_three_options():
     assert label.children == "Theme"  # the <label> wraps the <select>: its accessible name
     assert isinstance(select, html.Select) and getattr(select, theme.SELECT_ATTRIBUTE) == ""
     assert [(o.value, o.children) for o in select.children] == [("light", "Light"), ("dark", "Dark"), ("projector", "Projector")]
-
-
-def _header(*children):
-    return html.Div([html.Header(list(children), className="top"), html.Main("body")])
-
-
-def _switches(root):
-    return find_all(root, lambda c: getattr(c, "className", None) == theme.SWITCH_CLASS)
-
-
-def test_the_switch_goes_right_after_the_page_links_once():
-    brand, links, presets = html.Div("brand"), page_links("/", "pages", "page-link"), html.Nav("presets")
-    root = _header(brand, links, presets)
-    assert theme.with_theme_switch(root) is root
-    header = root.children[0]
-    assert header.children[:2] == [brand, links] and header.children[3] is presets
-    assert header.children[2].className == theme.SWITCH_CLASS
-    theme.with_theme_switch(root)  # a layout served twice (a cached page) keeps one switch
-    assert len(_switches(root)) == 1
-
-
-def test_a_page_that_places_its_own_switch_or_has_no_links_is_left_alone():
-    own = _header(page_links("/maps", "p", "l"), html.Div(theme.theme_switch()))
-    assert len(_switches(theme.with_theme_switch(own))) == 1 and len(own.children[0].children) == 2
-    bare = html.Div([html.Header(html.H1("x")), html.Nav("other", **{"aria-label": "Lessons"})])
-    assert not _switches(theme.with_theme_switch(bare))
 
 
 def _served(client, path: str):

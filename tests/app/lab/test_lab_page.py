@@ -327,7 +327,7 @@ def test_layout_of_a_hostile_link_has_a_visible_notice(query):
 
 def test_layout_accessibility_basics():
     page = lab_page.layout({})
-    labels = {c.htmlFor for c in find_all(page, lambda c: isinstance(c, html.Label) and c.htmlFor)}
+    labels = {c.htmlFor for c in find_all(page, lambda c: isinstance(c, html.Label) and getattr(c, "htmlFor", None))}
     for cid in (Ids.HIDDEN, Ids.EPOCHS, Ids.BATCH, Ids.SEED, Ids.LIMIT, Ids.SAMPLES, Ids.LEVEL):
         assert cid in labels, cid
     removes = find_all(page, lambda c: isinstance(getattr(c, "id", None), dict) and c.id.get("type") == ids.OPT_REMOVE)

@@ -105,7 +105,7 @@ def test_the_control_offers_every_format_and_size_with_visible_labels():
     fmt, size = find(root, Ids.EXPORT_FORMAT), find(root, Ids.EXPORT_SIZE)
     assert [o["value"] for o in fmt.options] == list(FORMATS) == ["png", "svg", "pdf", "csv", "npz"]
     assert [o["value"] for o in size.options] == list(SIZE_PRESETS)
-    labels = {c.htmlFor: c.children for c in walk(root) if type(c).__name__ == "Label"}
+    labels = {c.htmlFor: c.children for c in walk(root) if type(c).__name__ == "Label" and getattr(c, "htmlFor", None)}
     assert labels[str(Ids.EXPORT_FORMAT)] == "format" and labels[str(Ids.EXPORT_SIZE)] == "size"
     assert find(root, Ids.EXPORT).children == "Download" and find(root, Ids.EXPORT_DOWNLOAD) is not None
 
