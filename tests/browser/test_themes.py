@@ -15,7 +15,8 @@ from tests.browser.conftest import VIEWPORT
 SWITCH = "select[data-theme-switch]"
 THEMES = ("light", "dark", "projector")
 #: each page's own root element (its background is what the reader sees)
-ROOTS = {"": ".explorer", "maps": ".maps-app", "lab": ".lab-page", "lessons": ".lesson-page"}
+ROOTS = {"": ".explorer", "maps": ".maps-app", "lab": ".lab-page", "lessons": ".lesson-page",
+         "lesson/gd_quadratic": ".lesson-page", "room": ".lesson-page"}
 
 LUMINANCE = """(sel) => {
   const c = getComputedStyle(document.querySelector(sel)).backgroundColor.match(/[\\d.]+/g).map(Number);
