@@ -1134,7 +1134,9 @@
     var cls = names().numSlider;
     var host = cls && ev.target && ev.target.closest ? ev.target.closest("." + cls) : null;
     var thumb = host && host.querySelector('[role="slider"]');
-    if (thumb) setTimeout(function () { settled(thumb); }, 0);
+    // after the slider's last move has rendered (a drag's moves are continuous events: React may commit
+    // the final position after this release), so the thumb's aria-valuenow is where it was let go
+    if (thumb) requestAnimationFrame(function () { setTimeout(function () { settled(thumb); }, 0); });
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

@@ -253,6 +253,9 @@ def test_the_live_summary_speaks_when_playback_stops_and_not_while_it_runs(fresh
 def test_on_a_phone_a_finger_moves_a_slider_and_plays_the_new_race(fresh, live_server):
     page, errors = _open(fresh(**PHONE), live_server + SHORT)
     cdp = page.context.new_cdp_session(page)
+    # the cards' formulas are typeset (MathJax changes their height, moving the sliders under a finger)
+    page.wait_for_function("document.querySelectorAll('.card mjx-container').length >= 2"
+                           " && document.querySelector('#surface-tex mjx-container') !== null")
     thumb = page.locator("[role='slider'][aria-label*='learning rate']").first
     thumb.scroll_into_view_if_needed()
     before = float(thumb.get_attribute("aria-valuenow"))
@@ -261,6 +264,9 @@ def test_on_a_phone_a_finger_moves_a_slider_and_plays_the_new_race(fresh, live_s
     track = thumb.locator("xpath=ancestor::*[contains(@class, 'dash-slider-root')][1]").bounding_box()
     x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     x1 = min(track["x"] + track["width"] - 2, x0 + 0.3 * track["width"])
+    # the finger lands on the thumb itself
+    assert page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y);"
+                         " return !!e && !!e.closest('.dash-slider-root'); }", [x0, y])
     _touch(cdp, "touchStart", [(x0, y)])
     for i in range(1, 9):
         _touch(cdp, "touchMove", [(x0 + i / 8 * (x1 - x0), y)])
