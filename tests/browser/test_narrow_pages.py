@@ -96,3 +96,23 @@ def test_on_a_small_laptop_the_sweep_map_takes_the_views_width(browser, live_ser
         assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("path", ["", "maps", "lab", "lessons", "lesson/gd_quadratic"])
+def test_on_a_phone_the_theme_switch_shares_the_names_row(browser, live_server, path):
+    ctx = browser.new_context(**NARROW)
+    try:
+        page = ctx.new_page()
+        page.goto(live_server + path)
+        page.wait_for_selector("select[data-theme-switch]")
+        rows = page.evaluate("""() => { const box = (e) => e.getBoundingClientRect();
+            const header = document.querySelector('select[data-theme-switch]').closest('header');
+            const name = box(header.querySelector('h1, .brand, .lab-brand, .maps-brand'));
+            const sw = box(header.querySelector('select[data-theme-switch]'));
+            const links = box(header.querySelector('nav[aria-label="Pages"]'));
+            return {name: [name.top, name.bottom], sw: [sw.top, sw.bottom], links: links.top}; }""")
+        # the switch overlaps the name's row vertically; the page links come under both
+        assert rows["sw"][0] < rows["name"][1] and rows["name"][0] < rows["sw"][1], rows
+        assert rows["links"] >= rows["sw"][1] - 1, rows
+    finally:
+        ctx.close()
