@@ -31,21 +31,13 @@ printed.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+# the server and browser helpers of the Explorer's benchmark (this directory is on sys.path when a script in it runs)
+from bench_explorer import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop, wait_http
 
 #: the page's 3-D figure, once its scene exists
 SCENE_READY = """() => [...document.querySelectorAll('.js-plotly-plot')].some(
@@ -252,43 +244,6 @@ ENGINE_MODES = {
     "scene3d": "DescentScene3d.restyle every frame",
     "restyle": "Plotly.restyle every frame (before)",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float) -> None:
-    end = time.perf_counter() + timeout
-    while time.perf_counter() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def start_server(port: int, stores: str) -> subprocess.Popen:
-    """``python -m app`` (what ``make run`` starts) with empty job and result stores in ``stores``."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
-    env.update(
-        DESCENT_LAB_JOBS_DIR=os.path.join(stores, "jobs"), DESCENT_LAB_RESULTS_DIR=os.path.join(stores, "results")
-    )
-    return subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def main() -> int:
