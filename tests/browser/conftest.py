@@ -103,3 +103,36 @@ def web(context, live_server) -> Iterator[Watched]:
     watched.base = live_server  # type: ignore[attr-defined]
     yield watched
     page.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """Makes browser contexts of their own (their own localStorage), with the options a test asks for
+    (size, touch, colour scheme …); all are closed after the test."""
+    made = []
+
+    def make(**options):
+        ctx = browser.new_context(**options)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+#: the Explorer has drawn its first race
+EXPLORER_READY = "window.DescentLab && DescentLab.state().applied >= 1"
+
+
+def open_explorer(ctx, url: str):
+    """A new page of ``ctx`` on the Explorer at ``url``, once its race and race board are drawn, and the list
+    its uncaught exceptions go to."""
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function(EXPLORER_READY)
+    page.wait_for_function("document.querySelectorAll('#legend .rb-row').length > 0")
+    return page, errors

@@ -14,38 +14,14 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.browser.conftest import open_explorer
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 TABLET = {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "is_mobile": True}
-READY = "window.DescentLab && DescentLab.state().applied >= 1"
 #: a short race, so a test can play it to the end in well under a second of animation
 SHORT = "?surface=rosenbrock&start=-1.5,2&steps=40&opt=sgd,lr=0.001&opt=adam,lr=0.05"
-
-
-@pytest.fixture
-def fresh(browser):
-    made = []
-
-    def make(**options):
-        ctx = browser.new_context(**options)
-        made.append(ctx)
-        return ctx
-
-    yield make
-    for ctx in made:
-        ctx.close()
-
-
-def _open(ctx, url: str):
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function(READY)
-    page.wait_for_function("document.querySelectorAll('#legend .rb-row').length > 0")
-    return page, errors
 
 
 def _url_start(page) -> tuple[float, float]:
@@ -74,8 +50,8 @@ def _wait_start_near(page, want, tol):
         return s && Math.abs(s[0] - x) < tol && Math.abs(s[1] - y) < tol; }""", arg=[want[0], want[1], tol])
 
 
-def test_a_tap_on_the_phone_map_sets_the_start_and_the_address_follows(fresh, live_server):
-    page, errors = _open(fresh(**PHONE), live_server + SHORT)
+def test_a_tap_on_the_phone_map_sets_the_start_and_the_address_follows(new_context, live_server):
+    page, errors = open_explorer(new_context(**PHONE), live_server + SHORT)
     page.locator("#map-wrap").scroll_into_view_if_needed()
     x, y = _plot_point(page, 0.7, 0.3)
     want = _data_at(page, x, y)
@@ -93,8 +69,8 @@ def _touch(cdp, kind: str, points: list[tuple[float, float]]) -> None:
         {"x": x, "y": y, "id": i, "radiusX": 4, "radiusY": 4, "force": 1} for i, (x, y) in enumerate(points)]})  # fmt: skip
 
 
-def test_a_finger_drags_the_start_ring_on_a_tablet_without_zooming(fresh, live_server):
-    page, errors = _open(fresh(**TABLET), live_server + SHORT)
+def test_a_finger_drags_the_start_ring_on_a_tablet_without_zooming(new_context, live_server):
+    page, errors = open_explorer(new_context(**TABLET), live_server + SHORT)
     cdp = page.context.new_cdp_session(page)
     ring = page.evaluate("DescentLab.pagePoint(...DescentLab.start())")
     to = _plot_point(page, 0.25, 0.75)
@@ -124,8 +100,8 @@ def test_a_finger_drags_the_start_ring_on_a_tablet_without_zooming(fresh, live_s
     assert not errors, errors
 
 
-def test_a_mouse_drags_the_ring_and_a_drag_elsewhere_zooms_instead(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 1280, "height": 800}), live_server + SHORT)
+def test_a_mouse_drags_the_ring_and_a_drag_elsewhere_zooms_instead(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1280, "height": 800}), live_server + SHORT)
     ring = page.evaluate("DescentLab.pagePoint(...DescentLab.start())")
     to = _plot_point(page, 0.8, 0.2)
     want = _data_at(page, *to)
@@ -157,8 +133,8 @@ def _tab_to(page, test: str, limit: int = 250) -> int:
     pytest.fail(f"Tab never reached an element with {test}")
 
 
-def test_keyboard_alone_changes_a_learning_rate_and_plays_the_race(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 1280, "height": 800}), live_server + SHORT)
+def test_keyboard_alone_changes_a_learning_rate_and_plays_the_race(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1280, "height": 800}), live_server + SHORT)
     page.evaluate("document.activeElement && document.activeElement.blur()")
     applied = page.evaluate("DescentLab.state().applied")
     # the first optimizer card's learning-rate slider
@@ -190,8 +166,8 @@ def test_keyboard_alone_changes_a_learning_rate_and_plays_the_race(fresh, live_s
     assert not errors, errors
 
 
-def test_question_mark_opens_the_keys_dialog_and_escape_gives_the_focus_back(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 1024, "height": 768}), live_server + SHORT)
+def test_question_mark_opens_the_keys_dialog_and_escape_gives_the_focus_back(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1024, "height": 768}), live_server + SHORT)
     page.focus("#map-wrap")
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
@@ -217,8 +193,8 @@ def test_question_mark_opens_the_keys_dialog_and_escape_gives_the_focus_back(fre
     assert not errors, errors
 
 
-def test_the_live_summary_speaks_when_playback_stops_and_not_while_it_runs(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 1280, "height": 800}), live_server + SHORT)
+def test_the_live_summary_speaks_when_playback_stops_and_not_while_it_runs(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1280, "height": 800}), live_server + SHORT)
     region = page.locator("#race-summary")
     assert region.get_attribute("aria-live") == "polite"
     assert page.locator("#legend").get_attribute("aria-live") is None  # the board is rewritten every frame
@@ -250,8 +226,8 @@ def test_the_live_summary_speaks_when_playback_stops_and_not_while_it_runs(fresh
     assert not errors, errors
 
 
-def test_on_a_phone_a_finger_moves_a_slider_and_plays_the_new_race(fresh, live_server):
-    page, errors = _open(fresh(**PHONE), live_server + SHORT)
+def test_on_a_phone_a_finger_moves_a_slider_and_plays_the_new_race(new_context, live_server):
+    page, errors = open_explorer(new_context(**PHONE), live_server + SHORT)
     cdp = page.context.new_cdp_session(page)
     # the cards' formulas are typeset (MathJax changes their height, moving the sliders under a finger)
     page.wait_for_function("document.querySelectorAll('.card mjx-container').length >= 2"

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import EXPLORER_READY, open_explorer
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
-READY = "window.DescentLab && DescentLab.state().applied >= 1"
+NARROW = {"viewport": {"width": 360, "height": 800}, "has_touch": True, "is_mobile": True}
+TABLET = {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "is_mobile": True}
 
 
 def _box(page, selector: str) -> dict:
@@ -23,34 +26,8 @@ def _box(page, selector: str) -> dict:
                                            " return {top: b.top, bottom: b.bottom, width: b.width, height: b.height}; }")  # fmt: skip
 
 
-def _open(ctx, base: str, path: str = ""):
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + path)
-    page.wait_for_function(READY)
-    page.wait_for_function("document.querySelectorAll('#legend .rb-row').length > 0")
-    return page, errors
-
-
-@pytest.fixture
-def fresh(browser):
-    """A context of its own per test (its own localStorage), at the size the test asks for."""
-    made = []
-
-    def make(**options):
-        ctx = browser.new_context(**options)
-        made.append(ctx)
-        return ctx
-
-    yield make
-    for ctx in made:
-        ctx.close()
-
-
-def test_on_a_phone_the_map_and_player_come_first_and_the_switch_reaches_the_controls(fresh, live_server):
-    page, errors = _open(fresh(**PHONE), live_server)
+def test_on_a_phone_the_map_and_player_come_first_and_the_switch_reaches_the_controls(new_context, live_server):
+    page, errors = open_explorer(new_context(**PHONE), live_server)
     height = 844
     top = _box(page, "#map-wrap")["top"]
     assert 0 < top < 0.6 * height, f"the map starts at {top:.0f} px"
@@ -83,16 +60,16 @@ def test_on_a_phone_the_map_and_player_come_first_and_the_switch_reaches_the_con
     assert not errors, errors
 
 
-def test_nothing_scrolls_sideways_at_360_px(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 360, "height": 800}, has_touch=True, is_mobile=True), live_server)
+def test_nothing_scrolls_sideways_at_360_px(new_context, live_server):
+    page, errors = open_explorer(new_context(**NARROW), live_server)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the page is {width} px wide"
     assert _box(page, "#map-wrap")["top"] < 0.6 * 800
     assert not errors, errors
 
 
-def test_on_a_tablet_the_map_starts_in_the_first_screen(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 820, "height": 1180}, has_touch=True, is_mobile=True), live_server)
+def test_on_a_tablet_the_map_starts_in_the_first_screen(new_context, live_server):
+    page, errors = open_explorer(new_context(**TABLET), live_server)
     top = _box(page, "#map-wrap")["top"]
     assert 0 < top < 0.6 * 1180, f"the map starts at {top:.0f} px"
     assert _box(page, "#play")["bottom"] <= 1180
@@ -100,9 +77,9 @@ def test_on_a_tablet_the_map_starts_in_the_first_screen(fresh, live_server):
 
 
 @pytest.mark.parametrize(("width", "height", "least_map_width"), [(1024, 768, 560), (1366, 768, 600)])
-def test_on_a_laptop_the_whole_map_and_the_player_are_in_the_first_screen(fresh, live_server, width, height,
+def test_on_a_laptop_the_whole_map_and_the_player_are_in_the_first_screen(new_context, live_server, width, height,
                                                                           least_map_width):  # fmt: skip
-    page, errors = _open(fresh(viewport={"width": width, "height": height}), live_server)
+    page, errors = open_explorer(new_context(viewport={"width": width, "height": height}), live_server)
     wrap, play = _box(page, "#map-wrap"), _box(page, "#play")
     assert wrap["top"] >= 0 and wrap["bottom"] <= height, wrap
     assert play["bottom"] <= height, play
@@ -112,9 +89,9 @@ def test_on_a_laptop_the_whole_map_and_the_player_are_in_the_first_screen(fresh,
     assert not errors, errors
 
 
-def test_the_controls_collapse_by_keyboard_and_stay_collapsed_after_a_reload(fresh, live_server):
-    ctx = fresh(viewport={"width": 1024, "height": 768})
-    page, errors = _open(ctx, live_server)
+def test_the_controls_collapse_by_keyboard_and_stay_collapsed_after_a_reload(new_context, live_server):
+    ctx = new_context(viewport={"width": 1024, "height": 768})
+    page, errors = open_explorer(ctx, live_server)
     toggle = page.locator("#sidebar-toggle")
     assert toggle.get_attribute("aria-controls") == "explorer-controls"
     page.wait_for_function("document.getElementById('sidebar-toggle').getAttribute('aria-expanded') === 'true'")
@@ -137,7 +114,7 @@ def test_the_controls_collapse_by_keyboard_and_stay_collapsed_after_a_reload(fre
     page.wait_for_function("(() => { const g = document.querySelector('#map .js-plotly-plot');"
                            " return g && g._fullLayout && g._fullLayout.width > %d; })()" % (before + 40))
     page.reload()
-    page.wait_for_function(READY)
+    page.wait_for_function(EXPLORER_READY)
     page.wait_for_function("document.getElementById('sidebar-toggle').getAttribute('aria-expanded') === 'false'")
     assert not page.locator("#explorer-controls").is_visible()
     assert _box(page, "#map-wrap")["width"] > before + 40
@@ -147,7 +124,7 @@ def test_the_controls_collapse_by_keyboard_and_stay_collapsed_after_a_reload(fre
     page.wait_for_function("document.getElementById('sidebar-toggle').getAttribute('aria-expanded') === 'true'")
     assert page.locator("#explorer-controls").is_visible()
     page.reload()
-    page.wait_for_function(READY)
+    page.wait_for_function(EXPLORER_READY)
     assert page.locator("#explorer-controls").is_visible()
     assert not errors, errors
 
@@ -164,8 +141,8 @@ def test_the_first_tab_is_the_skip_link_and_it_lands_on_the_map(web):
     web.assert_clean()
 
 
-def test_type_grows_on_a_projector(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 1920, "height": 1080}), live_server)
+def test_type_grows_on_a_projector(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1920, "height": 1080}), live_server)
     sizes = page.evaluate("""() => Object.fromEntries(['.explorer', '.card-title', '.panel > summary', '.num-label',
         '.rb-label', '.flag-row, .num-input'].map(s => [s, parseFloat(getComputedStyle(document.querySelector(s)).fontSize)]))""")
     assert sizes[".explorer"] >= 16 and sizes[".card-title"] >= 16 and sizes[".panel > summary"] >= 16, sizes
@@ -175,8 +152,8 @@ def test_type_grows_on_a_projector(fresh, live_server):
     assert not errors, errors
 
 
-def test_full_screen_shows_the_stage_and_escape_or_the_button_leaves(fresh, live_server):
-    page, errors = _open(fresh(viewport={"width": 1024, "height": 768}), live_server)
+def test_full_screen_shows_the_stage_and_escape_or_the_button_leaves(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1024, "height": 768}), live_server)
     before = _box(page, "#map-wrap")
     on = ("(() => { const s = document.getElementById('explorer-stage');"
           " return s.classList.contains('is-full') && (document.fullscreenElement === s || s.classList.contains('maximised')); })()")  # fmt: skip
@@ -200,10 +177,10 @@ def test_full_screen_shows_the_stage_and_escape_or_the_button_leaves(fresh, live
     assert not errors, errors
 
 
-def test_full_screen_falls_back_to_a_maximised_stage_without_the_api(fresh, live_server):
-    ctx = fresh(viewport={"width": 1024, "height": 768})
+def test_full_screen_falls_back_to_a_maximised_stage_without_the_api(new_context, live_server):
+    ctx = new_context(viewport={"width": 1024, "height": 768})
     ctx.add_init_script("Object.defineProperty(Document.prototype, 'fullscreenEnabled', {get: () => false});")
-    page, errors = _open(ctx, live_server)
+    page, errors = open_explorer(ctx, live_server)
     page.click("#map-full-screen")
     page.wait_for_function("document.getElementById('explorer-stage').classList.contains('maximised')")
     stage = _box(page, "#explorer-stage")
