@@ -48,7 +48,12 @@ from typing import Any
 
 import numpy as np
 
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
+from autoencoder.backprop import loss_and_grad
+from autoencoder.layers import ACTIVATIONS, BatchNormState, Block, activate
+
+__all__ = ["ACTIVATIONS", "INITS", "LOSSES", "MAX_PARAMS", "NAIVE_STD", "Autoencoder", "BatchNormState", "Block",
+           "ModelSpec", "init_variance", "numerical_gradient", "parse_hidden"]  # fmt: skip
+
 LOSSES = ("mse", "bce")
 INITS = ("xavier", "xavier_uniform", "he", "naive")
 #: standard deviation of the lecture's "small random values" initialisation
@@ -79,92 +84,11 @@ def init_variance(init: str, n_in: int, n_out: int) -> float:
     raise ValueError(f"unknown init {init!r} (known: {', '.join(INITS)})")
 
 
-@dataclass(frozen=True)
-class Block:
-    """One parameter array inside the flat vector."""
-
-    name: str  # e.g. "W0", "b0", "gamma1", "beta1", "skip"
-    kind: str  # weight | bias | gamma | beta | skip
-    layer: int  # dense layer index (the skip belongs to the output layer)
-    offset: int
-    shape: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def stop(self) -> int:
-        return self.offset + self.size
-
-    def view(self, theta: np.ndarray) -> np.ndarray:
-        return theta[self.offset : self.stop].reshape(self.shape)
-
-
-@dataclass
-class BatchNormState:
-    """Running mean and variance of every batch-norm layer (not trained by the optimizer)."""
-
-    mean: list[np.ndarray]
-    var: list[np.ndarray]
-    momentum: float = 0.1
-    updates: int = 0
-
-    def update(self, stats: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Fold one training batch's (mean, unbiased variance) per layer into the running averages."""
-        m = self.momentum
-        for k, (mu, var) in enumerate(stats):
-            self.mean[k] *= 1.0 - m
-            self.mean[k] += m * mu
-            self.var[k] *= 1.0 - m
-            self.var[k] += m * var
-        if stats:
-            self.updates += 1
-
-    def copy(self) -> BatchNormState:
-        return BatchNormState([a.copy() for a in self.mean], [a.copy() for a in self.var], self.momentum, self.updates)
-
-    def assign(self, other: BatchNormState) -> None:
-        for k in range(len(self.mean)):
-            self.mean[k][...] = other.mean[k]
-            self.var[k][...] = other.var[k]
-        self.updates = other.updates
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"mean": [a.tolist() for a in self.mean], "var": [a.tolist() for a in self.var],
-                "momentum": self.momentum}  # fmt: skip
-
-
 def _check_name(value: str, allowed: Sequence[str], what: str) -> str:
     v = str(value).strip().lower()
     if v not in allowed:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
     return v
-
-
-def _act(name: str, u: np.ndarray) -> np.ndarray:
-    """Activation of ``u`` (a new array; u is left alone)."""
-    if name == "relu":
-        return np.maximum(u, 0.0)
-    if name == "sigmoid":
-        out = np.tanh(0.5 * u)  # σ(u) = (1 + tanh(u/2))/2: no overflow for large |u|
-        out *= 0.5
-        out += 0.5
-        return out
-    if name == "tanh":
-        return np.tanh(u)
-    return u.copy()
-
-
-def _act_grad_inplace(name: str, da: np.ndarray, u: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """da ⊙ act'(u), written into da (given u and a = act(u))."""
-    if name == "relu":
-        da *= u > 0.0
-    elif name == "sigmoid":
-        da *= a * (1.0 - a)
-    elif name == "tanh":
-        da *= 1.0 - a * a
-    return da
 
 
 class Autoencoder:
@@ -403,7 +327,7 @@ class Autoencoder:
                     u += x @ skip
                 if logits:
                     return u
-            a = _act(self.layer_activation(l), u)
+            a = activate(self.layer_activation(l), u)
         return a
 
     def _check_x(self, x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -446,7 +370,7 @@ class Autoencoder:
             xs = x[s : s + chunk]
             t = self._check_x(t_all[s : s + chunk], dtype)
             u = self.forward(theta, xs, train=train, bn_state=bn_state, dtype=dtype, logits=True)
-            y = u if self.loss_name == "bce" else _act(self.output_activation, u)
+            y = u if self.loss_name == "bce" else activate(self.output_activation, u)
             total += self._loss_from_output(u, y, t) * len(xs)
         return total / n
 
@@ -476,90 +400,7 @@ class Autoencoder:
         are (mean, unbiased variance) per batch-norm layer, ready for
         ``BatchNormState.update``; the caller decides whether to fold them in.
         """
-        self._check_theta(theta)
-        dtype = np.dtype(dtype).type
-        x = self._check_x(x, dtype)
-        t = x if target is None else self._check_x(target, dtype)
-        if t.shape != x.shape:
-            raise ValueError(f"target shape {t.shape} differs from input shape {x.shape}")
-        g = np.zeros(self.n_params) if out is None else out
-        ps, skip = self._params(theta, dtype)
-        gw = self._workspace(dtype)[1]  # every block is written exactly once below, then copied into g
-        n = x.shape[0]
-        L = self.n_layers
-        eps = dtype(self.bn_eps)
-        acts = [x]  # a_l: input of layer l
-        pre: list[np.ndarray] = []  # u_l (after batch norm) of each layer
-        bn_cache: list[tuple[np.ndarray, np.ndarray] | None] = []
-        stats: list[tuple[np.ndarray, np.ndarray]] = []
-        a = x
-        for l in range(L):
-            p = ps[l]
-            u = a @ p["weight"]
-            if self.has_bn(l):
-                mu = u.mean(axis=0)
-                u -= mu
-                var = np.mean(u * u, axis=0)
-                inv = 1.0 / np.sqrt(var + eps)
-                u *= inv  # û
-                bn_cache.append((u.copy(), inv))
-                unbiased = var * (n / (n - 1)) if n > 1 else var
-                stats.append((mu.astype(np.float64), unbiased.astype(np.float64)))
-                u *= p["gamma"]
-                u += p["beta"]
-            else:
-                bn_cache.append(None)
-                u += p["bias"]
-            if l == L - 1 and skip is not None:
-                u += x @ skip
-            pre.append(u)
-            if l < L - 1:
-                a = _act(self.activations[l], u)
-                acts.append(a)
-        u = pre[-1]
-        size = u.size
-        if self.loss_name == "bce":
-            y = _act("sigmoid", u)
-            f = float(np.sum(np.logaddexp(0.0, u) - t * u, dtype=np.float64) / size)
-            du = y - t
-            du *= dtype(scale / size)
-        else:
-            y = _act(self.output_activation, u)
-            diff = y - t
-            d = diff.reshape(-1)
-            f = float(np.dot(d, d)) / size
-            du = diff
-            du *= dtype(2.0 * scale / size)
-            _act_grad_inplace(self.output_activation, du, u, y)
-        if not math.isfinite(f):
-            g[:] = math.nan
-            return f, g, stats
-        for l in range(L - 1, -1, -1):
-            blocks = self._layer_blocks[l]
-            if l == L - 1 and skip is not None:
-                np.matmul(x.T, du, out=self.skip_block.view(gw))
-            cache = bn_cache[l]
-            if cache is not None:
-                uh, inv = cache
-                np.sum(du * uh, axis=0, out=blocks["gamma"].view(gw))
-                np.sum(du, axis=0, out=blocks["beta"].view(gw))
-                dh = du * ps[l]["gamma"]
-                # ∂/∂u of the normalisation: (1/σ)(dh − mean(dh) − û·mean(dh ⊙ û))
-                dz = dh - dh.mean(axis=0)
-                dz -= uh * np.mean(dh * uh, axis=0)
-                dz *= inv
-            else:
-                np.sum(du, axis=0, out=blocks["bias"].view(gw))
-                dz = du
-            np.matmul(acts[l].T, dz, out=blocks["weight"].view(gw))
-            if l > 0:
-                da = dz @ ps[l]["weight"].T
-                du = _act_grad_inplace(self.activations[l - 1], da, pre[l - 1], acts[l])
-        if accumulate:
-            g += gw
-        else:
-            np.copyto(g, gw, casting="same_kind")
-        return f, g, stats
+        return loss_and_grad(self, theta, x, target, out=out, dtype=dtype, scale=scale, accumulate=accumulate)
 
     # ---------------------------------------------------------------- linear analysis
     def decoder_matrix(self, theta: np.ndarray) -> np.ndarray:
