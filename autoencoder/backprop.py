@@ -2,6 +2,11 @@
 
 Kept apart from ``autoencoder.model`` so that each file stays readable; call it through the model's method.
 The curvature products of the same loss are in ``autoencoder.hvp``.
+
+The skips in the backward pass: the shallow skip's x S gives ∂L/∂S = xᵀ ∂L/∂u_out (x is data, so nothing
+flows on).  The deep skip's a_i D, added to layer j's pre-activation z_j before batch norm, gives
+∂L/∂D = a_iᵀ ∂L/∂z_j, and ∂L/∂z_j Dᵀ joins ∂L/∂a_i: the activation a_i then receives the gradient of both
+its paths, the next dense layer's and the skip's.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ def loss_and_grad(
     if t.shape != x.shape:
         raise ValueError(f"target shape {t.shape} differs from input shape {x.shape}")
     g = np.zeros(model.n_params) if out is None else out
-    ps, skip = model._params(theta, dtype)
+    ps, skip, deep = model._params(theta, dtype)
+    deep_from, deep_to = model.deep_skip_pair or (-1, -1)  # hidden layer indices; a_i is acts[i + 1]
     gw = model._workspace(dtype)[1]  # every block is written exactly once below, then copied into g
     n = x.shape[0]
     L = model.n_layers
@@ -49,6 +55,8 @@ def loss_and_grad(
     for l in range(L):
         p = ps[l]
         u = a @ p["weight"]
+        if l == deep_to:  # before batch norm (see autoencoder.layers)
+            u += acts[deep_from + 1] @ deep
         if model.has_bn(l):
             mu = u.mean(axis=0)
             u -= mu
@@ -87,6 +95,7 @@ def loss_and_grad(
     if not math.isfinite(f):
         g[:] = math.nan
         return f, g, stats
+    da_deep = None  # ∂L/∂a_i through the deep skip, added where the backward pass reaches a_i
     for l in range(L - 1, -1, -1):
         blocks = model._layer_blocks[l]
         if l == L - 1 and skip is not None:
@@ -105,11 +114,31 @@ def loss_and_grad(
             np.sum(du, axis=0, out=blocks["bias"].view(gw))
             dz = du
         np.matmul(acts[l].T, dz, out=blocks["weight"].view(gw))
+        if l == deep_to:
+            np.matmul(acts[deep_from + 1].T, dz, out=model.deep_skip_block.view(gw))
+            da_deep = dz @ deep.T
         if l > 0:
             da = dz @ ps[l]["weight"].T
+            if l == deep_from + 1:  # acts[l] is a_i
+                da += da_deep
             du = activation_grad_inplace(model.activations[l - 1], da, pre[l - 1], acts[l])
     if accumulate:
         g += gw
     else:
         np.copyto(g, gw, casting="same_kind")
     return f, g, stats
+
+
+def numerical_gradient(fun: Any, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of a scalar function of a vector (for tests and small checks)."""
+    g = np.zeros_like(theta)
+    t = theta.copy()
+    for i in range(theta.size):
+        old = t[i]
+        t[i] = old + h
+        fp = fun(t)
+        t[i] = old - h
+        fm = fun(t)
+        t[i] = old
+        g[i] = (fp - fm) / (2.0 * h)
+    return g

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from autoencoder.corrupt import parse_corruption
 from autoencoder.data import FILE_TYPES, SOURCES, load_data
-from autoencoder.model import ACTIVATIONS, INITS, LOSSES, ModelSpec, parse_hidden
+from autoencoder.model import ACTIVATIONS, INITS, LOSSES, SKIPS, ModelSpec, parse_hidden
 
 CSV_COLUMNS = ("epoch", "optimizer", "train_loss", "val_loss", "seconds")
 
@@ -49,7 +49,10 @@ def add_train_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--loss", default="mse", choices=LOSSES)
     p.add_argument("--init", default="xavier", choices=INITS)
     p.add_argument("--batch-norm", action="store_true", help="batch norm after each hidden layer")
-    p.add_argument("--skip", action="store_true", help="a learned linear skip path from input to output")
+    p.add_argument("--skip", nargs="?", const="shallow", default="none", choices=SKIPS, type=str.lower,
+                   help="learned linear skip paths: shallow (input → output), deep (around the bottleneck, between "
+                   "the mirrored hidden layers either side of it), both, or none (the default); bare --skip is "
+                   "shallow")  # fmt: skip
     p.add_argument("--optimizer", action="append", metavar="NAME", help="optimizer to race (repeatable)")
     p.add_argument("--set", action="append", metavar="[OPT.]KEY=VALUE",
                    help="hyperparameter, e.g. sgd.lr=0.1 (OPT: an optimizer name or its position 1, 2, …)")  # fmt: skip
@@ -223,7 +226,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         loss=args.loss,
         init=args.init,
         batch_norm=bool(args.batch_norm),
-        skip=bool(args.skip),
+        skip=args.skip,
     )
     corruption = parse_corruption(args.noise) if args.noise else None
     source, path = parse_data_arg(args.data)

@@ -20,6 +20,12 @@ a linear output activation exactly 2/N).  G drops every term of H that multiplie
 residual, so it is positive semi-definite.  With the same R-forward pass, it
 is the backward pass run on H_L·(J v) with the residual-dependent terms zero.
 
+Both skips are in both products (``autoencoder.layers`` defines them): the
+shallow x S enters the output's pre-activation, so R{x S} = x V_S; the deep
+a_i D enters decoder layer j's pre-activation before batch norm, so
+R{a_i D} = R{a_i} D + a_i V_D, and the backward pass sends ∂L/∂z_j Dᵀ (and its
+R{·}) back to a_i besides the path through the layers in between.
+
 ``bn_state`` is accepted for symmetry with the trainer's calls; like
 ``loss_and_grad`` these products are of the training-mode loss, which never
 reads the running averages.
@@ -85,6 +91,9 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
     V = [{k: b.view(v) for k, b in blocks.items()} for blocks in model._layer_blocks]
     S = model.skip_block.view(theta) if model.skip_block is not None else None
     VS = model.skip_block.view(v) if model.skip_block is not None else None
+    D = model.deep_skip_block.view(theta) if model.deep_skip_block is not None else None
+    VD = model.deep_skip_block.view(v) if model.deep_skip_block is not None else None
+    deep_from, deep_to = model.deep_skip_pair or (-1, -1)  # hidden layer indices; a_i is acts[i + 1]
 
     # ---- forward pass with R{·}
     acts, racts = [x], [np.zeros_like(x)]
@@ -96,6 +105,10 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
         rz = a @ q["weight"]
         if l > 0:  # R{x} = 0: the first layer's input carries no direction
             rz += ra @ p["weight"]
+        if l == deep_to:  # the deep skip, before batch norm
+            a_i, ra_i = acts[deep_from + 1], racts[deep_from + 1]
+            z = z + a_i @ D
+            rz += ra_i @ D + a_i @ VD
         if model.has_bn(l):
             c = z - z.mean(axis=0)
             rc = rz - rz.mean(axis=0)
@@ -146,6 +159,7 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
 
     # ---- backward pass with R{·}
     out = np.zeros(model.n_params)
+    da_deep = rda_deep = None  # the deep skip's ∂L/∂a_i and its R{·}, added where the backward pass reaches a_i
     O = [{k: b.view(out) for k, b in blocks.items()} for blocks in model._layer_blocks]
     for l in range(L - 1, -1, -1):
         p, q, o = P[l], V[l], O[l]
@@ -168,9 +182,20 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
         np.matmul(acts[l].T, rdz, out=o["weight"])
         if l > 0 and not gauss_newton:  # (Gauss–Newton: dz = 0, and R{x} = 0 for the first layer)
             o["weight"] += racts[l].T @ dz
+        if l == deep_to:
+            a_i = acts[deep_from + 1]
+            od = model.deep_skip_block.view(out)
+            od[...] = a_i.T @ rdz
+            rda_deep = rdz @ D.T
+            if not gauss_newton:
+                od += racts[deep_from + 1].T @ dz
+                da_deep = dz @ D.T
+                rda_deep += dz @ VD.T
         if l > 0:
             name = model.activations[l - 1]
             rda = rdz @ p["weight"].T
+            if l == deep_from + 1:  # acts[l] is a_i
+                rda += rda_deep
             up, ap = pre[l - 1], acts[l]
             d1 = _d1(name, up, ap)
             if gauss_newton:  # the backward pass of J^T alone: du stays zero
@@ -178,6 +203,8 @@ def _curvature_product(model: Autoencoder, theta, x, target, v, gauss_newton: bo
                 du = np.zeros_like(rdu)
                 continue
             da = dz @ p["weight"].T
+            if l == deep_from + 1:
+                da += da_deep
             rda += dz @ q["weight"].T
             rdu_next = rda * d1
             d2 = _d2(name, up, ap)

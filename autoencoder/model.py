@@ -3,7 +3,10 @@
 Layers (rows of a batch are samples, ``u = a W + b``)::
 
     x ─ W0,b0 ─ act ─ W1,b1 ─ act ─ … ─ W_L,b_L ─ output activation ─ x̂
-                                                ╰ + x S  (optional skip)
+    ╰──────────── + x S (shallow skip) ─────────╯
+
+    (32, 8, 32):  x ─ W0 ─ a0 ─ W1 ─ a1 ─ W2 ─ a2 ─ W3 ─ x̂
+                             ╰─ + a0 D (deep skip) ─╯
 
 * ``hidden`` gives the hidden widths, e.g. (32, 8, 32); the output has the
   input's width.  Each hidden layer has its own activation (linear, relu,
@@ -16,13 +19,18 @@ Layers (rows of a batch are samples, ``u = a W + b``)::
   averages follow torch.nn.BatchNorm1d: r ← (1 − m)·r + m·batch, the variance
   averaged unbiased, m = 0.1 by default.  They are not parameters: they live in
   a ``BatchNormState`` that the caller owns and updates.
-* The skip connection adds a learned linear map of the input, x S (d × d,
-  initialised to zero), to the output layer's pre-activation: a shallow path
-  around the bottleneck.
+* Skip connections (``skip``, one of ``SKIPS``; see ``autoencoder.layers``):
+  "shallow" adds a learned linear map of the input, x S (d × d, initialised to
+  zero), to the output layer's pre-activation: a path around everything.
+  "deep" adds a_i D (zero-initialised, its own block "skip_deep") from encoder
+  hidden layer i's activation to the pre-activation (before batch norm) of the
+  mirrored decoder layer j, the innermost equal-width pair around the
+  bottleneck (``deep_skip_pair``; hidden[0] → hidden[2] for (32, 8, 32)).
+  "both" has the two, "none" neither.  A bool still works: True is "shallow".
 * Losses: mean squared error over all pixels, or binary cross-entropy (which
   needs a sigmoid output; computed from the logits for stability).
 
-Every W, b, γ, β and S is a view into the flat vector, so the optimizer kernels
+Every W, b, γ, β, S and D is a view into the flat vector, so the optimizer kernels
 step the vector unchanged.  ``loss_and_grad`` computes the loss and the exact
 gradient by a hand-written backward pass; ``dtype=np.float32`` runs the
 matrix products in single precision (the vector and the gradient stay float64).
@@ -48,40 +56,30 @@ from typing import Any
 
 import numpy as np
 
-from autoencoder.backprop import loss_and_grad
-from autoencoder.layers import ACTIVATIONS, BatchNormState, Block, activate
+from autoencoder.backprop import loss_and_grad, numerical_gradient
+from autoencoder.layers import (
+    ACTIVATIONS,
+    INIT_DESCRIPTIONS,
+    INITS,
+    NAIVE_STD,
+    SKIPS,
+    BatchNormState,
+    Block,
+    activate,
+    deep_skip_pair,
+    init_variance,
+    parse_skip,
+)
 
-__all__ = ["ACTIVATIONS", "INITS", "LOSSES", "MAX_PARAMS", "NAIVE_STD", "Autoencoder", "BatchNormState", "Block",
-           "ModelSpec", "init_variance", "numerical_gradient", "parse_hidden"]  # fmt: skip
+__all__ = ["ACTIVATIONS", "INIT_DESCRIPTIONS", "INITS", "LOSSES", "MAX_PARAMS", "NAIVE_STD", "SKIPS", "Autoencoder",
+           "BatchNormState", "Block", "ModelSpec", "deep_skip_pair", "init_variance", "numerical_gradient",
+           "parse_hidden", "parse_skip"]  # fmt: skip
 
 LOSSES = ("mse", "bce")
-INITS = ("xavier", "xavier_uniform", "he", "naive")
-#: standard deviation of the lecture's "small random values" initialisation
-NAIVE_STD = 0.01
 #: the most parameters a model may have
 MAX_PARAMS = 5_000_000
 MAX_LAYERS = 16
 MAX_WIDTH = 100_000
-
-INIT_DESCRIPTIONS = {
-    "xavier": "Xavier: W ~ N(0, 1/n_in), keeps the signal's variance through linear layers",
-    "xavier_uniform": "Glorot & Bengio: W ~ U(−a, a), a = √(6/(n_in + n_out)), so Var W = 2/(n_in + n_out)",
-    "he": "He (MSRA): W ~ N(0, 2/n_in), compensates ReLU zeroing half of its inputs",
-    "naive": f"small random values: W ~ N(0, {NAIVE_STD}²), the signal shrinks layer by layer",
-}
-
-
-def init_variance(init: str, n_in: int, n_out: int) -> float:
-    """The variance each initialisation gives a weight (the formulas the lecture derives)."""
-    if init == "xavier":
-        return 1.0 / n_in
-    if init == "xavier_uniform":
-        return 2.0 / (n_in + n_out)
-    if init == "he":
-        return 2.0 / n_in
-    if init == "naive":
-        return NAIVE_STD**2
-    raise ValueError(f"unknown init {init!r} (known: {', '.join(INITS)})")
 
 
 def _check_name(value: str, allowed: Sequence[str], what: str) -> str:
@@ -102,7 +100,7 @@ class Autoencoder:
         output_activation: str = "sigmoid",
         loss: str = "mse",
         batch_norm: bool = False,
-        skip: bool = False,
+        skip: str | bool = "none",
         bn_momentum: float = 0.1,
         bn_eps: float = 1e-5,
     ) -> None:
@@ -128,7 +126,9 @@ class Autoencoder:
         if self.loss_name == "bce" and self.output_activation != "sigmoid":
             raise ValueError("binary cross-entropy needs outputs in (0, 1): use output activation sigmoid")
         self.batch_norm = bool(batch_norm)
-        self.skip = bool(skip)
+        self.skip = parse_skip(skip)
+        #: hidden layers (i, j) the deep skip joins, from i's activation to j's pre-activation (None: no deep skip)
+        self.deep_skip_pair: tuple[int, int] | None = deep_skip_pair(self.hidden) if self.has_deep_skip else None
         if not (0.0 < bn_momentum <= 1.0):
             raise ValueError(f"batch-norm momentum must be in (0, 1], got {bn_momentum!r}")
         if not (bn_eps > 0.0 and math.isfinite(bn_eps)):
@@ -138,7 +138,9 @@ class Autoencoder:
         self.sizes = (self.n_in, *self.hidden, self.n_in)
         self.n_layers = len(self.sizes) - 1
         count = sum(self.sizes[i] * self.sizes[i + 1] for i in range(self.n_layers)) + self.n_in
-        count += sum(self.hidden) * (2 if self.batch_norm else 1) + (self.n_in**2 if self.skip else 0)
+        count += sum(self.hidden) * (2 if self.batch_norm else 1) + (self.n_in**2 if self.has_shallow_skip else 0)
+        if self.deep_skip_pair is not None:
+            count += self.hidden[self.deep_skip_pair[0]] * self.hidden[self.deep_skip_pair[1]]
         if count > MAX_PARAMS:
             raise ValueError(f"the model would have {count:,} parameters; the limit is {MAX_PARAMS:,}")
         self.blocks: list[Block] = []
@@ -160,10 +162,17 @@ class Autoencoder:
             else:
                 add(f"b{l}", "bias", l, (n1,))
             self._layer_blocks.append({b.kind: b for b in self.blocks if b.layer == l})
-        self.skip_block: Block | None = None
-        if self.skip:
+        # the skips come after every layer's blocks (the shallow one first), so a model without them has the
+        # same layout as the layers of one with them, and a shallow model's vector is what it always was
+        self.skip_block: Block | None = None  # S, the shallow skip
+        self.deep_skip_block: Block | None = None  # D, the deep skip
+        if self.has_shallow_skip:
             add("skip", "skip", self.n_layers - 1, (self.n_in, self.n_in))
             self.skip_block = self.blocks[-1]
+        if self.deep_skip_pair is not None:
+            i, j = self.deep_skip_pair
+            add("skip_deep", "skip", j, (self.hidden[i], self.hidden[j]))
+            self.deep_skip_block = self.blocks[-1]
         self.n_params = off
         assert self.n_params == count
         self._local = threading.local()  # per-thread scratch vectors (see _workspace)
@@ -178,6 +187,16 @@ class Autoencoder:
         self._local = threading.local()
 
     # ---------------------------------------------------------------- description
+    @property
+    def has_shallow_skip(self) -> bool:
+        """Whether x S feeds the output layer (skip "shallow" or "both")."""
+        return self.skip in ("shallow", "both")
+
+    @property
+    def has_deep_skip(self) -> bool:
+        """Whether a_i D feeds decoder layer j (skip "deep" or "both"; see ``deep_skip_pair``)."""
+        return self.skip in ("deep", "both")
+
     def has_bn(self, layer: int) -> bool:
         """Whether dense layer ``layer`` is followed by batch norm (hidden layers only)."""
         return self.batch_norm and layer < self.n_layers - 1
@@ -210,10 +229,11 @@ class Autoencoder:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Autoencoder:
+        """The model ``to_dict`` describes; a dict saved when ``skip`` was a bool reads as "shallow" / "none"."""
         return cls(
             int(d["n_in"]), tuple(d.get("hidden", (32, 8, 32))), d.get("activation", "relu"),
             d.get("output_activation", "sigmoid"), d.get("loss", "mse"), bool(d.get("batch_norm", False)),
-            bool(d.get("skip", False)), float(d.get("bn_momentum", 0.1)), float(d.get("bn_eps", 1e-5)),
+            d.get("skip", "none"), float(d.get("bn_momentum", 0.1)), float(d.get("bn_eps", 1e-5)),
         )  # fmt: skip
 
     def describe(self) -> str:
@@ -221,7 +241,12 @@ class Autoencoder:
         for l, h in enumerate(self.hidden):
             parts.append(f"{h}{' bn' if self.has_bn(l) else ''} {self.activations[l]}")
         parts.append(f"{self.n_in} {self.output_activation}")
-        extra = " + skip" if self.skip else ""
+        extra = ""
+        if self.has_shallow_skip:
+            extra += " + shallow skip"
+        if self.deep_skip_pair is not None:
+            i, j = self.deep_skip_pair
+            extra += f" + deep skip (hidden {i} → {j})"
         return " → ".join(parts) + extra + f" ({self.n_params:,} parameters, {self.loss_name})"
 
     # ---------------------------------------------------------------- parameters
@@ -235,7 +260,7 @@ class Autoencoder:
             raise ValueError(f"expected a parameter vector of length {self.n_params}, got shape {theta.shape}")
 
     def init_params(self, init: str = "xavier", seed: int = 0) -> np.ndarray:
-        """A new flat parameter vector: weights from ``init``, biases and β zero, γ one, skip zero."""
+        """A new flat parameter vector: weights from ``init``, biases and β zero, γ one, skips zero."""
         init = _check_name(init, INITS, "init")
         rng = np.random.default_rng(seed)
         theta = np.zeros(self.n_params)
@@ -271,15 +296,22 @@ class Autoencoder:
             bufs[key] = (np.empty(self.n_params, dtype=dtype), np.empty(self.n_params, dtype=dtype))
         return bufs[key]
 
-    def _params(self, theta: np.ndarray, dtype: Any) -> tuple[list[dict[str, np.ndarray]], np.ndarray | None]:
-        """Per-layer parameter views of ``dtype`` (views of theta for float64, else of one cast copy) and the skip."""
+    def _params(
+        self, theta: np.ndarray, dtype: Any
+    ) -> tuple[list[dict[str, np.ndarray]], np.ndarray | None, np.ndarray | None]:
+        """Per-layer parameter views of ``dtype`` (views of theta for float64, else of one cast copy), S and D.
+
+        S (the shallow skip) and D (the deep skip) are None when the model does not have them.
+        """
         if np.dtype(dtype) == theta.dtype:
             src = theta
         else:
             src = self._workspace(dtype)[0]
             np.copyto(src, theta, casting="same_kind")
         layers = [{k: b.view(src) for k, b in blocks.items()} for blocks in self._layer_blocks]
-        return layers, (self.skip_block.view(src) if self.skip_block is not None else None)
+        shallow = self.skip_block.view(src) if self.skip_block is not None else None
+        deep = self.deep_skip_block.view(src) if self.deep_skip_block is not None else None
+        return layers, shallow, deep
 
     def forward(
         self,
@@ -302,13 +334,16 @@ class Autoencoder:
         x = self._check_x(x, dtype)
         if self.batch_norm and not train and bn_state is None:
             raise ValueError("evaluation mode with batch norm needs the running statistics (bn_state)")
-        ps, skip = self._params(theta, dtype)
-        a = x
+        ps, skip, deep = self._params(theta, dtype)
+        deep_from, deep_to = self.deep_skip_pair or (-1, -1)
+        a = a_deep = x
         bn_k = 0
         L = self.n_layers
         for l in range(L):
             p = ps[l]
             u = a @ p["weight"]
+            if l == deep_to:  # the deep skip joins the pre-activation before batch norm
+                u += a_deep @ deep
             if self.has_bn(l):
                 if train:
                     mu = u.mean(axis=0)
@@ -328,6 +363,8 @@ class Autoencoder:
                 if logits:
                     return u
             a = activate(self.layer_activation(l), u)
+            if l == deep_from:
+                a_deep = a
         return a
 
     def _check_x(self, x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -411,28 +448,13 @@ class Autoencoder:
         """
         if any(a != "linear" for a in self.activations) or self.output_activation != "linear" or self.batch_norm:
             raise ValueError("the decoder is a single matrix only for a linear model without batch norm")
-        if self.skip:
+        if self.skip != "none":
             raise ValueError("a model with a skip connection has no bottleneck to analyse")
         v = self.views(theta)
         m = np.eye(self.hidden[self.bottleneck])
         for l in range(self.bottleneck + 1, self.n_layers):
             m = m @ v[f"W{l}"]
         return m.T
-
-
-def numerical_gradient(fun: Any, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of a scalar function of a vector (for tests and small checks)."""
-    g = np.zeros_like(theta)
-    t = theta.copy()
-    for i in range(theta.size):
-        old = t[i]
-        t[i] = old + h
-        fp = fun(t)
-        t[i] = old - h
-        fm = fun(t)
-        t[i] = old
-        g[i] = (fp - fm) / (2.0 * h)
-    return g
 
 
 @dataclass
@@ -445,9 +467,12 @@ class ModelSpec:
     loss: str = "mse"
     init: str = "xavier"
     batch_norm: bool = False
-    skip: bool = False
+    skip: str | bool = "none"  # one of SKIPS; a bool is read as before (True: "shallow") and stored as its name
     bn_momentum: float = 0.1
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.skip = parse_skip(self.skip)
 
     def build(self, n_in: int) -> Autoencoder:
         if self.init not in INITS:

@@ -48,8 +48,8 @@ class PcaBaseline:
 
 def why_not_linear(model: Autoencoder) -> str | None:
     """Why ``model`` cannot be compared with PCA, or None when it can."""
-    if model.skip:
-        return "a model with a skip connection has no bottleneck to compare"
+    if model.skip != "none":
+        return f"a model with a skip connection ({model.skip}) has no bottleneck to compare"
     if model.batch_norm:
         return "batch norm makes the model non-linear in its input"
     if any(a != "linear" for a in model.activations) or model.output_activation != "linear":

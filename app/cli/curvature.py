@@ -67,7 +67,7 @@ def _race(args: argparse.Namespace) -> Any:
     acts = [a.strip() for a in str(args.activation).split(",") if a.strip()]
     spec = ModelSpec(hidden=parse_hidden(args.hidden), activation=acts[0] if len(acts) == 1 else tuple(acts),
                      output_activation=args.output_activation, loss=args.loss, init=args.init,
-                     batch_norm=bool(args.batch_norm), skip=bool(args.skip))  # fmt: skip
+                     batch_norm=bool(args.batch_norm), skip=args.skip)  # fmt: skip
     corruption = parse_corruption(args.noise) if args.noise else None
     source, path = parse_data_arg(args.data)
     data = load_data(source, path, val_fraction=args.val_fraction, seed=args.seed, max_samples=args.max_samples)
