@@ -18,6 +18,7 @@ Data flow::
               curvature spectrum and links)
     while it runs: lab_watch (its job died?)      other tabs: lab_follow (its live status)
     Cancel ──> lab_cancel (the race's cancel flag; the job stops after its minibatch)
+    a finished race's record (lab-last-race) ──> lab_keep (the kept races, session storage) ──> lab_compare
     the form ──> lab_check (summary, problems, link), lab_rows / lab_opt_kind (cards), lab_noise, lab_source
     a file ──> lab_upload (checked, kept in the job store by hash)
 """
@@ -34,12 +35,13 @@ from app.hosting.kv import kv_for
 from app.lab.cards import fields_for, opt_cards, rows_after_click
 from app.lab.form import form_check, form_deps, read_form
 from app.lab.gate import bar_value, cancel_race, check_job, follow, gate, run_of
-from app.lab.ids import OPT_FOR, OPT_NAME, OPT_PARAMS, OPT_REMOVE, Ids, card_id
+from app.lab.compare import kept_after
+from app.lab.ids import KEPT_REMOVE, OPT_FOR, OPT_NAME, OPT_PARAMS, OPT_REMOVE, Ids, card_id
 from app.lab.jobs import run_job
 from app.lab.layout import level_props
 from app.lab.limits import MAX_OPTIMIZERS
 from app.lab.queue import RaceQueue, is_celery, training_slots
-from app.lab.results import result_outputs
+from app.lab.results import kept_view, result_outputs
 from app.lab.uploads import upload_outputs
 
 #: the outputs the job-related callbacks may change, by the names the functions of :mod:`app.lab.gate` use
@@ -90,6 +92,7 @@ def register_callbacks(app: Any) -> None:
     _register_race(app, queue, kv, own_process=not is_celery(manager))
     _register_job_status(app, queue, kv, manager)
     _register_form(app, kv)
+    _register_kept(app)
     _register_clientside(app)
 
 
@@ -116,6 +119,7 @@ def _register_race(app: Any, queue: RaceQueue, kv: Any, own_process: bool) -> No
             "summary": Output(Ids.SUMMARY, "children"),
             "spectrum": Output(Ids.SPECTRUM, "figure"),
             "curv_links": Output(Ids.CURV_LINKS, "children"),
+            "record": Output(Ids.LAST_RACE, "data"),
         },
         inputs={"run": Input(Ids.RUN, "data")},
         state={"upload": State(Ids.UPLOAD_STORE, "data"), "form": form_deps(State)},
@@ -255,6 +259,36 @@ def _register_form(app: Any, kv: Any) -> None:
         if not n_clicks:
             raise PreventUpdate
         return True
+
+
+def _register_kept(app: Any) -> None:
+    """Finished races kept side by side: each new record joins the kept list; Remove and Clear change it; the
+    list draws the comparison (:mod:`app.lab.compare`)."""
+
+    @app.callback(
+        output=Output(Ids.KEPT, "data"),
+        inputs={"record": Input(Ids.LAST_RACE, "data"), "removes": Input(card_id(KEPT_REMOVE, ALL), "n_clicks"),
+                "clear": Input(Ids.KEPT_CLEAR, "n_clicks")},
+        state={"kept": State(Ids.KEPT, "data")},
+        prevent_initial_call=True,
+    )
+    def lab_keep(record: Any, removes: Any, clear: Any, kept: Any) -> list[dict[str, Any]]:
+        trigger = ctx.triggered_id
+        if trigger == Ids.LAST_RACE:
+            return kept_after(kept, add=record)
+        if trigger == Ids.KEPT_CLEAR and clear:
+            return kept_after(kept, clear=True)
+        if isinstance(trigger, Mapping) and any(t.get("value") for t in ctx.triggered):
+            return kept_after(kept, remove=str(trigger.get("index")))
+        raise PreventUpdate  # a Remove button that has just been drawn
+
+    @app.callback(
+        output={"figure": Output(Ids.KEPT_GRAPH, "figure"), "table": Output(Ids.KEPT_TABLE, "children"),
+                "clear_disabled": Output(Ids.KEPT_CLEAR, "disabled")},
+        inputs={"kept": Input(Ids.KEPT, "data")},
+    )
+    def lab_compare(kept: Any) -> dict[str, Any]:
+        return kept_view(kept)
 
 
 def _register_clientside(app: Any) -> None:

@@ -67,6 +67,12 @@ class Ids(StrEnum):
     RECON = "lab-recon-graph"
     PSNR = "lab-psnr"
     PCA = "lab-pca"  # a linear autoencoder against PCA: principal angles and validation errors
+    LAST_RACE = "lab-last-race"  # the record of the race that just finished (app.lab.compare)
+    KEPT = "lab-kept"  # the finished races kept side by side (session storage)
+    KEPT_SECTION = "lab-kept-section"
+    KEPT_GRAPH = "lab-kept-graph"
+    KEPT_TABLE = "lab-kept-table"
+    KEPT_CLEAR = "lab-kept-clear"
     LAND_METHOD = "lab-land-method"
     LAND_STORE = "lab-land-store"
     LAND_GRAPH = "lab-land-graph"
@@ -83,6 +89,8 @@ OPT_P2 = "lab-opt-p2"
 OPT_FOR = "lab-opt-for"
 OPT_PARAMS = "lab-opt-params"
 OPT_REMOVE = "lab-opt-remove"
+#: pattern-matching id type of a kept race's Remove button (its index is the race record's id)
+KEPT_REMOVE = "lab-kept-remove"
 #: the card field types that hold the key hyperparameters, in the order of the registry's ``card_keys``
 OPT_KEY_FIELDS = (OPT_P1, OPT_P2)
 

@@ -276,6 +276,7 @@ def _run_checked(settings: LabSettings, notes: list[str], upload: Any, kv: Any, 
 
 def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled: Callable[[], bool],
                        clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:  # fmt: skip
+    from app.lab.compare import race_record
     from autoencoder.landscape import race_landscape
     from autoencoder.train import RaceEntry, train_race
 
@@ -323,16 +324,19 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
     status = _race_status(race, s)
     reporter.phase(status, 100.0)
     pca = _pca_comparison(race, data)
+    psnr = race.psnr.to_dict() if race.psnr is not None else None
     return {
         "ok": True,
         "status": status,
         "loss": lab_figures.loss_figure(runs, s.epochs),
         "recon": recon,
-        "psnr": lab_figures.psnr_rows(race.psnr.to_dict() if race.psnr is not None else None),
+        "psnr": lab_figures.psnr_rows(psnr),
         "pca": pca,
         "landscapes": landscapes,
         "curvature": curvature,
         "summary": _summary(s, data, race),
+        # a cancelled race is not kept for comparison (it did not run what its settings say)
+        "record": None if race.stopped == "cancelled" else race_record(s, runs, psnr),
     }
 
 

@@ -196,6 +196,8 @@ def build_layout(s: LabSettings, notes: Sequence[str] = ()) -> html.Div:
             dcc.Interval(id=Ids.FOLLOW, interval=FOLLOW_MS, disabled=True),
             dcc.Store(id=Ids.UPLOAD_STORE),
             dcc.Store(id=Ids.LAND_STORE),
+            dcc.Store(id=Ids.LAST_RACE),
+            dcc.Store(id=Ids.KEPT, storage_type="session"),  # the kept races live in this tab (app.lab.compare)
             header(),
             html.Div(notice(notes) if notes else [], id=Ids.NOTICE, className="lab-notice", role="alert",
                      hidden=not notes),

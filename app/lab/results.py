@@ -14,10 +14,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from dash import dcc, html
+from dash import dcc, html, no_update
 
 from app.lab import figures as lab_figures
-from app.lab.ids import Ids
+from app.lab.compare import compare_figure, compare_table, sanitize_kept
+from app.lab.ids import KEPT_REMOVE, Ids, card_id
 
 #: the graphs' plotly config
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -79,6 +80,8 @@ WAITING = {
     "landscape": "The loss landscape around the final weights appears here after a race.",
     "psnr": "The denoising PSNR table (input and each optimizer, per noise type) appears here after a race.",
     "pca": "After a race of a linear autoencoder, its subspace is compared here with PCA's.",
+    "kept": ("Every race that finishes is kept here, up to six, so races with different settings (init, batch norm, "
+             "skip connection, noise) can be compared side by side."),
     "curvature": "Each optimizer's top and bottom Hessian eigenvalues at its final weights appear here after a race.",
 }
 
@@ -112,6 +115,16 @@ def curvature_links(curv: Mapping[str, Any] | None) -> Any:
     return html.Ul(items, className="lab-curv-list")
 
 
+def kept_view(kept: Any) -> dict[str, Any]:
+    """The kept races' comparison (figure, table, whether Clear is usable) for the kept list as the browser sent it."""
+    races = sanitize_kept(kept)
+    if not races:
+        return {"figure": lab_figures.message_figure(WAITING["kept"], width=70),
+                "table": html.P(WAITING["kept"], className="lab-hint"), "clear_disabled": True}
+    return {"figure": compare_figure(races), "table": compare_table(races, lambda rid: card_id(KEPT_REMOVE, rid)),
+            "clear_disabled": False}
+
+
 def result_outputs(out: Mapping[str, Any]) -> dict[str, Any]:
     """The race callback's outputs for ``run_job``'s result (a failed race clears the panels with its reason)."""
     if not out.get("ok"):
@@ -119,13 +132,15 @@ def result_outputs(out: Mapping[str, Any]) -> dict[str, Any]:
         msg = lab_figures.message_figure(why)
         return {"recon": msg, "psnr": html.P(why, className="lab-hint"), "pca": html.P(why, className="lab-hint"),
                 "land": {"pca": msg, "random": msg},
-                "summary": "", "spectrum": msg, "curv_links": html.P(why, className="lab-hint")}  # fmt: skip
+                "summary": "", "spectrum": msg, "curv_links": html.P(why, className="lab-hint"),
+                "record": no_update}  # fmt: skip
     curv = out.get("curvature") or {}
     return {"recon": out["recon"], "psnr": psnr_table(out["psnr"]), "pca": pca_table(out.get("pca")),
             "land": out["landscapes"],
             "summary": out["summary"],
             "spectrum": curv.get("figure") or lab_figures.message_figure("No curvature report for this race."),
-            "curv_links": curvature_links(curv)}  # fmt: skip
+            "curv_links": curvature_links(curv),
+            "record": out.get("record") or no_update}  # fmt: skip
 
 
 def results_view() -> list[Any]:
@@ -160,6 +175,18 @@ def results_view() -> list[Any]:
                      tabIndex=0, role="region", **{"aria-label": "PSNR table"}),
             html.Div(html.P(WAITING["pca"], className="lab-hint"), id=Ids.PCA, className="lab-card lab-psnr",
                      tabIndex=0, role="region", **{"aria-label": "Linear autoencoder and PCA"}),
+            html.Section(id=Ids.KEPT_SECTION, className="lab-card lab-kept", **{"aria-label": "Kept races"}, children=[
+                html.Div(className="lab-kept-head", children=[
+                    html.H3("Kept races, side by side"),
+                    html.Button("Clear kept races", id=Ids.KEPT_CLEAR, n_clicks=0, disabled=True,
+                                className="lab-btn lab-btn-secondary"),
+                ]),
+                html.Div(dcc.Graph(id=Ids.KEPT_GRAPH, config=graph_config, style={"height": "100%"},
+                                   figure=lab_figures.message_figure(WAITING["kept"], width=70)),
+                         className="lab-kept-wrap"),
+                html.Div(html.P(WAITING["kept"], className="lab-hint"), id=Ids.KEPT_TABLE, className="lab-psnr",
+                         tabIndex=0, role="region", **{"aria-label": "Kept races table"}),
+            ]),
             html.Section(className="lab-card lab-curvature", **{"aria-label": "Curvature at the final weights"}, children=[
                 html.Div(dcc.Graph(id=Ids.SPECTRUM, config=graph_config, style={"height": "100%"},
                                    figure=lab_figures.message_figure(WAITING["curvature"])),

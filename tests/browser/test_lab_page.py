@@ -186,6 +186,47 @@ def test_a_long_race_shows_live_curves_and_stops_on_cancel(lab):
     recon = lab.graph("lab-recon-graph")
     assert recon["data"][0]["type"] == "heatmap"
     assert "skipped" in " ".join(lab.graph("lab-land-graph")["annotations"])
+    assert page.locator("#lab-kept-table table").count() == 0  # a cancelled race is not kept for comparison
+    lab.assert_clean()
+
+
+def _finish_race(page) -> None:
+    page.click("#lab-start")
+    page.wait_for_function("document.getElementById('lab-status').innerText.startsWith('Finished')", timeout=60_000)
+    page.wait_for_function("!document.getElementById('lab-start').disabled")
+
+
+def test_finished_races_are_kept_side_by_side_named_by_what_differs_and_survive_a_reload(lab):
+    page = lab.page
+    lab.open(TINY + "&init=naive")
+    _finish_race(page)
+    page.wait_for_selector("#lab-kept-table tbody tr")
+    assert page.locator("#lab-kept-table th[scope=rowgroup]").all_inner_texts() == ["race 1"]
+    lab.open(TINY)  # the same race with Xavier's init, in the same tab
+    assert page.locator("#lab-kept-table th[scope=rowgroup]").all_inner_texts() == ["race 1"]  # kept over the visit
+    _finish_race(page)
+    page.wait_for_function("document.querySelectorAll('#lab-kept-table th[scope=rowgroup]').length === 2")
+    assert page.locator("#lab-kept-table th[scope=rowgroup]").all_inner_texts() == [
+        "naive (σ = 0.01) init", "Xavier (normal) init"]
+    assert page.locator("#lab-kept-table tbody tr").count() == 4  # two optimizers each
+    graph = lab.graph("lab-kept-graph")
+    assert [t["name"] for t in graph["data"]] == [
+        "naive (σ = 0.01) init · Adam (lr=0.01)", "naive (σ = 0.01) init · SGD (lr=0.1, momentum=0.9)",
+        "Xavier (normal) init · Adam (lr=0.01)", "Xavier (normal) init · SGD (lr=0.1, momentum=0.9)"]
+    assert all(t["n"] == 3 for t in graph["data"])  # epochs 0..2
+    naive_link = page.get_attribute("#lab-kept-table th[scope=rowgroup] a", "href")
+    assert naive_link.startswith("/lab?") and "init=naive" in naive_link and "hidden=16" in naive_link
+    # Remove from the keyboard: the naive race goes, the other stays
+    page.focus("#lab-kept-table .lab-kept-remove")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#lab-kept-table th[scope=rowgroup]').length === 1")
+    assert page.locator("#lab-kept-table th[scope=rowgroup]").all_inner_texts() == ["race 1"]
+    page.reload()
+    page.wait_for_selector("#lab-kept-table tbody tr")
+    assert page.locator("#lab-kept-table tbody tr").count() == 2
+    page.click("#lab-kept-clear")
+    page.wait_for_function("!document.querySelector('#lab-kept-table table')")
+    assert page.is_disabled("#lab-kept-clear")
     lab.assert_clean()
 
 

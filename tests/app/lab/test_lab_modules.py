@@ -91,7 +91,7 @@ def test_the_lab_callbacks_take_named_inputs(tmp_path):
     app = Dash("lab-style", background_callback_manager=DiskcacheManager(diskcache.Cache(str(tmp_path))))
     lab_page.register_callbacks(app)
     server_side = [c for c in app.callback_map.values() if "callback" in c]
-    assert len(server_side) == 12
+    assert len(server_side) == 14
     for cb in server_side:
         function = inspect.unwrap(cb["callback"])
         # flexible signatures: every input and state has a name (Dash keeps the grouping for the call)
