@@ -94,3 +94,51 @@ def test_sign_methods_lesson_claims_hold_on_the_runs():
     assert np.ptp(xs[50:]) < 1e-3  # frozen
     assert arrival(lion_n, noisy) == 135 and arrival(rprop_n, noisy) is None and arrival(sgd_n, noisy) is None
     assert sgd_n.trajectory.positions[-1, 0] == pytest.approx(-5.24, abs=0.005)
+
+
+def test_local_gains_lesson_claims_hold_on_the_runs():
+    slow, with_momentum, too_large = lesson("local_gains").steps
+    eps = 1 / 1000
+
+    # x's gain: 0.95 at the first step (a zero product counts as a flip), then +0.05 a step, capped at 10 at step 182
+    sgd, gains = runs(slow)
+    t = np.arange(1, 301)
+    gain_x = np.minimum(0.95 + 0.05 * (t - 1), 10.0)
+    gt = gains.trajectory
+    assert np.allclose(gt.effective_lr[1:, 0], 1.0 * gain_x, rtol=1e-12, atol=1e-12)  # η = 1: the rate is the gain
+    assert int(np.flatnonzero(gt.effective_lr[:, 0] >= 10.0 - 1e-12)[0]) == 182
+    assert np.all(np.sign(gt.gradients[:, 0]) == -1)  # x's gradient keeps its sign all the way
+    assert np.allclose(gt.positions[1:, 0], -9 * np.cumprod(1 - eps * gain_x), rtol=1e-9)
+    assert gain_x.sum() == pytest.approx(2176, abs=0.5)
+    assert -9 * math.exp(-eps * gain_x.sum()) == pytest.approx(-1.02, abs=0.005)
+    assert truth(slow).value == pytest.approx(-1.01, abs=0.005)
+    assert sgd.trajectory.positions[-1, 0] == pytest.approx(-9 * 0.999**300, rel=1e-9) == pytest.approx(-6.67, abs=0.005)
+    # y: 0.2 after step 1 (gain 0.95), exactly 0 after step 2 (gain 1); then its gain sinks ×0.95 to the floor 0.1
+    assert gt.positions[1, 1] == pytest.approx(0.2, abs=1e-12) and gt.positions[2, 1] == 0.0
+    assert np.allclose(gt.effective_lr[3:20, 1], np.maximum(0.95 ** np.arange(1, 18), 0.1), rtol=1e-9)
+    assert np.allclose(gt.effective_lr[60:, 1], 0.1, rtol=1e-12)
+
+    # with momentum: first at step 83; momentum alone at 290; gains alone never within 300 steps
+    assert truth(with_momentum).value.startswith("Local gains") and "μ=0.9" in truth(with_momentum).value
+    heavy, alone, both = runs(with_momentum)
+    assert arrival(both, with_momentum) == 83 and arrival(heavy, with_momentum) == 290
+    assert arrival(alone, with_momentum) is None
+    ht = heavy.trajectory
+    assert ht.updates[30, 0] / -ht.gradients[29, 0] > 9  # momentum's ×1/(1 − μ) is there within a few dozen steps
+    bt = both.trajectory
+    assert np.all(bt.positions[:97, 0] < 0) and bt.positions[97, 0] > 0  # one side of the minimum until step 96
+    assert np.all(np.diff(bt.effective_lr[1:98, 0]) > 0)  # so x's gain grew on every step until then
+
+    # η = 2.5: gradient descent diverges; the gains shrink ×0.95 on each flip of y and the run converges
+    assert truth(too_large).value is False
+    sgd25, gains25 = runs(too_large)
+    assert sgd25.trajectory.diverged and sgd25.trajectory.stop_step == 25
+    g25 = gains25.trajectory
+    assert np.allclose(g25.effective_lr[1:6, 1], 2.5 * 0.95 ** np.arange(1, 6), rtol=1e-12)
+    assert np.allclose(g25.effective_lr[1:6, 1], [2.375, 2.256, 2.143, 2.036, 1.934], atol=5e-4)
+    assert np.all(g25.effective_lr[5:, 1] < 2)  # |1 − η g_y| < 1 from the fifth step on
+    y = np.abs(g25.positions[:, 1])
+    assert int(np.argmax(y)) == 4 and y[4] == pytest.approx(8.19, abs=0.005)
+    assert np.all(np.diff(y[4:]) <= 0)  # the zig-zag only shrinks after its peak
+    assert np.all(np.diff(g25.effective_lr[1:100, 0]) > 0)  # x's gain keeps growing
+    assert arrival(gains25, too_large) == 206
