@@ -13,6 +13,7 @@ from typing import Any
 from app.lab.limits import LANDSCAPE_BUDGET, MAX_PARAMS
 from app.lab.state import NOISE_LABELS, SOURCES, LabSettings
 from autoencoder.corrupt import DEFAULT_TABLE, GRID_KINDS, Corruption
+from autoencoder.model import deep_skip_pair
 
 
 def source_shape(s: LabSettings, upload: Mapping[str, Any] | None) -> tuple[int | None, tuple[int, int] | None]:
@@ -30,7 +31,14 @@ def param_count(s: LabSettings, n_features: int) -> int:
     """Parameters of the autoencoder (the model's own count, without building it)."""
     sizes = (n_features, *s.hidden, n_features)
     n = sum(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1)) + n_features
-    return n + sum(s.hidden) * (2 if s.bn else 1) + (n_features**2 if s.skip else 0)
+    n += sum(s.hidden) * (2 if s.bn else 1) + (n_features**2 if s.skip in ("shallow", "both") else 0)
+    if s.skip in ("deep", "both"):
+        try:
+            i, j = deep_skip_pair(s.hidden)
+        except ValueError:
+            return n  # building the model says why (model_summary, check_run)
+        n += s.hidden[i] * s.hidden[j]
+    return n
 
 
 def model_summary(s: LabSettings, n_features: int | None) -> tuple[str, int | None]:

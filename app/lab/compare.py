@@ -45,8 +45,7 @@ def facets(s: LabSettings) -> list[list[str]]:
     source = SOURCES.get(s.data, (s.data,))[0]
     model = f"{'-'.join(map(str, s.hidden))} {s.act}, {s.out} output, {s.loss.upper()}"
     noise = "no input noise" if s.noise == "none" else f"{NOISE_LABELS.get(s.noise, s.noise)} {s.level:g}"
-    skip = getattr(s, "skip", False)
-    skip_text = {False: "no skip", True: "skip connection", "none": "no skip"}.get(skip, f"{skip} skip")
+    skip_text = {"none": "no skip", "both": "shallow and deep skips"}.get(s.skip, f"{s.skip} skip")
     words = {
         "data": f"{source}, {s.samples:,} samples", "model": model, "init": f"{INIT_LABELS.get(s.init, s.init)} init",
         "bn": "batch norm" if s.bn else "no batch norm", "skip": skip_text, "noise": noise,

@@ -22,13 +22,14 @@ from optimizers.registry import BY_NAME as OPTIMIZERS
 
 #: the plain fields a race reads (their ``value``), by the names ``sanitize`` knows them under
 FIELDS = {"data": Ids.DATA, "samples": Ids.SAMPLES, "hidden": Ids.HIDDEN, "act": Ids.ACT, "out": Ids.OUT,
-          "loss": Ids.LOSS, "init": Ids.INIT, "arch": Ids.ARCH, "noise": Ids.NOISE, "level": Ids.LEVEL,
+          "loss": Ids.LOSS, "init": Ids.INIT, "arch": Ids.ARCH, "skip": Ids.SKIP, "noise": Ids.NOISE, "level": Ids.LEVEL,
           "epochs": Ids.EPOCHS, "batch": Ids.BATCH, "seed": Ids.SEED, "limit": Ids.LIMIT}  # fmt: skip
 #: the card fields, each sent as two lists: the values and the ids (their card indices)
 CARD_FIELDS = {"opt_names": ("opt_ids", OPT_NAME), "opt_lr": ("opt_lr_ids", OPT_LR),
                "opt_p1": ("opt_p1_ids", OPT_P1), "opt_p2": ("opt_p2_ids", OPT_P2)}  # fmt: skip
 #: the plain fields passed on to ``sanitize`` as they are (arch and level are read apart)
-_PASSED = ("data", "samples", "hidden", "act", "out", "loss", "init", "noise", "epochs", "batch", "seed", "limit")
+_PASSED = ("data", "samples", "hidden", "act", "out", "loss", "init", "skip", "noise", "epochs", "batch", "seed",
+           "limit")  # fmt: skip
 
 
 def form_deps(kind: type) -> dict[str, Any]:
@@ -77,7 +78,6 @@ class FormValues:
         arch = self.fields.get("arch") if isinstance(self.fields.get("arch"), list) else []
         raw = {k: self.fields.get(k) for k in _PASSED}
         raw["bn"] = "bn" in arch
-        raw["skip"] = "skip" in arch
         if raw.get("noise") not in (None, "none"):
             raw["level"] = self.fields.get("level")
         raw["opt"] = self.rows()

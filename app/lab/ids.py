@@ -43,6 +43,7 @@ class Ids(StrEnum):
     LOSS = "lab-loss"
     INIT = "lab-init"
     ARCH = "lab-arch"
+    SKIP = "lab-skip"
     MODEL_SUMMARY = "lab-model-summary"
     NOISE = "lab-noise"
     LEVEL = "lab-level"

@@ -416,8 +416,8 @@ def _summary(s: LabSettings, data: Any, race: Any) -> str:
     extras = [INIT_LABELS.get(s.init, s.init) + " init", f"{s.act} hidden units", f"{s.loss.upper()} loss"]
     if s.bn:
         extras.append("batch norm")
-    if s.skip:
-        extras.append("skip connection")
+    if s.skip != "none":
+        extras.append(f"{s.skip} skip connection" if s.skip != "both" else "shallow and deep skip connections")
     c = s.corruption()
     noise = f"denoising {c.label()}" if c is not None else "no input noise"
     text = (f"{data.description}. {data.train.shape[0]:,} training and {data.val.shape[0]:,} validation samples. "

@@ -30,12 +30,22 @@ from app.lab.limits import (
     WATCH_MS,
 )
 from app.lab.results import results_view
-from app.lab.state import DEFAULT, INIT_LABELS, NOISE_LABELS, NOISES, SOURCES, LabSettings, sanitize, share_href
+from app.lab.state import (
+    DEFAULT,
+    INIT_LABELS,
+    NOISE_LABELS,
+    NOISES,
+    SKIP_LABELS,
+    SOURCES,
+    LabSettings,
+    sanitize,
+    share_href,
+)
 from app.shell.header import page_links
 from app.shell.theme import theme_switch
 from app.shell.skip import skip_link
 from autoencoder.corrupt import KINDS
-from autoencoder.model import ACTIVATIONS, INITS
+from autoencoder.model import ACTIVATIONS, INITS, SKIPS
 
 
 def header() -> html.Header:
@@ -125,10 +135,12 @@ def _form(s: LabSettings) -> list[Any]:
                                         value=s.loss, clearable=False, searchable=False), Ids.LOSS),
             _field("init", dcc.Dropdown(id=Ids.INIT, options=[{"label": INIT_LABELS[i], "value": i} for i in INITS],
                                         value=s.init, clearable=False, searchable=False), Ids.INIT),
-            dcc.Checklist(id=Ids.ARCH, options=[{"label": "batch norm", "value": "bn"},
-                                                {"label": "skip connection (input → output)", "value": "skip"}],
-                          value=[k for k, on in (("bn", s.bn), ("skip", s.skip)) if on], className="lab-checks",
-                          inline=True),
+            _field("skip connections", dcc.Dropdown(id=Ids.SKIP, options=[{"label": SKIP_LABELS[k], "value": k}
+                                                                           for k in SKIPS],
+                                                    value=s.skip, clearable=False, searchable=False), Ids.SKIP,
+                   "zero-initialised linear paths: input → output, and around the bottleneck"),
+            dcc.Checklist(id=Ids.ARCH, options=[{"label": "batch norm", "value": "bn"}],
+                          value=["bn"] if s.bn else [], className="lab-checks", inline=True),
             html.P(summary, id=Ids.MODEL_SUMMARY, className="lab-model-summary"),
         ]),
         _panel("Denoising", [

@@ -32,7 +32,7 @@ from app.lab.limits import (
 from app.shell.theme import QUERY_KEY as THEME_KEY
 from app.shell.validation import clamp_hyper, parse_number, shown
 from autoencoder.corrupt import KINDS, Corruption
-from autoencoder.model import ACTIVATIONS, INITS, LOSSES, ModelSpec
+from autoencoder.model import ACTIVATIONS, INITS, LOSSES, SKIPS, ModelSpec
 from optimizers.registry import BY_NAME as OPTIMIZERS
 from optimizers.registry import make_config
 
@@ -46,6 +46,8 @@ SOURCES = {
 NOISES = ("none", "gaussian", "salt_pepper", "blur", "knockout")
 NOISE_LABELS = {"none": "none", "gaussian": "Gaussian", "salt_pepper": "salt and pepper", "blur": "blur",
                 "knockout": "knockout"}  # fmt: skip
+SKIP_LABELS = {"none": "none", "shallow": "shallow (input → output)", "deep": "deep (around the bottleneck)",
+               "both": "both (shallow and deep)"}  # fmt: skip
 INIT_LABELS = {"xavier": "Xavier (normal)", "xavier_uniform": "Glorot (uniform)", "he": "He",
                "naive": "naive (σ = 0.01)"}  # fmt: skip
 
@@ -89,7 +91,7 @@ class LabSettings:
     loss: str = "mse"
     init: str = "xavier"
     bn: bool = False
-    skip: bool = False
+    skip: str = "none"  # one of autoencoder.model.SKIPS
     noise: str = "none"
     level: float = 0.0
     epochs: int = 50
@@ -174,6 +176,14 @@ def _flag(raw: Any, default: bool, what: str, notes: Notes) -> bool:
         return False
     notes.add(f"{what}: {shown(raw)} is not true or false; using {'yes' if default else 'no'}")
     return default
+
+
+def _skip(raw: Any, default: str, notes: Notes) -> str:
+    """A skip variant (SKIPS); a true/false flag (older links, a checkbox) reads as shallow / none."""
+    if isinstance(raw, bool) or (isinstance(raw, str) and raw.strip().lower() in ("1", "true", "yes", "on", "0",
+                                                                                     "false", "no", "off", "")):
+        return "shallow" if _flag(raw, False, "skip connection", notes) else "none"
+    return _choice(raw, SKIPS, default, "skip connection", notes)
 
 
 def parse_hidden_text(raw: Any, notes: Notes, default: tuple[int, ...] = DEFAULT.hidden) -> tuple[int, ...]:
@@ -321,7 +331,7 @@ def sanitize(raw: Mapping[str, Any] | None) -> tuple[LabSettings, list[str]]:
         out = "sigmoid"
     init = _choice(get("init"), INITS, d.init, "init", notes) if has("init") else d.init
     bn = _flag(get("bn"), d.bn, "batch norm", notes) if has("bn") else d.bn
-    skip = _flag(get("skip"), d.skip, "skip connection", notes) if has("skip") else d.skip
+    skip = _skip(get("skip"), d.skip, notes) if has("skip") else d.skip
     noise = _choice(get("noise"), NOISES, d.noise, "noise", notes, _NOISE_ALIASES) if has("noise") else d.noise
     if noise == "none":
         level = 0.0

@@ -41,7 +41,7 @@ def tiny_form(**over) -> dict:
     """The form's raw values for a tiny race (digits, small net, two optimizers)."""
     values = {
         "data": "digits", "samples": 300, "hidden": "12", "act": "relu", "out": "sigmoid", "loss": "mse",
-        "init": "xavier", "arch": [], "noise": "none", "level": None, "epochs": 2, "batch": 32, "seed": 0,
+        "init": "xavier", "arch": [], "skip": "none", "noise": "none", "level": None, "epochs": 2, "batch": 32, "seed": 0,
         "limit": 60, "opt_names": ["adam", "sgd"], "opt_ids": [{"type": ids.OPT_NAME, "index": 0},
                                                                {"type": ids.OPT_NAME, "index": 1}],
         "opt_lr": [0.01, 0.1], "opt_lr_ids": [{"type": ids.OPT_LR, "index": 0}, {"type": ids.OPT_LR, "index": 1}],
@@ -227,7 +227,7 @@ def test_defaults_and_a_round_trip_through_the_link():
     s, notes = state.sanitize({})
     assert s == DEFAULT and notes == []
     custom = LabSettings(data="sample_images", samples=900, hidden=(64, 16), act="tanh", out="linear", init="he",
-                         bn=True, skip=True, noise="salt_pepper", level=0.25, epochs=7, batch=16, seed=3, limit=90.0,
+                         bn=True, skip="both", noise="salt_pepper", level=0.25, epochs=7, batch=16, seed=3, limit=90.0,
                          opts=(OptChoice("adam", (("lr", 0.01), ("beta1", 0.8), ("beta2", 0.99))),
                                OptChoice("adam", (("lr", 0.001), ("beta1", 0.9), ("beta2", 0.999))),
                                OptChoice("lbfgs", (("lr", 1.0), ("history", 5), ("max_evals", 25)))))  # fmt: skip
@@ -237,6 +237,16 @@ def test_defaults_and_a_round_trip_through_the_link():
     assert notes == [] and back == custom
     assert state.to_query(DEFAULT) == {}
     assert state.share_href(custom).startswith("?data=sample_images")
+
+
+def test_skip_links_name_a_variant_and_older_flags_still_read():
+    for raw, want in (("deep", "deep"), ("both", "both"), ("Shallow", "shallow"), ("none", "none"), ("1", "shallow"),
+                      ("true", "shallow"), ("0", "none"), (True, "shallow"), (False, "none")):
+        s, notes = state.sanitize({"skip": raw})
+        assert (s.skip, notes) == (want, []), raw
+    s, notes = state.sanitize({"skip": "<evil>"})
+    assert s.skip == "none" and notes == ["skip connection: '<evil>' is not one of none, shallow, deep, both; using none"]
+    assert state.to_query(LabSettings(skip="deep")) == {"skip": "deep"}
 
 
 def test_hostile_links_fall_back_to_defaults_with_notes():
@@ -345,7 +355,7 @@ def test_form_rows_pair_values_by_card_index_not_by_order():
     assert rows[0] == {"name": "adam", "lr": 0.01, "beta1": 0.9, "beta2": 0.999}
     assert rows[1] == {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0}
     raw = raw_form(tiny_form(arch=["bn"], noise="gaussian", level=0.3))
-    assert raw["bn"] is True and raw["skip"] is False and raw["level"] == 0.3
+    assert raw["bn"] is True and raw["skip"] == "none" and raw["level"] == 0.3
     s, notes = state.sanitize(raw)
     assert notes == [] and s.hidden == (12,) and s.noise == "gaussian" and len(s.opts) == 2
 
@@ -392,8 +402,16 @@ def test_check_run_refuses_oversized_and_impossible_races():
     big = LabSettings(data="synthetic", hidden=(2048, 2048))
     assert any("7,410,448 parameters; the lab allows 1,000,000" in e for e in checks.check_run(big, None))
     assert checks.param_count(DEFAULT, 64) == DEFAULT.model_spec().build(64).n_params
-    both = LabSettings(hidden=(5, 3), bn=True, skip=True)
-    assert checks.param_count(both, 10) == both.model_spec().build(10).n_params
+    shallow = LabSettings(hidden=(5, 3), bn=True, skip="shallow")
+    assert checks.param_count(shallow, 10) == shallow.model_spec().build(10).n_params
+    for skip in ("deep", "both"):
+        mirrored = LabSettings(hidden=(6, 3, 6), bn=True, skip=skip)
+        assert checks.param_count(mirrored, 10) == mirrored.model_spec().build(10).n_params
+        assert checks.check_run(mirrored, None) == []
+    no_mirror = LabSettings(hidden=(5, 3), skip="deep")
+    assert checks.param_count(no_mirror, 64) == LabSettings(hidden=(5, 3)).model_spec().build(64).n_params
+    (why,) = checks.check_run(no_mirror, None)
+    assert why.startswith("Model: a deep skip joins two hidden layers") and "(5, 3)" in why
     newton = LabSettings(opts=(OptChoice("newton"),))
     assert any("Newton" in e for e in checks.check_run(newton, None))
     tiny_newton = LabSettings(hidden=(1,), opts=(OptChoice("newton"),))
