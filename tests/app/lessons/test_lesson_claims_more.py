@@ -112,7 +112,8 @@ def test_local_gains_lesson_claims_hold_on_the_runs():
     assert gain_x.sum() == pytest.approx(2176, abs=0.5)
     assert -9 * math.exp(-eps * gain_x.sum()) == pytest.approx(-1.02, abs=0.005)
     assert truth(slow).value == pytest.approx(-1.01, abs=0.005)
-    assert sgd.trajectory.positions[-1, 0] == pytest.approx(-9 * 0.999**300, rel=1e-9) == pytest.approx(-6.67, abs=0.005)
+    assert sgd.trajectory.positions[-1, 0] == pytest.approx(-9 * 0.999**300, rel=1e-9)
+    assert -9 * 0.999**300 == pytest.approx(-6.67, abs=0.005)
     # y: 0.2 after step 1 (gain 0.95), exactly 0 after step 2 (gain 1); then its gain sinks ×0.95 to the floor 0.1
     assert gt.positions[1, 1] == pytest.approx(0.2, abs=1e-12) and gt.positions[2, 1] == 0.0
     assert np.allclose(gt.effective_lr[3:20, 1], np.maximum(0.95 ** np.arange(1, 18), 0.1), rtol=1e-9)
@@ -142,3 +143,57 @@ def test_local_gains_lesson_claims_hold_on_the_runs():
     assert np.all(np.diff(y[4:]) <= 0)  # the zig-zag only shrinks after its peak
     assert np.all(np.diff(g25.effective_lr[1:100, 0]) > 0)  # x's gain keeps growing
     assert arrival(gains25, too_large) == 206
+
+
+def test_plateaus_lesson_claims_hold_on_the_runs():
+    crawl, fall_in, race, saturated = lesson("plateaus").steps
+
+    # f = 1 − exp(−r²/2): |∇f| = r·e^(−r²/2), 5.2·10⁻⁴ at (3, 3), and gradient descent's first step that long
+    (sgd,) = runs(crawl)
+    t = sgd.trajectory
+    r0 = math.sqrt(18)
+    assert np.linalg.norm(t.gradients[0]) == pytest.approx(r0 * math.exp(-9), rel=1e-12)
+    assert r0 * math.exp(-9) == pytest.approx(5.2e-4, abs=0.05e-4) and r0 == pytest.approx(4.24, abs=0.005)
+    assert np.linalg.norm(t.updates[1]) == pytest.approx(r0 * math.exp(-9), rel=1e-12)
+    x, y = truth(crawl).value
+    assert x == pytest.approx(2.83, abs=0.005) and y == pytest.approx(x, rel=1e-12)  # along the diagonal
+    assert np.linalg.norm(t.positions[-1] - t.positions[0]) == pytest.approx(0.24, abs=0.005)
+    assert t.losses[-1] == pytest.approx(0.9997, abs=5e-5)
+
+    # the crawl, then the fall: above 0.99 for 506 steps, below 0.01 18 steps later, at the minimum at step 524
+    (sgd1000,) = runs(fall_in)
+    losses = sgd1000.trajectory.losses
+    assert np.all(losses[:506] > 0.99) and losses[506] < 0.99
+    assert int(np.flatnonzero(losses < 0.01)[0]) == 524 == 506 + 18
+    assert truth(fall_in).value == 524
+    # gradient flow from r = √18 to r = 0.16 takes ∫ e^(r²/2)/r dr (trapezoid on a fine grid, not Ei from a library)
+    r = np.linspace(0.16, r0, 2_000_001)
+    flow = float(np.sum((np.exp(r[1:] ** 2 / 2) / r[1:] + np.exp(r[:-1] ** 2 / 2) / r[:-1]) / 2 * np.diff(r)))
+    assert flow == pytest.approx(521, abs=0.5) and abs(524 - flow) / flow < 0.01
+
+    # the race across the plain
+    assert truth(race).value == 29
+    sgd3, heavy, adam, rprop, lion = runs(race)
+    lp = lion.trajectory.positions
+    assert np.allclose(lp[:31], 3 - 0.1 * np.arange(31)[:, None], atol=1e-12)  # the diagonal in steps of 0.1
+    assert np.hypot(*lp[29]) == pytest.approx(0.1 * math.sqrt(2), rel=1e-9) and np.hypot(*lp[29]) < 0.16 < np.hypot(*lp[28])
+    g0 = adam.trajectory.gradients[0]
+    assert np.allclose(adam.trajectory.updates[1], -0.1 * g0 / (np.abs(g0) + 1e-8), rtol=1e-9)  # bias-corrected: ≈ −η sign g
+    assert np.allclose(adam.trajectory.updates[1], -0.1 * np.sign(g0), rtol=1e-4)
+    assert [arrival(r, race) for r in (sgd3, heavy, adam, rprop, lion)] == [None, 88, 29, 25, 29]
+    assert sgd3.trajectory.positions[-1] == pytest.approx((2.83, 2.83), abs=0.005)
+
+    # the saturated unit: tanh'(3.5) = 0.0036; ∂f/∂x 82 times smaller than ∂f/∂y at the start
+    assert 1 / math.cosh(3.5) ** 2 == pytest.approx(0.0036, abs=0.00005)
+    assert _result(saturated.view).config.start == (3.5, -0.4)
+    sgd4, adam4, rprop4 = runs(saturated)
+    s = sgd4.trajectory
+    gx, gy = s.gradients[0]
+    assert abs(gy / gx) == pytest.approx(82, abs=0.5)
+    assert np.abs(s.gradients[20, 1]) < 0.05 * abs(gy)  # y fitted within about 20 steps
+    assert np.abs(s.gradients[20:901, 0]).max() < 0.034  # then x crawls
+    assert np.abs(s.updates[21:901, 0]).max() < 0.0034
+    assert s.positions[900, 0] > 1.1  # still on its way to x ≈ 0.98 after 900 steps
+    assert truth(saturated).value.startswith("Rprop")
+    assert [arrival(r, saturated) for r in (sgd4, adam4, rprop4)] == [939, 129, 40]
+    assert rprop4.trajectory.effective_lr[40, 0] == pytest.approx(0.18, abs=0.005)
