@@ -278,15 +278,9 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
                        clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:  # fmt: skip
     from app.lab.compare import race_record
     from autoencoder.landscape import race_landscape
-    from autoencoder.train import RaceEntry, train_race
 
     reporter.phase("Training…", 0.0)
-    spec = s.model_spec()
-    race = train_race(
-        data, [RaceEntry(o.config()) for o in s.opts], spec, epochs=s.epochs, batch_size=s.batch, seed=s.seed,
-        corruption=s.corruption(), time_limit=s.limit, progress=reporter.snapshot, cancel=cancelled, n_show=N_SHOW,
-        psnr_corruptions=psnr_columns(s), psnr_samples=PSNR_SAMPLES, landscape_samples=500,
-    )  # fmt: skip
+    race = train_settings(s, data, progress=reporter.snapshot, cancel=cancelled)
     keys = [r.key for r in race.runs]
     labels = [r.label for r in race.runs]
     runs = [r.summary() for r in race.runs]
@@ -338,6 +332,20 @@ def _train_and_measure(s: LabSettings, data: Any, reporter: Reporter, cancelled:
         # a cancelled race is not kept for comparison (it did not run what its settings say)
         "record": None if race.stopped == "cancelled" else race_record(s, runs, psnr),
     }
+
+
+def train_settings(s: LabSettings, data: Any, progress: Callable[[dict[str, Any]], None] | None = None,
+                   cancel: Callable[[], bool] | None = None) -> Any:  # fmt: skip
+    """The race the page trains for settings ``s`` on ``data`` (an :class:`autoencoder.train.RaceResult`): every
+    optimizer from the same weights on the same minibatches, with the page's PSNR table and landscape rows.
+    Lessons' tests call it to check their claims on the very runs a lesson's view shows."""
+    from autoencoder.train import RaceEntry, train_race
+
+    return train_race(
+        data, [RaceEntry(o.config()) for o in s.opts], s.model_spec(), epochs=s.epochs, batch_size=s.batch,
+        seed=s.seed, corruption=s.corruption(), time_limit=s.limit, progress=progress, cancel=cancel, n_show=N_SHOW,
+        psnr_corruptions=psnr_columns(s), psnr_samples=PSNR_SAMPLES, landscape_samples=500,
+    )  # fmt: skip
 
 
 def _pca_comparison(race: Any, data: Any) -> dict[str, Any]:
