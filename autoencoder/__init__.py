@@ -8,10 +8,12 @@
 >>> race_landscape(race, resolution=5, samples=50).z.shape
 (5, 5)
 
-Modules: ``data`` (sources, upload checks, split), ``model`` (the network and
-its hand-written backward pass), ``corrupt`` (noise for denoising), ``metrics``
-(PSNR, principal angles), ``train`` (the optimizer race), ``landscape`` (a 2-D
-loss slice with projected paths), ``cli`` (``descent-lab train``).  The
+Modules: ``data`` (sources, upload checks, split), ``model`` (the network),
+``layers`` (its parameter blocks, activations and skip variants), ``backprop``
+(its hand-written backward pass), ``hvp`` (exact curvature products),
+``corrupt`` (noise for denoising), ``metrics`` (PSNR, principal angles),
+``train`` (the optimizer race), ``landscape`` (a 2-D loss slice with projected
+paths), ``cli`` (``descent-lab train``).  The
 submodules ``corrupt`` and ``landscape`` share their names with no function
 exported here, so ``from autoencoder import corrupt`` gives the module.
 """

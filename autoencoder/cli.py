@@ -2,7 +2,7 @@
 
     descent-lab train --data digits --hidden 32,8,32 --optimizer adam --optimizer sgd \\
         --set sgd.lr=0.1 --epochs 30 [--batch-size 64] [--seed 0] [--noise gaussian:0.2] \\
-        [--format csv|json] [-o FILE]
+        [--skip [none|shallow|deep|both]] [--format csv|json] [-o FILE]
 
 CSV columns: epoch, optimizer, train_loss, val_loss, seconds (one row per
 optimizer per epoch; epoch 0 is the common start).  A progress bar and a

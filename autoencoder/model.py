@@ -3,10 +3,10 @@
 Layers (rows of a batch are samples, ``u = a W + b``)::
 
     x ─ W0,b0 ─ act ─ W1,b1 ─ act ─ … ─ W_L,b_L ─ output activation ─ x̂
-    ╰──────────── + x S (shallow skip) ─────────╯
+    ╰────────── + x S (shallow skip) ───────────╯
 
     (32, 8, 32):  x ─ W0 ─ a0 ─ W1 ─ a1 ─ W2 ─ a2 ─ W3 ─ x̂
-                             ╰─ + a0 D (deep skip) ─╯
+                            ╰ + a0 D (deep skip) ╯
 
 * ``hidden`` gives the hidden widths, e.g. (32, 8, 32); the output has the
   input's width.  Each hidden layer has its own activation (linear, relu,
@@ -71,7 +71,7 @@ from autoencoder.layers import (
     parse_skip,
 )
 
-__all__ = ["ACTIVATIONS", "INIT_DESCRIPTIONS", "INITS", "LOSSES", "MAX_PARAMS", "NAIVE_STD", "SKIPS", "Autoencoder",
+__all__ = ["ACTIVATIONS", "INITS", "INIT_DESCRIPTIONS", "LOSSES", "MAX_PARAMS", "NAIVE_STD", "SKIPS", "Autoencoder",
            "BatchNormState", "Block", "ModelSpec", "deep_skip_pair", "init_variance", "numerical_gradient",
            "parse_hidden", "parse_skip"]  # fmt: skip
 
