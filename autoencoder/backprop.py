@@ -12,18 +12,15 @@ its paths, the next dense layer's and the skip's.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from autoencoder.layers import activate, activation_grad_inplace
 
-if TYPE_CHECKING:
-    from autoencoder.model import Autoencoder
-
 
 def loss_and_grad(
-    model: Autoencoder,
+    model: Any,  # an autoencoder.model.Autoencoder (not imported: that module imports this one)
     theta: np.ndarray,
     x: np.ndarray,
     target: np.ndarray | None = None,

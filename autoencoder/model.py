@@ -241,12 +241,9 @@ class Autoencoder:
         for l, h in enumerate(self.hidden):
             parts.append(f"{h}{' bn' if self.has_bn(l) else ''} {self.activations[l]}")
         parts.append(f"{self.n_in} {self.output_activation}")
-        extra = ""
-        if self.has_shallow_skip:
-            extra += " + shallow skip"
+        extra = " + shallow skip" if self.has_shallow_skip else ""
         if self.deep_skip_pair is not None:
-            i, j = self.deep_skip_pair
-            extra += f" + deep skip (hidden {i} → {j})"
+            extra += " + deep skip (hidden {} → {})".format(*self.deep_skip_pair)
         return " → ".join(parts) + extra + f" ({self.n_params:,} parameters, {self.loss_name})"
 
     # ---------------------------------------------------------------- parameters
