@@ -184,7 +184,8 @@ def compare_figure(races: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             })  # fmt: skip
     layout = _layout("Validation loss of the kept races", xaxis={"title": {"text": "epoch"}, "rangemode": "tozero"},
                      yaxis={"title": {"text": "validation loss"}, "type": "log", **_log_axis(values)},
-                     legend={"orientation": "h", "y": -0.22, "x": 0}, margin={"l": 60, "r": 16, "t": 44, "b": 90})  # fmt: skip
+                     legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+                     margin={"l": 60, "r": 16, "t": 44, "b": 110})  # fmt: skip
     return {"data": traces, "layout": layout}
 
 
@@ -205,9 +206,12 @@ def compare_table(races: Sequence[Mapping[str, Any]], remove_id: Any) -> Any:
         columns += [c for c in r["columns"] if c not in columns]
     finals = [run["final_val"] for r in races for run in r["runs"] if run["final_val"] is not None]
     best = min(finals) if finals else None
-    head = html.Tr([html.Th(h, scope="col") for h in ("race", "optimizer", "status", "training loss",
-                                                     "validation loss")]
-                   + [html.Th(f"PSNR {c} (dB)", scope="col") for c in columns] + [html.Th("", scope="col")])  # fmt: skip
+    fixed = ("race", "optimizer", "status", "training loss", "validation loss")
+    top = [html.Th(h, scope="col", rowSpan=2 if columns else 1) for h in fixed]
+    if columns:
+        top.append(html.Th("PSNR (dB)", scope="colgroup", colSpan=len(columns), className="lab-kept-group"))
+    top.append(html.Th(html.Span("remove", className="lab-sr-only"), scope="col", rowSpan=2 if columns else 1))
+    head = [html.Tr(top)] + ([html.Tr([html.Th(c, scope="col") for c in columns])] if columns else [])
     body = []
     for i, (race, name) in enumerate(zip(races, names)):
         for j, run in enumerate(race["runs"]):
@@ -230,4 +234,5 @@ def compare_table(races: Sequence[Mapping[str, Any]], remove_id: Any) -> Any:
     caption = ("Every finished race of this tab, newest last (up to "
                f"{MAX_KEPT}); each is named by the settings in which the kept races differ. Lowest validation loss in "
                "bold.")  # fmt: skip
-    return html.Table([html.Caption(caption), html.Thead(head), html.Tbody(body)], className="lab-psnr-table lab-kept-table")
+    return html.Table([html.Caption(caption), html.Thead(head), html.Tbody(body)],
+                      className="lab-psnr-table lab-kept-table")

@@ -130,10 +130,12 @@ def test_the_comparison_table_has_a_row_per_run_the_best_in_bold_and_a_remove_bu
     races = sanitize_kept([_record("a", LabSettings(init="naive")), _record("b", scale=0.5)])
     table = compare_table(races, lambda rid: card_id(KEPT_REMOVE, rid))
     rows = find_all(table, lambda c: type(c).__name__ == "Tr")
-    assert len(rows) == 1 + 4
+    assert len(rows) == 2 + 4
     head = [texts(th) for th in rows[0].children]
-    assert head[:5] == ["race", "optimizer", "status", "training loss", "validation loss"]
-    assert head[5:] == ["PSNR Clean (dB)", "PSNR Gaussian (0.2) (dB)", ""]
+    assert head == ["race", "optimizer", "status", "training loss", "validation loss", "PSNR (dB)", "remove"]
+    assert rows[0].children[5].colSpan == 2 and rows[0].children[0].rowSpan == 2
+    assert [texts(th) for th in rows[1].children] == ["Clean", "Gaussian (0.2)"]
+    rows = rows[1:]
     buttons = find_all(table, lambda c: type(c).__name__ == "Button")
     assert [b.id for b in buttons] == [card_id(KEPT_REMOVE, "a"), card_id(KEPT_REMOVE, "b")]
     assert getattr(buttons[0], "aria-label") == "Remove the kept race naive (σ = 0.01) init"
