@@ -2,7 +2,8 @@
 
 ``run`` traces one configuration (optionally recording every step);
 ``sweep`` runs many configurations (starts and/or hyperparameters) with the
-same compiled code.  Optimizer and surface are runtime integers, so one
+same compiled code, one after the other (the lock-step sweep of coordinate-wise
+rules is in ``_sweepkernels``).  Optimizer and surface are runtime integers, so one
 compiled ``run`` serves every optimizer × surface pair.
 
 A step that produces a non-finite value or leaves the escape radius ends the
@@ -23,11 +24,10 @@ from numba import njit
 
 from optimizers._batchkernels import batch_bounds, epoch_order
 from optimizers._kernels import begin, init_state, looks_ahead, resume, samples_at_query
-from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
+from optimizers._modkernels import apply_noise_and_clip, scheduled_lr
 from optimizers._slots import (
     BATCH_SIZE,
     CLIP_MODE,
-    CLIP_VALUE,
     COMPLETED,
     CONVERGED,
     DIVERGED,
@@ -274,157 +274,3 @@ def sweep(
         out_loss[k] = f if math.isfinite(f) else math.inf
         out_steps[k] = last if status == CONVERGED else -1
         out_status[k] = status
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def sweep_lockstep(
-    sid, sp, code, consts, oid, hp, mods, starts, n_steps, radius, gtol, xtol,
-    rows, nsc, block, out_final, out_loss, out_steps, out_status,
-):  # fmt: skip
-    """``sweep`` for coordinate-wise optimizers (``OptimizerSpec.coordinatewise``) sharing one hyperparameter vector.
-
-    Such a rule acts coordinate by coordinate and its scalar state
-    (step count, bias corrections, schedule) is the same for all runs at step t,
-    so a block of B runs is stepped as one flat vector of 2B coordinates.  The
-    independent runs fill the CPU's pipelines (and SIMD lanes) instead of one
-    run's dependency chain.  Noise is drawn once per step and shared, exactly as
-    each run would draw it alone from the same seed, and clipping by norm is
-    applied per run, so every job equals its single ``run``.
-    """
-    m = starts.shape[0]
-    lookahead = looks_ahead(oid, hp)
-    scheduled = mods[SCHED_KIND] != 0.0
-    sigma = mods[NOISE_SIGMA]
-    clip_mode = mods[CLIP_MODE]
-    zero_mods = np.zeros(mods.size)
-    zero_mods[CLIP_MODE] = clip_mode
-    zero_mods[CLIP_VALUE] = mods[CLIP_VALUE]
-    h = np.zeros((2, 2))
-    noise = np.zeros(2)
-    pair = np.zeros(2)
-    bsz = _batch_size(sid, sp, mods)
-    perm = np.empty(data_count(sid, sp) if bsz > 0 else 0, dtype=np.int64)
-    lo = 0
-    hi = 0
-    for b0 in range(0, m, block):
-        nb = min(block, m - b0)
-        n = 2 * nb
-        theta = np.empty(n)
-        for k in range(nb):
-            theta[2 * k] = starts[b0 + k, 0]
-            theta[2 * k + 1] = starts[b0 + k, 1]
-        S = np.zeros((rows, n))
-        sc = np.zeros(nsc)
-        init_state(oid, hp, S, sc)
-        g = np.empty(n)
-        gm = np.empty(n)
-        q = np.zeros(n)
-        gq = np.empty(n)
-        eff = np.zeros(n)
-        old = np.empty(n)
-        f = np.empty(nb)
-        done = np.zeros(nb, dtype=np.bool_)
-        remaining = nb
-        rng = np.uint64(int(mods[SEED]))
-        for k in range(nb):
-            j = evaluate_grad(sid, sp, code, consts, theta[2 * k], theta[2 * k + 1])
-            f[k] = j[0]
-            g[2 * k] = j[1]
-            g[2 * k + 1] = j[2]
-            out_final[b0 + k, 0] = theta[2 * k]
-            out_final[b0 + k, 1] = theta[2 * k + 1]
-            out_steps[b0 + k] = -1
-            if not (math.isfinite(j[0]) and _finite2(j[1], j[2])):
-                done[k] = True
-                remaining -= 1
-                out_status[b0 + k] = DIVERGED
-                out_loss[b0 + k] = math.inf
-        for t in range(1, n_steps + 1):
-            if remaining == 0:
-                break
-            for i in range(n):
-                old[i] = theta[i]
-                gm[i] = g[i]
-            if bsz > 0:  # every run of the block on the same minibatch, as each would be alone
-                lo, hi = _next_batch(sid, sp, bsz, int(mods[SEED]), perm, t)
-                for k in range(nb):
-                    jb = data_jet(sid, sp, perm, lo, hi, theta[2 * k], theta[2 * k + 1], False)
-                    gm[2 * k] = jb[1]
-                    gm[2 * k + 1] = jb[2]
-            lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
-            if sigma > 0.0 and not lookahead:
-                noise[0], rng = normal(rng)
-                noise[1], rng = normal(rng)
-                for i in range(n):
-                    gm[i] += sigma * noise[i % 2]
-            if clip_mode != 0.0 and not lookahead:
-                for k in range(nb):
-                    pair[0] = gm[2 * k]
-                    pair[1] = gm[2 * k + 1]
-                    apply_noise_and_clip(zero_mods, pair, rng)
-                    gm[2 * k] = pair[0]
-                    gm[2 * k + 1] = pair[1]
-            res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
-            if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
-                for k in range(nb):
-                    if bsz > 0:
-                        jb = data_jet(sid, sp, perm, lo, hi, q[2 * k], q[2 * k + 1], False)
-                        gq[2 * k] = jb[1]
-                        gq[2 * k + 1] = jb[2]
-                    else:
-                        jq = evaluate_grad(sid, sp, code, consts, q[2 * k], q[2 * k + 1])
-                        gq[2 * k] = jq[1]
-                        gq[2 * k + 1] = jq[2]
-                if sigma > 0.0:
-                    noise[0], rng = normal(rng)
-                    noise[1], rng = normal(rng)
-                    for i in range(n):
-                        gq[i] += sigma * noise[i % 2]
-                if clip_mode != 0.0:
-                    for k in range(nb):
-                        pair[0] = gq[2 * k]
-                        pair[1] = gq[2 * k + 1]
-                        apply_noise_and_clip(zero_mods, pair, rng)
-                        gq[2 * k] = pair[0]
-                        gq[2 * k + 1] = pair[1]
-                resume(oid, hp, lr, S, sc, theta, q, 0.0, gq, eff)
-            for k in range(nb):
-                x = theta[2 * k]
-                y = theta[2 * k + 1]
-                j = evaluate_grad(sid, sp, code, consts, x, y)
-                f[k] = j[0]
-                g[2 * k] = j[1]
-                g[2 * k + 1] = j[2]
-                if done[k]:
-                    continue
-                if not (
-                    _finite2(x, y) and math.isfinite(j[0]) and _finite2(j[1], j[2])
-                    and abs(x) <= radius and abs(y) <= radius
-                ):  # fmt: skip
-                    done[k] = True
-                    remaining -= 1
-                    out_status[b0 + k] = DIVERGED
-                    ox = old[2 * k]
-                    oy = old[2 * k + 1]
-                    out_final[b0 + k, 0] = ox
-                    out_final[b0 + k, 1] = oy
-                    jf = evaluate_grad(sid, sp, code, consts, ox, oy)
-                    out_loss[b0 + k] = jf[0] if math.isfinite(jf[0]) else math.inf
-                    continue
-                if gtol > 0.0:
-                    dx = x - old[2 * k]
-                    dy = y - old[2 * k + 1]
-                    if math.sqrt(j[1] * j[1] + j[2] * j[2]) <= gtol and math.sqrt(dx * dx + dy * dy) <= xtol:
-                        done[k] = True
-                        remaining -= 1
-                        out_status[b0 + k] = CONVERGED
-                        out_steps[b0 + k] = t
-                        out_final[b0 + k, 0] = x
-                        out_final[b0 + k, 1] = y
-                        out_loss[b0 + k] = j[0]
-        for k in range(nb):
-            if not done[k]:
-                out_status[b0 + k] = COMPLETED
-                out_final[b0 + k, 0] = theta[2 * k]
-                out_final[b0 + k, 1] = theta[2 * k + 1]
-                out_loss[b0 + k] = f[k]

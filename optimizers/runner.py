@@ -23,7 +23,7 @@ from optimizers import _slots as slots
 from optimizers._kernels import scalar_slots, state_rows
 from optimizers._runkernels import run as _run_kernel
 from optimizers._runkernels import sweep as _sweep_kernel
-from optimizers._runkernels import sweep_lockstep as _lockstep_kernel
+from optimizers._sweepkernels import sweep_lockstep as _lockstep_kernel
 from optimizers.curvature import curvature_along
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import OptimizerConfig
@@ -31,8 +31,10 @@ from optimizers.registry import OptimizerConfig
 #: hard limits on the work one call may request
 MAX_STEPS = 100_000
 MAX_SWEEP_JOBS = 400 * 400
-#: runs stepped together as one flat vector by the lock-step sweep
-LOCKSTEP_BLOCK = 64
+#: runs stepped together as one vector by the lock-step sweep: large enough that the per-step work shared by
+#: a block (the optimizer's scalar factors, the calls) is small next to the runs' own, small enough that a
+#: block's arrays stay in the core's cache
+LOCKSTEP_BLOCK = 512
 
 STATUS_NAMES = {
     slots.COMPLETED: "completed",

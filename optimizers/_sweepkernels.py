@@ -1,0 +1,258 @@
+"""The lock-step sweep: many runs of a coordinate-wise optimizer stepped as one vector.
+
+A coordinate-wise rule (``OptimizerSpec.coordinatewise``) acts on each
+coordinate alone, and its scalar state (step count, bias corrections,
+schedule) is the same for all runs at step t, so a block of B runs sharing one
+hyperparameter vector is stepped as one flat vector of 2B coordinates, laid out
+as a structure of arrays: ``theta[:B]`` holds the runs' x, ``theta[B:]`` their
+y.  Every pass over the block is a straight loop the compiler vectorises:
+
+1. the optimizer's ``begin`` (the same kernel a single run calls) on the whole vector;
+2. the surface's value and gradient at every run (``evaluate_grad_block``: the
+   surface switch once per block, not once per run);
+3. one fused pass that counts the runs with an event (a non-finite value, an
+   escape, or possibly converged) without branching; only when there is one
+   does a second, per-run pass apply the exact rules of ``_runkernels.run``.
+
+The runs' arithmetic is exactly their single ``run``'s: the same kernels on the
+same values, in the same order (vectorised float64 arithmetic rounds as scalar
+arithmetic does, and no fast-math flag is set), so every job equals its single
+run bit for bit.  Noise is drawn once per step and shared, exactly as each run
+would draw it alone from the same seed, and clipping by norm is applied per
+run.  A block stops as soon as all its runs are done.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from optimizers._kernels import begin, init_state, looks_ahead, resume
+from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
+from optimizers._runkernels import _batch_size, _next_batch
+from optimizers._slots import (
+    CLIP_MODE,
+    CLIP_VALUE,
+    COMPLETED,
+    CONVERGED,
+    DIVERGED,
+    HP_LR,
+    NEED_EVAL,
+    NOISE_SIGMA,
+    SCHED_KIND,
+    SEED,
+)
+from surfaces._blockkernels import evaluate_grad_block
+from surfaces._datakernels import data_count, data_jet
+
+#: a margin that makes ``max(|a|, |b|) <= tol·(1 + REL) + ABS`` a necessary condition of ``√(a² + b²) <= tol``
+#: in float64 (see ``_near``): the cheap test screens the runs, the exact one decides
+_SCREEN_REL = 1e-7
+_SCREEN_ABS = 1e-150
+_LARGEST = 1.7976931348623157e308
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _screen(tol):
+    """The bound of ``_near`` for tolerance ``tol``.
+
+    If max(|a|, |b|) exceeds it, fl(√(fl(a²) + fl(b²))) > tol: |a| > 1e-150 keeps a² normal, so each
+    rounding loses under 2⁻⁵² of the value, far less than the 1e-7 margin (and an overflow gives inf).
+    """
+    return tol * (1.0 + _SCREEN_REL) + _SCREEN_ABS
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _near(a, b, bound):
+    return max(abs(a), abs(b)) <= bound
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _minibatch_grads(sid, sp, perm, lo, hi, xs, ys, gx, gy):
+    """Every run's gradient on the minibatch ``perm[lo:hi]``, as each run would take it alone."""
+    for k in range(xs.size):
+        jb = data_jet(sid, sp, perm, lo, hi, xs[k], ys[k], False)
+        gx[k] = jb[1]
+        gy[k] = jb[2]
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _perturb(sigma, clip_mode, zero_mods, noise, pair, gx, gy, rng):
+    """Add the step's shared noise draw to every run's gradient (x, then y), then clip each run's pair."""
+    if sigma > 0.0:
+        noise[0], rng = normal(rng)
+        noise[1], rng = normal(rng)
+        nx = sigma * noise[0]
+        ny = sigma * noise[1]
+        for k in range(gx.size):
+            gx[k] += nx
+            gy[k] += ny
+    if clip_mode != 0.0:
+        for k in range(gx.size):
+            pair[0] = gx[k]
+            pair[1] = gy[k]
+            apply_noise_and_clip(zero_mods, pair, rng)
+            gx[k] = pair[0]
+            gy[k] = pair[1]
+    return rng
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _count_events(xs, ys, f, gx, gy, old_x, old_y, done, radius, gtol, g_bound, x_bound):
+    """How many live runs of the block have a non-finite value, left the radius, or may have converged.
+
+    One branch-free pass: ``abs(v) < inf`` is false for NaN and ±inf, ``abs(v) <= radius`` for NaN too.
+    """
+    check_convergence = gtol > 0.0
+    events = 0
+    for k in range(xs.size):
+        x = xs[k]
+        y = ys[k]
+        fine = (abs(x) <= radius) & (abs(y) <= radius) & (abs(f[k]) < math.inf)
+        fine = fine & (abs(gx[k]) < math.inf) & (abs(gy[k]) < math.inf)
+        maybe = check_convergence & _near(gx[k], gy[k], g_bound) & _near(x - old_x[k], y - old_y[k], x_bound)
+        events += (not done[k]) & ((not fine) | maybe)
+    return events
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def sweep_lockstep(
+    sid, sp, code, consts, oid, hp, mods, starts, n_steps, radius, gtol, xtol,
+    rows, nsc, block, out_final, out_loss, out_steps, out_status,
+):  # fmt: skip
+    """``sweep`` for coordinate-wise optimizers sharing one hyperparameter vector (see the module docstring).
+
+    Job k starts at ``starts[k]``; ``out_final[k]``, ``out_loss[k]`` (inf where not finite),
+    ``out_steps[k]`` (the step it converged at, −1 if it never did) and ``out_status[k]`` equal what
+    its single ``run`` gives.  ``block`` runs are stepped together.
+    """
+    m = starts.shape[0]
+    lookahead = looks_ahead(oid, hp)
+    scheduled = mods[SCHED_KIND] != 0.0
+    sigma = mods[NOISE_SIGMA]
+    clip_mode = mods[CLIP_MODE]
+    zero_mods = np.zeros(mods.size)
+    zero_mods[CLIP_MODE] = clip_mode
+    zero_mods[CLIP_VALUE] = mods[CLIP_VALUE]
+    h = np.zeros((2, 2))
+    noise = np.zeros(2)
+    pair = np.zeros(2)
+    one_x = np.empty(1)
+    one_y = np.empty(1)
+    one_f = np.empty(1)
+    one_gx = np.empty(1)
+    one_gy = np.empty(1)
+    bsz = _batch_size(sid, sp, mods)
+    perm = np.empty(data_count(sid, sp) if bsz > 0 else 0, dtype=np.int64)
+    own_step_gradient = bsz > 0 or ((sigma > 0.0 or clip_mode != 0.0) and not lookahead)
+    in_radius = min(radius, _LARGEST)  # |v| <= in_radius is false for NaN and ±inf even when radius is inf
+    g_bound = _screen(gtol)
+    x_bound = _screen(xtol)
+    lo = 0
+    hi = 0
+    for b0 in range(0, m, block):
+        nb = min(block, m - b0)
+        n = 2 * nb
+        theta = np.empty(n)
+        xs = theta[:nb]
+        ys = theta[nb:]
+        for k in range(nb):
+            xs[k] = starts[b0 + k, 0]
+            ys[k] = starts[b0 + k, 1]
+        S = np.zeros((rows, n))
+        sc = np.zeros(nsc)
+        init_state(oid, hp, S, sc)
+        g = np.empty(n)
+        gx = g[:nb]
+        gy = g[nb:]
+        gm = np.empty(n) if own_step_gradient else g
+        gmx = gm[:nb]
+        gmy = gm[nb:]
+        q = np.zeros(n)
+        qx = q[:nb]
+        qy = q[nb:]
+        gq = np.empty(n)
+        gqx = gq[:nb]
+        gqy = gq[nb:]
+        fq = np.empty(nb)
+        eff = np.zeros(n)
+        old = np.empty(n)
+        old_x = old[:nb]
+        old_y = old[nb:]
+        f = np.empty(nb)
+        done = np.zeros(nb, dtype=np.bool_)
+        remaining = nb
+        rng = np.uint64(int(mods[SEED]))
+        evaluate_grad_block(sid, sp, code, consts, xs, ys, f, gx, gy)
+        for k in range(nb):
+            out_final[b0 + k, 0] = xs[k]
+            out_final[b0 + k, 1] = ys[k]
+            out_steps[b0 + k] = -1
+            if not (math.isfinite(f[k]) and math.isfinite(gx[k]) and math.isfinite(gy[k])):
+                done[k] = True
+                remaining -= 1
+                out_status[b0 + k] = DIVERGED
+                out_loss[b0 + k] = math.inf
+        for t in range(1, n_steps + 1):
+            if remaining == 0:
+                break
+            old[:] = theta
+            if own_step_gradient:
+                gm[:] = g
+                if bsz > 0:  # every run of the block on the same minibatch, as each would be alone
+                    lo, hi = _next_batch(sid, sp, bsz, int(mods[SEED]), perm, t)
+                    _minibatch_grads(sid, sp, perm, lo, hi, xs, ys, gmx, gmy)
+                if not lookahead:
+                    rng = _perturb(sigma, clip_mode, zero_mods, noise, pair, gmx, gmy, rng)
+            lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
+            res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
+            if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
+                if bsz > 0:
+                    _minibatch_grads(sid, sp, perm, lo, hi, qx, qy, gqx, gqy)
+                else:
+                    evaluate_grad_block(sid, sp, code, consts, qx, qy, fq, gqx, gqy)
+                rng = _perturb(sigma, clip_mode, zero_mods, noise, pair, gqx, gqy, rng)
+                resume(oid, hp, lr, S, sc, theta, q, 0.0, gq, eff)
+            evaluate_grad_block(sid, sp, code, consts, xs, ys, f, gx, gy)
+            if _count_events(xs, ys, f, gx, gy, old_x, old_y, done, in_radius, gtol, g_bound, x_bound) == 0:
+                continue
+            for k in range(nb):  # the exact rules of a single run, for the runs the screen flagged
+                if done[k]:
+                    continue
+                x = xs[k]
+                y = ys[k]
+                if not (
+                    math.isfinite(x) and math.isfinite(y) and math.isfinite(f[k])
+                    and math.isfinite(gx[k]) and math.isfinite(gy[k])
+                    and abs(x) <= radius and abs(y) <= radius
+                ):  # fmt: skip
+                    done[k] = True
+                    remaining -= 1
+                    out_status[b0 + k] = DIVERGED
+                    one_x[0] = old_x[k]
+                    one_y[0] = old_y[k]
+                    out_final[b0 + k, 0] = one_x[0]
+                    out_final[b0 + k, 1] = one_y[0]
+                    evaluate_grad_block(sid, sp, code, consts, one_x, one_y, one_f, one_gx, one_gy)
+                    out_loss[b0 + k] = one_f[0] if math.isfinite(one_f[0]) else math.inf
+                    continue
+                if gtol > 0.0:
+                    dx = x - old_x[k]
+                    dy = y - old_y[k]
+                    if (math.sqrt(gx[k] * gx[k] + gy[k] * gy[k]) <= gtol
+                            and math.sqrt(dx * dx + dy * dy) <= xtol):  # fmt: skip
+                        done[k] = True
+                        remaining -= 1
+                        out_status[b0 + k] = CONVERGED
+                        out_steps[b0 + k] = t
+                        out_final[b0 + k, 0] = x
+                        out_final[b0 + k, 1] = y
+                        out_loss[b0 + k] = f[k]
+        for k in range(nb):
+            if not done[k]:
+                out_status[b0 + k] = COMPLETED
+                out_final[b0 + k, 0] = xs[k]
+                out_final[b0 + k, 1] = ys[k]
+                out_loss[b0 + k] = f[k]
