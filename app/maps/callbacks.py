@@ -9,6 +9,8 @@ Data flow (no server-side state; everything lives in the browser)::
     Compute ──> request store ──> compute_map: the map, in a background job
                  with progress, a Cancel button and a time limit         (worker)
     click on a pixel / typed values ──> that run, and its Explorer link  (server)
+    state store ──> live panel (the setting a slider drags)             (server)
+    dragging it ──> /_descent/live-map previews (assets/maps_live.js) ──> released: render, computed at once
     Download ──> the map on screen (meta store) as PNG/SVG/PDF/CSV/NPZ  (server)
 
 Every callback uses Dash's flexible signatures: named groups of inputs and state (``inputs=``,
@@ -41,6 +43,8 @@ from app.maps.form import (
 )
 from app.maps.ids import Ids, Pattern
 from app.maps.layout import RENDER_OUTPUTS, controls_for, notice_children, work_text
+from app.maps.live import committed, live_info
+from app.maps.live import register as register_live_route
 from app.maps.pixels import click_point, locate_pixel, pick_labels, pixel_panel
 from app.maps.presets import lesson_for
 from app.maps.state import config_from_store, request_data, state_data
@@ -53,8 +57,13 @@ LESSON_CLICKS = Input({"type": Pattern.PRESET.value, "name": ALL}, "n_clicks")
 
 
 def render_outputs(trigger: Any, clicks: Any, form: Mapping[str, Any], rows: FormRows, store: Any) -> Any:
-    """The render callback's outputs after ``trigger`` fired (``clicks``: its value), or no_update."""
-    out = render_action(trigger, form, rows, store, clicks)
+    """The render callback's outputs after ``trigger`` fired (``clicks``: its value), or no_update.  A released
+    live slider (``clicks`` is then its commit) sets its setting and computes the full map at once."""
+    if trigger == Ids.LIVE_COMMIT:
+        cfg = committed(store, clicks)
+        out = (cfg, True) if cfg is not None else None
+    else:
+        out = render_action(trigger, form, rows, store, clicks)
     if out is None:
         return no_update
     cfg, compute_now = out
@@ -118,18 +127,21 @@ def cancel_output(n_clicks: Any) -> Any:
 
 
 def register_callbacks(app: Any) -> None:
-    """Register the page's callbacks on ``app`` (a Dash app, best with a background callback manager)."""
+    """Register the page's callbacks on ``app`` (a Dash app, best with a background callback manager), and the
+    live-map route (:mod:`app.maps.live`) on its server."""
+    register_live_route(app.server)
 
     # -- structural changes and lessons: re-render the controls ---------------------------
     @app.callback(
         output={"controls": [Output(cid, prop, allow_duplicate=cid == Ids.LESSON) for cid, prop in RENDER_OUTPUTS],
                 "request": Output(Ids.REQUEST, "data", allow_duplicate=True)},
-        inputs={"structural": field_deps(Input, STRUCTURAL), "lesson_clicks": LESSON_CLICKS},
+        inputs={"structural": field_deps(Input, STRUCTURAL), "lesson_clicks": LESSON_CLICKS,
+                "live": Input(Ids.LIVE_COMMIT, "data")},
         state={"others": field_deps(State, OTHER_FIELDS), "row_values": row_deps(State, "value"),
                "row_ids": row_deps(State, "id"), "store": State(Ids.STATE, "data")},
         prevent_initial_call=True,
     )  # fmt: skip
-    def render(structural: dict, lesson_clicks: list, others: dict, row_values: dict, row_ids: dict,
+    def render(structural: dict, lesson_clicks: list, live: Any, others: dict, row_values: dict, row_ids: dict,
                store: Any) -> Any:  # fmt: skip
         clicks = ctx.triggered[0]["value"] if ctx.triggered else None
         rows = form_rows(row_values, row_ids)
@@ -151,6 +163,20 @@ def register_callbacks(app: Any) -> None:
     # the URL follows the state (replaceState: no navigation, no router callback)
     app.clientside_callback(ClientsideFunction("maps", "replaceUrl"), Output(Ids.URL_SINK, "data"),
                             Input(Ids.STATE, "data"))  # fmt: skip
+
+    # -- the live slider: which setting it drags (server), the dragging itself (assets/maps_live.js) ----------
+    @app.callback(
+        output={"options": Output(Ids.LIVE_SETTING, "options"), "value": Output(Ids.LIVE_SETTING, "value"),
+                "info": Output(Ids.LIVE_INFO, "data"), "position": Output(Ids.LIVE_SLIDER, "value")},
+        inputs={"store": Input(Ids.STATE, "data"), "chosen": Input(Ids.LIVE_SETTING, "value")},
+    )  # fmt: skip
+    def live_panel(store: Any, chosen: Any) -> dict[str, Any]:
+        return live_info(store, chosen)
+
+    app.clientside_callback(ClientsideFunction("maps_live", "setup"), Output(Ids.LIVE_SINK, "data"),
+                            Input(Ids.LIVE_INFO, "data"), State(Ids.LIVE, "id"), State(Ids.LIVE_SLIDER, "id"),
+                            State(Ids.LIVE_VALUE, "id"), State(Ids.LIVE_STATUS, "id"), State(Ids.GRAPH, "id"),
+                            State(Ids.LIVE_COMMIT, "id"))  # fmt: skip
 
     # -- Compute: the current state becomes the request ---------------------------------------
     @app.callback(

@@ -20,6 +20,7 @@ import numpy as np
 from dash import no_update
 
 from app.hosting import result_cache
+from app.maps.live import trajectory_trace
 from app.maps.map_figure import BOUND_EXPLANATION, heavy_ball_bound, map_figure
 from app.maps.state import MapConfig, build_surface, config_from_store
 from app.maps.sweep import run_sweep, sweep_document, sweep_from_document
@@ -128,6 +129,9 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
     store_data(cfg, smap)
     seconds = clock() - t0
     fig = map_figure(cfg, smap, surface)
+    path = trajectory_trace(cfg, surface)  # the start's run over a basin map, as the live preview draws it
+    if path is not None:
+        fig["data"] = [*fig["data"], path]
     meta = {"cfg": cfg.to_dict(), "minima": [list(m) for m in smap.minima]}
     conv = 100.0 * float(smap.converged.mean())
     div = 100.0 * float(smap.diverged.mean())

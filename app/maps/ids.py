@@ -75,6 +75,15 @@ class Ids(StrEnum):
     PICK_LABEL_X = "maps-pick-label-x"
     PICK_LABEL_Y = "maps-pick-label-y"
 
+    LIVE = "maps-live"  # the live slider's panel (app.maps.live)
+    LIVE_SETTING = "maps-live-setting"  # which setting the slider drags
+    LIVE_SLIDER = "maps-live-slider"
+    LIVE_VALUE = "maps-live-value"
+    LIVE_STATUS = "maps-live-status"
+    LIVE_INFO = "maps-live-info"  # the dragged setting: id, label, range, scale, value, and the map's query
+    LIVE_COMMIT = "maps-live-commit"  # a released value {p, v, n}: the full map follows
+    LIVE_SINK = "maps-live-sink"
+
     EXPORT_BOX = "maps-export-box"
     EXPORT_FORMAT = "maps-export-format"
     EXPORT_SIZE = "maps-export-size"

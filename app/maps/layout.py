@@ -17,6 +17,8 @@ from app.explorer.state import FORMULA
 from app.maps.export_control import export_control
 from app.maps.figures import SHOW_LABELS
 from app.maps.ids import Ids, hf_id, hp_id, preset_id, sp_id
+from app.maps.live import ROUTE as LIVE_ROUTE
+from app.maps.live import SLIDER_POSITIONS
 from app.maps.pixels import pixel_panel
 from app.maps.presets import PRESETS, lesson_for
 from app.maps.state import (
@@ -339,6 +341,7 @@ def build_layout() -> html.Div:
 
     view = html.Main(id=Ids.VIEW, className="maps-view", tabIndex="-1", children=[
         toolbar,
+        live_panel(),
         html.Div(className="maps-map-row", children=[
             html.Div(className="maps-graph-wrap", children=dcc.Graph(
                 id=Ids.GRAPH, className="maps-graph", style={"height": "100%"},
@@ -365,10 +368,30 @@ def build_layout() -> html.Div:
         dcc.Store(id=Ids.REQUEST),
         dcc.Store(id=Ids.META),
         dcc.Store(id=Ids.URL_SINK),
+        dcc.Store(id=Ids.LIVE_INFO),
+        dcc.Store(id=Ids.LIVE_COMMIT),
+        dcc.Store(id=Ids.LIVE_SINK),
         header,
         html.Div(id=Ids.NOTICE, className="maps-notice", role="alert", hidden=True),
         html.P(id=Ids.LESSON, className="maps-lesson"),
         html.Div(className="maps-main", children=[html.Div(controls, className="maps-sidebar"), view]),
+    ])  # fmt: skip
+
+
+def live_panel() -> html.Div:
+    """Drag one setting and watch the map follow (a coarse preview while dragging, the full map on release).
+    The slider's label is its readout ("η = 0.5", written by assets/maps_live.js)."""
+    return html.Div(id=Ids.LIVE, className="maps-live", role="group", **{"aria-label": "Drag a setting",
+                                                                         "data-route": LIVE_ROUTE}, children=[
+        html.Label("Drag", htmlFor=str(Ids.LIVE_SETTING), className="maps-live-title"),
+        html.Div(dcc.Dropdown(id=Ids.LIVE_SETTING, options=[], value=None, clearable=False, searchable=False,
+                              className="maps-live-setting"), className="maps-live-setting-box",
+                 title="The setting the slider drags"),
+        dcc.Input(id=Ids.LIVE_SLIDER, type="range", min=0, max=SLIDER_POSITIONS, step=1,
+                  value=SLIDER_POSITIONS // 2, className="maps-live-slider"),
+        html.Label("value", id=Ids.LIVE_VALUE, htmlFor=str(Ids.LIVE_SLIDER), className="maps-live-value"),
+        html.Span(id=Ids.LIVE_STATUS, className="maps-hint maps-live-status",
+                  children="The map follows while you drag; the full map is computed when you let go."),
     ])  # fmt: skip
 
 

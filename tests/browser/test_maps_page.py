@@ -295,3 +295,62 @@ def test_export_control_fits_a_phone(browser, maps_server):
         assert pg.evaluate("document.activeElement.id") == "maps-export"
     finally:
         context.close()
+
+
+def _heat(pg) -> list:
+    return pg.evaluate("""() => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+        const h = g._fullData.find(t => t.type === 'heatmap'); return Array.from(h.z, r => Array.from(r)); }""")
+
+
+def test_dragging_a_setting_redraws_the_map_live_and_letting_go_computes_the_full_map(page):
+    page.goto(page.base + "/maps?kind=basin&surface=himmelblau&steps=400&opt=adam,lr=0.5&grid=48&show=minimum")
+    wait_for_map(page, "Basins of attraction")
+    page.wait_for_function("document.getElementById('maps-live-value').textContent === 'η = 0.5'")
+    before = _heat(page)
+    page.evaluate("window.__live = []; document.addEventListener('descentlab:livemap', e => __live.push(e.detail))")
+    box = page.locator("#maps-live-slider").bounding_box()
+    y = box["y"] + box["height"] / 2
+    start = page.evaluate("Number(document.getElementById('maps-live-slider').value)") / 200
+    page.mouse.move(box["x"] + box["width"] * start, y)
+    page.mouse.down()
+    for i in range(1, 13):  # drag towards smaller η
+        page.mouse.move(box["x"] + box["width"] * (start - 0.03 * i), y)
+        page.wait_for_timeout(40)
+    page.wait_for_function("window.__live.length >= 2")
+    shown = page.inner_text("#maps-live-value")
+    assert shown.startswith("η = ") and float(shown[4:]) < 0.5
+    live = page.evaluate("__live")
+    assert all(d["ms"] > 0 for d in live) and live[-1]["value"] < 0.4
+    # the preview is drawn: the live grid's classes over the start's run
+    preview = page.evaluate("""() => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+        const h = g._fullData.find(t => t.type === 'heatmap');
+        return {rows: h.z.length, run: g.data.some(t => t.name === 'run from the start'),
+                contours: g.data.some(t => t.name === 'contours')}; }""")
+    assert preview == {"rows": 48, "run": True, "contours": True}  # a 48-grid map is previewed at its own size
+    assert "preview 48×48 × 300 steps" in page.inner_text("#maps-live-status")
+    page.mouse.up()
+    # let go: the field takes the value and the full map (400 steps) is computed with it
+    value = float(page.inner_text("#maps-live-value")[4:])
+    page.wait_for_function("(v) => { const i = document.querySelector('input[id*=\"lr\"]');"
+                           " return i && Math.abs(Number(i.value) - v) < 1e-9; }", arg=value)
+    page.wait_for_function("document.getElementById('maps-status').textContent.includes('× up to 400 steps')")
+    wait_for_map(page, f"η={value:g}")
+    assert _heat(page) != before
+    assert page.locator("#maps-live-status").inner_text().startswith("preview") is False
+    assert not page.errors, page.errors
+
+
+def test_the_live_slider_works_from_the_keyboard(page):
+    page.goto(page.base + SMALL)
+    wait_for_map(page, "Basins of attraction")
+    page.wait_for_function("document.getElementById('maps-live-value').textContent.startsWith('η = ')")
+    page.evaluate("window.__live = []; document.addEventListener('descentlab:livemap', e => __live.push(e.detail))")
+    page.focus("#maps-live-slider")
+    page.keyboard.press("PageUp")
+    page.wait_for_function("window.__live.length >= 1")
+    value = float(page.inner_text("#maps-live-value")[4:])
+    assert value > 0.01
+    assert page.get_attribute("#maps-live-slider", "aria-valuetext") == f"η = {page.inner_text('#maps-live-value')[4:]}"
+    page.wait_for_function("(v) => { const i = document.querySelector('input[id*=\"lr\"]');"
+                           " return i && Math.abs(Number(i.value) - v) < 1e-9; }", arg=value)
+    assert not page.errors, page.errors

@@ -1,0 +1,259 @@
+"""Maps that move with a slider: one setting dragged, the map recomputed on a coarser grid while it moves.
+
+    GET /_descent/live-map?q=<map query>&p=<setting>&v=<value>
+
+answers the map of the configuration ``q`` with the setting ``p`` (``opt.<key>``: a numeric
+hyperparameter of the map's optimizer; ``s.<name>``: a parameter of the surface) set to ``v``,
+computed at most :data:`LIVE_GRID` × :data:`LIVE_GRID` × :data:`LIVE_STEPS` (the budget that keeps
+a redraw within a frame or two), with the start's run drawn over a basin map:
+``{"figure": …, "status": …, "value": …}``.  When the slider is released the page commits the
+value (the full map is then computed as usual, in a background job, through the shared cache).
+
+Everything from the request is untrusted: the query is sanitized like a link, the setting must be
+one :func:`live_settings` offers, the value is clamped into its range, and the work of one request
+is bounded (grid, steps and a time limit).  Anything malformed is answered 400 with a reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from app.explorer.state import OptimizerEntry
+from app.maps.state import MAX_QUERY_CHARS, MapConfig, build_surface, map_from_query, map_query
+from app.maps.wording import first_line
+from app.shell.raster import typed, untyped
+from app.shell.validation import symbol_text
+from optimizers import maps as sweep_engine
+from surfaces.catalog import BY_NAME as SURFACE_SPECS
+
+ROUTE = "/_descent/live-map"
+#: the largest map a live request computes: grid side and steps
+LIVE_GRID = 128
+LIVE_STEPS = 300
+#: a live request that has not finished after this many seconds gives up (the next one will come)
+LIVE_TIME_LIMIT = 2.0
+#: positions of the page's range input (its value is a position; the setting follows the scale)
+SLIDER_POSITIONS = 200
+_SETTING = re.compile(r"(opt|s)\.[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+class BadRequest(ValueError):
+    """A live request the endpoint refuses (answered 400)."""
+
+
+@dataclass(frozen=True)
+class LiveSetting:
+    """One setting a slider can drag: ``id`` (``opt.lr``, ``s.A``), its label, range, scale and current value."""
+
+    id: str
+    label: str
+    low: float
+    high: float
+    log: bool
+    integer: bool
+    value: float
+
+    def clamp(self, v: float) -> float:
+        c = min(max(float(v), self.low), self.high)
+        return float(round(c)) if self.integer else c
+
+    def position(self) -> int:
+        """The slider position (0 … SLIDER_POSITIONS) of the current value, on the setting's scale."""
+        if self.high <= self.low:
+            return 0
+        if self.log:
+            f = (math.log(self.value) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        else:
+            f = (self.value - self.low) / (self.high - self.low)
+        return round(min(max(f, 0.0), 1.0) * SLIDER_POSITIONS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "low": self.low, "high": self.high, "log": self.log,
+                "integer": self.integer, "value": self.value}  # fmt: skip
+
+
+def live_settings(cfg: MapConfig) -> list[LiveSetting]:
+    """The settings of ``cfg`` a slider may drag: the optimizer's numeric hyperparameters (those not on a
+    hyperparameter map's axes) with their slider ranges, then the surface's parameters."""
+    out = []
+    swept = set(cfg.swept())
+    for p in cfg.spec.params:
+        if p.kind not in ("float", "int") or p.key in swept:
+            continue
+        lo, hi = p.slider_range()
+        log = bool(p.log) and lo > 0
+        value = float(cfg.entry.value(p.key))
+        out.append(LiveSetting(f"opt.{p.key}", f"{symbol_text(p)} ({p.key})", float(lo), float(hi), log, p.kind == "int",
+                               min(max(value, float(lo)), float(hi))))  # fmt: skip
+    spec = SURFACE_SPECS.get(cfg.base.surface)
+    if spec is not None:
+        current = dict(cfg.base.surface_params)
+        for sp in spec.params:
+            log = bool(sp.log) and sp.low > 0
+            out.append(LiveSetting(f"s.{sp.name}", f"{sp.name}: {sp.description}", float(sp.low), float(sp.high), log,
+                                   bool(sp.integer), float(current.get(sp.name, sp.default))))  # fmt: skip
+    return out
+
+
+def with_setting(cfg: MapConfig, setting: str, value: float) -> MapConfig:
+    """``cfg`` with ``setting`` (one of :func:`live_settings`) set to ``value`` clamped into its range."""
+    found = {s.id: s for s in live_settings(cfg)}.get(setting)
+    if found is None:
+        raise BadRequest(f"{setting!r} is not a setting this map can drag")
+    if not math.isfinite(value):
+        raise BadRequest("the value must be a finite number")
+    v = found.clamp(value)
+    kind, key = setting.split(".", 1)
+    if kind == "opt":
+        e = cfg.entry
+        p = e.spec.param(key)
+        new = p.coerce(int(v) if p.kind == "int" else v)
+        entry = OptimizerEntry(e.name, tuple((k, new if k == key else old) for k, old in e.values), e.color)
+        return replace(cfg, base=replace(cfg.base, optimizers=(entry,)))
+    params = tuple((k, v if k == key else old) for k, old in cfg.base.surface_params)
+    return replace(cfg, base=replace(cfg.base, surface_params=params))
+
+
+def coarse(cfg: MapConfig) -> MapConfig:
+    """The live version of ``cfg``: at most :data:`LIVE_GRID` per side and :data:`LIVE_STEPS` steps."""
+    return replace(cfg, grid=min(cfg.grid, LIVE_GRID), base=replace(cfg.base, steps=min(cfg.base.steps, LIVE_STEPS)))
+
+
+def requested(args: Mapping[str, Any]) -> tuple[MapConfig, str, float]:
+    """The full configuration a live request asks for, the setting and its clamped value; BadRequest if malformed."""
+    q = args.get("q", "")
+    setting = args.get("p", "")
+    if not isinstance(q, str) or len(q) > MAX_QUERY_CHARS:
+        raise BadRequest("q must be a map query")
+    if not isinstance(setting, str) or not _SETTING.fullmatch(setting):
+        raise BadRequest("p must name a setting, e.g. opt.lr or s.A")
+    try:
+        value = float(args.get("v", ""))
+    except (TypeError, ValueError):
+        raise BadRequest("v must be a number") from None
+    cfg = with_setting(map_from_query(q), setting, value)
+    return cfg, setting, {s.id: s for s in live_settings(cfg)}[setting].value
+
+
+def trajectory_trace(cfg: MapConfig, surface: Any) -> dict[str, Any] | None:
+    """The start's run over a basin map (a white line with a dark edge, the start a ring); None for other maps
+    or a run that cannot be traced."""
+    if cfg.kind != "basin":
+        return None
+    from optimizers import trace
+
+    try:
+        t = trace(surface, cfg.entry.config(), cfg.base.start, cfg.base.steps, cfg.base.modifiers())
+    except ValueError:
+        return None
+    pts = np.asarray(t.positions, dtype=float)
+    pts = np.round(pts[np.all(np.isfinite(pts), axis=1)], 5)
+    if pts.shape[0] > 400:
+        pts = pts[np.unique(np.round(np.linspace(0, pts.shape[0] - 1, 400)).astype(int))]
+    return {"type": "scatter", "mode": "lines+markers", "x": pts[:, 0].tolist(), "y": pts[:, 1].tolist(),
+            "name": "run from the start", "showlegend": False, "hoverinfo": "skip",
+            "line": {"color": "#ffffff", "width": 2.5},
+            "marker": {"size": [11] + [0] * (pts.shape[0] - 1), "color": "rgba(0,0,0,0)",
+                       "line": {"color": "#1d232b", "width": 2.5}}}  # fmt: skip
+
+
+#: traces a live answer leaves out when the surface has not changed (the page keeps its own copy, by name)
+REUSED_TRACES = ("contours",)
+
+
+def compact_trace(trace: dict[str, Any], reuse_surface: bool) -> dict[str, Any]:
+    """A trace as a live answer sends it: a heatmap's z as a typed array (plotly.js's ``{dtype, bdata, shape}``:
+    int8 for class indices, float32 otherwise, NaN kept as a gap), and the surface's contour lines as a
+    placeholder ``{"name": …, "reuse": true}`` when the page already has them."""
+    if reuse_surface and trace.get("name") in REUSED_TRACES:
+        return {"name": trace["name"], "reuse": True}
+    if trace.get("type") != "heatmap" or trace.get("z") is None:
+        return trace
+    z = untyped(trace["z"])
+    small_ints = np.isfinite(z).all() and np.array_equal(z, np.round(z)) and (z.size == 0 or np.abs(z).max() <= 127)
+    return {**trace, "z": typed(z, "i1" if small_ints else "f4")}
+
+
+def live_answer(args: Mapping[str, Any], clock: Any = time.monotonic) -> dict[str, Any]:
+    """The live map a request asks for (see the module docstring); BadRequest if the request is malformed."""
+    from app.maps.map_figure import map_figure
+    from app.maps.sweep import run_sweep
+
+    full, setting, value = requested(args)
+    cfg = coarse(full)
+    problem = cfg.problem()
+    if problem is not None:
+        return {"error": problem, "value": value}
+    t0 = clock()
+    try:
+        surface = build_surface(cfg)
+        smap = run_sweep(cfg, surface, should_stop=lambda: clock() - t0 > LIVE_TIME_LIMIT)
+    except sweep_engine.Cancelled:
+        return {"error": f"this setting takes longer than {LIVE_TIME_LIMIT:g} s to preview", "value": value}
+    except ValueError as exc:
+        return {"error": first_line(exc), "value": value}
+    fig = map_figure(cfg, smap, surface)
+    path = trajectory_trace(cfg, surface)
+    traces = [*fig["data"], path] if path is not None else list(fig["data"])
+    reuse = setting.startswith("opt.")  # the surface is unchanged: the page keeps the contour lines it has
+    fig["data"] = [compact_trace(t, reuse) for t in traces]
+    ms = 1000.0 * (clock() - t0)
+    return {"figure": fig, "value": value, "query": map_query(full),
+            "status": f"preview {cfg.grid}×{cfg.grid} × {cfg.base.steps} steps in {ms:.0f} ms"}
+
+
+def live_info(store: Any, chosen: Any) -> dict[str, Any]:
+    """The live panel for the state store's map: the setting options, the one dragged (``chosen`` while it is
+    still offered, else the learning rate or the first), and its info for the page's slider (with the query)."""
+    from app.maps.state import config_from_store
+
+    cfg = config_from_store(store)
+    settings = live_settings(cfg) if cfg is not None else []
+    if not settings:
+        return {"options": [], "value": None, "info": None, "position": SLIDER_POSITIONS // 2}
+    by_id = {s.id: s for s in settings}
+    pick = chosen if isinstance(chosen, str) and chosen in by_id else ("opt.lr" if "opt.lr" in by_id else settings[0].id)
+    info = {**by_id[pick].to_dict(), "q": map_query(cfg), "positions": SLIDER_POSITIONS}
+    return {"options": [{"label": s.label, "value": s.id} for s in settings], "value": pick, "info": info,
+            "position": by_id[pick].position()}
+
+
+def committed(store: Any, commit: Any) -> MapConfig | None:
+    """The state store's map with a released slider value (``{"p": setting, "v": value}``) applied at full size,
+    or None when the commit is not usable (the state has moved on, or the browser sent something else)."""
+    from app.maps.state import config_from_store
+
+    cfg = config_from_store(store)
+    if cfg is None or not isinstance(commit, Mapping):
+        return None
+    p, v = commit.get("p"), commit.get("v")
+    if not isinstance(p, str) or not _SETTING.fullmatch(p) or isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        return with_setting(cfg, p, float(v))
+    except (BadRequest, ValueError):
+        return None
+
+
+def register(server: Any) -> None:
+    """Add the live-map route to the Flask server."""
+    import plotly.utils
+    from flask import Response, request
+
+    @server.get(ROUTE)
+    def live_map() -> Any:
+        try:
+            answer = live_answer(request.args)
+        except BadRequest as exc:
+            return {"error": "bad request", "reason": str(exc)}, 400
+        text = plotly.utils.PlotlyJSONEncoder().encode(answer)  # arrays as lists, NaN as null
+        response = Response(text, mimetype="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return response
