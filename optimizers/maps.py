@@ -78,7 +78,10 @@ def _check_map_steps(steps: int) -> int:
 
 
 def _chunked_sweep(surface, config, starts, hyper, steps, modifiers, progress, should_stop, rows: int):
-    """Run the jobs in ``rows`` chunks, reporting progress and honouring ``should_stop``."""
+    """Run the jobs in ``rows`` chunks, reporting progress and honouring ``should_stop`` between them; one chunk
+    when there is neither to do (every job's result is the same either way: each equals its single run)."""
+    if progress is None and should_stop is None:
+        rows = 1
     m = starts.shape[0] if hyper is None else hyper.shape[0]
     final = np.zeros((m, 2))
     loss = np.zeros(m)

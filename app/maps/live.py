@@ -11,7 +11,7 @@ value (the full map is then computed as usual, in a background job, through the 
 
 Everything from the request is untrusted: the query is sanitized like a link, the setting must be
 one :func:`live_settings` offers, the value is clamped into its range, and the work of one request
-is bounded (grid, steps and a time limit).  Anything malformed is answered 400 with a reason.
+is bounded by its grid and steps.  Anything malformed is answered 400 with a reason.
 """
 
 from __future__ import annotations
@@ -30,15 +30,12 @@ from app.maps.state import MAX_QUERY_CHARS, MapConfig, build_surface, map_from_q
 from app.maps.wording import first_line
 from app.shell.raster import typed, untyped
 from app.shell.validation import symbol_text
-from optimizers import maps as sweep_engine
 from surfaces.catalog import BY_NAME as SURFACE_SPECS
 
 ROUTE = "/_descent/live-map"
 #: the largest map a live request computes: grid side and steps
 LIVE_GRID = 128
 LIVE_STEPS = 300
-#: a live request that has not finished after this many seconds gives up (the next one will come)
-LIVE_TIME_LIMIT = 2.0
 #: positions of the page's range input (its value is a position; the setting follows the scale)
 SLIDER_POSITIONS = 200
 _SETTING = re.compile(r"(opt|s)\.[A-Za-z][A-Za-z0-9_]{0,31}")
@@ -164,16 +161,9 @@ def trajectory_trace(cfg: MapConfig, surface: Any) -> dict[str, Any] | None:
                        "line": {"color": "#1d232b", "width": 2.5}}}  # fmt: skip
 
 
-#: traces a live answer leaves out when the surface has not changed (the page keeps its own copy, by name)
-REUSED_TRACES = ("contours",)
-
-
-def compact_trace(trace: dict[str, Any], reuse_surface: bool) -> dict[str, Any]:
+def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
     """A trace as a live answer sends it: a heatmap's z as a typed array (plotly.js's ``{dtype, bdata, shape}``:
-    int8 for class indices, float32 otherwise, NaN kept as a gap), and the surface's contour lines as a
-    placeholder ``{"name": …, "reuse": true}`` when the page already has them."""
-    if reuse_surface and trace.get("name") in REUSED_TRACES:
-        return {"name": trace["name"], "reuse": True}
+    int8 for class indices, float32 otherwise, NaN kept as a gap)."""
     if trace.get("type") != "heatmap" or trace.get("z") is None:
         return trace
     z = untyped(trace["z"])
@@ -191,20 +181,21 @@ def live_answer(args: Mapping[str, Any], clock: Any = time.monotonic) -> dict[st
     problem = cfg.problem()
     if problem is not None:
         return {"error": problem, "value": value}
+    reuse = setting.startswith("opt.")  # the surface is unchanged: the page keeps the contour lines it has
     t0 = clock()
     try:
         surface = build_surface(cfg)
-        smap = run_sweep(cfg, surface, should_stop=lambda: clock() - t0 > LIVE_TIME_LIMIT)
-    except sweep_engine.Cancelled:
-        return {"error": f"this setting takes longer than {LIVE_TIME_LIMIT:g} s to preview", "value": value}
+        smap = run_sweep(cfg, surface)  # one chunk: the work is bounded by coarse()
     except ValueError as exc:
         return {"error": first_line(exc), "value": value}
-    fig = map_figure(cfg, smap, surface)
+    fig = map_figure(cfg, smap, surface, contours=not reuse)
     path = trajectory_trace(cfg, surface)
     traces = [*fig["data"], path] if path is not None else list(fig["data"])
-    reuse = setting.startswith("opt.")  # the surface is unchanged: the page keeps the contour lines it has
-    fig["data"] = [compact_trace(t, reuse) for t in traces]
-    ms = 1000.0 * (clock() - t0)
+    if reuse and cfg.kind == "basin":  # where the figure builder puts them: just below the minima
+        at = next((i for i, t in enumerate(traces) if t.get("name") == "minima"), len(traces))
+        traces.insert(at, {"name": "contours", "reuse": True})
+    fig["data"] = [compact_trace(t) for t in traces]
+    ms = 1000.0 * (clock() - t0)  # sweep, figure and the start's run
     return {"figure": fig, "value": value, "query": map_query(full),
             "status": f"preview {cfg.grid}×{cfg.grid} × {cfg.base.steps} steps in {ms:.0f} ms"}
 

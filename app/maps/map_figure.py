@@ -75,18 +75,19 @@ def _surface_title(cfg: MapConfig, surface: Any) -> str:
     return surface.display_name
 
 
-def map_figure(cfg: MapConfig, smap: SweepMap, surface: Any) -> dict[str, Any]:
-    """The figure of a computed map (calls the pure builders of :mod:`app.maps.figures`)."""
+def map_figure(cfg: MapConfig, smap: SweepMap, surface: Any, contours: bool = True) -> dict[str, Any]:
+    """The figure of a computed map (calls the pure builders of :mod:`app.maps.figures`); ``contours=False``
+    leaves a basin map's surface contour lines out (a live preview whose page already has them)."""
     label = cfg.entry.label()
     fs = f_star_of(surface)
     what = maps_figures.SHOW_LABELS[cfg.show]
     steps = cfg.base.steps
     if cfg.kind == "basin":
-        g = sample(surface, 200)
+        g = sample(surface, 200) if contours else None
         return maps_figures.basin_figure(
             smap, cfg.show, title=f"Basins of attraction · {label} on {_surface_title(cfg, surface)}",
             subtitle=f"{cfg.grid}×{cfg.grid} starts × up to {steps} steps · colour: {what}",
-            f_star=fs, steps=steps, background=(g.xs, g.ys, g.z, levels_for(g.scale)),
+            f_star=fs, steps=steps, background=(g.xs, g.ys, g.z, levels_for(g.scale)) if g is not None else None,
         )  # fmt: skip
     spec = cfg.spec
     px, py = spec.param(cfg.x_axis.key), spec.param(cfg.y_axis.key)
