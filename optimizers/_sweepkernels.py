@@ -129,6 +129,11 @@ def sweep_lockstep(
     its single ``run`` gives.  ``block`` runs are stepped together.
     """
     m = starts.shape[0]
+    # private copies: the block-gradient call counts references to its array arguments, and threads sharing
+    # one array would contend for its counter's cache line on every call
+    sp = sp.copy()
+    code = code.copy()
+    consts = consts.copy()
     lookahead = looks_ahead(oid, hp)
     scheduled = mods[SCHED_KIND] != 0.0
     sigma = mods[NOISE_SIGMA]
