@@ -1,6 +1,6 @@
 """Benchmark of the numerical core; prints figures (not collected by pytest).
 
-    python bench/bench_core.py [--quick]
+    python bench/bench_core.py [--quick] [--vectorized-only]
 
 1. ns per step of every optimizer in the registry on Beale inside the kernels:
    one trajectory (latency-bound: each step needs the previous one) and batched
@@ -12,6 +12,16 @@
 3. A 256×256-start × 1000-step Adam sweep on Beale (65.5 M steps), all
    threads, and the ratio against tracing the same runs one by one.
 4. Import + first trace in a fresh process with a cold and a warm Numba cache.
+5. The 256×256-start × 1000-step Adam-on-Beale sweep (65.5 M steps, no early
+   stop) against vectorized contenders in the same run: Descent Lab's sweep on
+   2 threads (float64), NumPy with all 65 536 runs as arrays (the analytic Beale
+   gradient, torch.optim.Adam's formulas without fused multiply-adds), and,
+   when torch is installed, torch on 2 threads with torch.optim.Adam on one
+   (65 536, 2) parameter, its gradient set from the analytic formula or taken
+   by autograd.  The contenders alternate within each repeat; the medians and
+   the ratios against Descent Lab are printed, and the share of runs whose end
+   point agrees with Descent Lab's (same rule, same starts: the others differ by
+   rounding, which a few chaotic runs amplify over 1000 steps).
 
 Times are medians of repeated runs; this machine is shared and noisy, so the
 ratios are the figures to compare.
@@ -105,6 +115,98 @@ def numpy_adam_beale_ns(steps: int) -> float:
     return median_time(go, 3) / steps * 1e9
 
 
+def _beale_grad(x, y):
+    """Beale's analytic gradient, elementwise (NumPy arrays or torch tensors)."""
+    y2 = y * y
+    y3 = y2 * y
+    r1 = 1.5 - x + x * y
+    r2 = 2.25 - x + x * y2
+    r3 = 2.625 - x + x * y3
+    return 2.0 * (r1 * (y - 1.0) + r2 * (y2 - 1.0) + r3 * (y3 - 1.0)), 2.0 * x * (r1 + 2.0 * r2 * y + 3.0 * r3 * y2)
+
+
+def numpy_adam_sweep(starts: np.ndarray, steps: int, lr: float) -> np.ndarray:
+    """Every run at once as (m,) arrays: torch.optim.Adam's update (β = 0.9, 0.999, ε = 1e-8), in place."""
+    x, y = starts[:, 0].copy(), starts[:, 1].copy()
+    mx, my, vx, vy = (np.zeros_like(x) for _ in range(4))
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    tmp = np.empty_like(x)
+    for t in range(1, steps + 1):
+        step_size = lr / (1.0 - b1**t)
+        bc2_sqrt = (1.0 - b2**t) ** 0.5
+        for p, m, v, g in zip((x, y), (mx, my), (vx, vy), _beale_grad(x, y), strict=True):
+            m += (1.0 - b1) * (g - m)  # exp_avg.lerp_(grad, 1 − β₁)
+            v *= b2
+            v += (1.0 - b2) * g * g
+            np.sqrt(v, out=tmp)
+            tmp /= bc2_sqrt
+            tmp += eps
+            p -= step_size * m / tmp
+    return np.stack([x, y], axis=1)
+
+
+def torch_adam_sweep(torch, starts: np.ndarray, steps: int, lr: float, autograd: bool) -> np.ndarray:
+    """torch.optim.Adam on one (m, 2) parameter holding every run; the gradient analytic or by autograd."""
+    p = torch.tensor(starts, dtype=torch.float64, requires_grad=autograd)
+    opt = torch.optim.Adam([p], lr=lr)
+    for _ in range(steps):
+        if autograd:
+            opt.zero_grad(set_to_none=False)
+            x, y = p[:, 0], p[:, 1]
+            loss = (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+            loss.sum().backward()
+        else:
+            with torch.no_grad():
+                gx, gy = _beale_grad(p[:, 0], p[:, 1])
+                p.grad = torch.stack([gx, gy], dim=1)
+        opt.step()
+    return p.detach().numpy()
+
+
+def vectorized_contenders(n: int, steps: int, repeats: int) -> None:
+    """Section 5: Descent Lab's sweep against NumPy and torch, interleaved repeats, medians and ratios."""
+    beale = get_surface("beale")
+    xs = np.linspace(-4.5, 4.5, n)
+    grid = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    lr = 0.01
+    adam = make_config("adam", lr=lr)
+    total = grid.shape[0] * steps
+    contenders = {  # name -> the function computing every run's end point
+        "descent lab, 2 threads, float64": lambda: sweep(beale, adam, grid, steps, gtol=0.0, threads=2).final_positions,
+        "numpy, all runs as arrays": lambda: numpy_adam_sweep(grid, steps, lr),
+    }
+    try:
+        import torch
+    except ImportError as exc:
+        torch = None
+        print(f"   torch: not measured, `import torch` failed ({exc})")
+    if torch is not None:
+        torch.set_num_threads(2)
+        contenders[f"torch {torch.__version__}, 2 threads, analytic gradient"] = lambda: torch_adam_sweep(
+            torch, grid, steps, lr, False)  # fmt: skip
+        contenders[f"torch {torch.__version__}, 2 threads, autograd"] = lambda: torch_adam_sweep(
+            torch, grid, steps, lr, True)  # fmt: skip
+    ends = {name: fn() for name, fn in contenders.items()}  # warm-up (compiled kernels, thread pools)
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            times[name].append(_timed(fn))
+    ours = next(iter(contenders))
+    base = statistics.median(times[ours])
+    width = max(len(name) for name in contenders) + 1
+    print(f"   {n}x{n} starts x {steps} steps = {total / 1e6:.1f} M steps, medians of {repeats} interleaved repeats")
+    for name, ts in times.items():
+        t = statistics.median(ts)
+        close = np.mean(np.max(np.abs(ends[name] - ends[ours]), axis=1) <= 1e-6)
+        print(f"   {name:<{width}} {t:7.3f} s {t / total * 1e9:7.2f} ns/step  {t / base:6.1f}x descent lab's time"
+              f"  ({close:6.1%} of end points within 1e-6 of descent lab's)")  # fmt: skip
+
+
+def section_5(quick: bool) -> None:
+    print("5. Adam sweep on Beale against vectorized NumPy and torch (same runs, same rule)")
+    vectorized_contenders(64 if quick else 256, 200 if quick else 1000, 3 if quick else 5)
+
+
 def first_trace_seconds(cache_dir: str) -> float:
     code = (
         "import time; t0 = time.perf_counter();"
@@ -120,8 +222,12 @@ def first_trace_seconds(cache_dir: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (for a smoke run)")
+    ap.add_argument("--vectorized-only", action="store_true", help="run section 5 alone")
     args = ap.parse_args()
     quick = args.quick
+    if args.vectorized_only:
+        section_5(quick)
+        return
     beale = get_surface("beale")
     steps = 20_000 if quick else 200_000
     batch_starts = np.random.default_rng(0).uniform([0.5, 1.0], [1.5, 2.0], (256 if quick else 4096, 2))
@@ -133,6 +239,9 @@ def main() -> None:
     print(f"   {'optimizer':<{width}} {'one trajectory':>15} {'batched runs':>13}")
     results = {}
     for spec in OPTIMIZERS:
+        if spec.name == "hessian_free":
+            print(f"   {spec.name:<{width}} a Python driver, not a kernel: see bench_hessian_free.py")
+            continue
         cfg = make_config(spec.name, lr=SANE_LR.get(spec.name, spec.param("lr").default))
         single = single_trajectory_ns(beale, cfg, steps if spec.first_order else steps // 10, 5)
         batched = batched_ns(beale, cfg, batch_starts, batch_steps if spec.first_order else batch_steps // 5, 3)
@@ -164,6 +273,8 @@ def main() -> None:
         cold = first_trace_seconds(cache)
         warm = statistics.median(first_trace_seconds(cache) for _ in range(3))
     print(f"   cold Numba cache: {cold:.1f} s   warm cache: {warm:.2f} s")
+    print()
+    section_5(quick)
 
 
 if __name__ == "__main__":
