@@ -5,17 +5,20 @@
  * map's query (the live-info store).  While the slider moves, each position asks the live-map route
  * for a coarse preview and draws it into the map; one request is in flight at a time and only the
  * newest position waits behind it, so a fast drag never queues stale maps.  When the slider is let
- * go (or a key has moved it and rested), the value goes to the commit store: the page then sets the
- * setting's field and computes the full map as usual.
+ * go (or a key has moved it and rested), the full map is asked for (full=1: computed by the route when
+ * small enough) and the value goes to the commit store: the page sets the setting's field and runs its
+ * own compute, a hit in the shared cache, which keeps the map's data for clicks and exports.
  *
- * Each preview drawn dispatches "descentlab:livemap" on the document ({detail: {ms, value, waited,
- * fetch, draw}}: the time from the slider's move to the redraw, and its parts: waiting behind the
+ * Each map drawn dispatches "descentlab:livemap" on the document ({detail: {ms, value, settled,
+ * waited, fetch, draw}}: the time from the slider's move to the redraw, and its parts: waiting behind the
  * request in flight, the request, the redraw), which the benchmarks and tests listen to.
  */
 (function () {
   "use strict";
 
   var COMMIT_DELAY_MS = 350; // a key press's change waits this long for the next one before committing
+  var KEY_CHANGE_MS = 100; // a change this soon after a key press on the slider came from the keyboard
+  var lastKey = -1e9;
   var ids = null; // the component ids, from the setup call
   var info = null; // the dragged setting
   var inFlight = false;
@@ -70,14 +73,17 @@
     return out;
   }
 
-  function request(v, t0) {
+  function url(v, full) {
     var panel = el(ids.panel);
-    if (!panel || !info) return;
+    return panel.getAttribute("data-route") + "?q=" + encodeURIComponent(info.q) + "&p=" +
+      encodeURIComponent(info.id) + "&v=" + encodeURIComponent(String(v)) + (full ? "&full=1" : "");
+  }
+
+  function request(v, t0, full) {
+    if (!el(ids.panel) || !info) return;
     inFlight = true;
     var sent = performance.now();
-    var url = panel.getAttribute("data-route") + "?q=" + encodeURIComponent(info.q) +
-      "&p=" + encodeURIComponent(info.id) + "&v=" + encodeURIComponent(String(v));
-    fetch(url, { credentials: "same-origin" })
+    fetch(url(v, full), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (answer) {
         var gd = graphDiv();
@@ -86,46 +92,63 @@
           var fetched = performance.now();
           return window.Plotly.react(gd, data, answer.figure.layout, gd._context).then(function () {
             var ms = performance.now() - t0;
-            status(answer.status + " · redrawn " + Math.round(ms) + " ms after the move");
+            status(full ? answer.status : answer.status + " · redrawn " + Math.round(ms) + " ms after the move");
             document.dispatchEvent(new CustomEvent("descentlab:livemap", { detail: {
-              ms: ms, value: v, waited: sent - t0, fetch: fetched - sent, draw: performance.now() - fetched } }));
+              ms: ms, value: v, settled: !!full, waited: sent - t0, fetch: fetched - sent,
+              draw: performance.now() - fetched } }));
           });
         }
-        status((answer && (answer.error || answer.reason)) || "no preview for this value");
+        if (!(answer && answer.defer)) status((answer && (answer.error || answer.reason)) || "no preview for this value");
         return null;
       })
       .catch(function () { status("the preview could not be fetched"); })
       .then(function () {
         inFlight = false;
+        if (full) committed(v); // after the full map is drawn, so the page's own work does not slow it
         if (pending !== null) {
           var next = pending;
           pending = null;
-          request(next.value, next.t0);
+          request(next.value, next.t0, next.full);
         }
       });
+  }
+
+  function ask(v, full) {
+    var t0 = performance.now();
+    if (inFlight) pending = { value: v, t0: t0, full: full };
+    else request(v, t0, full);
   }
 
   function moved(event) {
     if (!info || !ids || event.target.id !== ids.slider) return;
     var v = valueAt(Number(event.target.value));
     show(v);
-    var t0 = performance.now();
-    if (inFlight) pending = { value: v, t0: t0 };
-    else request(v, t0);
+    ask(v, false);
     if (commitTimer) { clearTimeout(commitTimer); commitTimer = null; }
+  }
+
+  // letting go: the full map (drawn from the route when it is small enough), then the value committed to the page
+  function commit(v) {
+    ask(v, true);
+  }
+
+  function committed(v) {
+    commits += 1;
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(ids.commit, { data: { p: info.id, v: v, n: commits } });
+    }
+  }
+
+  function keyed(event) {
+    if (ids && event.target.id === ids.slider) lastKey = performance.now();
   }
 
   function released(event) {
     if (!info || !ids || event.target.id !== ids.slider) return;
     var v = valueAt(Number(event.target.value));
-    if (commitTimer) clearTimeout(commitTimer);
-    commitTimer = setTimeout(function () {
-      commitTimer = null;
-      commits += 1;
-      if (window.dash_clientside && window.dash_clientside.set_props) {
-        window.dash_clientside.set_props(ids.commit, { data: { p: info.id, v: v, n: commits } });
-      }
-    }, COMMIT_DELAY_MS);
+    if (commitTimer) { clearTimeout(commitTimer); commitTimer = null; }
+    if (performance.now() - lastKey > KEY_CHANGE_MS) { commit(v); return; } // a pointer let go
+    commitTimer = setTimeout(function () { commitTimer = null; commit(v); }, COMMIT_DELAY_MS);
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -141,6 +164,7 @@
         if (!bound) {
           document.addEventListener("input", moved);
           document.addEventListener("change", released);
+          document.addEventListener("keydown", keyed, true);
           bound = true;
         }
         if (info) show(info.value); // the server sets the slider's position (app.maps.live.LiveSetting.position)

@@ -11,6 +11,11 @@ Measures
   3. the same on a data surface with minibatches: linear regression on n = 256 points, B = 8
      (:data:`MINIBATCH_RACE`; the payload carries the points and the batch orders, and the data panel
      is redrawn with the map).
+  4. sweep maps following a slider (:data:`LIVE_MAP`: Adam basins on Himmelblau, 256 × 256 × 1000,
+     previewed at 128 × 128 × 300): the pointer drags the η slider as a person would (a move every
+     30 ms); each preview's latency is from the slider's input event to the redraw
+     (``descentlab:livemap``), and after each drag, from letting go to the settled 256 × 256 map on
+     screen.  Targets: preview p50 ≤ 100 ms, p95 ≤ 200 ms; settled map ≤ 400 ms.
 
 The latency of a change is measured inside the page, from the keydown event to the
 first animation frame after the animation engine applied the new trajectories to the
@@ -204,12 +209,63 @@ def slider_changes(page, n: int) -> None:
     print(f"  p50 ratio fast path / Dash only: {fast / base:.2f}")
 
 
+#: the live-map benchmark's map (its preview is 128 × 128 × 300 steps)
+LIVE_MAP = "maps?kind=basin&surface=himmelblau&steps=1000&opt=adam,lr=0.5&grid=256&show=minimum"
+
+
+def live_map_drags(page, url: str, drags: int) -> None:
+    """Time live previews while the η slider is dragged, and the settled full map after each release."""
+    page.goto(url + LIVE_MAP)
+    page.wait_for_function("""() => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+        return g && g._fullData && g._fullData.some(t => t.type === 'heatmap' && t.z.length === 256); }""",
+                           timeout=120_000)  # fmt: skip
+    page.wait_for_function("document.getElementById('maps-live-value').textContent.startsWith('η = ')")
+    page.evaluate("window.__live = []; document.addEventListener('descentlab:livemap', e => __live.push(e.detail))")
+    box = page.locator("#maps-live-slider").bounding_box()
+    y = box["y"] + box["height"] / 2
+    previews: list[float] = []
+    settled: list[float] = []
+    for d in range(drags + 1):  # the first drag warms up
+        pos = page.evaluate("Number(document.getElementById('maps-live-slider').value)") / 200
+        direction = -1 if d % 2 == 0 else 1
+        page.mouse.move(box["x"] + box["width"] * pos, y)
+        page.mouse.down()
+        for i in range(1, 21):
+            page.mouse.move(box["x"] + box["width"] * (pos + direction * 0.006 * i), y)
+            page.wait_for_timeout(30)
+        page.wait_for_timeout(300)  # the last preview lands
+        value = page.inner_text("#maps-live-value")[4:]
+        page.evaluate("window.__released = performance.now()")
+        page.mouse.up()
+        page.wait_for_function("""(v) => { const g = document.querySelector('#maps-graph .js-plotly-plot');
+            const h = g._fullData.find(t => t.type === 'heatmap');
+            if (h && h.z.length === 256 && g.layout.title.text.includes('η=' + v)) {
+              if (!window.__settled) { window.__settled = performance.now(); } return true; }
+            window.__settled = 0; return false; }""", arg=str(float(value)).rstrip("0").rstrip("."),
+                               polling="raf", timeout=60_000)  # fmt: skip
+        ms = page.evaluate("window.__settled - window.__released")
+        page.evaluate("window.__settled = 0")
+        live = page.evaluate("window.__live.splice(0)")
+        if d > 0:
+            previews += [e["ms"] for e in live if not e["settled"]]
+            settled.append(ms)
+    p50, p95 = percentile(previews, 0.5), percentile(previews, 0.95)
+    print(f"live map: Adam on Himmelblau, 128 × 128 × 300 previews while dragging η, {len(previews)} previews "
+          f"over {drags} drags:")
+    print(f"  slider → preview redrawn: p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   (targets ≤ 100 / ≤ 200 ms)"
+          f"   max {max(previews):6.1f}")
+    print(f"  release → settled 256 × 256 × 1000 map: median {statistics.median(settled):6.0f} ms   "
+          f"max {max(settled):6.0f} ms   (target ≤ 400 ms)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=40, help="slider changes to time (default 40, at least 30)")
     parser.add_argument("--starts", type=int, default=5, help="server starts to time of each kind (default 5)")
-    parser.add_argument("--only", choices=("all", "races", "minibatch"), default="all",
-                        help="races: the slider changes only (no server starts); minibatch: the minibatch race's only")
+    parser.add_argument("--only", choices=("all", "races", "minibatch", "maps"), default="all",
+                        help="races: the slider changes only (no server starts); minibatch: the minibatch race's "
+                             "only; maps: the live map only")  # fmt: skip
+    parser.add_argument("--drags", type=int, default=8, help="slider drags on the live map (default 8)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -235,14 +291,18 @@ def main() -> int:
             page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
 
             # 2. slider change → map updated, with the fast path and (baseline) through Dash alone
-            if args.only != "minibatch":
+            if args.only in ("all", "races"):
                 slider_changes(page, n_changes)
             # 3. the same with minibatches on a data surface
-            page.goto(url + MINIBATCH_RACE)
-            page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
-            page.wait_for_function("window.DescentData && DescentData.state().plotted !== null", timeout=60_000)
-            print("minibatches: linear regression, n = 256, B = 8")
-            slider_changes(page, n_changes)
+            if args.only in ("all", "races", "minibatch"):
+                page.goto(url + MINIBATCH_RACE)
+                page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
+                page.wait_for_function("window.DescentData && DescentData.state().plotted !== null", timeout=60_000)
+                print("minibatches: linear regression, n = 256, B = 8")
+                slider_changes(page, n_changes)
+            # 4. sweep maps following a slider
+            if args.only in ("all", "maps"):
+                live_map_drags(page, url, args.drags)
         finally:
             stop(server)
             browser.close()

@@ -6,8 +6,10 @@ answers the map of the configuration ``q`` with the setting ``p`` (``opt.<key>``
 hyperparameter of the map's optimizer; ``s.<name>``: a parameter of the surface) set to ``v``,
 computed at most :data:`LIVE_GRID` × :data:`LIVE_GRID` × :data:`LIVE_STEPS` (the budget that keeps
 a redraw within a frame or two), with the start's run drawn over a basin map:
-``{"figure": …, "status": …, "value": …}``.  When the slider is released the page commits the
-value (the full map is then computed as usual, in a background job, through the shared cache).
+``{"figure": …, "status": …, "value": …}``.  When the slider is released the page asks again with
+``full=1`` for the full map (computed in the request when it is small enough, :data:`SETTLE_WORK`),
+and commits the value, so its fields follow and its own compute (a hit in the shared cache) keeps
+the map's data for clicks and exports.
 
 Everything from the request is untrusted: the query is sanitized like a link, the setting must be
 one :func:`live_settings` offers, the value is clamped into its range, and the work of one request
@@ -36,6 +38,9 @@ ROUTE = "/_descent/live-map"
 #: the largest map a live request computes: grid side and steps
 LIVE_GRID = 128
 LIVE_STEPS = 300
+#: the most steps a released slider's full map is computed in the request itself (a bigger one is left to the
+#: page's background job, with its progress bar)
+SETTLE_WORK = 70_000_000
 #: positions of the page's range input (its value is a position; the setting follows the scale)
 SLIDER_POSITIONS = 200
 _SETTING = re.compile(r"(opt|s)\.[A-Za-z][A-Za-z0-9_]{0,31}")
@@ -177,6 +182,8 @@ def live_answer(args: Mapping[str, Any], clock: Any = time.monotonic) -> dict[st
     from app.maps.sweep import run_sweep
 
     full, setting, value = requested(args)
+    if args.get("full") == "1":
+        return settled_answer(full, value)
     cfg = coarse(full)
     problem = cfg.problem()
     if problem is not None:
@@ -231,6 +238,21 @@ def committed(store: Any, commit: Any) -> MapConfig | None:
         return with_setting(cfg, p, float(v))
     except (BadRequest, ValueError):
         return None
+
+
+def settled_answer(full: MapConfig, value: float) -> dict[str, Any]:
+    """The full map of a released slider, computed here (through the shared result cache, so the page's own
+    compute that follows is a hit) when it is at most :data:`SETTLE_WORK` steps; else ``{"defer": true}``."""
+    from app.maps.compute import run_request
+    from app.maps.state import request_data
+
+    if full.work > SETTLE_WORK:
+        return {"defer": True, "value": value}
+    out = run_request(request_data(full))
+    if out.meta is None:  # refused: the page's compute says why
+        return {"defer": True, "value": value}
+    fig = {**out.figure, "data": [compact_trace(t) for t in out.figure["data"]]}
+    return {"figure": fig, "status": out.status, "value": value, "query": map_query(full), "settled": True}
 
 
 def register(server: Any) -> None:

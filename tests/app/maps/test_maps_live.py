@@ -134,3 +134,22 @@ def test_the_route_answers_json_and_refuses_bad_requests():
     assert body["value"] == 0.3 and any(t.get("type") == "heatmap" for t in body["figure"]["data"])
     bad = client.get(live.ROUTE, query_string={"q": "", "p": "opt.lr", "v": "nan"})
     assert bad.status_code == 400 and "finite" in json.loads(bad.data)["reason"]
+
+
+def test_a_released_slider_gets_its_full_map_from_the_route_and_the_pages_compute_is_then_a_cache_hit():
+    from app.maps.compute import run_request
+    from app.maps.state import request_data
+
+    q = "kind=basin&surface=himmelblau&steps=300&opt=adam,lr=0.5&grid=64&show=minimum"
+    answer = live.live_answer({"q": q, "p": "opt.lr", "v": "0.25", "full": "1"})
+    assert answer["settled"] and answer["value"] == 0.25
+    (heat,) = [t for t in answer["figure"]["data"] if t.get("type") == "heatmap"]
+    assert heat["z"]["shape"] == "64, 64" and heat["z"]["dtype"] == "i1"  # the full grid, compact
+    assert any(t.get("name") == "run from the start" for t in answer["figure"]["data"])
+    full = live.with_setting(map_from_query(q), "opt.lr", 0.25)
+    assert answer["status"].startswith("4\u2009096 runs × up to 300 steps")
+    again = run_request(request_data(full))
+    assert again.status.endswith("(computed earlier for the same settings)")  # the page's own compute: a hit
+    big = "kind=basin&surface=himmelblau&steps=1000&opt=adam,lr=0.5&grid=400"
+    assert map_from_query(big).work > live.SETTLE_WORK
+    assert live.live_answer({"q": big, "p": "opt.lr", "v": "0.25", "full": "1"}) == {"defer": True, "value": 0.25}
