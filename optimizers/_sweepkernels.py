@@ -7,17 +7,18 @@ hyperparameter vector is stepped as one flat vector of 2B coordinates, laid out
 as a structure of arrays: ``theta[:B]`` holds the runs' x, ``theta[B:]`` their
 y.  Every pass over the block is a straight loop the compiler vectorises:
 
-1. the optimizer's ``begin`` (the same kernel a single run calls) on the whole vector;
+1. the optimizer's ``begin`` (the same kernel a single run calls) on the whole vector; for Adam and
+   AdamW the same step in one pass (``_adam_in_one_pass``);
 2. the surface's value and gradient at every run (``evaluate_grad_block``: the
    surface switch once per block, not once per run);
 3. one fused pass that counts the runs with an event (a non-finite value, an
    escape, or possibly converged) without branching; only when there is one
    does a second, per-run pass apply the exact rules of ``_runkernels.run``.
 
-The runs' arithmetic is exactly their single ``run``'s: the same kernels on the
-same values, in the same order (vectorised float64 arithmetic rounds as scalar
-arithmetic does, and no fast-math flag is set), so every job equals its single
-run bit for bit.  Noise is drawn once per step and shared, exactly as each run
+The runs' arithmetic is exactly their single ``run``'s: the same operations on
+the same values, in the same order (vectorised float64 arithmetic rounds as
+scalar arithmetic does, and no fast-math flag is set), so every job equals its
+single run bit for bit.  Noise is drawn once per step and shared, exactly as each run
 would draw it alone from the same seed, and clipping by norm is applied per
 run.  A block stops as soon as all its runs are done.
 """
@@ -33,17 +34,28 @@ from optimizers._kernels import begin, init_state, looks_ahead, resume
 from optimizers._modkernels import apply_noise_and_clip, normal, scheduled_lr
 from optimizers._runkernels import _batch_size, _next_batch
 from optimizers._slots import (
+    ADAM,
+    ADAMW,
     CLIP_MODE,
     CLIP_VALUE,
     COMPLETED,
     CONVERGED,
     DIVERGED,
+    DONE,
+    HP_AMSGRAD,
+    HP_BETA1,
+    HP_BETA2,
+    HP_EPS,
     HP_LR,
+    HP_NO_BIAS_CORRECTION,
+    HP_WEIGHT_DECAY,
     NEED_EVAL,
     NOISE_SIGMA,
     SCHED_KIND,
     SEED,
+    T,
 )
+from optimizers._torchmath import fma, lerp, pypow
 from surfaces._blockkernels import evaluate_grad_block
 from surfaces._datakernels import data_count, data_jet
 
@@ -115,6 +127,54 @@ def _count_events(xs, ys, f, gx, gy, old_x, old_y, done, radius, gtol, g_bound, 
         maybe = check_convergence & _near(gx[k], gy[k], g_bound) & _near(x - old_x[k], y - old_y[k], x_bound)
         events += (not done[k]) & ((not fine) | maybe)
     return events
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
+    """``begin`` for Adam (or AdamW when ``decoupled``): ``_kernels._adam``'s step in one pass over the coordinates.
+
+    Each coordinate goes through exactly ``_adam``'s operations in its order (decay, L2 term, the moments'
+    lerp and fused multiply-add, AMSGrad's maximum, denominator and step), so the results are the same bits;
+    fusing its three loops into one, and leaving out the effective learning rate a sweep never reads (a
+    division per coordinate), makes the Adam sweep about a fifth faster.  The lock-step tests compare every
+    Adam variant with its single runs, which take ``_adam`` itself, so the two cannot drift apart.
+    """
+    sc[T] += 1.0
+    b1 = hp[HP_BETA1]
+    b2 = hp[HP_BETA2]
+    eps = hp[HP_EPS]
+    wd = hp[HP_WEIGHT_DECAY]
+    amsgrad = hp[HP_AMSGRAD] != 0.0
+    t = sc[T]
+    if hp[HP_NO_BIAS_CORRECTION] != 0.0:
+        step_size = lr
+        bc2_sqrt = 1.0
+    else:
+        step_size = lr / (1.0 - pypow(b1, t))
+        bc2_sqrt = pypow(1.0 - pypow(b2, t), 0.5)
+    decays = decoupled and wd != 0.0
+    decay = 1.0 - lr * wd
+    l2 = 0.0 if decoupled else wd
+    m = S[0]
+    v = S[1]
+    v_max = S[2]
+    for i in range(theta.size):
+        th = theta[i]
+        if decays:
+            th *= decay
+        gi = g[i]
+        if l2 != 0.0:
+            gi = fma(l2, th, gi)
+        mi = lerp(m[i], gi, 1.0 - b1)
+        vi = fma((1.0 - b2) * gi, gi, v[i] * b2)
+        m[i] = mi
+        v[i] = vi
+        if amsgrad:
+            vi = max(v_max[i], vi)
+            v_max[i] = vi
+        denom = math.sqrt(vi) / bc2_sqrt + eps
+        theta[i] = th + (-step_size * mi) / denom
+    return DONE
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -212,7 +272,10 @@ def sweep_lockstep(
                 if not lookahead:
                     rng = _perturb(sigma, clip_mode, zero_mods, noise, pair, gmx, gmy, rng)
             lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
-            res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
+            if oid == ADAM or oid == ADAMW:
+                res = _adam_in_one_pass(hp, lr, S, sc, theta, gm, oid == ADAMW)
+            else:
+                res = begin(oid, hp, lr, S, sc, theta, 0.0, gm, h, q, eff)
             if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
                 if bsz > 0:
                     _minibatch_grads(sid, sp, perm, lo, hi, qx, qy, gqx, gqy)

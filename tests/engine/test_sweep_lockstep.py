@@ -22,7 +22,11 @@ COORDINATEWISE = [spec.name for spec in OPTIMIZERS if spec.coordinatewise]
 #: options that change a coordinate-wise rule's arithmetic (each is a separate branch of its kernel)
 VARIANTS = [
     ("adam", {"amsgrad": True}),
+    ("adam", {"weight_decay": 0.1}),
+    ("adam", {"no_bias_correction": True, "lr": 1e-3}),
     ("adamw", {"weight_decay": 0.1}),
+    ("adamw", {"weight_decay": 0.0}),
+    ("adamw", {"amsgrad": True, "weight_decay": 0.05}),
     ("rmsprop", {"centered": True, "momentum": 0.5}),
     ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
     ("nesterov", {"convention": "textbook"}),
