@@ -341,8 +341,8 @@ def build_layout() -> html.Div:
 
     view = html.Main(id=Ids.VIEW, className="maps-view", tabIndex="-1", children=[
         toolbar,
-        live_panel(),
         html.Div(className="maps-map-row", children=[
+            live_panel(),  # above the map, or under it on a phone (assets/maps.css places it)
             html.Div(className="maps-graph-wrap", children=dcc.Graph(
                 id=Ids.GRAPH, className="maps-graph", style={"height": "100%"},
                 figure=style.message_figure("Computing the map…"),
