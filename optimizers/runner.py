@@ -264,6 +264,9 @@ def sweep(
     ``starts`` may be a single point (broadcast over ``hyper``) and ``hyper`` may
     be None (``config.vector`` for every job).  Runs stop when converged.  The
     jobs are split over ``threads`` worker threads (the kernel releases the GIL).
+    Jobs of a coordinate-wise rule that share one hyperparameter vector step
+    together in blocks (``_sweepkernels.sweep_lockstep``), the others one by one;
+    either way every job's result equals its single ``trace`` exactly (float64).
     """
     n = _check_steps(steps)
     if config.spec.name == "hessian_free":
