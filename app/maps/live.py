@@ -35,8 +35,10 @@ from app.shell.validation import symbol_text
 from surfaces.catalog import BY_NAME as SURFACE_SPECS
 
 ROUTE = "/_descent/live-map"
-#: the largest map a live request computes: grid side and steps
+#: the largest map a live request computes: grid side and steps; a hyperparameter map's runs each have their own
+#: hyperparameters and are stepped one at a time (no lock-step blocks), about 8× slower a step, so its side is halved
 LIVE_GRID = 128
+LIVE_HYPER_GRID = 64
 LIVE_STEPS = 300
 #: the most steps a released slider's full map is computed in the request itself (a bigger one is left to the
 #: page's background job, with its progress bar)
@@ -124,8 +126,10 @@ def with_setting(cfg: MapConfig, setting: str, value: float) -> MapConfig:
 
 
 def coarse(cfg: MapConfig) -> MapConfig:
-    """The live version of ``cfg``: at most :data:`LIVE_GRID` per side and :data:`LIVE_STEPS` steps."""
-    return replace(cfg, grid=min(cfg.grid, LIVE_GRID), base=replace(cfg.base, steps=min(cfg.base.steps, LIVE_STEPS)))
+    """The live version of ``cfg``: at most :data:`LIVE_GRID` (a hyperparameter map :data:`LIVE_HYPER_GRID`) per side
+    and :data:`LIVE_STEPS` steps."""
+    side = LIVE_GRID if cfg.kind == "basin" else LIVE_HYPER_GRID
+    return replace(cfg, grid=min(cfg.grid, side), base=replace(cfg.base, steps=min(cfg.base.steps, LIVE_STEPS)))
 
 
 def requested(args: Mapping[str, Any]) -> tuple[MapConfig, str, float]:

@@ -81,8 +81,11 @@ def test_the_preview_is_the_engines_map_at_the_live_size_with_the_starts_run_ove
 
 
 def test_a_surface_setting_sends_the_new_contours_and_a_hyper_map_draws_no_run():
-    answer = live.live_answer({"q": HYPER, "p": "s.kappa", "v": "40"})
+    big = HYPER.replace("grid=64", "grid=200")
+    assert live.coarse(map_from_query(big)).grid == live.LIVE_HYPER_GRID == 64  # runs stepped one at a time
+    answer = live.live_answer({"q": big, "p": "s.kappa", "v": "40"})
     assert "error" not in answer, answer
+    assert answer["status"].startswith("preview 64×64 × 300 steps")
     names = [t.get("name") for t in answer["figure"]["data"]]
     assert not any(t.get("reuse") for t in answer["figure"]["data"])
     assert "run from the start" not in names
