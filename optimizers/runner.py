@@ -32,9 +32,9 @@ from optimizers.registry import OptimizerConfig
 MAX_STEPS = 100_000
 MAX_SWEEP_JOBS = 400 * 400
 #: runs stepped together as one vector by the lock-step sweep: large enough that the per-step work shared by
-#: a block (the optimizer's scalar factors, the calls) is small next to the runs' own, small enough that a
-#: block's arrays stay in the core's cache
-LOCKSTEP_BLOCK = 512
+#: a block (the optimizer's scalar factors, the calls, each loop's set-up) is small next to the runs' own, small
+#: enough that a block's arrays (about 150 kB) stay in a core's L2 cache; 1024 measured 12 % faster than 512
+LOCKSTEP_BLOCK = 1024
 
 STATUS_NAMES = {
     slots.COMPLETED: "completed",
