@@ -20,7 +20,7 @@ import numpy as np
 from dash import no_update
 
 from app.hosting import result_cache
-from app.maps.live import trajectory_trace
+from app.maps.run_path import trajectory_trace
 from app.maps.map_figure import BOUND_EXPLANATION, heavy_ball_bound, map_figure
 from app.maps.state import MapConfig, build_surface, config_from_store
 from app.maps.sweep import run_sweep, sweep_document, sweep_from_document

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from app.explorer.state import OptimizerEntry
+from app.maps.compute import run_request
+from app.maps.run_path import trajectory_trace
 from app.maps.state import MAX_QUERY_CHARS, MapConfig, build_surface, map_from_query, map_query
 from app.maps.wording import first_line
 from app.shell.raster import typed, untyped
@@ -148,28 +150,6 @@ def requested(args: Mapping[str, Any]) -> tuple[MapConfig, str, float]:
     return cfg, setting, {s.id: s for s in live_settings(cfg)}[setting].value
 
 
-def trajectory_trace(cfg: MapConfig, surface: Any) -> dict[str, Any] | None:
-    """The start's run over a basin map (a white line with a dark edge, the start a ring); None for other maps
-    or a run that cannot be traced."""
-    if cfg.kind != "basin":
-        return None
-    from optimizers import trace
-
-    try:
-        t = trace(surface, cfg.entry.config(), cfg.base.start, cfg.base.steps, cfg.base.modifiers())
-    except ValueError:
-        return None
-    pts = np.asarray(t.positions, dtype=float)
-    pts = np.round(pts[np.all(np.isfinite(pts), axis=1)], 5)
-    if pts.shape[0] > 400:
-        pts = pts[np.unique(np.round(np.linspace(0, pts.shape[0] - 1, 400)).astype(int))]
-    return {"type": "scatter", "mode": "lines+markers", "x": pts[:, 0].tolist(), "y": pts[:, 1].tolist(),
-            "name": "run from the start", "showlegend": False, "hoverinfo": "skip",
-            "line": {"color": "#ffffff", "width": 2.5},
-            "marker": {"size": [11] + [0] * (pts.shape[0] - 1), "color": "rgba(0,0,0,0)",
-                       "line": {"color": "#1d232b", "width": 2.5}}}  # fmt: skip
-
-
 def compact_trace(trace: dict[str, Any]) -> dict[str, Any]:
     """A trace as a live answer sends it: a heatmap's z as a typed array (plotly.js's ``{dtype, bdata, shape}``:
     int8 for class indices, float32 otherwise, NaN kept as a gap)."""
@@ -247,7 +227,6 @@ def committed(store: Any, commit: Any) -> MapConfig | None:
 def settled_answer(full: MapConfig, value: float) -> dict[str, Any]:
     """The full map of a released slider, computed here (through the shared result cache, so the page's own
     compute that follows is a hit) when it is at most :data:`SETTLE_WORK` steps; else ``{"defer": true}``."""
-    from app.maps.compute import run_request
     from app.maps.state import request_data
 
     if full.work > SETTLE_WORK:

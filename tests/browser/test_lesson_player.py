@@ -139,7 +139,7 @@ def test_with_reduced_motion_revealing_rewinds_the_run_and_leaves_play_to_the_st
 LAB_FRAME_READY = """() => {
   const f = document.getElementById('lesson-view-frame');
   const d = f && f.contentDocument;
-  return !!(d && d.documentElement.classList.contains('embedded') && d.getElementById('lab-start')
+  return !!(d && d.documentElement && d.documentElement.classList.contains('embedded') && d.getElementById('lab-start')
             && f.contentWindow.dash_clientside && d.querySelector('#lab-opt-rows .lab-opt'));
 }"""
 
@@ -148,7 +148,7 @@ def _race_in_frame(page) -> None:
     frame = page.frame_locator("#lesson-view-frame")
     frame.locator("#lab-start").click()
     page.wait_for_function("document.getElementById('lesson-view-frame').contentDocument"
-                           ".getElementById('lab-status').innerText.startsWith('Finished')", timeout=60_000)  # fmt: skip
+                           ".getElementById('lab-status').innerText.startsWith('Finished')", timeout=120_000)  # fmt: skip
 
 
 def test_a_lab_lesson_runs_its_races_in_the_view_and_keeps_them_side_by_side_across_steps(web):
