@@ -5,7 +5,11 @@ Measures
      browser context (no cached scripts) each time, over --starts starts of each kind,
      interleaved: an empty result store (a first start; the strict case), the same on Dash's
      full plotly.js (``DESCENT_LAB_PLOTLY=full``; the baseline), and a restart that keeps the
-     result store (what a teacher restarting the server gets);
+     result store (what a teacher restarting the server gets); then a fresh checkout's starts
+     (``--fresh`` of them, also ``--only starts``): server start → first race drawn with an empty
+     Numba cache (every kernel compiles; target ≤ 15 s), and the second start on the cache that
+     one filled (target ≤ 3 s).  Run the fresh starts alone on the machine: they
+     time compilation, which any other load slows;
   2. slider change → map updated, for 6 optimizers × 500 steps (the default Beale race),
      over N keyboard changes of the first card's η slider: p50 and p95;
   3. the same on a data surface with minibatches: linear regression on n = 256 points, B = 8
@@ -23,7 +27,7 @@ map (``descentlab:applied``).  Each change starts from a settled page (the previ
 change's diagnostic panels drawn) and moves the slider one step further, so every
 change is a new configuration (the server starts with an empty result cache).  Targets: start ≤ 3 s; p50 ≤ 60 ms, p95 ≤ 120 ms.
 
-    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--only races|minibatch]
+    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--fresh 3] [--only starts|races|minibatch|maps]
 """
 
 from __future__ import annotations
@@ -115,10 +119,12 @@ def stop(proc: subprocess.Popen) -> None:
 BROWSER_SETTLE_S = 1.0
 
 
-def time_start(browser, kept_stores: str | None = None, **extra: str) -> tuple[float, float, float, float]:
+def time_start(browser, kept_stores: str | None = None, timeout: float = 60.0,
+               **extra: str) -> tuple[float, float, float, float]:  # fmt: skip
     """Seconds from launching the server to its first HTTP 200, to the first page's trajectories drawn,
     to its first paint and to its controls rendered, in a new browser context (no cached scripts) at
-    1280×800, created :data:`BROWSER_SETTLE_S` before the launch; empty stores unless ``kept_stores``."""
+    1280×800, created :data:`BROWSER_SETTLE_S` before the launch; empty stores unless ``kept_stores``;
+    at most ``timeout`` seconds for the trajectories."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.add_init_script(RENDERED_PROBE)
@@ -132,7 +138,7 @@ def time_start(browser, kept_stores: str | None = None, **extra: str) -> tuple[f
         wait_http(url, 60)
         t_http = time.perf_counter() - t0
         page.goto(url)
-        page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=60_000)
+        page.wait_for_function("window.DescentLab && DescentLab.state().applied >= 1", timeout=timeout * 1000)
         t_drawn = time.perf_counter() - t0
         # Dash has rendered the page: its surface control exists (RENDERED_PROBE)
         rendered_ms = page.evaluate("window.__dlRendered || 0")
@@ -177,6 +183,34 @@ def server_starts(browser, count: int) -> None:
                   + ("   (target ≤ 3 s)" if stage == "trajectories drawn" else ""))
     lite, full = (statistics.median(starts[k]["trajectories drawn"]) for k in list(kinds)[:2])
     print(f"  drawn ratio compact / full plotly.js (empty stores): {lite / full:.2f}")
+
+
+#: longest a start on an empty Numba cache may take to draw its first race (it compiles the kernels)
+COLD_START_TIMEOUT = 300.0
+
+
+def fresh_checkout_starts(browser, count: int) -> None:
+    """Time ``count`` fresh checkouts: server start → first race drawn with an empty Numba cache (cold),
+    then a second start on the cache the first filled (warm); print the medians."""
+    stages = ("HTTP 200", "trajectories drawn")
+    times: dict[str, dict[str, list[float]]] = {kind: {stage: [] for stage in stages} for kind in ("cold", "warm")}
+    for _ in range(max(1, count)):
+        caches = tempfile.mkdtemp(prefix="descent-lab-bench-fresh-")
+        env = {"NUMBA_CACHE_DIR": caches}
+        try:
+            for kind in ("cold", "warm"):
+                t_http, t_drawn, _, _ = time_start(browser, timeout=COLD_START_TIMEOUT, **env)
+                times[kind]["HTTP 200"].append(t_http)
+                times[kind]["trajectories drawn"].append(t_drawn)
+        finally:
+            shutil.rmtree(caches, ignore_errors=True)
+    targets = {"cold": 15, "warm": 3}
+    for kind, label in (("cold", "empty Numba cache"), ("warm", "second start on that cache")):
+        print(f"fresh checkout, {label}, {count} starts (medians; min–max):")
+        for stage in stages:
+            v = times[kind][stage]
+            print(f"  → {stage + ':':20s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
+                  + (f"   (target ≤ {targets[kind]} s)" if stage == "trajectories drawn" else ""))
 
 
 def slider_changes(page, n: int) -> None:
@@ -262,9 +296,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=40, help="slider changes to time (default 40, at least 30)")
     parser.add_argument("--starts", type=int, default=5, help="server starts to time of each kind (default 5)")
-    parser.add_argument("--only", choices=("all", "races", "minibatch", "maps"), default="all",
-                        help="races: the slider changes only (no server starts); minibatch: the minibatch race's "
-                             "only; maps: the live map only")  # fmt: skip
+    parser.add_argument("--fresh", type=int, default=3, help="fresh-checkout starts to time (default 3)")
+    parser.add_argument("--only", choices=("all", "starts", "races", "minibatch", "maps"), default="all",
+                        help="starts: the server starts only; races: the slider changes only (no server starts); "
+                             "minibatch: the minibatch race's only; maps: the live map only")  # fmt: skip
     parser.add_argument("--drags", type=int, default=8, help="slider drags on the live map (default 8)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -278,8 +313,12 @@ def main() -> int:
 
         n_changes = max(30, args.changes)
         # 1. server start → first page rendered, three kinds of start interleaved
-        if args.only == "all":
+        if args.only in ("all", "starts"):
             server_starts(browser, args.starts)
+            fresh_checkout_starts(browser, args.fresh)
+            if args.only == "starts":
+                browser.close()
+                return 0
 
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
