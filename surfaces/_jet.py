@@ -111,81 +111,81 @@ def _is_order1(a) -> bool:
     return isinstance(a, types.UniTuple) and a.count == 3
 
 
-@overload(var_x, inline="always")
+@overload(var_x)
 def _ov_var_x(x):
     return lambda x: (x, 1.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@overload(var_y, inline="always")
+@overload(var_y)
 def _ov_var_y(y):
     return lambda y: (y, 0.0, 1.0, 0.0, 0.0, 0.0)
 
 
-@overload(var_x1, inline="always")
+@overload(var_x1)
 def _ov_var_x1(x):
     return lambda x: (x, 1.0, 0.0)
 
 
-@overload(var_y1, inline="always")
+@overload(var_y1)
 def _ov_var_y1(y):
     return lambda y: (y, 0.0, 1.0)
 
 
-@overload(const, inline="always")
+@overload(const)
 def _ov_const(c):
     return lambda c: (c, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@overload(const_like, inline="always")
+@overload(const_like)
 def _ov_const_like(a, c):
     if _is_order1(a):
         return lambda a, c: (c, 0.0, 0.0)
     return lambda a, c: (c, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@overload(truncate_like, inline="always")
+@overload(truncate_like)
 def _ov_truncate_like(a, j):
     if _is_order1(a):
         return lambda a, j: (j[0], j[1], j[2])
     return lambda a, j: j
 
 
-@overload(add, inline="always")
+@overload(add)
 def _ov_add(a, b):
     if _is_order1(a):
         return lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2])
     return lambda a, b: (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5])
 
 
-@overload(sub, inline="always")
+@overload(sub)
 def _ov_sub(a, b):
     if _is_order1(a):
         return lambda a, b: (a[0] - b[0], a[1] - b[1], a[2] - b[2])
     return lambda a, b: (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3], a[4] - b[4], a[5] - b[5])
 
 
-@overload(addc, inline="always")
+@overload(addc)
 def _ov_addc(a, c):
     if _is_order1(a):
         return lambda a, c: (a[0] + c, a[1], a[2])
     return lambda a, c: (a[0] + c, a[1], a[2], a[3], a[4], a[5])
 
 
-@overload(scale, inline="always")
+@overload(scale)
 def _ov_scale(a, c):
     if _is_order1(a):
         return lambda a, c: (c * a[0], c * a[1], c * a[2])
     return lambda a, c: (c * a[0], c * a[1], c * a[2], c * a[3], c * a[4], c * a[5])
 
 
-@overload(neg, inline="always")
+@overload(neg)
 def _ov_neg(a):
     if _is_order1(a):
         return lambda a: (-a[0], -a[1], -a[2])
     return lambda a: (-a[0], -a[1], -a[2], -a[3], -a[4], -a[5])
 
 
-@overload(mul, inline="always")
+@overload(mul)
 def _ov_mul(a, b):
     if _is_order1(a):
         return lambda a, b: (a[0] * b[0], a[1] * b[0] + a[0] * b[1], a[2] * b[0] + a[0] * b[2])
@@ -203,7 +203,7 @@ def _ov_mul(a, b):
     return impl
 
 
-@overload(chain, inline="always")
+@overload(chain)
 def _ov_chain(a, f0, f1, f2):
     if _is_order1(a):
         return lambda a, f0, f1, f2: (f0, f1 * a[1], f1 * a[2])
