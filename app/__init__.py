@@ -65,6 +65,7 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     from app.explorer.callbacks import register_callbacks
     from app.explorer.export_bar import register_export_callbacks
     from app.hosting import headers as hosting
+    from app.hosting.job_manager import callbacks_for
     from app.hosting.jobs import make_manager
     from app.lab import page as lab_page
     from app.lessons import page as lesson_page
@@ -84,11 +85,12 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     dash_app.layout = _serve_layout
     plotly_bundle.install(dash_app, Path(dash_app.config.assets_folder))
     page_shell.install(dash_app, Path(dash_app.config.assets_folder))
-    register_callbacks(dash_app)
-    register_export_callbacks(dash_app)
-    maps_page.register_callbacks(dash_app)
-    lab_page.register_callbacks(dash_app)
-    lesson_page.register_callbacks(dash_app)
+    with callbacks_for(dash_app._background_manager):  # this app's jobs run this app's callbacks
+        register_callbacks(dash_app)
+        register_export_callbacks(dash_app)
+        maps_page.register_callbacks(dash_app)
+        lab_page.register_callbacks(dash_app)
+        lesson_page.register_callbacks(dash_app)
     api.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
     return dash_app

@@ -13,12 +13,37 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import dill
 from dash import DiskcacheManager
 
 from app.hosting.launcher_client import Launcher, shared_launcher
+
+#: the managers of the app whose background callbacks are being registered (None: no app says)
+_REGISTERING: ContextVar[frozenset[int] | None] = ContextVar("descent_lab_registering", default=None)
+
+
+@contextmanager
+def callbacks_for(*managers: Any) -> Iterator[None]:
+    """Background callbacks registered inside this block belong to ``managers`` alone.
+
+    Dash registers every background callback with every manager of the process, under a key made
+    of the callback's source and output ids: two apps built in one process from the same code (a
+    test's servers; an app embedded next to another) give their callbacks the same keys, and the
+    app built last would run its closures, its job store and queue included, for the other's
+    requests (a lab race started on one app began in the other's queue, and its page reported the
+    job lost).  Inside this block a :class:`DiskcacheJobManager` not listed ignores the
+    registrations.  Managers of other classes (Celery's) keep Dash's rule: one app per process.
+    """
+    token = _REGISTERING.set(frozenset(id(m) for m in managers if m is not None))
+    try:
+        yield
+    finally:
+        _REGISTERING.reset(token)
 
 
 class DiskcacheJobManager(DiskcacheManager):
@@ -85,6 +110,13 @@ class DiskcacheJobManager(DiskcacheManager):
             process.wait(1)
         except (psutil.TimeoutExpired, psutil.Error):
             pass
+
+    def register(self, key: Any, fn: Any, progress: Any) -> None:
+        """Dash's registration, unless another app's callbacks are being registered (:func:`callbacks_for`)."""
+        owners = _REGISTERING.get()
+        if owners is not None and id(self) not in owners:
+            return
+        super().register(key, fn, progress)
 
     def make_job_fn(self, fn: Any, progress: Any, key: Any = None) -> Any:
         module = getattr(fn, "__module__", None)

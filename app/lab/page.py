@@ -73,6 +73,7 @@ def standalone_app(manager: Any = None, *, warm_up: bool = True, **dash_kwargs: 
         warm()
     from dash import Dash
 
+    from app.hosting.job_manager import callbacks_for
     from app.hosting.jobs import make_manager
     from app.shell.assets import ASSETS_DIR
 
@@ -96,7 +97,8 @@ def standalone_app(manager: Any = None, *, warm_up: bool = True, **dash_kwargs: 
         return html.Div(layout(query), className="lab-standalone")
 
     dash_app.layout = serve
-    register_callbacks(dash_app)
+    with callbacks_for(dash_app._background_manager):  # this app's jobs run this app's callbacks
+        register_callbacks(dash_app)
     return dash_app
 
 

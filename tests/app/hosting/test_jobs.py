@@ -386,6 +386,46 @@ def test_an_error_in_the_job_is_raised_by_dash_when_the_page_polls(manager, tmp_
     assert any(isinstance(e, BackgroundCallbackError) and "the job failed on purpose" in str(e) for e in raised)
 
 
+def named_app(manager: Any, name: str, scoped: bool) -> Any:
+    """An app whose one background callback answers with ``name``: the same source (and so Dash's
+    same key) for every app this builds, registered inside ``callbacks_for(manager)`` if ``scoped``."""
+    from dash import Dash, Input, Output, State, dcc, html
+
+    from app.hosting.job_manager import callbacks_for
+
+    dash_app = Dash(__name__, background_callback_manager=manager)
+    dash_app.layout = html.Div([html.Button(id="go"), dcc.Input(id="text", value="x"), html.Div(id="out")])
+
+    def register() -> None:
+        @dash_app.callback(Output("out", "children"), Input("go", "n_clicks"), State("text", "value"),
+                           background=True, prevent_initial_call=True)  # fmt: skip
+        def work(n_clicks: int, text: str) -> str:
+            return f"{name} answers {text}"
+
+    if scoped:
+        with callbacks_for(manager):
+            register()
+    else:
+        register()
+    return dash_app
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_two_apps_of_one_process_each_run_their_own_callbacks_when_registered_for_their_manager(tmp_path, scoped):
+    import diskcache
+
+    from app.hosting.job_manager import DiskcacheJobManager
+
+    managers = [DiskcacheJobManager(diskcache.Cache(str(tmp_path / name)), expire=600) for name in ("a", "b")]
+    first = DashTestClient(named_app(managers[0], "first", scoped))
+    second = DashTestClient(named_app(managers[1], "second", scoped))
+    answers = [client.run(_body("hi"), lambda p: None)[1]["response"]["out"]["children"] for client in (first, second)]
+    if scoped:
+        assert answers == ["first answers hi", "second answers hi"]
+    else:  # Dash's own rule: the app registered last runs its callback for both
+        assert answers == ["second answers hi", "second answers hi"]
+
+
 def test_an_error_in_the_job_comes_back_as_dash_s_error_record(manager):
     key, pid = start(manager, fails, "on purpose")
     out = result(manager, key, pid)
