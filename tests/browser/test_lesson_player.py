@@ -135,3 +135,37 @@ def test_with_reduced_motion_revealing_rewinds_the_run_and_leaves_play_to_the_st
     finally:
         ctx.close()
 
+
+LAB_FRAME_READY = """() => {
+  const f = document.getElementById('lesson-view-frame');
+  const d = f && f.contentDocument;
+  return !!(d && d.documentElement && d.documentElement.classList.contains('embedded') && d.getElementById('lab-start')
+            && f.contentWindow.dash_clientside && d.querySelector('#lab-opt-rows .lab-opt'));
+}"""
+
+
+def _race_in_frame(page) -> None:
+    frame = page.frame_locator("#lesson-view-frame")
+    frame.locator("#lab-start").click()
+    page.wait_for_function("document.getElementById('lesson-view-frame').contentDocument"
+                           ".getElementById('lab-status').innerText.startsWith('Finished')", timeout=120_000)  # fmt: skip
+
+
+def test_a_lab_lesson_runs_its_races_in_the_view_and_keeps_them_side_by_side_across_steps(web):
+    page = web.page
+    page.goto(web.base + "lesson/init_batchnorm?step=1")
+    page.wait_for_selector("#lesson-text")
+    page.wait_for_function(LAB_FRAME_READY)
+    frame = page.frame_locator("#lesson-view-frame")
+    assert not frame.locator("aside.lab-form").is_visible()  # the step hides the form; Start stays
+    _race_in_frame(page)
+    frame.locator("#lab-kept-table tbody tr").first.wait_for()
+    page.click("#lesson-next")
+    page.wait_for_url("**/lesson/init_batchnorm?step=2")
+    page.wait_for_function(LAB_FRAME_READY)
+    _race_in_frame(page)
+    page.wait_for_function("document.getElementById('lesson-view-frame').contentDocument"
+                           ".querySelectorAll('#lab-kept-table th[scope=rowgroup]').length === 2")  # fmt: skip
+    assert frame.locator("#lab-kept-table th[scope=rowgroup]").all_inner_texts() == [
+        "naive (σ = 0.01) init", "Xavier (normal) init"]
+    web.assert_clean()
