@@ -817,7 +817,7 @@ def samples_at_query(oid, hp):
     return oid == SAM or looks_ahead(oid, hp)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     """Start one iteration at theta (see the module docstring)."""
     sc[T] += 1.0
@@ -860,7 +860,7 @@ def begin(oid, hp, lr, S, sc, theta, f, g, h, q, eff):
     return STALLED
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
     """Continue an iteration with f and ∇f evaluated at the query point q."""
     if oid == SAM:
@@ -890,3 +890,4 @@ def resume(oid, hp, lr, S, sc, theta, q, fq, gq, eff):
             theta[i] = q[i]
         return DONE_AT_QUERY
     return STALLED
+

@@ -206,13 +206,13 @@ def _dispatch(sid, p, code, consts, X, Y):
     return J.const_like(X, math.nan)
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def evaluate(sid, p, code, consts, x, y):
     """(f, fx, fy, fxx, fxy, fyy) of surface ``sid`` at (x, y)."""
     return _dispatch(sid, p, code, consts, J.var_x(x), J.var_y(y))
 
 
-@njit(inline="always", cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def evaluate_grad(sid, p, code, consts, x, y):
     """(f, fx, fy) of surface ``sid`` at (x, y), without Hessian work."""
     return _dispatch(sid, p, code, consts, J.var_x1(x), J.var_y1(y))
