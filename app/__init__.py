@@ -61,6 +61,7 @@ def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: 
 
 def _assemble(dash_kwargs: dict[str, Any]) -> Any:
     """The Dash app with its layout, callbacks, JSON API and hosting limits (no warm-up)."""
+    from app.explorer import basins
     from app.explorer import fastpath as api
     from app.explorer.callbacks import register_callbacks
     from app.explorer.export_bar import register_export_callbacks
@@ -92,6 +93,7 @@ def _assemble(dash_kwargs: dict[str, Any]) -> Any:
         lab_page.register_callbacks(dash_app)
         lesson_page.register_callbacks(dash_app)
     api.register(dash_app.server)
+    basins.register(dash_app.server)
     hosting.install(dash_app.server, dash_app.callback_map)
     return dash_app
 

@@ -1182,6 +1182,8 @@
         playing: E.playing,
         applied: E.applied,
         appliedAt: E.appliedAt,
+        query: E.payload && typeof E.payload.query === "string" ? E.payload.query : null, // the link of what is shown
+        view: E.payload ? E.payload.view : null,
         diagnostics: E.diagApplied,
         slots: runs, // the runs, by colour (the benchmarks read this key)
       };

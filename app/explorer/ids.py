@@ -88,6 +88,8 @@ class Ids(StrEnum):
     VIEW = "view"
     ARROWS = "arrows"
     CROSS = "curvature-cross"  # toggle of the curvature cross at the balls (read by assets/explorer.js)
+    BASINS = "basins-toggle"  # toggle: the map coloured by where each start ends (assets/explorer_basins.js)
+    BASINS_NOTE = "basins-note"  # what the basins layer's colours mean (its caption and legend)
     MAP = "map"
     MAP_WRAP = "map-wrap"
     LEGEND = "legend"
@@ -174,6 +176,9 @@ class Hooks(StrEnum):
 #: the fast path's route (served by :mod:`app.explorer.fastpath`, asked for by assets/explorer.js)
 RACE_ROUTE = "/_descent/race"
 
+#: the basins layer's route (served by :mod:`app.explorer.basins`, asked for by assets/explorer_basins.js)
+BASINS_ROUTE = "/_descent/basins"
+
 #: the revision of the map figure and payload in the served page (the engine prefers any newer one)
 PAGE_REV = "page"
 
@@ -208,6 +213,9 @@ BROWSER_NAMES: dict[str, str] = {
     "resetPoints": Ids.RESET_POINTS,
     "deleteMode": Ids.DELETE_MODE,
     "batchContours": Ids.BATCH_CONTOURS,
+    "basins": Ids.BASINS,
+    "basinsNote": Ids.BASINS_NOTE,
+    "basinsRoute": BASINS_ROUTE.lstrip("/"),  # relative to Dash's requests prefix
     "pointsTable": Ids.POINTS_TABLE,
     "uploadError": Ids.UPLOAD_ERROR,
     "epochTicks": BrowserIds.EPOCH_TICKS,

@@ -173,6 +173,12 @@ def build_layout() -> html.Div:
             dcc.Dropdown(id=Ids.ARROWS, clearable=False, searchable=False, className="arrows-select"),
             dcc.Checklist(id=Ids.CROSS, options=[{"label": "curvature cross", "value": "on"}], value=["on"],
                           className="cross-toggle", inline=True),
+            dcc.Checklist(id=Ids.BASINS, value=[], className="cross-toggle basins-toggle", inline=True, options=[{
+                "value": "on",
+                "label": html.Span(["basins", html.Span(": colour the map by where each start ends with the first "
+                                                        "optimizer", className="sr-only")],
+                                   title="Colour the map by where each start ends with the first optimizer",
+                                   style={"color": "inherit"})}]),  # (Dash colours a component label as a link)
             dcc.Checklist(id=Ids.BATCH_CONTOURS, options=[{"label": "minibatch contours", "value": "on"}],
                           value=[], className="cross-toggle batch-toggle", inline=True),
             layout_tools,
@@ -187,6 +193,7 @@ def build_layout() -> html.Div:
                                                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]})),
             html.Div(id=Ids.LEGEND, className="legend"),
         ]),
+        html.Div(id=Ids.BASINS_NOTE, className="basins-note", hidden=True),
         player,
         # spoken when playback stops or the step is set, never frame by frame (assets/explorer_input.js)
         html.P(id=Ids.RACE_SUMMARY, className="sr-only", **{"aria-live": "polite", "aria-atomic": "true"}),

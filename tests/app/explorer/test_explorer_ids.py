@@ -22,9 +22,11 @@ LAYOUT_SCRIPT = (ROOT / "assets" / "explorer_layout.js").read_text(encoding="utf
 NAMES_SCRIPT = (ROOT / "assets" / "_explorer_names.js").read_text(encoding="utf-8")
 #: page-wide keys, the shortcuts' dialog, tap and drag on the map, the spoken summary
 INPUT_SCRIPT = (ROOT / "assets" / "explorer_input.js").read_text(encoding="utf-8")
+#: the basins layer: asked for after every race, drawn as the map's second image, its caption
+BASINS_SCRIPT = (ROOT / "assets" / "explorer_basins.js").read_text(encoding="utf-8")
 #: the Explorer's scripts that look names up (data_panel.js: the data panel, epoch marks, minibatch contours;
 #: explorer_layout.js: sidebar collapse, full screen, the narrow screens' jump switch)
-SCRIPT = "\n".join((MAIN_SCRIPT, DATA_SCRIPT, LAYOUT_SCRIPT, INPUT_SCRIPT))
+SCRIPT = "\n".join((MAIN_SCRIPT, DATA_SCRIPT, LAYOUT_SCRIPT, INPUT_SCRIPT, BASINS_SCRIPT))
 
 #: a JavaScript string literal, or a comment (matched so that quotes in comments are skipped)
 _TOKEN = re.compile(r"""(?P<s>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|//[^\n]*|/\*.*?\*/""", re.S)
@@ -37,7 +39,7 @@ def _literals(source: str) -> set[str]:
 def _shared_values() -> set[str]:
     values = {str(v) for v in BROWSER_NAMES.values()}
     values |= {str(m) for enum in (Ids, BrowserIds, Hooks, Kind, Group) for m in enum}
-    return values | {ids.RACE_ROUTE, ids.PAGE_REV}
+    return values | {ids.RACE_ROUTE, ids.BASINS_ROUTE, ids.PAGE_REV}
 
 
 def test_the_literal_finder_sees_strings_not_comments():
