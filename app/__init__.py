@@ -12,7 +12,9 @@ when :func:`create_app` is called.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +45,11 @@ def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: 
     """
     import threading
 
+    helper = None
+    if warm == "background":  # on a fresh checkout, the update rules compile on the other core meanwhile
+        from optimizers import precompile
+
+        helper = precompile.start()
     with _collector_paused(freeze):
         dash_app = _assemble(dash_kwargs)
     first_page = threading.Event()
@@ -51,7 +58,8 @@ def create_app(*, warm: bool | str = True, freeze: bool = False, **dash_kwargs: 
     start_jobs = getattr(getattr(dash_app, "_background_manager", None), "start_launcher", None)
     if warm == "background":
         # after the app is assembled: the warm-up's interpreter time would otherwise delay the first answer
-        threading.Thread(target=_warm_all, args=(first_page, start_jobs), name="descent-lab-warm", daemon=True).start()
+        threading.Thread(target=_warm_all, args=(first_page, start_jobs, helper), name="descent-lab-warm",
+                         daemon=True).start()  # fmt: skip
     elif warm:
         _warm_all(None, start_jobs)
         if freeze:
@@ -124,9 +132,11 @@ FIRST_PAGE = "descent_lab_first_page"
 FIRST_PAGE_WAIT = 15.0
 #: and how long after it, while the browser draws that page (it needs the machine's cores more)
 FIRST_PAGE_SETTLE = 2.0
+#: longest the warm-up waits for the process compiling the update rules (:mod:`optimizers.precompile`)
+HELPER_WAIT = 120.0
 
 
-def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
+def _warm_all(first_page: Any = None, start_jobs: Any = None, helper: Any = None) -> None:
     """Load (or compile) what every page uses before jobs fork: traces, the default view, sweeps, the lab.
 
     ``start_jobs`` (the background manager's ``start_launcher``, on one machine) starts the job
@@ -136,6 +146,8 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
     most :data:`FIRST_PAGE_WAIT` seconds for a page): the other optimizers' kernels, the sweeps
     and the lab are not needed for it and would only compete with it for the interpreter and the
     cores.  (When the default view comes from the result store, even Numba's own set-up waits.)
+    ``helper`` (:func:`optimizers.precompile.start`'s process) is waited for once the default view
+    is out, at most :data:`HELPER_WAIT` seconds.
     """
     import time
 
@@ -149,6 +161,9 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None) -> None:
     from app.shell.contours import contour_lines
 
     page()  # first the default view (its race and map go to the result cache; Dash's components warm up)
+    if helper is not None:  # it only fills the cache: what it has not compiled is compiled where it is needed
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            helper.wait(HELPER_WAIT)
     if first_page is not None and first_page.wait(FIRST_PAGE_WAIT):
         time.sleep(FIRST_PAGE_SETTLE)
     warm_kernels()  # then the kernels, even if that view came from the cache
