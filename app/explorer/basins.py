@@ -50,6 +50,8 @@ REFUSE_FACTOR = 8
 NS_LOCKSTEP = 4.0  # coordinate-wise rules, stepped as one vector
 NS_ONE_BY_ONE = 1000.0  # the other kernel rules (Newton, CG, L-BFGS, SAM), one run at a time
 NS_PYTHON = 25000.0  # Hessian-free: a Python driver
+#: a typed formula is evaluated by the formula machine: about ten times an analytic surface's cost a step
+FORMULA_FACTOR = 10.0
 #: how much of each colour is kept over white: the layer tints the map, contours and runs stay legible
 TINT = 0.62
 MAX_LEGEND = 8
@@ -75,8 +77,10 @@ def ns_per_step(cfg: ExplorerConfig) -> float:
     """Estimated kernel time of one step of one start of the layer's optimizer."""
     spec = cfg.optimizers[0].spec
     if spec.name == "hessian_free":
-        return NS_PYTHON
-    return NS_LOCKSTEP if spec.coordinatewise else NS_ONE_BY_ONE
+        ns = NS_PYTHON
+    else:
+        ns = NS_LOCKSTEP if spec.coordinatewise else NS_ONE_BY_ONE
+    return ns * (FORMULA_FACTOR if cfg.is_formula else 1.0)
 
 
 def layer_grid(steps: int, ns: float) -> int:

@@ -90,6 +90,9 @@ def test_the_grid_shrinks_to_keep_the_work_bounded():
     assert layer_grid(5000, basins.NS_ONE_BY_ONE) == basins.MIN_GRID
     with pytest.raises(NoLayer, match="too slow"):
         layer_grid(5000, basins.NS_PYTHON)
+    formula = basin_layer(from_query("surface=formula&formula=x%5E4-2*x%5E2%2By%5E2&steps=2000&opt=adam,lr=0.01"))
+    assert formula["grid"] ** 2 * 2000 * basins.NS_LOCKSTEP * basins.FORMULA_FACTOR <= basins.LAYER_BUDGET_NS
+    assert formula["grid"] < basins.MAX_GRID and len(formula["legend"]) >= 2  # x⁴ − 2x² + y²: minima at x = ±1
     newton = basin_layer(from_query("surface=rosenbrock&steps=500&opt=newton"))
     assert basins.MIN_GRID <= newton["grid"] < basins.MAX_GRID
     assert newton["grid"] ** 2 * 500 * basins.NS_ONE_BY_ONE <= basins.LAYER_BUDGET_NS
