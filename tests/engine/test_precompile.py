@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizers import _kernels, _runkernels, make_config, precompile, trace
+from optimizers import _kernels, make_config, precompile, trace
 from surfaces import _kernels as surface_kernels
 from surfaces import get_surface
 
-# the trace kernel's arguments that reach begin/resume as they are (the others are its own np.empty arrays)
-HP, S, SC, OID = 5, 12, 13, 4
+# the trace kernel's arguments that reach begin/resume or evaluate as they are (the others are its own arrays)
+SID, SP, CODE, CONSTS, OID, HP, S, SC = 0, 1, 2, 3, 4, 5, 12, 13
 
 
-def test_the_trace_kernel_hands_the_step_kernels_the_types_the_helper_compiles():
-    surface = get_surface("rosenbrock")
-    for name in ("adam", "lbfgs"):
-        trace(surface, make_config(name), (-1.5, 2.0), steps=5)
-    assert _runkernels.run.signatures
-    for sig in _runkernels.run.signatures:
-        assert sig[OID] == precompile.BEGIN_SIGNATURE[0]
-        assert sig[HP] == precompile.BEGIN_SIGNATURE[1] == precompile.RESUME_SIGNATURE[1]
-        assert sig[S] == precompile.BEGIN_SIGNATURE[3] == precompile.RESUME_SIGNATURE[3]
-        assert sig[SC] == precompile.BEGIN_SIGNATURE[4] == precompile.RESUME_SIGNATURE[4]
-        code, consts = sig[2], sig[3]
-        assert (code, consts) == precompile.EVALUATE_SIGNATURE[2:4] and sig[1] == precompile.EVALUATE_SIGNATURE[1]
-    # and what run builds itself: 1-D and 2-D float64 arrays of its own, C-contiguous
+def test_the_trace_kernel_hands_the_step_kernels_the_types_the_helper_compiles(monkeypatch):
     from numba import typeof
 
-    assert typeof(np.empty(2)) == precompile.BEGIN_SIGNATURE[5] and typeof(np.zeros((2, 2))) == precompile.BEGIN_SIGNATURE[8]
+    from optimizers import runner
+
+    seen: list[tuple] = []
+    real = runner._run_kernel
+
+    def spy(*args):
+        seen.append(tuple(typeof(a) for a in args))
+        return real(*args)
+
+    monkeypatch.setattr(runner, "_run_kernel", spy)
+    surface = get_surface("rosenbrock")
+    for name in ("adam", "lbfgs", "newton"):
+        trace(surface, make_config(name), (-1.5, 2.0), steps=5)
+    assert len(seen) == 3
+    begin, resume, evaluate = precompile.BEGIN_SIGNATURE, precompile.RESUME_SIGNATURE, precompile.EVALUATE_SIGNATURE
+    for sig in seen:
+        assert sig[OID] == begin[0] == resume[0]
+        assert sig[HP] == begin[1] == resume[1]
+        assert sig[S] == begin[3] == resume[3]
+        assert sig[SC] == begin[4] == resume[4]
+        assert (sig[SID], sig[SP], sig[CODE], sig[CONSTS]) == evaluate[:4]
+    # and what run builds itself: 1-D and 2-D float64 arrays of its own, C-contiguous
+    assert typeof(np.empty(2)) == begin[5] and typeof(np.zeros((2, 2))) == begin[8]
 
 
 def test_the_compiled_kernels_step_as_the_drivers_do():
