@@ -105,7 +105,7 @@ def layer_config(cfg: ExplorerConfig) -> ExplorerConfig:
     first = cfg.optimizers[0]
     if first.problem():
         raise NoLayer(first.problem() or "")
-    return dataclasses.replace(cfg, optimizers=(first,), start=box_start(cfg.box), arrows=-1, notes=())
+    return dataclasses.replace(cfg, optimizers=(first,), start=box_start(cfg.box), arrows=-1, basins=False, notes=())
 
 
 def _tinted(rgb: np.ndarray) -> np.ndarray:
@@ -140,7 +140,8 @@ def legend(smap: SweepMap) -> list[dict[str, Any]]:
 
 
 def _tinted_hex(rgb: Any) -> str:
-    return "#%02x%02x%02x" % tuple(int(v) for v in _tinted(np.asarray(rgb)))
+    r, g, b = (int(v) for v in _tinted(np.asarray(rgb)))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def _palette(k: int) -> list[str]:

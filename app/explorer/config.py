@@ -130,6 +130,7 @@ class ExplorerConfig:
     schedule: str = "constant"
     schedule_params: tuple[tuple[str, float], ...] = ()
     view: str = "2d"
+    basins: bool = False  # the map coloured by where each start ends with the first optimizer (a display layer)
     arrows: int = -1
     batch_size: int = 0  # data surfaces only: points per step's gradient (0: the full batch)
     points: Points | None = None  # a data surface's edited points (None: drawn from its parameters)
@@ -163,6 +164,8 @@ class ExplorerConfig:
             raise ValueError("optimizer colours must be distinct")
         if self.view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}, got {self.view!r}")
+        if not isinstance(self.basins, bool):
+            raise ValueError(f"basins must be True or False, got {self.basins!r}")
         if self.arrows != -1 and self.arrows not in colors:
             raise ValueError("arrows must be -1 or the colour of a listed optimizer")
         if not self.is_data and (self.batch_size or self.points is not None):
@@ -289,6 +292,7 @@ class ExplorerConfig:
             "schedule": self.schedule,
             "schedule_params": dict(self.schedule_params),
             "view": self.view,
+            "basins": self.basins,
             "arrows": self.arrows,
             "batch_size": self.batch_size,
             "points": [list(row) for row in self.points] if self.points is not None else None,

@@ -264,6 +264,7 @@ RENDER_OUTPUTS: dict[str, tuple[Ids, str]] = {
     "clip": (Ids.CLIP, "value"), "clip_value": (Ids.CLIP_VALUE, "value"), "noise": (Ids.NOISE, "value"),
     "seed": (Ids.SEED, "value"), "batch": (Ids.BATCH, "value"), "batch_hidden": (Ids.BATCH_ROW, "hidden"),
     "data_hidden": (Ids.DATA_PANEL, "hidden"), "points": (Ids.POINTS, "data"), "cards": (Ids.CARDS, "children"), "view": (Ids.VIEW, "value"),
+    "basins": (Ids.BASINS, "value"),
     "arrow_options": (Ids.ARROWS, "options"), "arrows": (Ids.ARROWS, "value"), "add_disabled": (Ids.ADD, "disabled"),
     "rendered": (Ids.RENDERED, "data"), "boot": (Ids.BOOT, "data"),
 }  # fmt: skip
@@ -300,6 +301,7 @@ def controls_for(cfg: ExplorerConfig, with_tex: bool = True) -> dict[str, Any]:
         "points": points_store(cfg),
         "cards": optimizer_cards(cfg, with_tex),
         "view": cfg.view,
+        "basins": ["on"] if cfg.basins else [],
         "arrow_options": arrow_options(cfg),
         "arrows": cfg.arrows,
         "add_disabled": len(cfg.optimizers) >= MAX_OPTIMIZERS,

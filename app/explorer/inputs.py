@@ -35,7 +35,7 @@ FORM: dict[str, Ids] = {
     "xmin": Ids.XMIN, "xmax": Ids.XMAX, "ymin": Ids.YMIN, "ymax": Ids.YMAX,
     "start_x": Ids.START_X, "start_y": Ids.START_Y, "steps": Ids.STEPS,
     "schedule": Ids.SCHEDULE, "clip": Ids.CLIP, "clip_value": Ids.CLIP_VALUE, "noise": Ids.NOISE, "seed": Ids.SEED,
-    "batch": Ids.BATCH, "view": Ids.VIEW, "arrows": Ids.ARROWS,
+    "batch": Ids.BATCH, "view": Ids.VIEW, "basins": Ids.BASINS, "arrows": Ids.ARROWS,
 }  # fmt: skip
 
 #: a (type, group, slot, key) of a numeric control that fired
@@ -62,6 +62,7 @@ class Form:
     seed: Any = None
     batch: Any = None
     view: Any = None
+    basins: Any = None  # the checklist's value: ["on"] or []
     arrows: Any = None
 
 
@@ -306,6 +307,7 @@ def config_from_controls(
         "seed": form.seed if form.seed is not None else 0,
         "batch_size": form.batch if form.batch is not None else 0,
         "view": form.view,
+        "basins": isinstance(form.basins, list) and "on" in form.basins,
         "arrows": form.arrows,
     }
     for key in ("steps", "clip_value"):

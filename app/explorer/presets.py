@@ -8,6 +8,7 @@ heavy-ball momentum with the same η is there in under 100.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from app.explorer.config import DEFAULT, ExplorerConfig, OptimizerEntry
@@ -205,7 +206,7 @@ def get_preset(name: str) -> Preset | None:
 def lesson_for(cfg: ExplorerConfig) -> str:
     """The lesson of the preset ``cfg`` is, or the surface's own lesson."""
     for p in PRESETS:
-        if p.config == cfg:  # notes do not take part in comparisons
+        if p.config == dataclasses.replace(cfg, basins=p.config.basins):  # nor notes, nor the basins layer
             return p.lesson
     spec = cfg.surface_spec
     return spec.lesson if spec is not None else ""

@@ -26,7 +26,8 @@ from app.shell.validation import MAX_NOTICES, MAX_TOKEN_CHARS, Notes, parse_numb
 
 #: query keys → config fields (modifiers and view)
 _SIMPLE = {"steps": "steps", "noise": "noise", "seed": "seed", "clip": "clip", "clipv": "clip_value",
-           "sched": "schedule", "view": "view", "arrows": "arrows", "batch": "batch_size"}  # fmt: skip
+           "sched": "schedule", "view": "view", "basins": "basins", "arrows": "arrows",
+           "batch": "batch_size"}  # fmt: skip
 
 
 def to_query(cfg: ExplorerConfig) -> str:
@@ -63,6 +64,8 @@ def to_query(cfg: ExplorerConfig) -> str:
             pairs.append((f"sch.{k}", query_number(v)))
     if cfg.view != "2d":
         pairs.append(("view", cfg.view))
+    if cfg.basins:
+        pairs.append(("basins", "1"))
     first = cfg.optimizers[0].color if cfg.optimizers else -1
     if cfg.arrows != first:
         pairs.append(("arrows", str(cfg.arrows)))

@@ -75,6 +75,14 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
     if not isinstance(view, str) or view not in VIEWS:
         notes.add(f"view {shown(view)} is not 2d or 3d; using 2d")
         view = "2d"
+    basins = get("basins", base.basins)
+    if basins in (True, "1", "on"):
+        basins = True
+    elif basins in (False, None, "", "0", "off"):
+        basins = False
+    else:
+        notes.add(f"basins {shown(basins)} is not 1 or 0; the basins layer is off")
+        basins = False
     batch_size, points = _data(get, base, surface, surface_params, notes)
     steps = _steps_in_budget(steps, len(entries), surface, surface_params, points, notes)
     return ExplorerConfig(
@@ -92,6 +100,7 @@ def sanitize(raw: Any, base: ExplorerConfig | None = None) -> ExplorerConfig:
         schedule=schedule,
         schedule_params=schedule_params,
         view=view,
+        basins=basins,
         arrows=_arrows(get("arrows", base.arrows), entries),
         batch_size=batch_size,
         points=points,

@@ -31,6 +31,7 @@ def test_ticking_basins_colours_the_map_and_the_layer_follows_the_first_optimize
     assert len(_images(page)) == 1  # the surface's colours alone
     page.get_by_role("checkbox", name="basins").check()
     page.wait_for_function(DRAWN)
+    page.wait_for_function("window.location.search.includes('basins=1')")  # the link carries the layer
     images = _images(page)
     assert len(images) == 2 and images[1]["src"].startswith("data:image/png;base64,") and images[1]["layer"] == "below"
     assert images[1]["x"] < -5.0 and images[1]["sizex"] > 10.0  # over the whole box (Himmelblau's is [-5, 5]²)
@@ -59,6 +60,7 @@ def test_ticking_basins_colours_the_map_and_the_layer_follows_the_first_optimize
     page.wait_for_function("!DescentLabBasins.state().on")
     page.wait_for_function("document.querySelector('#map .js-plotly-plot').layout.images.length === 1")
     assert page.locator("#basins-note").is_hidden()
+    page.wait_for_function("!window.location.search.includes('basins=1')")
     page.keyboard.press("Space")  # ticked again: the last answer is drawn again at once
     page.wait_for_function(DRAWN)
     assert page.evaluate("DescentLabBasins.state().draws") == draws + 1
@@ -76,4 +78,13 @@ def test_in_3d_and_on_data_surfaces_the_caption_says_why_there_is_no_layer(new_c
     text = page.locator("#basins-note .basins-caption").inner_text()
     assert text.startswith("No basins layer: basins are drawn for the analytic and typed surfaces"), text
     assert len(_images(page)) == 1
+    assert not errors, errors
+
+
+def test_a_link_with_the_layer_opens_with_it(new_context, live_server):
+    page, errors = open_explorer(new_context(viewport={"width": 1280, "height": 800}), live_server + QUERY + "&basins=1")
+    assert page.get_by_role("checkbox", name="basins").is_checked()
+    page.wait_for_function(DRAWN)
+    assert len(_images(page)) == 2
+    assert page.locator("#basins-note .basins-legend li").count() >= 4
     assert not errors, errors

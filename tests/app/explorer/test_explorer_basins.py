@@ -127,3 +127,29 @@ def test_the_route_answers_the_layer_and_refuses_what_it_cannot_read(client):
     # a broken query is repaired as the page repairs it (the default view), never an error page
     r = client.get(ROUTE + "?" + urlencode({"q": "surface=%00&opt=adam,lr=nan"}))
     assert r.status_code == 200 and ("image" in r.get_json() or "error" in r.get_json())
+
+
+def test_the_layer_is_part_of_the_link_and_of_the_controls():
+    from app.explorer.controls import controls_for
+    from app.explorer.presets import PRESETS, lesson_for
+    from app.explorer.state import to_query
+
+    on = from_query(HIMMELBLAU + "&basins=1")
+    assert on.basins is True and not on.notes
+    assert "&basins=1" in to_query(on) and "basins" not in to_query(from_query(HIMMELBLAU))
+    assert from_query(to_query(on)) == on
+    assert controls_for(on)["basins"] == ["on"] and controls_for(from_query(HIMMELBLAU))["basins"] == []
+    odd = from_query(HIMMELBLAU + "&basins=%3Cb%3E")
+    assert odd.basins is False and any("basins" in n for n in odd.notes)
+    # a display layer: the layer's own key and a lesson's text do not depend on it
+    assert layer_config(on) == layer_config(from_query(HIMMELBLAU))
+    preset = PRESETS[0]
+    assert lesson_for(dataclasses.replace(preset.config, basins=True)) == preset.lesson
+
+
+def test_the_controls_tick_it():
+    from app.explorer.inputs import Cards, Form, Numbers, config_from_controls
+
+    assert config_from_controls(Form(surface="himmelblau", steps=40, basins=["on"]), Numbers(), Cards()).basins is True
+    assert config_from_controls(Form(surface="himmelblau", steps=40, basins=[]), Numbers(), Cards()).basins is False
+    assert config_from_controls(Form(surface="himmelblau", steps=40, basins="on"), Numbers(), Cards()).basins is False

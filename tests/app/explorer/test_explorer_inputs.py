@@ -137,7 +137,7 @@ EXPECTED_OUTPUTS = {
         "formula-box.hidden", "formula.value", "formula-xmin.value", "formula-xmax.value", "formula-ymin.value",
         "formula-ymax.value", "start-x.value", "start-y.value", "steps.value", "schedule.value",
         "schedule-params.children", "clip.value", "clip-value.value", "noise.value", "seed.value",
-        "batch-size.value", "batch-row.hidden", "data-panel.hidden", "points-store.data", "optimizer-cards.children", "view.value", "arrows.options", "arrows.value", "add-optimizer.disabled",
+        "batch-size.value", "batch-row.hidden", "data-panel.hidden", "points-store.data", "optimizer-cards.children", "view.value", "basins-toggle.value", "arrows.options", "arrows.value", "add-optimizer.disabled",
         "rendered-store.data", "boot-store.data"],
     "fill_tex": ['{"slot":["ALL"],"type":"rule"}.children', "surface-tex.children"],
     "collect": [
