@@ -14,7 +14,7 @@
 (function () {
   "use strict";
 
-  var B = { seq: 0, answer: null, forQuery: null, controller: null, pending: false, drawn: 0 };
+  var B = { seq: 0, answer: null, forQuery: null, controller: null, pending: false, drawn: 0, drawnAt: 0, shownAt: 0 };
 
   function names() {
     return window.DescentExplorerNames.get();
@@ -89,6 +89,7 @@
     var surface = have.length ? [have[0]] : [];
     window.Plotly.relayout(gd, { images: surface.concat([B.answer.image]) });
     B.drawn += 1;
+    B.drawnAt = performance.now();
   }
 
   function removeLayer() {
@@ -145,6 +146,7 @@
         B.forQuery = query;
         drawLayer();
         note(out.caption, out.legend, false);
+        B.shownAt = performance.now();
       })
       .catch(function (err) {
         if (seq !== B.seq || (err && err.name === "AbortError")) return;
@@ -169,6 +171,8 @@
         pending: B.pending,
         drawn: have.length > 1 && !!B.answer && have[1].source === B.answer.image.source,
         draws: B.drawn,
+        drawnAt: B.drawnAt, // performance.now() of the last draw
+        shownAt: B.shownAt, // and of the last answer put on the map (drawn, or the same picture as before)
         grid: B.answer ? B.answer.grid : null,
         steps: B.answer ? B.answer.steps : null,
         key: B.answer ? B.answer.key : null,

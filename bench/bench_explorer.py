@@ -20,6 +20,9 @@ Measures
      30 ms); each preview's latency is from the slider's input event to the redraw
      (``descentlab:livemap``), and after each drag, from letting go to the settled 256 × 256 map on
      screen.  Targets: preview p50 ≤ 100 ms, p95 ≤ 200 ms; settled map ≤ 400 ms.
+  5. the Explorer's basins layer following the first optimizer's η (:data:`BASINS_RACE`, Adam on
+     Himmelblau, 128 × 128 starts × 300 steps): over --changes keyboard moves, from the keydown to
+     the layer redrawn for the link shown (every move a new configuration: a cache miss).
 
 The latency of a change is measured inside the page, from the keydown event to the
 first animation frame after the animation engine applied the new trajectories to the
@@ -27,7 +30,7 @@ map (``descentlab:applied``).  Each change starts from a settled page (the previ
 change's diagnostic panels drawn) and moves the slider one step further, so every
 change is a new configuration (the server starts with an empty result cache).  Targets: start ≤ 3 s; p50 ≤ 60 ms, p95 ≤ 120 ms.
 
-    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--fresh 3] [--only starts|races|minibatch|maps]
+    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--fresh 3] [--only starts|races|minibatch|maps|basins]
 """
 
 from __future__ import annotations
@@ -292,14 +295,43 @@ def live_map_drags(page, url: str, drags: int) -> None:
           f"max {max(settled):6.0f} ms   (target ≤ 400 ms)")
 
 
+#: the basins layer's race: Adam first (its basins are drawn), 300 steps on Himmelblau
+BASINS_RACE = "?surface=himmelblau&steps=300&opt=adam,lr=0.05,color=0&opt=sgd,lr=0.001,color=1&basins=1"
+
+
+def basins_changes(page, url: str, n: int) -> None:
+    """Time n keyboard moves of the first card's η slider, keydown → the new link's basins layer on the map
+    (redrawn, or the same picture kept: a small step of η may not move a single start's basin)."""
+    page.goto(url + BASINS_RACE)
+    ready = ("window.DescentLabBasins && DescentLabBasins.state().drawn && !DescentLabBasins.state().pending"
+             " && DescentLabBasins.state().forQuery === DescentLab.state().query")  # fmt: skip
+    page.wait_for_function(ready, timeout=60_000)
+    page.evaluate("document.addEventListener('keydown', () => { window.__key = performance.now(); }, true)")
+    slider = page.locator('[id*="\\"group\\":\\"hp\\""][id*="\\"slot\\":0"][id*="\\"type\\":\\"slider\\""] [role="slider"]').first
+    slider.focus()
+    grid = page.evaluate("DescentLabBasins.state().grid")
+    times: list[float] = []
+    for i in range(n + 2):  # the first two warm up
+        shown = page.evaluate("DescentLab.state().query")
+        page.keyboard.press("ArrowRight" if (i // 8) % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(f"DescentLab.state().query !== {shown!r} && {ready}"
+                               " && DescentLabBasins.state().shownAt > window.__key", timeout=30_000)  # fmt: skip
+        if i >= 2:
+            times.append(page.evaluate("DescentLabBasins.state().shownAt - window.__key"))
+        page.wait_for_timeout(150)
+    print(f"basins layer: Adam on Himmelblau, {grid} × {grid} starts × 300 steps, {len(times)} η moves:")
+    print(f"  slider → layer on the map: p50 {percentile(times, 0.5):6.1f} ms   p95 {percentile(times, 0.95):6.1f} ms"
+          f"   max {max(times):6.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=40, help="slider changes to time (default 40, at least 30)")
     parser.add_argument("--starts", type=int, default=5, help="server starts to time of each kind (default 5)")
     parser.add_argument("--fresh", type=int, default=3, help="fresh-checkout starts to time (default 3)")
-    parser.add_argument("--only", choices=("all", "starts", "races", "minibatch", "maps"), default="all",
+    parser.add_argument("--only", choices=("all", "starts", "races", "minibatch", "maps", "basins"), default="all",
                         help="starts: the server starts only; races: the slider changes only (no server starts); "
-                             "minibatch: the minibatch race's only; maps: the live map only")  # fmt: skip
+                             "minibatch: the minibatch race's only; maps: the live map only; basins: the basins layer only")  # fmt: skip
     parser.add_argument("--drags", type=int, default=8, help="slider drags on the live map (default 8)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -342,6 +374,8 @@ def main() -> int:
             # 4. sweep maps following a slider
             if args.only in ("all", "maps"):
                 live_map_drags(page, url, args.drags)
+            if args.only in ("all", "basins"):
+                basins_changes(page, url, max(20, args.changes // 2))
         finally:
             stop(server)
             browser.close()
