@@ -14,7 +14,8 @@
 (function () {
   "use strict";
 
-  var B = { seq: 0, answer: null, forQuery: null, controller: null, pending: false, drawn: 0, drawnAt: 0, shownAt: 0 };
+  var B = { seq: 0, answer: null, forQuery: null, controller: null, pending: false, drawn: 0, drawnAt: 0, shownAt: 0,
+    answered: null, said: false };
 
   function names() {
     return window.DescentExplorerNames.get();
@@ -105,6 +106,7 @@
     if (!ticked()) {
       if (B.controller) B.controller.abort();
       B.pending = false;
+      B.said = false;
       removeLayer();
       note(null);
       return;
@@ -125,7 +127,8 @@
     var query = st.query;
     B.controller = window.AbortController ? new AbortController() : null;
     B.pending = true;
-    if (!B.answer) note("Colouring the map by where each start ends…", null, true);
+    // the first request says what is coming; later ones dim what the caption says until the answer
+    if (!B.answer && !B.said) note("Colouring the map by where each start ends…", null, true);
     else byId(names().basinsNote).classList.add("busy");
     var url = requestsPrefix() + names().basinsRoute + "?" + new URLSearchParams({ q: query.replace(/^\?/, "") }).toString();
     fetch(url, { credentials: "same-origin", signal: B.controller ? B.controller.signal : undefined })
@@ -135,6 +138,8 @@
       .then(function (out) {
         if (seq !== B.seq || !ticked()) return;
         B.pending = false;
+        B.answered = query;
+        B.said = true;
         if (!out || out.error) {
           B.answer = null;
           B.forQuery = null;
@@ -176,7 +181,8 @@
         grid: B.answer ? B.answer.grid : null,
         steps: B.answer ? B.answer.steps : null,
         key: B.answer ? B.answer.key : null,
-        forQuery: B.forQuery,
+        forQuery: B.forQuery, // the link whose layer is drawn
+        answered: B.answered, // the link of the last answer, a layer or the reason there is none
       };
     },
   };

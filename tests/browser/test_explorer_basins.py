@@ -73,11 +73,16 @@ def test_in_3d_and_on_data_surfaces_the_caption_says_why_there_is_no_layer(new_c
     page, errors = open_explorer(new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True),
                                  live_server + "?surface=linreg&steps=50&opt=sgd,lr=0.01")  # fmt: skip
     page.get_by_role("checkbox", name="basins").tap()
-    page.wait_for_function("document.querySelector('#basins-note .basins-caption') !== null"
-                           " && !DescentLabBasins.state().pending")  # fmt: skip
+    # answered for the link shown (ticking the box changes the link: the page asks again for the new one)
+    page.wait_for_function("window.location.search.includes('basins=1') && !DescentLabBasins.state().pending"
+                           " && DescentLabBasins.state().answered === DescentLab.state().query")  # fmt: skip
     text = page.locator("#basins-note .basins-caption").inner_text()
     assert text.startswith("No basins layer: basins are drawn for the analytic and typed surfaces"), text
     assert len(_images(page)) == 1
+    assert not errors, errors
+    page, errors = open_explorer(page.context, live_server + QUERY + "&basins=1&view=3d")
+    page.wait_for_function("document.querySelector('#basins-note .basins-caption') !== null")
+    assert page.locator("#basins-note .basins-caption").inner_text() == "Basins are drawn on the contour map."
     assert not errors, errors
 
 
