@@ -127,8 +127,8 @@
     var query = st.query;
     B.controller = window.AbortController ? new AbortController() : null;
     B.pending = true;
-    // the first request says what is coming; later ones dim what the caption says until the answer
-    if (!B.answer && !B.said) note("Colouring the map by where each start ends…", null, true);
+    // the first request says what is coming; later ones mark the caption as updating until the answer
+    if (!B.answer && !B.said) note("Colouring the map by where each start ends…", null, false);
     else byId(names().basinsNote).classList.add("busy");
     var url = requestsPrefix() + names().basinsRoute + "?" + new URLSearchParams({ q: query.replace(/^\?/, "") }).toString();
     fetch(url, { credentials: "same-origin", signal: B.controller ? B.controller.signal : undefined })
