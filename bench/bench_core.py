@@ -14,14 +14,16 @@
 4. Import + first trace in a fresh process with a cold and a warm Numba cache.
 5. The 256×256-start × 1000-step Adam-on-Beale sweep (65.5 M steps, no early
    stop) against vectorized contenders in the same run: Descent Lab's sweep on
-   2 threads (float64), NumPy with all 65 536 runs as arrays (the analytic Beale
-   gradient, torch.optim.Adam's formulas without fused multiply-adds), and,
+   2 threads (float64, and float32 as the live maps' preview runs it), NumPy
+   with all 65 536 runs as arrays (the analytic Beale gradient,
+   torch.optim.Adam's formulas without fused multiply-adds), and,
    when torch is installed, torch on 2 threads with torch.optim.Adam on one
    (65 536, 2) parameter, its gradient set from the analytic formula or taken
    by autograd.  The contenders alternate within each repeat; the medians and
    the ratios against Descent Lab are printed, and the share of runs whose end
    point agrees with Descent Lab's (same rule, same starts: the others differ by
-   rounding, which a few chaotic runs amplify over 1000 steps).
+   rounding, which a few chaotic runs amplify over 1000 steps; float32 end
+   points differ from float64's by float32's rounding, about 1e-6 of the box).
 
 Times are medians of repeated runs; this machine is shared and noisy, so the
 ratios are the figures to compare.
@@ -173,6 +175,8 @@ def vectorized_contenders(n: int, steps: int, repeats: int) -> None:
     total = grid.shape[0] * steps
     contenders = {  # name -> the function computing every run's end point
         "descent lab, 2 threads, float64": lambda: sweep(beale, adam, grid, steps, gtol=0.0, threads=2).final_positions,
+        "descent lab, 2 threads, float32": lambda: sweep(beale, adam, grid, steps, gtol=0.0, xtol=0.0, threads=2,
+                                                         precision="float32").final_positions,
         "numpy, all runs as arrays": lambda: numpy_adam_sweep(grid, steps, lr),
     }
     try:

@@ -120,6 +120,7 @@ from optimizers._slots import (
     T,
 )
 from optimizers._torchmath import fma, lerp, pypow
+from surfaces._jet import like
 
 
 def state_rows(oid: int, hp: np.ndarray) -> int:
@@ -196,21 +197,29 @@ def _sgd(hp, lr, S, sc, theta, g, q, eff):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _sgd_torch(lr, mu, tau, wd, nesterov, first, S, theta, g, eff):
-    """torch.optim.SGD's single-tensor step with gradient g (row 0 of S is the momentum buffer)."""
+    """torch.optim.SGD's single-tensor step with gradient g (row 0 of S is the momentum buffer).
+
+    The scalars are taken in theta's precision (``like``: themselves in float64, so a float32 sweep's
+    block stays in float32).
+    """
+    keep = like(theta, 1.0 - tau)
+    mom = like(theta, mu)
+    decay = like(theta, wd)
+    neg_lr = like(theta, -lr)
     for i in range(theta.size):
         gi = g[i]
         if wd != 0.0:
-            gi = fma(wd, theta[i], gi)  # grad.add(param, alpha=λ)
+            gi = fma(decay, theta[i], gi)  # grad.add(param, alpha=λ)
         if mu != 0.0:
             if first:
                 S[0, i] = gi
             else:
-                S[0, i] = fma(1.0 - tau, gi, S[0, i] * mu)  # buf.mul_(μ).add_(grad, alpha=1−τ)
+                S[0, i] = fma(keep, gi, S[0, i] * mom)  # buf.mul_(μ).add_(grad, alpha=1−τ)
             if nesterov:
-                gi = fma(mu, S[0, i], gi)  # grad.add(buf, alpha=μ)
+                gi = fma(mom, S[0, i], gi)  # grad.add(buf, alpha=μ)
             else:
                 gi = S[0, i]
-        theta[i] = fma(-lr, gi, theta[i])  # param.add_(grad, alpha=−η)
+        theta[i] = fma(neg_lr, gi, theta[i])  # param.add_(grad, alpha=−η)
         eff[i] = lr
     return DONE
 

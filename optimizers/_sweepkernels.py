@@ -22,6 +22,12 @@ scalar arithmetic does, and no fast-math flag is set), so every job equals its
 single run bit for bit.  Noise is drawn once per step and shared, exactly as each run
 would draw it alone from the same seed, and clipping by norm is applied per
 run.  A block stops as soon as all its runs are done.
+
+A float32 sweep (``starts`` in float32) keeps the block's arrays, and the
+analytic surfaces' arithmetic, in float32: twice the runs per vector register
+where a map only needs colours.  Its runs are no longer their float64 single
+runs' bits; the scalars of each step (learning rate, bias corrections) are
+still computed in float64 and rounded once.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from optimizers import _kernels as K
 from optimizers._kernels import begin, init_state, looks_ahead
@@ -74,6 +81,7 @@ from optimizers._slots import (
 from optimizers._torchmath import fma, lerp, pypow
 from surfaces._blockkernels import evaluate_grad_block
 from surfaces._datakernels import data_count, data_jet
+from surfaces._jet import like
 
 #: a margin that makes ``max(|a|, |b|) <= tol·(1 + REL) + ABS`` a necessary condition of ``√(a² + b²) <= tol``
 #: in float64 (see ``_near``): the cheap test screens the runs, the exact one decides
@@ -101,7 +109,7 @@ def _near(a, b, bound):
 def _minibatch_grads(sid, sp, perm, lo, hi, xs, ys, gx, gy):
     """Every run's gradient on the minibatch ``perm[lo:hi]``, as each run would take it alone."""
     for k in range(xs.size):
-        jb = data_jet(sid, sp, perm, lo, hi, xs[k], ys[k], False)
+        jb = data_jet(sid, sp, perm, lo, hi, float(xs[k]), float(ys[k]), False)
         gx[k] = jb[1]
         gy[k] = jb[2]
 
@@ -169,8 +177,15 @@ def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
         step_size = lr / (1.0 - pypow(b1, t))
         bc2_sqrt = pypow(1.0 - pypow(b2, t), 0.5)
     decays = decoupled and wd != 0.0
-    decay = 1.0 - lr * wd
-    l2 = 0.0 if decoupled else wd
+    # the step's scalars in the block's precision: themselves in float64, rounded once for a float32 block
+    decay = like(theta, 1.0 - lr * wd)
+    l2 = like(theta, 0.0 if decoupled else wd)
+    w1 = like(theta, 1.0 - b1)
+    w2 = like(theta, 1.0 - b2)
+    beta2 = like(theta, b2)
+    bc2 = like(theta, bc2_sqrt)
+    eps_ = like(theta, eps)
+    neg_step = like(theta, -step_size)
     m = S[0]
     v = S[1]
     v_max = S[2]
@@ -181,15 +196,15 @@ def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
         gi = g[i]
         if l2 != 0.0:
             gi = fma(l2, th, gi)
-        mi = lerp(m[i], gi, 1.0 - b1)
-        vi = fma((1.0 - b2) * gi, gi, v[i] * b2)
+        mi = lerp(m[i], gi, w1)
+        vi = fma(w2 * gi, gi, v[i] * beta2)
         m[i] = mi
         v[i] = vi
         if amsgrad:
             vi = max(v_max[i], vi)
             v_max[i] = vi
-        denom = math.sqrt(vi) / bc2_sqrt + eps
-        theta[i] = th + (-step_size * mi) / denom
+        denom = math.sqrt(vi) / bc2 + eps_
+        theta[i] = th + (neg_step * mi) / denom
     return DONE
 
 
@@ -235,8 +250,31 @@ def _begin_block(oid, hp, lr, S, sc, theta, g, q, eff):
     if oid == DBD:
         sc[T] += 1.0
         return K._dbd(hp, lr, S, sc, theta, g, eff)
-    h = np.zeros((2, 2))
-    return begin(oid, hp, lr, S, sc, theta, 0.0, g, h, q, eff)
+    return _begin_other(oid, hp, lr, S, sc, theta, g, q, eff)
+
+
+def _begin_other(oid, hp, lr, S, sc, theta, g, q, eff):
+    """``_kernels.begin`` for a rule ``_begin_block`` does not inline (float64 blocks only)."""
+    raise NotImplementedError("compiled code only: see _ov_begin_other")
+
+
+@overload(_begin_other)
+def _ov_begin_other(oid, hp, lr, S, sc, theta, g, q, eff):
+    if isinstance(theta, types.Array) and theta.dtype == types.float32:
+        # every coordinate-wise rule is inlined above and only those step in lock-step; refusing here keeps
+        # a float32 block from compiling a float32 copy of every rule ``begin`` knows
+        def refuse(oid, hp, lr, S, sc, theta, g, q, eff):
+            if oid >= 0:
+                raise ValueError("this rule has no float32 lock-step sweep")
+            return DONE
+
+        return refuse
+
+    def impl(oid, hp, lr, S, sc, theta, g, q, eff):
+        h = np.zeros((2, 2))
+        return begin(oid, hp, lr, S, sc, theta, 0.0, g, h, q, eff)
+
+    return impl
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -281,33 +319,33 @@ def sweep_lockstep(
     for b0 in range(0, m, block):
         nb = min(block, m - b0)
         n = 2 * nb
-        theta = np.empty(n)
+        theta = np.empty(n, dtype=starts.dtype)
         xs = theta[:nb]
         ys = theta[nb:]
         for k in range(nb):
             xs[k] = starts[b0 + k, 0]
             ys[k] = starts[b0 + k, 1]
-        S = np.zeros((rows, n))
+        S = np.zeros((rows, n), dtype=starts.dtype)
         sc = np.zeros(nsc)
         init_state(oid, hp, S, sc)
-        g = np.empty(n)
+        g = np.empty(n, dtype=starts.dtype)
         gx = g[:nb]
         gy = g[nb:]
-        gm = np.empty(n) if own_step_gradient else g
+        gm = np.empty(n, dtype=starts.dtype) if own_step_gradient else g
         gmx = gm[:nb]
         gmy = gm[nb:]
-        q = np.zeros(n)
+        q = np.zeros(n, dtype=starts.dtype)
         qx = q[:nb]
         qy = q[nb:]
-        gq = np.empty(n)
+        gq = np.empty(n, dtype=starts.dtype)
         gqx = gq[:nb]
         gqy = gq[nb:]
-        fq = np.empty(nb)
-        eff = np.zeros(n)
-        old = np.empty(n)
+        fq = np.empty(nb, dtype=starts.dtype)
+        eff = np.zeros(n, dtype=starts.dtype)
+        old = np.empty(n, dtype=starts.dtype)
         old_x = old[:nb]
         old_y = old[nb:]
-        f = np.empty(nb)
+        f = np.empty(nb, dtype=starts.dtype)
         done = np.zeros(nb, dtype=np.bool_)
         remaining = nb
         rng = np.uint64(int(mods[SEED]))

@@ -29,14 +29,21 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from surfaces._jet import like
+
 
 @intrinsic
 def fma(typingctx, a, b, c):
-    """a·b + c with a single rounding (LLVM's llvm.fma: the FMA instruction, or libm's fma)."""
-    sig = types.float64(types.float64, types.float64, types.float64)
+    """a·b + c with a single rounding (LLVM's llvm.fma: the FMA instruction, or libm's fma).
+
+    In float32 when all three are float32 (a float32 sweep), in float64 otherwise.
+    """
+    single = all(isinstance(t, types.Float) and t.bitwidth == 32 for t in (a, b, c))
+    kind = types.float32 if single else types.float64
+    sig = kind(kind, kind, kind)
 
     def codegen(context, builder, signature, args):
-        d = ir.DoubleType()
+        d = ir.FloatType() if single else ir.DoubleType()
         fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
         return builder.call(fn, args)
 
@@ -63,4 +70,4 @@ def lerp(start, end, weight):
     diff = end - start
     if abs(weight) < 0.5:
         return fma(weight, diff, start)
-    return fma(-diff, 1.0 - weight, end)
+    return fma(-diff, like(weight, 1.0) - weight, end)

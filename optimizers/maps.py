@@ -55,6 +55,7 @@ class SweepMap:
     minima: tuple[tuple[float, float], ...]  # the minima the basin indices refer to
     log_x: bool = False
     log_y: bool = False
+    precision: str = "float64"  # the arithmetic every run of the map ran in (``runner.sweep``)
 
     @property
     def diverged(self) -> np.ndarray:
@@ -77,9 +78,13 @@ def _check_map_steps(steps: int) -> int:
     return int(steps)
 
 
-def _chunked_sweep(surface, config, starts, hyper, steps, modifiers, progress, should_stop, rows: int):
+def _chunked_sweep(surface, config, starts, hyper, steps, modifiers, progress, should_stop, rows: int,
+                   precision: str = "float64"):  # fmt: skip
     """Run the jobs in ``rows`` chunks, reporting progress and honouring ``should_stop`` between them; one chunk
-    when there is neither to do (every job's result is the same either way: each equals its single run)."""
+    when there is neither to do (every job's result is the same either way: each equals its single run).
+
+    Returns (final, loss, steps, status, precision): ``precision`` is the one every chunk ran in (``sweep``
+    may grant float64 to a float32 request)."""
     if progress is None and should_stop is None:
         rows = 1
     m = starts.shape[0] if hyper is None else hyper.shape[0]
@@ -87,6 +92,7 @@ def _chunked_sweep(surface, config, starts, hyper, steps, modifiers, progress, s
     loss = np.zeros(m)
     nsteps = np.zeros(m, dtype=np.int64)
     status = np.zeros(m, dtype=np.int64)
+    ran = set()
     bounds = np.linspace(0, m, rows + 1).astype(int)
     for k in range(rows):
         if should_stop is not None and should_stop():
@@ -101,14 +107,16 @@ def _chunked_sweep(surface, config, starts, hyper, steps, modifiers, progress, s
             steps,
             modifiers=modifiers,
             hyper=None if hyper is None else hyper[a:b],
+            precision=precision,
         )
+        ran.add(res.precision)
         final[a:b] = res.final_positions
         loss[a:b] = res.final_losses
         nsteps[a:b] = res.steps_to_converge
         status[a:b] = res.status
         if progress is not None:
             progress(b / m)
-    return final, loss, nsteps, status
+    return final, loss, nsteps, status, "float32" if ran == {"float32"} else "float64"
 
 
 def _label_basins(surface, final: np.ndarray, status: np.ndarray) -> tuple[np.ndarray, tuple]:
@@ -136,14 +144,14 @@ def _label_basins(surface, final: np.ndarray, status: np.ndarray) -> tuple[np.nd
     return basin, tuple(minima)
 
 
-def _finish(xs, ys, xl, yl, surface, final, loss, nsteps, status, log_x=False, log_y=False) -> SweepMap:
+def _finish(xs, ys, xl, yl, surface, final, loss, nsteps, status, precision, log_x=False, log_y=False) -> SweepMap:
     basin, minima = _label_basins(surface, final, status)
     shape = (ys.size, xs.size)
     return SweepMap(
         xs=xs, ys=ys, x_label=xl, y_label=yl,
         final_x=final[:, 0].reshape(shape), final_y=final[:, 1].reshape(shape),
         final_loss=loss.reshape(shape), steps=nsteps.reshape(shape), status=status.reshape(shape),
-        basin=basin.reshape(shape), minima=minima, log_x=log_x, log_y=log_y,
+        basin=basin.reshape(shape), minima=minima, log_x=log_x, log_y=log_y, precision=precision,
     )  # fmt: skip
 
 
@@ -155,15 +163,20 @@ def basin_map(
     modifiers: Modifiers = NO_MODIFIERS,
     progress: Progress | None = None,
     should_stop: StopCheck | None = None,
+    precision: str = "float64",
 ) -> SweepMap:
-    """Start a run at every point of a grid × grid lattice over the surface's box."""
+    """Start a run at every point of a grid × grid lattice over the surface's box.
+
+    ``precision="float32"`` is for maps that only need colours (see ``runner.sweep``); the map's
+    ``precision`` says what ran."""
     n = _check_grid(grid, "grid")
     steps = _check_map_steps(steps)
     (x0, x1), (y0, y1) = surface.bounds
     xs = np.linspace(x0, x1, n)
     ys = np.linspace(y0, y1, n)
     starts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    out = _chunked_sweep(surface, config, starts, None, steps, modifiers, progress, should_stop, rows=min(n, 20))
+    out = _chunked_sweep(surface, config, starts, None, steps, modifiers, progress, should_stop, rows=min(n, 20),
+                         precision=precision)  # fmt: skip
     return _finish(xs, ys, "x", "y", surface, *out)
 
 
@@ -195,8 +208,12 @@ def hyper_map(
     modifiers: Modifiers = NO_MODIFIERS,
     progress: Progress | None = None,
     should_stop: StopCheck | None = None,
+    precision: str = "float64",
 ) -> SweepMap:
-    """Run from ``start`` for every pair of values of two hyperparameters of ``config``."""
+    """Run from ``start`` for every pair of values of two hyperparameters of ``config``.
+
+    Every run has its own hyperparameters, so none steps in lock-step and a ``precision="float32"``
+    request runs in float64 (the map's ``precision`` says so)."""
     steps = _check_map_steps(steps)
     (xk, xv), (yk, yv) = x_axis, y_axis
     if xk == yk:
@@ -213,7 +230,8 @@ def hyper_map(
     hyper[:, px.slot] = gx.ravel()
     hyper[:, py.slot] = gy.ravel()
     st = np.asarray(start, dtype=float).reshape(1, 2)
-    out = _chunked_sweep(surface, config, st, hyper, steps, modifiers, progress, should_stop, rows=min(yv.size, 20))
+    out = _chunked_sweep(surface, config, st, hyper, steps, modifiers, progress, should_stop, rows=min(yv.size, 20),
+                         precision=precision)  # fmt: skip
     return _finish(xv, yv, xk, yk, surface, *out, log_x=px.log and xv.min() > 0, log_y=py.log and yv.min() > 0)
 
 

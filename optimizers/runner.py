@@ -27,6 +27,8 @@ from optimizers._sweepkernels import sweep_lockstep as _lockstep_kernel
 from optimizers.curvature import curvature_along
 from optimizers.modifiers import NO_MODIFIERS, Modifiers
 from optimizers.registry import OptimizerConfig
+from surfaces._datakernels import is_data_surface
+from surfaces._kernels import CUSTOM
 
 #: hard limits on the work one call may request
 MAX_STEPS = 100_000
@@ -219,6 +221,7 @@ class SweepResult:
     final_losses: np.ndarray  # (m,) inf where the loss was not finite
     steps_to_converge: np.ndarray  # (m,) int, −1 if never converged
     status: np.ndarray  # (m,) int status codes (see STATUS_NAMES)
+    precision: str = "float64"  # the arithmetic the jobs ran in (see ``sweep``)
 
     @property
     def diverged(self) -> np.ndarray:
@@ -232,6 +235,28 @@ class SweepResult:
 def default_tolerances(surface: Any) -> tuple[float, float]:
     """(gtol, xtol) that define 'converged' for sweeps: both relative to the plot's size."""
     return 1e-6, 1e-7 * surface.span
+
+
+#: the arithmetic a sweep may ask for; float64 is the default and the only one for traces
+PRECISIONS = ("float64", "float32")
+
+
+def float32_applies(surface: Any) -> bool:
+    """Whether a float32 sweep computes this surface in float32: the analytic surfaces (a typed formula or a
+    data surface is evaluated in float64 whatever the sweep's precision, so it sweeps in float64)."""
+    sid = surface.kernel_args[0]
+    return sid != CUSTOM and not is_data_surface(sid)
+
+
+def float32_tolerances(surface: Any) -> tuple[float, float]:
+    """(gtol, xtol) of 'converged' in a float32 sweep.
+
+    float32 carries about 7 digits: near a minimum its iterates move by whole ulps (≈ 1e-7 of the box)
+    and its gradients are rounding noise of about 1e-6 of the terms that cancel, so float64's
+    (1e-6, 1e-7·span) would rarely be met and every run would take the whole step budget.  A float32 run
+    has converged when the gradient is below 1e-3 and a step moves less than 1e-5 of the box.
+    """
+    return 1e-3, 1e-5 * surface.span
 
 
 def _sweep_inputs(config: OptimizerConfig, starts: Any, hyper: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
@@ -258,6 +283,7 @@ def sweep(
     gtol: float | None = None,
     xtol: float | None = None,
     threads: int | None = None,
+    precision: str = "float64",
 ) -> SweepResult:
     """Run many jobs at once: job k starts at ``starts[k]`` with hyperparameter vector ``hyper[k]``.
 
@@ -267,8 +293,16 @@ def sweep(
     Jobs of a coordinate-wise rule that share one hyperparameter vector step
     together in blocks (``_sweepkernels.sweep_lockstep``), the others one by one;
     either way every job's result equals its single ``trace`` exactly (float64).
+
+    ``precision="float32"`` asks for float32 arithmetic where a map only needs
+    colours.  It is granted to lock-step jobs on an analytic surface (see
+    ``float32_applies``), with ``float32_tolerances``
+    unless ``gtol``/``xtol`` are given; every other sweep runs in float64.  The
+    result's ``precision`` says which one ran.
     """
     n = _check_steps(steps)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if config.spec.name == "hessian_free":
         return _sweep_hessian_free(surface, config, starts, n, hyper, gtol, xtol)
     st, hps, m = _sweep_inputs(config, starts, hyper)
@@ -276,7 +310,10 @@ def sweep(
         raise ValueError(f"a sweep may run at most {MAX_SWEEP_JOBS} jobs, got {m}")
     st = np.ascontiguousarray(np.broadcast_to(st, (m, 2)))
     hps = np.ascontiguousarray(np.broadcast_to(hps, (m, slots.N_HP)))
-    g_default, x_default = default_tolerances(surface)
+    # rules that act per coordinate: runs sharing hyperparameters can step in lock-step
+    lockstep = config.spec.coordinatewise and bool(np.all(hps == hps[0]))
+    single = precision == "float32" and lockstep and float32_applies(surface)
+    g_default, x_default = float32_tolerances(surface) if single else default_tolerances(surface)
     gtol = g_default if gtol is None else float(gtol)
     xtol = x_default if xtol is None else float(xtol)
     oid = config.spec.oid
@@ -292,8 +329,8 @@ def sweep(
     radius = escape_radius(surface)
     threads = threads or min(os.cpu_count() or 1, 8)
     chunks = np.array_split(np.arange(m), max(1, min(threads, m)))
-    # rules that act per coordinate: runs sharing hyperparameters can step in lock-step
-    lockstep = config.spec.coordinatewise and bool(np.all(hps == hps[0]))
+    if single:
+        st = st.astype(np.float32)
 
     def work(idx: np.ndarray) -> None:
         if idx.size == 0:
@@ -316,7 +353,7 @@ def sweep(
     else:
         with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
             list(pool.map(work, chunks))
-    return SweepResult(out_final, out_loss, out_steps, out_status)
+    return SweepResult(out_final, out_loss, out_steps, out_status, "float32" if single else "float64")
 
 
 # --------------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ most surfaces).  It calls the very same jet functions on the very same input
 jets, and vectorised float64 additions, products, quotients and square roots
 round exactly as scalar ones, so every value equals ``evaluate_grad``'s at that
 point bit for bit (a test checks it on every surface).
+
+Float32 blocks (a float32 sweep) compute the analytic surfaces in float32
+(``_jet.like`` keeps their constants in float32); typed formulas and data
+surfaces are evaluated in float64 and stored rounded.
 """
 
 from __future__ import annotations
@@ -124,11 +128,12 @@ def evaluate_grad_block(sid, p, code, consts, xs, ys, f, gx, gy):
             _store(_sharp_wide(J.var_x1(xs[k]), J.var_y1(ys[k]), a, b), k, f, gx, gy)
     elif sid == CUSTOM:
         for k in range(n):
-            j = eval_program(code, consts, xs[k], ys[k])
+            j = eval_program(code, consts, float(xs[k]), float(ys[k]))
             _store(j, k, f, gx, gy)
     elif is_data_surface(sid):  # the full batch: every point, in stored order
         for k in range(n):
-            _store(data_jet(sid, p, _NO_INDEX, 0, int(p[0]), xs[k], ys[k], False), k, f, gx, gy)
+            jet = data_jet(sid, p, _NO_INDEX, 0, int(p[0]), float(xs[k]), float(ys[k]), False)
+            _store(jet, k, f, gx, gy)
     else:
         for k in range(n):
             _store((math.nan, math.nan, math.nan), k, f, gx, gy)

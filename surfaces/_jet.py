@@ -18,12 +18,25 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
 
 def _order(a) -> int:
     return 2 if len(a) == 6 else 1
+
+
+def like(ref, c):
+    """The number c in the floating-point type of ``ref`` (a number or an array).
+
+    In plain Python, and in compiled code for any ``ref`` that is not float32,
+    this is c itself (so float64 arithmetic is untouched, bit for bit); for a
+    float32 ``ref`` it is ``np.float32(c)``.  Jets of float32 numbers cast
+    their constants with it, so a float32 sweep stays in float32 instead of
+    being promoted to float64 by the first literal it meets.
+    """
+    return c
 
 
 def var_x(x):
@@ -108,7 +121,19 @@ def chain(a, f0, f1, f2):
 
 
 def _is_order1(a) -> bool:
-    return isinstance(a, types.UniTuple) and a.count == 3
+    return isinstance(a, types.BaseTuple) and len(a.types) == 3
+
+
+def _is_float32(t) -> bool:
+    dtype = t.dtype if isinstance(t, types.Array) else t
+    return isinstance(dtype, types.Float) and dtype.bitwidth == 32
+
+
+@overload(like)
+def _ov_like(ref, c):
+    if _is_float32(ref):
+        return lambda ref, c: np.float32(c)
+    return lambda ref, c: c
 
 
 @overload(var_x)
@@ -123,12 +148,12 @@ def _ov_var_y(y):
 
 @overload(var_x1)
 def _ov_var_x1(x):
-    return lambda x: (x, 1.0, 0.0)
+    return lambda x: (x, like(x, 1.0), like(x, 0.0))
 
 
 @overload(var_y1)
 def _ov_var_y1(y):
-    return lambda y: (y, 0.0, 1.0)
+    return lambda y: (y, like(y, 0.0), like(y, 1.0))
 
 
 @overload(const)
@@ -139,7 +164,7 @@ def _ov_const(c):
 @overload(const_like)
 def _ov_const_like(a, c):
     if _is_order1(a):
-        return lambda a, c: (c, 0.0, 0.0)
+        return lambda a, c: (like(a[0], c), like(a[0], 0.0), like(a[0], 0.0))
     return lambda a, c: (c, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
@@ -167,14 +192,19 @@ def _ov_sub(a, b):
 @overload(addc)
 def _ov_addc(a, c):
     if _is_order1(a):
-        return lambda a, c: (a[0] + c, a[1], a[2])
+        return lambda a, c: (a[0] + like(a[0], c), a[1], a[2])
     return lambda a, c: (a[0] + c, a[1], a[2], a[3], a[4], a[5])
 
 
 @overload(scale)
 def _ov_scale(a, c):
     if _is_order1(a):
-        return lambda a, c: (c * a[0], c * a[1], c * a[2])
+
+        def impl1(a, c):
+            k = like(a[0], c)
+            return (k * a[0], k * a[1], k * a[2])
+
+        return impl1
     return lambda a, c: (c * a[0], c * a[1], c * a[2], c * a[3], c * a[4], c * a[5])
 
 
@@ -206,7 +236,12 @@ def _ov_mul(a, b):
 @overload(chain)
 def _ov_chain(a, f0, f1, f2):
     if _is_order1(a):
-        return lambda a, f0, f1, f2: (f0, f1 * a[1], f1 * a[2])
+
+        def impl1(a, f0, f1, f2):
+            slope = like(a[0], f1)
+            return (like(a[0], f0), slope * a[1], slope * a[2])
+
+        return impl1
 
     def impl(a, f0, f1, f2):
         return (
