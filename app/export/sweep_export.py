@@ -96,6 +96,7 @@ def map_arrays(smap: SweepMap) -> dict[str, np.ndarray]:
         "xs": smap.xs, "ys": smap.ys, "final_x": smap.final_x, "final_y": smap.final_y,
         "final_loss": smap.final_loss, "steps": smap.steps, "status": smap.status, "basin": smap.basin,
         "minima": np.asarray(smap.minima, dtype=float).reshape(-1, 2), "labels": np.array([smap.x_label, smap.y_label]),
+        "precision": np.array(smap.precision),  # the arithmetic the runs ran in: float64, or float32 when asked for
     }  # fmt: skip
 
 

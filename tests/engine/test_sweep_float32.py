@@ -125,3 +125,21 @@ def test_every_analytic_surface_has_a_float32_basin_map():
         assert smap.precision == ("float32" if float32_applies(surface) else "float64"), name
         assert np.all(np.isfinite(smap.final_x)) and np.all(np.isfinite(smap.final_y)), name
 
+
+def test_the_command_line_sweeps_in_float32_when_asked_and_says_so(tmp_path, capsys):
+    from app.cli import main
+
+    out = tmp_path / "m.npz"
+    args = ["sweep", "--surface", "himmelblau", "--optimizer", "adam", "--set", "lr=0.5", "--grid", "32",
+            "--steps", "300", "--format", "npz", "-o", str(out), "--quiet"]  # fmt: skip
+    assert main([*args, "--precision", "float32"]) == 0
+    assert "1024 runs (float32): " in capsys.readouterr().err
+    with np.load(out, allow_pickle=False) as z:
+        single = z["basin"].copy()
+        assert str(z["precision"]) == "float32"
+    assert main(args) == 0
+    assert "1024 runs: " in capsys.readouterr().err
+    with np.load(out, allow_pickle=False) as z:
+        assert str(z["precision"]) == "float64" and np.mean(z["basin"] != single) <= 0.01
+    assert main([*args, "--precision", "float16"]) == 2
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
