@@ -5,7 +5,8 @@
 answers the map of the configuration ``q`` with the setting ``p`` (``opt.<key>``: a numeric
 hyperparameter of the map's optimizer; ``s.<name>``: a parameter of the surface) set to ``v``,
 computed at most :data:`LIVE_GRID` × :data:`LIVE_GRID` × :data:`LIVE_STEPS` (the budget that keeps
-a redraw within a frame or two), with the start's run drawn over a basin map:
+a redraw within a frame or two; a basin map coloured by minimum in float32, which draws the same
+colours), with the start's run drawn over a basin map:
 ``{"figure": …, "status": …, "value": …}``.  When the slider is released the page asks again with
 ``full=1`` for the full map (computed in the request when it is small enough, :data:`SETTLE_WORK`),
 and commits the value, so its fields follow and its own compute (a hit in the shared cache) keeps
@@ -47,6 +48,9 @@ LIVE_STEPS = 300
 SETTLE_WORK = 70_000_000
 #: positions of the page's range input (its value is a position; the setting follows the scale)
 SLIDER_POSITIONS = 200
+#: the arithmetic of a preview: float32 where only its colours are drawn (which minimum each start reaches),
+#: float64 where the numbers themselves are (steps to converge, final loss: float32 would change them)
+PREVIEW_FLOAT32_SHOWS = ("minimum",)
 _SETTING = re.compile(r"(opt|s)\.[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
@@ -176,7 +180,8 @@ def live_answer(args: Mapping[str, Any], clock: Any = time.monotonic) -> dict[st
     t0 = clock()
     try:
         surface = build_surface(cfg)
-        smap = run_sweep(cfg, surface)  # one chunk: the work is bounded by coarse()
+        precision = "float32" if cfg.kind == "basin" and cfg.show in PREVIEW_FLOAT32_SHOWS else "float64"
+        smap = run_sweep(cfg, surface, precision=precision)  # one chunk: the work is bounded by coarse()
     except ValueError as exc:
         return {"error": first_line(exc), "value": value}
     fig = map_figure(cfg, smap, surface, contours=not reuse)
@@ -187,8 +192,9 @@ def live_answer(args: Mapping[str, Any], clock: Any = time.monotonic) -> dict[st
         traces.insert(at, {"name": "contours", "reuse": True})
     fig["data"] = [compact_trace(t) for t in traces]
     ms = 1000.0 * (clock() - t0)  # sweep, figure and the start's run
+    arithmetic = " (float32)" if smap.precision == "float32" else ""
     return {"figure": fig, "value": value, "query": map_query(full),
-            "status": f"preview {cfg.grid}×{cfg.grid} × {cfg.base.steps} steps in {ms:.0f} ms"}
+            "status": f"preview {cfg.grid}×{cfg.grid} × {cfg.base.steps} steps in {ms:.0f} ms{arithmetic}"}
 
 
 def live_info(store: Any, chosen: Any) -> dict[str, Any]:

@@ -31,17 +31,22 @@ def run_sweep(
     surface: Any,
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    precision: str = "float64",
 ) -> SweepMap:
-    """The map ``cfg`` describes on ``surface`` (its built surface); the engine's errors propagate."""
+    """The map ``cfg`` describes on ``surface`` (its built surface); the engine's errors propagate.
+
+    ``precision="float32"`` is for a map whose colours are all that is drawn (the live preview); the
+    engine grants it where it applies and the map's ``precision`` says what ran."""
     optimizer = cfg.entry.config()
     mods = cfg.base.modifiers()
     steps = cfg.base.steps
     if cfg.kind == "basin":
         return sweep_engine.basin_map(surface, optimizer, cfg.grid, steps, mods, progress=progress,
-                                      should_stop=should_stop)  # fmt: skip
+                                      should_stop=should_stop, precision=precision)  # fmt: skip
     xs, ys = map_axes(cfg)
     return sweep_engine.hyper_map(surface, optimizer, cfg.base.start, (cfg.x_axis.key, xs), (cfg.y_axis.key, ys),
-                                  steps, mods, progress=progress, should_stop=should_stop)  # fmt: skip
+                                  steps, mods, progress=progress, should_stop=should_stop,
+                                  precision=precision)  # fmt: skip
 
 
 def sweep_document(smap: SweepMap) -> dict[str, Any]:
@@ -51,7 +56,7 @@ def sweep_document(smap: SweepMap) -> dict[str, Any]:
         for name, dt in ARRAYS.items()
     }
     doc.update(x_label=smap.x_label, y_label=smap.y_label, log_x=bool(smap.log_x), log_y=bool(smap.log_y),
-               minima=[[float(x), float(y)] for x, y in smap.minima])  # fmt: skip
+               minima=[[float(x), float(y)] for x, y in smap.minima], precision=smap.precision)  # fmt: skip
     return doc
 
 
@@ -85,4 +90,5 @@ def sweep_from_document(doc: Any) -> SweepMap:
         final_y=arrays["final_y"], final_loss=arrays["final_loss"], steps=arrays["steps"].astype(np.int64),
         status=arrays["status"].astype(np.int64), basin=arrays["basin"].astype(np.int64), minima=pts,
         log_x=bool(doc.get("log_x")), log_y=bool(doc.get("log_y")),
+        precision="float32" if doc.get("precision") == "float32" else "float64",
     )  # fmt: skip

@@ -24,7 +24,7 @@ from app.maps.export_control import NO_MAP, export_download
 from app.maps.ids import Ids
 from app.maps.layout import build_layout
 from app.maps.presets import PRESETS_BY_NAME
-from app.maps.state import build_surface, map_from_query, request_data
+from app.maps.state import DEFAULT_MAP, build_surface, map_from_query, request_data
 from app.maps.sweep import run_sweep, sweep_document, sweep_from_document
 
 #: a map that is not the default one: gradient descent's η × λ on the quadratic
@@ -116,6 +116,12 @@ def test_a_stored_map_is_read_back_exactly_and_a_damaged_one_is_refused():
     for name in ("xs", "ys", "final_x", "final_y", "final_loss", "steps", "status", "basin"):
         assert np.array_equal(getattr(back, name), getattr(smap, name)), name
     assert (back.x_label, back.minima, back.log_x) == (smap.x_label, smap.minima, smap.log_x)
+    assert back.precision == "float64"
+    assert run_sweep(CFG, build_surface(CFG), precision="float32").precision == "float64"  # a hyperparameter map
+    basins = small(DEFAULT_MAP, grid=10, steps=150)
+    single = run_sweep(basins, build_surface(basins), precision="float32")
+    assert single.precision == "float32" and sweep_from_document(sweep_document(single)).precision == "float32"
+    assert sweep_from_document({**sweep_document(single), "precision": "float8"}).precision == "float64"
     doc = sweep_document(smap)
     for damage in ({"steps": doc["steps"][:8]}, {"xs": "!!"}, {"minima": "x"}, {"x_label": 3}):
         with pytest.raises(ValueError):

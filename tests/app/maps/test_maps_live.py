@@ -59,19 +59,23 @@ def test_the_preview_is_the_engines_map_at_the_live_size_with_the_starts_run_ove
     answer = live.live_answer({"q": "", "p": "opt.lr", "v": "0.2"})
     json.dumps(answer, allow_nan=False, default=lambda o: o.tolist())
     assert answer["value"] == 0.2 and answer["status"].startswith("preview 128×128 × 300 steps in ")
+    assert answer["status"].endswith(" ms (float32)")  # coloured by minimum: the preview runs in float32
     full = live.with_setting(DEFAULT_MAP, "opt.lr", 0.2)
     assert map_from_query(answer["query"]) == full  # the link of the full map it previews
     small = live.coarse(full)
     assert (small.grid, small.base.steps) == (128, 300)
     from app.maps.state import build_surface
 
-    smap = run_sweep(small, build_surface(small))
+    smap = run_sweep(small, build_surface(small), precision="float32")
+    assert smap.precision == "float32"
     (heat,) = [t for t in answer["figure"]["data"] if t.get("type") == "heatmap"]
     assert heat["z"]["dtype"] == "i1" and heat["z"]["shape"] == "128, 128"
     from app.maps.map_figure import map_figure
 
     (want,) = [t for t in map_figure(small, smap, build_surface(small))["data"] if t.get("type") == "heatmap"]
     assert np.array_equal(untyped(heat["z"]), untyped(want["z"]))  # the classes the full figure builder draws
+    exact = run_sweep(small, build_surface(small))  # float64: the same colours on all but a few boundary cells
+    assert exact.precision == "float64" and np.mean(exact.basin != smap.basin) < 0.005
     run = answer["figure"]["data"][-1]
     t = trace(build_surface(small), small.entry.config(), small.base.start, 300, small.base.modifiers())
     assert (run["x"][0], run["y"][0]) == tuple(np.round(t.positions[0], 5))
@@ -90,6 +94,20 @@ def test_a_surface_setting_sends_the_new_contours_and_a_hyper_map_draws_no_run()
     assert not any(t.get("reuse") for t in answer["figure"]["data"])
     assert "run from the start" not in names
     assert map_from_query(answer["query"]).base.surface_params[0] == ("kappa", 40.0)
+
+
+def test_a_preview_coloured_by_its_numbers_or_on_a_typed_formula_runs_in_float64():
+    steps = live.live_answer({"q": "kind=basin&surface=himmelblau&opt=adam&show=steps", "p": "opt.lr", "v": "0.2"})
+    assert "error" not in steps and steps["status"].endswith(" ms")  # steps to converge: float32 would change them
+    from dataclasses import replace
+
+    from app.explorer.config import FORMULA
+
+    base = replace(DEFAULT_MAP.base.with_surface(FORMULA), formula="(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    formula = map_query(replace(DEFAULT_MAP, base=base, show="minimum"))
+    answer = live.live_answer({"q": formula, "p": "opt.lr", "v": "0.2"})
+    assert "error" not in answer, answer
+    assert answer["status"].startswith("preview 128×128") and answer["status"].endswith(" ms")  # evaluated in float64
 
 
 def test_a_refused_combination_answers_its_reason_not_a_map():
