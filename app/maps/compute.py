@@ -179,6 +179,8 @@ def warm() -> None:
     """
     s = get_surface("booth")
     sweep_engine.basin_map(s, make_config("sgd", lr=0.01), grid=2, steps=2)  # the lock-step kernel
+    # and its float32 twin, which the live preview of a basin map runs (compiled here, not on the first drag)
+    sweep_engine.basin_map(s, make_config("sgd", lr=0.01), grid=2, steps=2, precision="float32")
     sweep_engine.hyper_map(s, make_config("sgd", lr=0.01), (0.0, 0.0), ("lr", np.array([0.01, 0.02])),
                            ("momentum", np.array([0.0, 0.5])), steps=2)  # the one-run-at-a-time kernel  # fmt: skip
     sample(s, 8)
