@@ -350,9 +350,12 @@ def sweep(
 
     if len(chunks) == 1:
         work(chunks[0])
-    else:
-        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-            list(pool.map(work, chunks))
+    else:  # the first chunk in this thread: a thread fewer to start and join (maps call this once per row chunk)
+        with ThreadPoolExecutor(max_workers=len(chunks) - 1) as pool:
+            others = [pool.submit(work, c) for c in chunks[1:]]
+            work(chunks[0])
+            for f in others:
+                f.result()
     return SweepResult(out_final, out_loss, out_steps, out_status, "float32" if single else "float64")
 
 
