@@ -30,6 +30,9 @@ MAX_MAP_STEPS = 5000
 DIVERGED = -2
 NO_MINIMUM = -1
 
+#: chunks of a map computed with a stop check but no progress to report (see ``_chunked_sweep``)
+STOP_CHUNKS = 4
+
 Progress = Callable[[float], None]
 StopCheck = Callable[[], bool]
 
@@ -80,13 +83,16 @@ def _check_map_steps(steps: int) -> int:
 
 def _chunked_sweep(surface, config, starts, hyper, steps, modifiers, progress, should_stop, rows: int,
                    precision: str = "float64"):  # fmt: skip
-    """Run the jobs in ``rows`` chunks, reporting progress and honouring ``should_stop`` between them; one chunk
-    when there is neither to do (every job's result is the same either way: each equals its single run).
+    """Run the jobs in ``rows`` chunks, reporting progress and honouring ``should_stop`` between them; at most
+    :data:`STOP_CHUNKS` for a stop check alone, one chunk when there is neither to do (every job's result is the
+    same either way: each equals its single run; each chunk costs a pause of both threads).
 
     Returns (final, loss, steps, status, precision): ``precision`` is the one every chunk ran in (``sweep``
     may grant float64 to a float32 request)."""
     if progress is None and should_stop is None:
         rows = 1
+    elif progress is None:  # a stop check alone (a time limit, say) needs fewer pauses than a progress bar
+        rows = min(rows, STOP_CHUNKS)
     m = starts.shape[0] if hyper is None else hyper.shape[0]
     final = np.zeros((m, 2))
     loss = np.zeros(m)

@@ -116,7 +116,7 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
 
     progress(0.0)
     try:
-        smap = run_sweep(cfg, surface, progress=progress, should_stop=stop)
+        smap = run_sweep(cfg, surface, progress=progress if report is not None else None, should_stop=stop)
     except sweep_engine.Cancelled:
         over = clock() - t0 > TIME_LIMIT
         why = f"stopped after {TIME_LIMIT:.0f} s (the time limit)" if over else "stopped"
