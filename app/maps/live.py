@@ -171,7 +171,7 @@ def live_answer(args: Mapping[str, Any], clock: Any = time.monotonic) -> dict[st
 
     full, setting, value = requested(args)
     if args.get("full") == "1":
-        return settled_answer(full, value)
+        return settled_answer(full, value, reuse_contours=setting.startswith("opt."))
     cfg = coarse(full)
     problem = cfg.problem()
     if problem is not None:
@@ -230,9 +230,12 @@ def committed(store: Any, commit: Any) -> MapConfig | None:
         return None
 
 
-def settled_answer(full: MapConfig, value: float) -> dict[str, Any]:
+def settled_answer(full: MapConfig, value: float, reuse_contours: bool = False) -> dict[str, Any]:
     """The full map of a released slider, computed here (through the shared result cache, so the page's own
-    compute that follows is a hit) when it is at most :data:`SETTLE_WORK` steps; else ``{"defer": true}``."""
+    compute that follows is a hit) when it is at most :data:`SETTLE_WORK` steps; else ``{"defer": true}``.
+
+    ``reuse_contours`` (an optimizer's setting: the surface is unchanged) sends the contour lines as
+    ``{"name": "contours", "reuse": true}``, the page's own (about 40 % of a 256 × 256 map's answer)."""
     from app.maps.state import request_data
 
     if full.work > SETTLE_WORK:
@@ -240,7 +243,10 @@ def settled_answer(full: MapConfig, value: float) -> dict[str, Any]:
     out = run_request(request_data(full))
     if out.meta is None:  # refused: the page's compute says why
         return {"defer": True, "value": value}
-    fig = {**out.figure, "data": [compact_trace(t) for t in out.figure["data"]]}
+    traces = [compact_trace(t) for t in out.figure["data"]]
+    if reuse_contours:
+        traces = [{"name": "contours", "reuse": True} if t.get("name") == "contours" else t for t in traces]
+    fig = {**out.figure, "data": traces}
     return {"figure": fig, "status": out.status, "value": value, "query": map_query(full), "settled": True}
 
 

@@ -167,6 +167,10 @@ def test_a_released_slider_gets_its_full_map_from_the_route_and_the_pages_comput
     (heat,) = [t for t in answer["figure"]["data"] if t.get("type") == "heatmap"]
     assert heat["z"]["shape"] == "64, 64" and heat["z"]["dtype"] == "i1"  # the full grid, compact
     assert any(t.get("name") == "run from the start" for t in answer["figure"]["data"])
+    assert {"name": "contours", "reuse": True} in answer["figure"]["data"]  # η moved: the page keeps its contours
+    moved = live.live_answer({"q": q.replace("himmelblau", "quadratic"), "p": "s.kappa", "v": "30", "full": "1"})
+    (lines,) = [t for t in moved["figure"]["data"] if t.get("name") == "contours"]
+    assert not lines.get("reuse") and untyped(lines["x"]).size > 100  # the surface moved: its new contour lines
     full = live.with_setting(map_from_query(q), "opt.lr", 0.25)
     assert answer["status"].startswith("4\u2009096 runs × up to 300 steps")
     again = run_request(request_data(full))
