@@ -86,6 +86,17 @@ def test_progress_is_reported_and_cancel_stops():
         basin_map(get_surface("booth"), make_config("adam"), grid=30, steps=50, should_stop=stop)
 
 
+def test_a_stop_check_without_progress_is_asked_between_a_few_chunks_and_the_map_is_the_same():
+    from optimizers.maps import STOP_CHUNKS
+
+    calls = []
+    s, cfg = get_surface("booth"), make_config("adam", lr=0.5)
+    checked = basin_map(s, cfg, grid=30, steps=50, should_stop=lambda: calls.append(1) is not None)
+    assert len(calls) == STOP_CHUNKS == 4
+    plain = basin_map(s, cfg, grid=30, steps=50)
+    assert np.array_equal(checked.final_x, plain.final_x) and np.array_equal(checked.steps, plain.steps)
+
+
 def test_work_is_bounded():
     s = get_surface("booth")
     with pytest.raises(ValueError, match="grid"):
