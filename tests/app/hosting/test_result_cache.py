@@ -49,6 +49,25 @@ def test_a_value_is_computed_once_and_comes_back_equal():
     assert cache.stats["hit"] == 1 and cache.stats["computed"] == 1
 
 
+@pytest.mark.parametrize("value", [
+    {"x": [1.5, 2.0], "s": "ü", "n": None},  # plain JSON: the standard library's compact text
+    {"x": np.arange(3.0), "k": np.int64(4)},  # numpy: plotly's encoder, as Dash sends it
+    {"bad": [float("nan"), float("inf")]},  # non-finite: null, never NaN in the text
+])  # fmt: skip
+def test_a_miss_answers_the_very_text_a_hit_reads(value):
+    import json
+
+    cache = ResultCache(MemoryKV())
+    fresh, cached = cache.fetch_text("race", "q", lambda: value)
+    again, hit = cache.fetch_text("race", "q", lambda: value)
+    assert (cached, hit) == (False, True) and fresh == again
+    assert "NaN" not in fresh and "Infinity" not in fresh
+    back = json.loads(fresh)
+    assert back == json.loads(to_json_plotly(value))
+    if "s" in value:
+        assert fresh == json.dumps(value, separators=(",", ":"))
+
+
 def test_keys_and_namespaces_are_separate():
     cache = ResultCache(MemoryKV())
     a = cache.fetch("race", "q=1", lambda: 1)[0]
