@@ -262,6 +262,7 @@ def live_map_drags(page, url: str, drags: int) -> None:
     y = box["y"] + box["height"] / 2
     previews: list[float] = []
     settled: list[float] = []
+    parts: dict[str, list[float]] = {"waited": [], "fetch": [], "draw": []}  # of the settled answers
     for d in range(drags + 1):  # the first drag warms up
         pos = page.evaluate("Number(document.getElementById('maps-live-slider').value)") / 200
         direction = -1 if d % 2 == 0 else 1
@@ -286,6 +287,10 @@ def live_map_drags(page, url: str, drags: int) -> None:
         if d > 0:
             previews += [e["ms"] for e in live if not e["settled"]]
             settled.append(ms)
+            for e in live:
+                if e["settled"]:
+                    for k, v in parts.items():
+                        v.append(e[k])
     p50, p95 = percentile(previews, 0.5), percentile(previews, 0.95)
     print(f"live map: Adam on Himmelblau, 128 × 128 × 300 previews while dragging η, {len(previews)} previews "
           f"over {drags} drags:")
@@ -293,6 +298,9 @@ def live_map_drags(page, url: str, drags: int) -> None:
           f"   max {max(previews):6.1f}")
     print(f"  release → settled 256 × 256 × 1000 map: median {statistics.median(settled):6.0f} ms   "
           f"max {max(settled):6.0f} ms   (target ≤ 400 ms)")
+    if parts["fetch"]:
+        print("    of which (medians): waiting for a preview in flight {:.0f} ms, request and compute {:.0f} ms, "
+              "drawing {:.0f} ms".format(*(statistics.median(v) for v in parts.values())))
 
 
 #: the basins layer's race: Adam first (its basins are drawn), 300 steps on Himmelblau
