@@ -8,7 +8,7 @@ positions within float32's precision of the float64 ones where the runs are stab
 import numpy as np
 import pytest
 
-from optimizers import OPTIMIZERS, make_config, sweep
+from optimizers import OPTIMIZERS, Modifiers, make_config, sweep
 from optimizers.maps import basin_map, hyper_map
 from optimizers.runner import PRECISIONS, default_tolerances, float32_applies, float32_tolerances
 from surfaces import get_surface, surface_names
@@ -67,6 +67,24 @@ def test_every_lockstep_rule_sweeps_in_float32(name):
     near = ~exact.diverged & ~single.diverged
     close = np.hypot(*(single.final_positions - exact.final_positions).T) <= 0.02 * surface.span
     assert np.mean(close[near]) >= 0.9
+
+
+@pytest.mark.parametrize("mods", [
+    Modifiers(noise=0.5, seed=3),
+    Modifiers(clip="norm", clip_value=0.5, schedule="cosine"),
+    Modifiers(clip="value", clip_value=0.5, schedule="step", noise=0.1, seed=1),
+], ids=["noise", "clip-norm-cosine", "clip-value-step-noise"])  # fmt: skip
+@pytest.mark.parametrize("name", ["adam", "sgd", "momentum", "lion"])
+def test_noise_clipping_and_schedules_sweep_in_float32_to_the_same_ends(name, mods):
+    """The page's modifiers apply to a float32 preview too: same noise draws, clipping and schedule."""
+    surface = get_surface("himmelblau")
+    starts = np.random.default_rng(0).uniform(-4.0, 4.0, (300, 2))
+    config = make_config(name)
+    exact = sweep(surface, config, starts, 200, modifiers=mods)
+    single = sweep(surface, config, starts, 200, modifiers=mods, precision="float32")
+    assert single.precision == "float32"
+    far = np.hypot(*(single.final_positions - exact.final_positions).T) > 0.01 * surface.span
+    assert np.mean(far) <= 0.01 and np.array_equal(single.diverged, exact.diverged)
 
 
 def test_float32_uses_its_own_convergence_tolerances_unless_given():
