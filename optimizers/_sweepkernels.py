@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import njit
 from numba.extending import overload
 
 from optimizers import _kernels as K
@@ -81,7 +81,7 @@ from optimizers._slots import (
 from optimizers._torchmath import fma, lerp, pypow
 from surfaces._blockkernels import evaluate_grad_block
 from surfaces._datakernels import data_count, data_jet
-from surfaces._jet import like
+from surfaces._jet import is_float32, like
 
 #: a margin that makes ``max(|a|, |b|) <= tol·(1 + REL) + ABS`` a necessary condition of ``√(a² + b²) <= tol``
 #: in float64 (see ``_near``): the cheap test screens the runs, the exact one decides
@@ -260,7 +260,7 @@ def _begin_other(oid, hp, lr, S, sc, theta, g, q, eff):
 
 @overload(_begin_other)
 def _ov_begin_other(oid, hp, lr, S, sc, theta, g, q, eff):
-    if isinstance(theta, types.Array) and theta.dtype == types.float32:
+    if is_float32(theta):
         # every coordinate-wise rule is inlined above and only those step in lock-step; refusing here keeps
         # a float32 block from compiling a float32 copy of every rule ``begin`` knows
         def refuse(oid, hp, lr, S, sc, theta, g, q, eff):

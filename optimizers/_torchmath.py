@@ -29,7 +29,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from surfaces._jet import like
+from surfaces._jet import is_float32, like
 
 
 @intrinsic
@@ -38,7 +38,7 @@ def fma(typingctx, a, b, c):
 
     In float32 when all three are float32 (a float32 sweep), in float64 otherwise.
     """
-    single = all(isinstance(t, types.Float) and t.bitwidth == 32 for t in (a, b, c))
+    single = all(is_float32(t) for t in (a, b, c))
     kind = types.float32 if single else types.float64
     sig = kind(kind, kind, kind)
 

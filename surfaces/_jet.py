@@ -124,14 +124,15 @@ def _is_order1(a) -> bool:
     return isinstance(a, types.BaseTuple) and len(a.types) == 3
 
 
-def _is_float32(t) -> bool:
+def is_float32(t) -> bool:
+    """Whether the Numba type ``t`` is float32 or an array of float32 (for overloads and intrinsics)."""
     dtype = t.dtype if isinstance(t, types.Array) else t
     return isinstance(dtype, types.Float) and dtype.bitwidth == 32
 
 
 @overload(like)
 def _ov_like(ref, c):
-    if _is_float32(ref):
+    if is_float32(ref):
         return lambda ref, c: np.float32(c)
     return lambda ref, c: c
 
