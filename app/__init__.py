@@ -146,8 +146,10 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None, helper: Any = None
     most :data:`FIRST_PAGE_WAIT` seconds for a page): the other optimizers' kernels, the sweeps
     and the lab are not needed for it and would only compete with it for the interpreter and the
     cores.  (When the default view comes from the result store, even Numba's own set-up waits.)
-    ``helper`` (:func:`optimizers.precompile.start`'s process) is waited for once the default view
-    is out, at most :data:`HELPER_WAIT` seconds.
+    ``helper`` (:func:`optimizers.precompile.start`'s process, on a fresh checkout) compiles the update
+    rules meanwhile: this thread first compiles the server's share and the map's contour walk, which the
+    default view needs too, and the helper is waited for once that view is out (at most
+    :data:`HELPER_WAIT` seconds).
     """
     import time
 
@@ -160,6 +162,10 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None, helper: Any = None
     from app.maps import page as maps_page
     from app.shell.contours import contour_lines
 
+    grid = np.linspace(-1.0, 1.0, 5)
+    if helper is not None:  # while it compiles the update rules (the first trace waits for them)
+        helper.compile_server_share()
+        contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])
     page()  # first the default view (its race and map go to the result cache; Dash's components warm up)
     if helper is not None:  # it only fills the cache: what it has not compiled is compiled where it is needed
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -167,7 +173,6 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None, helper: Any = None
     if first_page is not None and first_page.wait(FIRST_PAGE_WAIT):
         time.sleep(FIRST_PAGE_SETTLE)
     warm_kernels()  # then the kernels, even if that view came from the cache
-    grid = np.linspace(-1.0, 1.0, 5)
     contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
     if start_jobs is not None:
         start_jobs()  # the job launcher warms the maps and the lab for their jobs, in its own process

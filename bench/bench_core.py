@@ -81,7 +81,7 @@ def single_trajectory_ns(surface, cfg, steps: int, repeats: int) -> float:
     done = []
 
     def go():
-        last, _, _ = run(*args, oid, hp, mods, x0, steps, 1e9, 0.0, 0.0, S, sc, show, False, e1, e0, e1, e1, e1, e3, final)
+        last, _, _ = run(*args, oid, hp, mods, x0, steps, 1e9, 0.0, 0.0, S, sc, None, show, False, e1, e0, e1, e1, e1, e3, final)
         done.append(max(last, 1))
 
     return median_time(go, repeats) / done[-1] * 1e9

@@ -56,16 +56,19 @@ def _finite2(a, b):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def _eval_into(sid, sp, code, consts, x, y, want_h, g, h):
-    """f at (x, y); ∇f into g, and ∇²f into h only when ``want_h`` (Newton)."""
-    if want_h:
-        j = evaluate(sid, sp, code, consts, x, y)
-        h[0, 0] = j[3]
-        h[0, 1] = j[4]
-        h[1, 0] = j[4]
-        h[1, 1] = j[5]
-        g[0] = j[1]
-        g[1] = j[2]
-        return j[0]
+    """f at (x, y); ∇f into g, and ∇²f into h only when ``want_h`` (Newton).
+
+    ``h`` None (no Hessian buffer) compiles without the surfaces' second-order jets."""
+    if h is not None:
+        if want_h:
+            j = evaluate(sid, sp, code, consts, x, y)
+            h[0, 0] = j[3]
+            h[0, 1] = j[4]
+            h[1, 0] = j[4]
+            h[1, 1] = j[5]
+            g[0] = j[1]
+            g[1] = j[2]
+            return j[0]
     j1 = evaluate_grad(sid, sp, code, consts, x, y)
     g[0] = j1[1]
     g[1] = j1[2]
@@ -73,28 +76,48 @@ def _eval_into(sid, sp, code, consts, x, y, want_h, g, h):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _batch_size(sid, sp, mods):
-    """B when step gradients are minibatch means on this surface (0 < B < n), else 0 (the full batch)."""
+def _batch_size(sid, sp, code, mods):
+    """B when step gradients are minibatch means on this surface (0 < B < n), else 0 (the full batch).
+
+    0 on an analytic built-in (``code`` None, see ``surfaces._kernels``): that compiled variant of ``run``
+    leaves out the data loops."""
+    if code is None:
+        return 0
     n = data_count(sid, sp)
     b = int(mods[BATCH_SIZE])
     return b if 0 < b < n else 0
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _next_batch(sid, sp, bsz, seed, perm, t):
+def _next_batch(code, bsz, seed, perm, t):
     """(lo, hi) of step t's batch in ``perm``, reshuffling ``perm`` at the start of each epoch."""
     j, lo, hi, epoch = batch_bounds(t, perm.size, bsz)
+    if code is None:  # never asked (no data): see _batch_size
+        return lo, hi
     if j == 0:
         epoch_order(perm, seed, epoch)
     return lo, hi
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def _batch_jet(sid, sp, code, perm, lo, hi, x, y):
+    """(f, fx, fy) of the mean loss over the batch ``perm[lo:hi]`` at (x, y)."""
+    if code is None:  # never asked (no data): see _batch_size
+        return math.nan, math.nan, math.nan
+    j = data_jet(sid, sp, perm, lo, hi, x, y, False)
+    return j[0], j[1], j[2]
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def run(
     sid, sp, code, consts, oid, hp, mods, x0, n_steps, radius, gtol, xtol,
-    S, sc, show, record, pos, loss, grad, upd, eff_out, st_out, final,
+    S, sc, hess, show, record, pos, loss, grad, upd, eff_out, st_out, final,
 ):  # fmt: skip
     """Trace ``n_steps`` iterations from ``x0``; returns (last step index, status, final loss).
+
+    ``hess`` is the 2×2 buffer Newton's method reads the Hessian from, or None for a rule that
+    never reads it: Numba then compiles ``run`` without the surfaces' second-order jets, and
+    ``begin`` gets a zero matrix of ``run``'s own.
 
     When ``record`` is true, row t of ``pos``/``loss``/``grad``/``upd``/``eff_out``
     and ``st_out[t]`` (state rows listed in ``show``) describe iterate t; row 0
@@ -117,19 +140,22 @@ def run(
     q = np.zeros(2)
     eff = np.zeros(2)
     old = np.empty(2)
-    h = np.zeros((2, 2))
+    if hess is None:
+        h = np.zeros((2, 2))
+    else:
+        h = hess
     lookahead = looks_ahead(oid, hp)
     sampled = samples_at_query(oid, hp)
-    want_h = oid == NEWTON
+    want_h = oid == NEWTON  # with hess None, that run does not evaluate the Hessian (see _eval_into)
     rng = np.uint64(int(mods[SEED]))
     scheduled = mods[SCHED_KIND] != 0.0
     perturbed = mods[NOISE_SIGMA] > 0.0 or mods[CLIP_MODE] != 0.0
-    bsz = _batch_size(sid, sp, mods)
+    bsz = _batch_size(sid, sp, code, mods)
     perm = np.empty(data_count(sid, sp) if bsz > 0 else 0, dtype=np.int64)
     lo = 0
     hi = 0
 
-    f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, h)
+    f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, hess)
     final[0] = theta[0]
     final[1] = theta[1]
     if not (math.isfinite(f) and _finite2(g[0], g[1])):
@@ -155,8 +181,8 @@ def run(
         old[1] = theta[1]
         fm = f
         if bsz > 0:
-            lo, hi = _next_batch(sid, sp, bsz, int(mods[SEED]), perm, t)
-            jb = data_jet(sid, sp, perm, lo, hi, theta[0], theta[1], False)
+            lo, hi = _next_batch(code, bsz, int(mods[SEED]), perm, t)
+            jb = _batch_jet(sid, sp, code, perm, lo, hi, theta[0], theta[1])
             fm = jb[0]
             gm[0] = jb[1]
             gm[1] = jb[2]
@@ -175,12 +201,12 @@ def run(
                 res = STALLED
                 break
             if bsz > 0:
-                jq = data_jet(sid, sp, perm, lo, hi, q[0], q[1], False)
+                jq = _batch_jet(sid, sp, code, perm, lo, hi, q[0], q[1])
                 fq = jq[0]
                 gq[0] = jq[1]
                 gq[1] = jq[2]
             else:
-                fq = _eval_into(sid, sp, code, consts, q[0], q[1], False, gq, h)
+                fq = _eval_into(sid, sp, code, consts, q[0], q[1], False, gq, None)
             if sampled:
                 if not (math.isfinite(fq) and _finite2(gq[0], gq[1])):
                     fq = math.nan
@@ -204,7 +230,7 @@ def run(
             g[0] = gq[0]
             g[1] = gq[1]
         else:
-            f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, h)
+            f = _eval_into(sid, sp, code, consts, theta[0], theta[1], want_h, g, hess)
         if not (
             _finite2(theta[0], theta[1])
             and math.isfinite(f)
@@ -264,10 +290,11 @@ def sweep(
     e0 = np.zeros(0)
     e3 = np.zeros((0, 0, 2))
     final = np.empty(2)
+    hess = np.zeros((2, 2))  # any rule runs here, Newton's method too
     for k in range(m):
         last, status, f = run(
             sid, sp, code, consts, oid, hps[k], mods, starts[k], n_steps, radius, gtol, xtol,
-            S, sc, show, False, e1, e0, e1, e1, e1, e3, final,
+            S, sc, hess, show, False, e1, e0, e1, e1, e1, e3, final,
         )  # fmt: skip
         out_final[k, 0] = final[0]
         out_final[k, 1] = final[1]

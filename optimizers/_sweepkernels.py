@@ -308,7 +308,7 @@ def sweep_lockstep(
     one_f = np.empty(1)
     one_gx = np.empty(1)
     one_gy = np.empty(1)
-    bsz = _batch_size(sid, sp, mods)
+    bsz = _batch_size(sid, sp, code, mods)
     perm = np.empty(data_count(sid, sp) if bsz > 0 else 0, dtype=np.int64)
     own_step_gradient = bsz > 0 or ((sigma > 0.0 or clip_mode != 0.0) and not lookahead)
     in_radius = min(radius, _LARGEST)  # |v| <= in_radius is false for NaN and ±inf even when radius is inf
@@ -366,7 +366,7 @@ def sweep_lockstep(
             if own_step_gradient:
                 gm[:] = g
                 if bsz > 0:  # every run of the block on the same minibatch, as each would be alone
-                    lo, hi = _next_batch(sid, sp, bsz, int(mods[SEED]), perm, t)
+                    lo, hi = _next_batch(code, bsz, int(mods[SEED]), perm, t)
                     _minibatch_grads(sid, sp, perm, lo, hi, xs, ys, gmx, gmy)
                 if not lookahead:
                     rng = _perturb(sigma, clip_mode, zero_mods, noise, pair, gmx, gmy, rng)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizers import precompile
 from optimizers import _slots as slots
 from optimizers._kernels import scalar_slots, state_rows
 from optimizers._runkernels import run as _run_kernel
@@ -160,11 +161,12 @@ def trace(
     eff = np.zeros((n + 1, 2))
     st = np.zeros((n + 1, len(shown), 2))
     final = np.zeros(2)
-    sid, sp, code, consts = surface.kernel_args
+    sid, sp, code, consts = surface.point_args
+    precompile.await_step_kernels()  # a fresh checkout's first trace: see optimizers.precompile
     with np.errstate(all="ignore"):
         last, status, _ = _run_kernel(
             sid, sp, code, consts, config.spec.oid, hp, _mods_for(config, modifiers), x0, n,
-            escape_radius(surface), float(gtol), float(xtol), Sarr, sc, show, True,
+            escape_radius(surface), float(gtol), float(xtol), Sarr, sc, _hessian_buffer(config), show, True,
             pos, loss, grad, upd, eff, st, final,
         )  # fmt: skip
     k = last + 1
@@ -186,6 +188,11 @@ def trace(
         averaged_losses=averaged_losses,
         **_curvature_fields(surface, pos[:k]),
     )
+
+
+def _hessian_buffer(config: OptimizerConfig) -> np.ndarray | None:
+    """The trace kernel's Hessian buffer: only Newton's method reads one (see ``_runkernels.run``)."""
+    return np.zeros((2, 2)) if config.spec.oid == slots.NEWTON else None
 
 
 def _stop_step(status: int, last: int) -> int | None:

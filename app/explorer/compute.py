@@ -299,14 +299,20 @@ def _direction_scale(v: np.ndarray) -> np.ndarray:
 
 
 def warm() -> None:
-    """Load (or compile) the Numba kernels once, so the first user does not wait."""
+    """Load (or compile) the Numba kernels once, so the first user does not wait: the default view's, then the
+    trace kernel's other variants (Newton's method reads the Hessian; a typed formula runs the interpreter)."""
     from app.explorer.config import DEFAULT
+    from optimizers import make_config
 
     compute(DEFAULT)
+    surfaces = [get_surface("beale")]
     try:
-        get_surface("formula:x^2 + y^2").value(0.5, 0.5)
+        surfaces.append(get_surface("formula:x^2 + y^2"))
     except (ImportError, ValueError):  # the formula module is optional
         pass
+    for surface in surfaces:
+        for name in ("adam", "newton"):
+            trace(surface, make_config(name), (1.0, 1.0), steps=2)
 
 
 def _one_line(exc: BaseException) -> str:
