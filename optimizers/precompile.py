@@ -103,6 +103,7 @@ class Helper:
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
+        self.owner = os.getpid()  # a forked child has a copy of this object but not its reader thread
         self._cached = {name: threading.Event() for name in HELPER_SHARE}
         self._server_share = threading.Lock()
         self._server_share_done = False
@@ -160,7 +161,7 @@ def await_step_kernels() -> None:
     if not _started:
         return
     helper = _started[0]
-    if helper.wait_for("begin", 0.0):
+    if helper.owner != os.getpid() or helper.wait_for("begin", 0.0):
         return
     helper.compile_server_share()
     helper.wait_for("begin", HELPER_WAIT)

@@ -137,3 +137,16 @@ def test_no_helper_no_wait(monkeypatch):
     precompile.await_step_kernels()
     t = trace(get_surface("beale"), make_config("sgd", lr=0.001), (1.0, 1.5), steps=3)
     assert t.positions.shape == (4, 2)
+
+
+def test_a_forked_child_does_not_wait_for_its_parents_helper(monkeypatch):
+    monkeypatch.setattr(precompile, "compile_share", lambda names, report=None: pytest.fail("compiled"))
+    helper = _fake_helper("import time; time.sleep(30)")
+    try:
+        helper.owner = -1  # as in a child forked after the helper started
+        monkeypatch.setattr(precompile, "_started", [helper])
+        precompile.await_step_kernels()
+        assert not helper.wait_for("begin", 0.0)
+    finally:
+        helper.process.kill()
+        helper.process.wait(10)
