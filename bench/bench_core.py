@@ -24,6 +24,8 @@
    point agrees with Descent Lab's (same rule, same starts: the others differ by
    rounding, which a few chaotic runs amplify over 1000 steps; float32 end
    points differ from float64's by float32's rounding, about 1e-6 of the box).
+   Last, the floor of a float64 sweep that rounds as torch does: Adam's square
+   roots and divisions alone (2 and 4 a step), which share one unit of the CPU.
 
 Times are medians of repeated runs; this machine is shared and noisy, so the
 ratios are the figures to compare.
@@ -32,6 +34,7 @@ ratios are the figures to compare.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -44,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from numba import njit  # noqa: E402
 
 from optimizers import OPTIMIZERS, make_config, sweep, trace  # noqa: E402
 from optimizers._kernels import scalar_slots, state_rows  # noqa: E402
@@ -165,6 +169,32 @@ def torch_adam_sweep(torch, starts: np.ndarray, steps: int, lr: float, autograd:
     return p.detach().numpy()
 
 
+@njit(nogil=True, cache=True, error_model="numpy")
+def _roots_and_quotients(v, m, steps, c, eps):  # pragma: no cover - compiled
+    """Only the square roots and divisions of Adam's step (torch's arithmetic: sqrt(v) / c + eps, then
+    m / denom) on every coordinate of ``v``, ``steps`` times; the other work of a step left out."""
+    for _ in range(steps):
+        for i in range(v.size):
+            m[i] = m[i] / (math.sqrt(v[i]) / c + eps)
+    return m[0]
+
+
+def divider_floor_ns(n_runs: int, steps: int, repeats: int) -> float:
+    """ns per run-step of :func:`_roots_and_quotients` on 2 threads (2 coordinates a run): the time a
+    float64 Adam sweep cannot go below on this CPU while it rounds as torch does (IEEE division and
+    square root, which share one unit that the rest of the step does not use)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    halves = [(rng.random(n_runs) + 0.5, rng.random(n_runs)) for _ in range(2)]  # each half: n_runs coordinates
+    _roots_and_quotients(halves[0][0][:8].copy(), halves[0][1][:8].copy(), 2, 1.3, 1e-8)
+    with ThreadPoolExecutor(2) as pool:
+        def go():
+            list(pool.map(lambda h: _roots_and_quotients(h[0], h[1], steps, 1.3, 1e-8), halves))
+
+        return median_time(go, repeats) / (n_runs * steps) * 1e9
+
+
 def vectorized_contenders(n: int, steps: int, repeats: int) -> None:
     """Section 5: Descent Lab's sweep against NumPy and torch, interleaved repeats, medians and ratios."""
     beale = get_surface("beale")
@@ -204,6 +234,9 @@ def vectorized_contenders(n: int, steps: int, repeats: int) -> None:
         close = np.mean(np.max(np.abs(ends[name] - ends[ours]), axis=1) <= 1e-6)
         print(f"   {name:<{width}} {t:7.3f} s {t / total * 1e9:7.2f} ns/step  {t / base:6.1f}x descent lab's time"
               f"  ({close:6.1%} of end points within 1e-6 of descent lab's)")  # fmt: skip
+    floor = divider_floor_ns(grid.shape[0], min(steps, 300), repeats)
+    print(f"   floor: Adam's 2 square roots and 4 divisions a step alone, 2 threads: {floor:.2f} ns/step"
+          f" (descent lab float64: {base / total * 1e9 / floor:.2f}x the floor)")  # fmt: skip
 
 
 def section_5(quick: bool) -> None:

@@ -49,7 +49,7 @@ NOISE_SIGNATURE = (_A1, _A1, types.uint64)
 #: what the helper reports, in its order: a line with the name once that kernel is in the cache
 HELPER_SHARE = ("begin", "evaluate")
 #: longest a trace waits for the helper's ``begin`` (a slow or stuck helper only costs time, never a result)
-HELPER_WAIT = 60.0
+TRACE_WAIT = 60.0
 
 _BOOT = "import json, sys; sys.path[:] = json.loads(sys.argv[1]); from optimizers.precompile import main; main()"
 
@@ -156,7 +156,7 @@ def start() -> Helper | None:
 
 def await_step_kernels() -> None:
     """Before a trace: while this process's helper is compiling ``begin``, compile the server's share and then
-    wait for ``begin`` (at most :data:`HELPER_WAIT` seconds), so the trace kernel loads it instead of compiling
+    wait for ``begin`` (at most :data:`TRACE_WAIT` seconds), so the trace kernel loads it instead of compiling
     it a second time.  Returns at once when there is no helper or it is done."""
     if not _started:
         return
@@ -164,7 +164,7 @@ def await_step_kernels() -> None:
     if helper.owner != os.getpid() or helper.wait_for("begin", 0.0):
         return
     helper.compile_server_share()
-    helper.wait_for("begin", HELPER_WAIT)
+    helper.wait_for("begin", TRACE_WAIT)
 
 
 def main() -> None:
