@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -89,12 +90,13 @@ def compile_share(names: tuple[str, ...], report: Any = None) -> float:
 
 
 def is_cached(name: str) -> bool:
-    """Whether Numba's cache holds an index for the kernel ``name`` (a compiled version for some source:
-    a stale one is recompiled where it is needed, as without a helper).  False if that cannot be told."""
+    """Whether Numba's cache holds compiled code of the kernel ``name`` for its current source (an index
+    written for an older source, e.g. before an update, counts as empty, as it does for Numba).  False if
+    that cannot be told."""
     dispatcher, _ = _kernels()[name]
     try:
-        return os.path.exists(dispatcher._cache._cache_file._index_path)
-    except AttributeError:  # not Numba's file cache (or its layout changed): act as on an empty cache
+        return bool(dispatcher._cache._cache_file._load_index())
+    except (AttributeError, OSError, ValueError, EOFError, pickle.UnpicklingError):  # not as known: act as if empty
         return False
 
 

@@ -81,6 +81,7 @@ def _python(code: str, cache: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_on_an_empty_cache_the_built_ins_first_order_jets_compile_without_the_interpreter_and_data(tmp_path):
+    # and the cache probe tells an empty, a filled and an outdated cache apart
     out = _python(
         """
         import json
@@ -89,12 +90,15 @@ def test_on_an_empty_cache_the_built_ins_first_order_jets_compile_without_the_in
         from surfaces import _datakernels, _vm, get_surface
         before = precompile.is_cached("evaluate_grad_many")
         get_surface("beale").first_order(np.array([1.0]), np.array([1.5]))
-        print(json.dumps([before, precompile.is_cached("evaluate_grad_many"),
+        after = precompile.is_cached("evaluate_grad_many")
+        cache_file = precompile._kernels()["evaluate_grad_many"][0]._cache._cache_file
+        cache_file._source_stamp = (0.0, 0)  # as if its source had changed since (an update)
+        print(json.dumps([before, after, precompile.is_cached("evaluate_grad_many"),
                           len(_vm.eval_program.signatures), len(_datakernels.data_jet.signatures)]))
         """,
         str(tmp_path),
     )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, 0, 0]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [False, True, False, 0, 0]
 
 
 def test_the_helper_reports_its_share_in_order_and_exits():
