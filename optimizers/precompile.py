@@ -13,8 +13,9 @@ split by callee, and a caller is compiled only once its callees are in the cache
   ``resume`` and the modifiers' kernels); its first trace then waits for ``begin``
   (:func:`await_step_kernels`) and compiles the trace kernel itself on top of both.
 
-The helper is started only when ``begin`` is not in the cache yet; on a filled cache the server
-loads the compiled trace kernel as before.  Nothing depends on the helper for correctness: if it
+The helper is started only when the cache holds no ``begin`` compiled from its current source (a
+fresh checkout, or the first start after an update); on a filled cache the server loads the compiled
+trace kernel as before.  Nothing depends on the helper for correctness: if it
 cannot start, fails or is slow, what it has not cached is compiled where it is needed.
 ``python -m optimizers.precompile`` runs the helper's part.
 """
