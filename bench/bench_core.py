@@ -52,6 +52,7 @@ from numba import njit  # noqa: E402
 from optimizers import OPTIMIZERS, make_config, sweep, trace  # noqa: E402
 from optimizers._kernels import scalar_slots, state_rows  # noqa: E402
 from optimizers._runkernels import run  # noqa: E402
+from optimizers._slots import NEWTON  # noqa: E402
 from optimizers.modifiers import NO_MODIFIERS  # noqa: E402
 from surfaces import get_surface  # noqa: E402
 
@@ -80,12 +81,13 @@ def single_trajectory_ns(surface, cfg, steps: int, repeats: int) -> float:
     final = np.zeros(2)
     mods = NO_MODIFIERS.vector()
     x0 = np.array(surface.starts[0])
-    args = surface.kernel_args
+    args = surface.point_args  # as trace() calls the kernel
+    hess = np.zeros((2, 2)) if oid == NEWTON else None  # only Newton's method reads a Hessian
 
     done = []
 
     def go():
-        last, _, _ = run(*args, oid, hp, mods, x0, steps, 1e9, 0.0, 0.0, S, sc, None, show, False, e1, e0, e1, e1, e1, e3, final)
+        last, _, _ = run(*args, oid, hp, mods, x0, steps, 1e9, 0.0, 0.0, S, sc, hess, show, False, e1, e0, e1, e1, e1, e3, final)
         done.append(max(last, 1))
 
     return median_time(go, repeats) / done[-1] * 1e9
