@@ -52,7 +52,7 @@ from numba import njit  # noqa: E402
 from optimizers import OPTIMIZERS, make_config, sweep, trace  # noqa: E402
 from optimizers._kernels import scalar_slots, state_rows  # noqa: E402
 from optimizers._runkernels import run  # noqa: E402
-from optimizers._slots import NEWTON  # noqa: E402
+from optimizers.runner import _hessian_buffer  # noqa: E402
 from optimizers.modifiers import NO_MODIFIERS  # noqa: E402
 from surfaces import get_surface  # noqa: E402
 
@@ -82,7 +82,7 @@ def single_trajectory_ns(surface, cfg, steps: int, repeats: int) -> float:
     mods = NO_MODIFIERS.vector()
     x0 = np.array(surface.starts[0])
     args = surface.point_args  # as trace() calls the kernel
-    hess = np.zeros((2, 2)) if oid == NEWTON else None  # only Newton's method reads a Hessian
+    hess = _hessian_buffer(cfg)  # as trace() passes it: only Newton's method reads one
 
     done = []
 
