@@ -154,8 +154,10 @@ def _count_events(xs, ys, f, gx, gy, old_x, old_y, done, radius, gtol, g_bound, 
 
 
 @njit(inline="always", cache=True, error_model="numpy")
-def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
+def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled, old):
     """``begin`` for Adam (or AdamW when ``decoupled``): ``_kernels._adam``'s step in one pass over the coordinates.
+
+    ``old`` receives each coordinate before the step (what a separate copy would hold, without its pass).
 
     Each coordinate goes through exactly ``_adam``'s operations in its order (decay, L2 term, the moments'
     lerp and fused multiply-add, AMSGrad's maximum, denominator and step), so the results are the same bits;
@@ -194,6 +196,7 @@ def _adam_in_one_pass(hp, lr, S, sc, theta, g, decoupled):
     v_max = S[2]
     for i in range(theta.size):
         th = theta[i]
+        old[i] = th
         if decays:
             th *= decay
         gi = g[i]
@@ -365,7 +368,6 @@ def sweep_lockstep(
         for t in range(1, n_steps + 1):
             if remaining == 0:
                 break
-            old[:] = theta
             if own_step_gradient:
                 gm[:] = g
                 if bsz > 0:  # every run of the block on the same minibatch, as each would be alone
@@ -375,8 +377,10 @@ def sweep_lockstep(
                     rng = _perturb(sigma, clip_mode, zero_mods, noise, pair, gmx, gmy, rng)
             lr = scheduled_lr(hp[HP_LR], mods, t - 1) if scheduled else hp[HP_LR]
             if oid == ADAM or oid == ADAMW:
-                res = _adam_in_one_pass(hp, lr, S, sc, theta, gm, oid == ADAMW)
+                res = _adam_in_one_pass(hp, lr, S, sc, theta, gm, oid == ADAMW, old)
             else:
+                for i in range(n):  # a loop, not ``old[:] = theta``: the slice copy checks for overlap (measured slower)
+                    old[i] = theta[i]
                 res = _begin_block(oid, hp, lr, S, sc, theta, gm, q, eff)
             if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
                 if bsz > 0:
