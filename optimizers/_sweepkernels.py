@@ -379,7 +379,8 @@ def sweep_lockstep(
             if oid == ADAM or oid == ADAMW:
                 res = _adam_in_one_pass(hp, lr, S, sc, theta, gm, oid == ADAMW, old)
             else:
-                for i in range(n):  # a loop, not ``old[:] = theta``: the slice copy checks for overlap (measured slower)
+                # a loop, not ``old[:] = theta``: the slice copy checks for overlap first (measured slower)
+                for i in range(n):
                     old[i] = theta[i]
                 res = _begin_block(oid, hp, lr, S, sc, theta, gm, q, eff)
             if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
