@@ -106,6 +106,14 @@ def _near(a, b, bound):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def _copy_into(dst, src):
+    """dst[:] = src as a plain loop: Numba's slice copy checks the two arrays for overlap first (measured slower
+    in the step loop)."""
+    for i in range(src.size):
+        dst[i] = src[i]
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def _minibatch_grads(sid, sp, perm, lo, hi, xs, ys, gx, gy):
     """Every run's gradient on the minibatch ``perm[lo:hi]``, as each run would take it alone."""
     for k in range(xs.size):
@@ -369,7 +377,7 @@ def sweep_lockstep(
             if remaining == 0:
                 break
             if own_step_gradient:
-                gm[:] = g
+                _copy_into(gm, g)
                 if bsz > 0:  # every run of the block on the same minibatch, as each would be alone
                     lo, hi = _next_batch(code, bsz, int(mods[SEED]), perm, t)
                     _minibatch_grads(sid, sp, perm, lo, hi, xs, ys, gmx, gmy)
@@ -379,9 +387,7 @@ def sweep_lockstep(
             if oid == ADAM or oid == ADAMW:
                 res = _adam_in_one_pass(hp, lr, S, sc, theta, gm, oid == ADAMW, old)
             else:
-                # a loop, not ``old[:] = theta``: the slice copy checks for overlap first (measured slower)
-                for i in range(n):
-                    old[i] = theta[i]
+                _copy_into(old, theta)
                 res = _begin_block(oid, hp, lr, S, sc, theta, gm, q, eff)
             if res == NEED_EVAL:  # textbook Nesterov: gradients at the look-ahead points (SAM never steps here)
                 if bsz > 0:

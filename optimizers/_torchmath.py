@@ -88,7 +88,7 @@ def divide_by(a, b, inv_b):
 
     A product and four fused multiply-adds instead of a division (the divider is the slowest unit of
     the CPU, and ``inv_b`` serves every quotient by the same ``b``).  The rule, in the working
-    precision p (53 bits, or 24 in a float32 block), with q* written for q rounded:
+    precision p (53 bits, or 24 in a float32 block), each step rounded once:
 
     1. ``q0 = a·inv_b``: within 1.5 ulp of a/b.
     2. ``q1 = q0 + (a − q0·b)·inv_b``: the residual carries q0's error, and what is left after
