@@ -140,12 +140,13 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None, helper: Any = None
     """Load (or compile) what every page uses before jobs fork: traces, the default view, sweeps, the lab.
 
     ``start_jobs`` (the background manager's ``start_launcher``, on one machine) starts the job
-    launcher with the other pages' warm-up.  With ``first_page`` (an event; background warm-up),
-    everything but the default view waits
-    until the first page has been served and drawn (:data:`FIRST_PAGE_SETTLE` seconds later; at
-    most :data:`FIRST_PAGE_WAIT` seconds for a page): the other optimizers' kernels, the sweeps
-    and the lab are not needed for it and would only compete with it for the interpreter and the
-    cores.  (When the default view comes from the result store, even Numba's own set-up waits.)
+    launcher, which warms the other pages' jobs in its own process while this thread loads the
+    Explorer's other kernels and then the pages' own (their ``warm()``).  With ``first_page`` (an
+    event; background warm-up), everything but the default view waits until the first page has
+    been served and drawn (:data:`FIRST_PAGE_SETTLE` seconds later; at most
+    :data:`FIRST_PAGE_WAIT` seconds for a page): the other optimizers' kernels, the sweeps and the
+    lab are not needed for it and would only compete with it for the interpreter and the cores.
+    (When the default view comes from the result store, even Numba's own set-up waits.)
     ``helper`` (:func:`optimizers.precompile.start`'s process, on a fresh checkout) compiles the update
     rules meanwhile: this thread first compiles the server's share and the map's contour walk, which the
     default view needs too, and the helper is waited for once that view is out (at most
@@ -172,10 +173,10 @@ def _warm_all(first_page: Any = None, start_jobs: Any = None, helper: Any = None
             helper.wait(HELPER_WAIT)
     if first_page is not None and first_page.wait(FIRST_PAGE_WAIT):
         time.sleep(FIRST_PAGE_SETTLE)
+    if start_jobs is not None:  # on the other core: the job launcher warms the maps and the lab for their jobs
+        start_jobs()
     warm_kernels()  # then the kernels, even if that view came from the cache
     contour_lines(grid, grid, grid[None, :] ** 2 + grid[:, None] ** 2, [0.5])  # the map's compiled contour walk
-    if start_jobs is not None:
-        start_jobs()  # the job launcher warms the maps and the lab for their jobs, in its own process
     maps_page.warm()
     lab_page.warm()
 

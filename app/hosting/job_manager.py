@@ -63,9 +63,9 @@ class DiskcacheJobManager(DiskcacheManager):
     The launcher (one per process, shared by its managers) starts when :meth:`start_launcher`
     is called (the app does once its first page is out: the launcher's warm-up would otherwise
     compete with that page for the cores) or else with the first job.  For each module with
-    background callbacks it runs its page's warm-up (the module's ``warm()``, else its
-    package's ``page.warm()``, as ``app.lab.page`` and ``app.maps.page`` have), so jobs start
-    with the kernels loaded.
+    background callbacks it runs its page's warm-up (``JOB_WARM_UP`` or ``warm()`` of the module,
+    else of its package's ``page``, as ``app.maps.page`` and ``app.lab.page`` have), one step at a
+    time between jobs, so jobs start with the kernels loaded.
     """
 
     def __init__(self, cache: Any = None, cache_by: Any = None, expire: Any = None, *,

@@ -8,9 +8,12 @@ to this launcher, which it started with a fresh interpreter (``fork`` +
 fork.  The launcher
 
 * imports what jobs need once, and for each module whose background callbacks
-  it will run (``warm``) calls the warm-up that module's page defines (the
-  module's own ``warm()``, else its package's ``page.warm()``), so jobs start
-  warm: the compiled kernels are loaded, as in a fork of a warmed server;
+  it will run (``warm``) queues the warm-up steps that module's page declares
+  (its ``JOB_WARM_UP`` or ``warm()``; :mod:`app.hosting.launcher_warm`), so jobs
+  start warm: the compiled kernels are loaded, as in a fork of a warmed server.
+  It takes one step whenever no request waits and no job of its own runs, so a
+  job asked for mid-warm-up starts at once with the steps done so far; a
+  ``ping`` is answered once every step is done;
 * forks one child per job (``run``): the job is the child itself, so its pid is
   the one to check and to kill.  The child takes the caller's stdout/stderr
   (passed as file descriptors), environment, working directory and
@@ -49,58 +52,13 @@ import threading
 import traceback
 from typing import Any
 
+from app.hosting.launcher_warm import WarmUp
 from app.hosting.launcher_wire import recv_message, same_user, say, send_message
 
 #: seconds the launcher waits for a request's bytes once connected
 READ_TIMEOUT = 30.0
 #: imported by the launcher before anything else: what every Dash job function needs when it is unpickled
 _BASE_MODULES = ("dill", "diskcache", "psutil", "dash", "dash.background_callback.managers.diskcache_manager")
-
-
-def _warm_targets(module: str) -> list[str]:
-    """Where the warm-up for callbacks defined in ``module`` is looked for, in order.
-
-    The module itself, else its package's ``page`` module (each page package's entry: it has the
-    page's ``warm()``, which loads what the page's jobs need), else the package.
-    """
-    parent = module.rpartition(".")[0]
-    return [module, f"{parent}.page", parent] if parent else [module]
-
-
-_WARMED: set[tuple[str, str]] = set()
-
-
-def _warm(modules: list[str], path: list[str]) -> None:
-    _extend_path(path)
-    for name in modules:
-        for target in _warm_targets(name):
-            try:
-                mod = importlib.import_module(target)
-            except ModuleNotFoundError as exc:
-                if exc.name == target:
-                    continue  # no such module: look further
-                say(f"could not import {target}: {exc}")
-                break
-            except BaseException as exc:  # noqa: BLE001 - a module that fails here fails again in its job, visibly
-                say(f"could not import {target}: {type(exc).__name__}: {exc}")
-                break
-            warm = getattr(mod, "warm", None)
-            if not callable(warm):
-                continue
-            done = (getattr(warm, "__module__", target), getattr(warm, "__qualname__", "warm"))
-            if done not in _WARMED:
-                _WARMED.add(done)
-                try:
-                    warm()
-                except BaseException as exc:  # noqa: BLE001
-                    say(f"{target}.warm() failed: {type(exc).__name__}: {exc}")
-            break
-
-
-def _extend_path(path: list[str]) -> None:
-    for entry in reversed(path):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
 
 
 def _flush_std() -> None:
@@ -166,7 +124,7 @@ def _child(msg: dict[str, Any], fds: list[int]) -> None:
         os._exit(code)
 
 
-def _handle(conn: socket.socket, listener: socket.socket, alive: int) -> None:
+def _handle(conn: socket.socket, listener: socket.socket, alive: int, warm_up: WarmUp) -> None:
     msg, fds = recv_message(conn, max_fds=4)
     op = msg.get("op") if isinstance(msg, dict) else None
     if op == "run":
@@ -181,14 +139,16 @@ def _handle(conn: socket.socket, listener: socket.socket, alive: int) -> None:
             _child(msg, fds)
         for fd in fds:
             os.close(fd)
+        warm_up.job_started(pid)
         send_message(conn, {"pid": pid})
         return
     for fd in fds:
         os.close(fd)
     if op == "warm":
-        _warm(list(msg.get("modules", ())), list(msg.get("path", ())))
-        send_message(conn, {"ok": True})
+        warm_up.add(list(msg.get("modules", ())), list(msg.get("path", ())))
+        send_message(conn, {"ok": True, "steps": warm_up.pending})
     elif op == "ping":
+        warm_up.finish()
         send_message(conn, {"pid": os.getpid(), "threads": threading.active_count()})
     else:
         send_message(conn, {"error": f"unknown request {op!r}"})
@@ -242,9 +202,14 @@ def serve(args: dict[str, Any]) -> None:
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, "listen")
     sel.register(alive, selectors.EVENT_READ, "alive")
+    warm_up = WarmUp()
     try:
         while True:
-            for key, _ in sel.select():
+            ready = sel.select(warm_up.wait_time())
+            if not ready:
+                warm_up.run_next()  # no request waits: the next warm-up step, unless a job still runs
+                continue
+            for key, _ in ready:
                 if key.data == "alive":
                     try:
                         if not os.read(alive, 4096):
@@ -262,7 +227,7 @@ def serve(args: dict[str, Any]) -> None:
                         conn.settimeout(READ_TIMEOUT)
                         if not same_user(conn):
                             continue
-                        _handle(conn, listener, alive)
+                        _handle(conn, listener, alive, warm_up)
                     except (OSError, EOFError, ValueError, pickle.UnpicklingError) as exc:
                         if not isinstance(exc, BrokenPipeError):  # a caller that did not wait for the answer
                             say(f"request failed: {type(exc).__name__}: {exc}")

@@ -22,6 +22,7 @@ import importlib
 from typing import Any
 
 from app.hosting.jobs import make_manager, redis_url
+from app.hosting.launcher_warm import job_warm_up
 
 #: modules with ``register_callbacks(app)`` whose background callbacks run on the worker
 PAGES: tuple[str, ...] = ("app.lab.page", "app.maps.page")
@@ -49,8 +50,8 @@ def build(pages: tuple[str, ...] = PAGES) -> tuple[Any, Any]:
                 raise
             continue  # a page this checkout does not have
         module.register_callbacks(dash_app)
-        if hasattr(module, "warm"):
-            module.warm()  # load kernels and data loaders once, before the first job (and before prefork forks)
+        for step in job_warm_up(module):
+            step()  # load what its jobs need once, before the first job (and before prefork forks)
     return dash_app, manager.handle
 
 

@@ -4,7 +4,7 @@
 (over the work budget, a refused setting, a formula that does not parse) with a message, and
 otherwise sweeps the map through the shared result cache, so that the same map is swept once
 for everyone.  A stopped or refused map is shown but never cached.  :func:`warm` loads the sweep
-kernels before the server forks its job processes.
+kernels the web server runs; :data:`JOB_WARM_UP` those its background jobs run.
 """
 
 from __future__ import annotations
@@ -170,20 +170,40 @@ def map_data(cfg: MapConfig, surface: Any, clock: Callable[[], float] = time.mon
     return sweep_from_document(doc)
 
 
-def warm() -> None:
-    """Load the sweep kernels into this process, so that map jobs forked from it start warm.
-
-    A DiskcacheManager runs every map in a fresh child process: without this,
-    each child loads the kernels from the Numba cache again (about a second).
-    Call it once at start-up, before the server forks (e.g. in ``create_app``).
-    """
+def warm_lock_step() -> None:
+    """Load the float64 lock-step sweep kernel (every basin map, the default one included) and the surface grid."""
     s = get_surface("booth")
-    sweep_engine.basin_map(s, make_config("sgd", lr=0.01), grid=2, steps=2)  # the lock-step kernel
-    # and its float32 twin, which the live preview of a basin map runs (compiled here, not on the first drag)
-    sweep_engine.basin_map(s, make_config("sgd", lr=0.01), grid=2, steps=2, precision="float32")
-    sweep_engine.hyper_map(s, make_config("sgd", lr=0.01), (0.0, 0.0), ("lr", np.array([0.01, 0.02])),
-                           ("momentum", np.array([0.0, 0.5])), steps=2)  # the one-run-at-a-time kernel  # fmt: skip
+    sweep_engine.basin_map(s, make_config("sgd", lr=0.01), grid=2, steps=2)
     sample(s, 8)
+
+
+def warm_one_run_at_a_time() -> None:
+    """Load the kernel that sweeps one run at a time (the hyperparameter maps: every run has its own settings)."""
+    sweep_engine.hyper_map(get_surface("booth"), make_config("sgd", lr=0.01), (0.0, 0.0),
+                           ("lr", np.array([0.01, 0.02])), ("momentum", np.array([0.0, 0.5])), steps=2)  # fmt: skip
+
+
+def warm_float32_preview() -> None:
+    """Load the float32 lock-step kernel, which only the live preview of a basin map runs (in the web server)."""
+    sweep_engine.basin_map(get_surface("booth"), make_config("sgd", lr=0.01), grid=2, steps=2, precision="float32")
+
+
+#: what the page's background jobs (the Compute button's maps, always float64) need loaded, in the order a
+#: first map needs it: the job launcher runs one step at a time and starts jobs in between
+JOB_WARM_UP = (warm_lock_step, warm_one_run_at_a_time)
+
+
+def warm() -> None:
+    """Load the sweep kernels the web server runs itself: the live preview's float32 kernel first, then the rest.
+
+    The job launcher loads :data:`JOB_WARM_UP` for the jobs at the same time; on an empty compile
+    cache the two begin with different kernels, so that neither compiles what the other is compiling,
+    and each later loads what the other has put in the cache.  Call it once at start-up (e.g. in
+    ``create_app``), so that no request compiles.
+    """
+    warm_float32_preview()
+    for step in JOB_WARM_UP:
+        step()
 
 
 def be_nice(level: int = 10) -> None:

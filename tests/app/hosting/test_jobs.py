@@ -17,6 +17,7 @@ Here jobs are forked by a single-threaded launcher.  The checks:
   that cannot be pickled is refused, one that cannot be unpickled reports why;
 * the launcher restarts if it died, serves processes forked from its server
   (gunicorn's preloaded workers) and exits with its server, even mid-warm-up;
+  a job asked for mid-warm-up starts between two steps;
 * the lab's and the sweep maps' real background callbacks can be pickled.
 
 Every wait polls with a deadline; job functions are top-level functions of
@@ -529,6 +530,62 @@ def test_the_launcher_waits_for_its_start_or_the_first_job(store):
         launcher.stop()
 
 
+def test_a_job_asked_for_during_the_warm_up_starts_before_the_steps_still_to_come(store, tmp_path, monkeypatch):
+    """On an empty compile cache a page's warm-up takes a minute: a job waits for the step under way only.
+    The job's process is forked with the steps done so far; the rest follow once it has ended, and a
+    ping is answered when all are done."""
+    from app.hosting import launcher_client
+    from app.hosting.job_manager import DiskcacheJobManager
+    from app.hosting.launcher_client import Launcher
+
+    started, go = tmp_path / "first step started", tmp_path / "job asked for"
+    (tmp_path / "stepwise_warm.py").write_text(textwrap.dedent(f"""
+        import os, time
+
+        DONE = []
+
+        def first():
+            open({str(started)!r}, "w").close()
+            deadline = time.monotonic() + 60
+            while not os.path.exists({str(go)!r}) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            DONE.append("first")
+
+        def second():
+            DONE.append("second")
+
+        JOB_WARM_UP = (first, second)
+
+        def job():
+            return list(DONE)
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import stepwise_warm
+
+    real_send = launcher_client.send_message
+
+    def send_then_mark(sock: Any, msg: Any, fds: Any = None) -> None:
+        real_send(sock, msg, fds)
+        if isinstance(msg, dict) and msg.get("op") == "run":
+            go.touch()  # the job's request is in the launcher's socket before its first step ends
+
+    monkeypatch.setattr(launcher_client, "send_message", send_then_mark)
+    launcher = Launcher()
+    try:
+        mine = DiskcacheJobManager(store, launcher=launcher)
+        mine.make_job_fn(stepwise_warm.job, False)
+        mine.start_launcher()
+        wait_for(started.exists, 30, "the launcher's first warm-up step")
+        key, pid = start(mine, stepwise_warm.job)
+        assert result(mine, key, pid) == ["first"]  # forked between the two steps
+        assert launcher.ping(timeout=60)["pid"] == mine.launcher_pid
+        key, pid = start(mine, stepwise_warm.job)
+        assert result(mine, key, pid) == ["first", "second"]
+    finally:
+        launcher.stop()
+        sys.modules.pop("stepwise_warm", None)
+
+
 def psutil_parent(pid: int) -> int | None:
     """The parent of ``pid``, or None once it has ended."""
     import psutil
@@ -669,6 +726,8 @@ def test_a_job_starts_with_its_page_warmed_in_the_launcher(manager, tmp_path, mo
     monkeypatch.syspath_prepend(str(tmp_path))
     from warmed_pkg import callbacks
 
+    manager.make_job_fn(callbacks.job, False)  # as registering the callback does: the launcher is to warm its page
+    manager.launcher.ping()  # answered once the launcher has done every warm-up step asked for
     key, pid = start(manager, callbacks.job)
     warmed_in, parent = result(manager, key, pid)
     assert warmed_in == parent == manager.launcher_pid  # warmed once in the launcher, before the fork
@@ -731,14 +790,14 @@ def test_the_lab_s_and_the_maps_background_callbacks_can_be_sent_to_a_job_proces
 def test_the_launcher_finds_the_warm_up_of_every_page_with_background_callbacks(tmp_path):
     import importlib
 
-    from app.hosting.launcher import _warm_targets
+    from app.hosting.launcher_warm import job_warm_up, warm_targets
 
     _manager, registered = _page_callbacks(tmp_path)
     for callback in registered.values():
         found = []
-        for target in _warm_targets(callback.__module__):
+        for target in warm_targets(callback.__module__):
             try:
-                found.append(callable(getattr(importlib.import_module(target), "warm", None)))
+                found.extend(job_warm_up(importlib.import_module(target)))
             except ModuleNotFoundError:
                 continue
-        assert any(found), f"jobs of {callback.__module__} would start cold: no warm() for them"
+        assert found, f"jobs of {callback.__module__} would start cold: no JOB_WARM_UP or warm() for them"

@@ -53,7 +53,7 @@ def test_background_warm_up_caches_the_default_view_then_waits_for_the_first_pag
     assert worker.is_alive() and calls == ["default view"]  # the other kernels, pages and the job launcher wait
     first_page.set()
     worker.join(timeout=5.0)
-    assert not worker.is_alive() and calls == ["default view", "kernels", "job launcher", "maps", "lab"]
+    assert not worker.is_alive() and calls == ["default view", "job launcher", "kernels", "maps", "lab"]
 
 
 def test_building_the_app_starts_no_job_launcher(monkeypatch):
