@@ -241,6 +241,16 @@ def hyper_map(
     return _finish(xv, yv, xk, yk, surface, *out, log_x=px.log and xv.min() > 0, log_y=py.log and yv.min() > 0)
 
 
+def kernel_loaded(kind: str) -> bool:
+    """Whether this process has the sweep kernel of a ``kind`` map ("basin": the lock-step kernel; "hyper": the
+    one that steps one run at a time) loaded already, compiled or read from Numba's cache.  When not, the next
+    such map waits for it first: a moment with a filled cache, tens of seconds on a fresh install."""
+    from optimizers._runkernels import sweep as one_run_at_a_time
+    from optimizers._sweepkernels import sweep_lockstep
+
+    return bool((sweep_lockstep if kind == "basin" else one_run_at_a_time).signatures)
+
+
 def heavy_ball_stable(lr: np.ndarray, momentum: np.ndarray, curvatures) -> np.ndarray:
     """Whether heavy-ball momentum (θ ← θ − ηb, b ← μb + g) is stable on a quadratic.
 

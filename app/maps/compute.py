@@ -36,6 +36,9 @@ from surfaces import get_surface
 TIME_LIMIT = 120.0
 #: the result cache's namespace of computed maps' data (beside "sweep", their figures)
 DATA_NAMESPACE = "sweep-data"
+#: the progress line while a map job loads its sweep kernel (see ``optimizers.maps.kernel_loaded``)
+KERNEL_NOTE = ("Loading the sweep kernel… The first map after an install compiles it for this computer, "
+               "which takes up to half a minute; later maps start at once.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
         return (should_stop is not None and should_stop()) or clock() - t0 > TIME_LIMIT
 
     progress(0.0)
+    if report is not None and not sweep_engine.kernel_loaded(cfg.kind):
+        report(("0", KERNEL_NOTE))
     try:
         smap = run_sweep(cfg, surface, progress=progress if report is not None else None, should_stop=stop)
     except sweep_engine.Cancelled:

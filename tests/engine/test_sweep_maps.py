@@ -151,3 +151,28 @@ def test_cli_sweep_formats(tmp_path, capsys):
     assert _decode_png(png.read_bytes()).shape[2] == 3
     assert main(["sweep", "--surface", "booth", "--optimizer", "adam", "--hyper", "lr=1:2:3"]) == 2
     assert main(["sweep", "--surface", "booth", "--optimizer", "adam", "--grid", "1000"]) == 2
+
+
+def test_kernel_loaded_says_which_sweep_kernel_this_process_has_loaded():
+    """A fresh process has neither; a basin map loads the lock-step kernel only, a hyperparameter map the other."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import numpy as np
+        from optimizers import make_config
+        from optimizers.maps import basin_map, hyper_map, kernel_loaded
+        from surfaces import get_surface
+
+        s, cfg = get_surface("booth"), make_config("sgd", lr=0.01)
+        seen = [kernel_loaded("basin"), kernel_loaded("hyper")]
+        basin_map(s, cfg, grid=2, steps=2)
+        seen += [kernel_loaded("basin"), kernel_loaded("hyper")]
+        hyper_map(s, cfg, (0.0, 0.0), ("lr", np.array([0.01, 0.02])), ("momentum", np.array([0.0, 0.5])), steps=2)
+        seen += [kernel_loaded("basin"), kernel_loaded("hyper")]
+        print(seen)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "[False, False, True, False, True, True]"

@@ -8,7 +8,7 @@ import numpy as np
 from dash import no_update
 from maps_helpers import heatmaps, no_nan_json, small
 
-from app.maps.compute import TIME_LIMIT, run_request
+from app.maps.compute import KERNEL_NOTE, TIME_LIMIT, run_request
 from app.maps.layout import work_text
 from app.maps.map_figure import heavy_ball_bound
 from app.maps.presets import PRESETS_BY_NAME
@@ -38,6 +38,25 @@ def test_compute_reports_progress_and_draws_the_map():
     assert "400 runs" in out.status and out.explain == ""
 
 
+def test_a_map_job_that_must_load_its_kernel_first_says_so_before_its_first_chunk(monkeypatch):
+    """A job forked before the launcher's warm-up reached its kernel (a fresh install) waits for the compiler:
+    the progress line says why, between the 0 % line and the first chunk."""
+    from optimizers import maps as sweep_engine
+
+    cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=20)
+    asked: list[str] = []
+    monkeypatch.setattr(sweep_engine, "kernel_loaded", lambda kind: asked.append(kind) or False)
+    seen: list[tuple[str, str]] = []
+    run_request(request_data(cfg), report=seen.append)
+    assert asked == ["basin"]
+    assert seen[0] == ("0", "0 % · 0 of 400 runs") and seen[1] == ("0", KERNEL_NOTE)
+    assert float(seen[2][0]) > 0 and KERNEL_NOTE not in [text for _, text in seen[2:]]
+    monkeypatch.setattr(sweep_engine, "kernel_loaded", lambda kind: True)
+    seen.clear()
+    run_request(request_data(replace(cfg, grid=21)), report=seen.append)
+    assert KERNEL_NOTE not in [text for _, text in seen] and seen[0] == ("0", "0 % · 0 of 441 runs")
+
+
 def test_compute_stops_when_asked_and_at_the_time_limit():
     cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=20)
     calls = []
@@ -49,7 +68,8 @@ def test_compute_stops_when_asked_and_at_the_time_limit():
     seen: list = []
     out = run_request(request_data(cfg), report=seen.append, should_stop=stop_after_three)
     assert out.figure is no_update and out.meta is no_update
-    assert "stopped" in out.status and len(seen) == 4  # 0 % and three chunks
+    chunks = [line for line in seen if line[1] != KERNEL_NOTE]
+    assert "stopped" in out.status and len(chunks) == 4  # 0 % and three chunks
     # a clock that jumps past the time limit stops the map too, and says why
     ticks = iter([0.0] + [TIME_LIMIT + 1] * 100)
     out = run_request(request_data(cfg), clock=lambda: next(ticks))
