@@ -36,6 +36,8 @@ from surfaces import get_surface
 TIME_LIMIT = 120.0
 #: the result cache's namespace of computed maps' data (beside "sweep", their figures)
 DATA_NAMESPACE = "sweep-data"
+#: a kernel load at least this long (seconds) is mentioned in the map's status line
+LOADING_SHOWN = 1.0
 #: the progress line while a map job loads its sweep kernel (see ``optimizers.maps.kernel_loaded``)
 KERNEL_NOTE = ("Loading the sweep kernel… The first map after an install compiles it for this computer, "
                "which takes up to half a minute; later maps start at once.")  # fmt: skip
@@ -105,7 +107,6 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
     """
     steps = cfg.base.steps
     total = cfg.runs
-    t0 = clock()
 
     def progress(fraction: float) -> None:
         if report is not None:
@@ -118,8 +119,8 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
         return (should_stop is not None and should_stop()) or clock() - t0 > TIME_LIMIT
 
     progress(0.0)
-    if report is not None and not sweep_engine.kernel_loaded(cfg.kind):
-        report(("0", KERNEL_NOTE))
+    loading = _load_kernel(cfg.kind, report)
+    t0 = clock()  # the time limit is the sweep's: a fresh install's compiler does not count
     try:
         smap = run_sweep(cfg, surface, progress=progress if report is not None else None, should_stop=stop)
     except sweep_engine.Cancelled:
@@ -142,8 +143,22 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
     div = 100.0 * float(smap.diverged.mean())
     status = (f"{thousands(total)} runs × up to {steps} steps in {seconds:.1f} s: "
               f"{conv:.0f} % converged, {div:.0f} % diverged.")  # fmt: skip
+    if loading >= LOADING_SHOWN:
+        status += f" The sweep kernel took {loading:.0f} s to load first (it is compiled once per install)."
     explain = BOUND_EXPLANATION if heavy_ball_bound(cfg) is not None else ""
     return {"figure": fig, "meta": meta, "status": status, "explain": explain}
+
+
+def _load_kernel(kind: str, report: Callable[[tuple[str, str]], None] | None) -> float:
+    """Load the sweep kernel a ``kind`` map runs unless this process has it (a job forked before the launcher's
+    warm-up reached it), saying so on the progress line; the seconds it took (0.0 if it was loaded)."""
+    if sweep_engine.kernel_loaded(kind):
+        return 0.0
+    if report is not None:
+        report(("0", KERNEL_NOTE))
+    start = time.monotonic()
+    (warm_lock_step if kind == "basin" else warm_one_run_at_a_time)()
+    return time.monotonic() - start
 
 
 def data_key(cfg: MapConfig) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -41,20 +42,35 @@ def test_compute_reports_progress_and_draws_the_map():
 def test_a_map_job_that_must_load_its_kernel_first_says_so_before_its_first_chunk(monkeypatch):
     """A job forked before the launcher's warm-up reached its kernel (a fresh install) waits for the compiler:
     the progress line says why, between the 0 % line and the first chunk."""
+    import time
+
+    from app.maps import compute
     from optimizers import maps as sweep_engine
 
     cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=20)
     asked: list[str] = []
+    loaded: list[str] = []
     monkeypatch.setattr(sweep_engine, "kernel_loaded", lambda kind: asked.append(kind) or False)
+    monkeypatch.setattr(compute, "warm_lock_step", lambda: loaded.append("lock-step") or time.sleep(1.05))
+    monkeypatch.setattr(compute, "warm_one_run_at_a_time", lambda: loaded.append("one at a time"))
     seen: list[tuple[str, str]] = []
-    run_request(request_data(cfg), report=seen.append)
-    assert asked == ["basin"]
+    out = run_request(request_data(cfg), report=seen.append)
+    assert asked == ["basin"] and loaded == ["lock-step"]
     assert seen[0] == ("0", "0 % · 0 of 400 runs") and seen[1] == ("0", KERNEL_NOTE)
     assert float(seen[2][0]) > 0 and KERNEL_NOTE not in [text for _, text in seen[2:]]
+    assert out.status.startswith("400 runs × up to 200 steps in ")
+    assert re.search(r" The sweep kernel took [1-9]\d* s to load first \(it is compiled once per install\)\.$", out.status)
+    # a hyperparameter map loads the other kernel, and a quick load is not worth a mention
+    hyper = small(PRESETS_BY_NAME["momentum_quadratic"].config, grid=12)
+    assert hyper.kind == "hyper"
+    out = run_request(request_data(hyper), report=seen.append)
+    assert asked == ["basin", "hyper"] and loaded == ["lock-step", "one at a time"]
+    assert "runs × up to" in out.status and "to load first" not in out.status
     monkeypatch.setattr(sweep_engine, "kernel_loaded", lambda kind: True)
     seen.clear()
-    run_request(request_data(replace(cfg, grid=21)), report=seen.append)
+    out = run_request(request_data(replace(cfg, grid=21)), report=seen.append)
     assert KERNEL_NOTE not in [text for _, text in seen] and seen[0] == ("0", "0 % · 0 of 441 runs")
+    assert loaded == ["lock-step", "one at a time"] and "to load first" not in out.status
 
 
 def test_compute_stops_when_asked_and_at_the_time_limit():
