@@ -6,10 +6,10 @@ Measures
      interleaved: an empty result store (a first start; the strict case), the same on Dash's
      full plotly.js (``DESCENT_LAB_PLOTLY=full``; the baseline), and a restart that keeps the
      result store (what a teacher restarting the server gets); then a fresh checkout's starts
-     (``--fresh`` of them, also ``--only starts``): server start → first race drawn with an empty
-     Numba cache (every kernel compiles; target ≤ 15 s), and the second start on the cache that
-     one filled (target ≤ 3 s).  Run the fresh starts alone on the machine: they
-     time compilation, which any other load slows;
+     (``--fresh`` of them, also ``--only starts`` or ``--only fresh``): server start → first race
+     drawn with an empty Numba cache (every kernel compiles; target ≤ 15 s), then /maps opened from
+     there → its first map drawn, and the second start on the cache that one filled (target ≤ 3 s).
+     Run the fresh starts alone on the machine: they time compilation, which any other load slows;
   2. slider change → map updated, for 6 optimizers × 500 steps (the default Beale race),
      over N keyboard changes of the first card's η slider: p50 and p95;
   3. the same on a data surface with minibatches: linear regression on n = 256 points, B = 8
@@ -30,12 +30,13 @@ map (``descentlab:applied``).  Each change starts from a settled page (the previ
 change's diagnostic panels drawn) and moves the slider one step further, so every
 change is a new configuration (the server starts with an empty result cache).  Targets: start ≤ 3 s; p50 ≤ 60 ms, p95 ≤ 120 ms.
 
-    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--fresh 3] [--only starts|races|minibatch|maps|basins]
+    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/bench_explorer.py [--changes 40] [--fresh 3] [--only starts|fresh|races|minibatch|maps|basins]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import socket
@@ -116,18 +117,24 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+#: true once the Sweep maps page shows a computed map: its status line (``app.maps.ids.Ids.STATUS``) says how
+#: many runs it swept
+MAP_DRAWN = "(document.getElementById('maps-status') || {}).innerText?.includes('runs × up to')"
+
 #: seconds the new browser context is left to settle before the server is launched: a user's browser
 #: is open and idle when the server starts, while a tab created just before the launch still spends
 #: ~0.3 s of the machine's cores starting its renderer, which would be counted as the server's start
 BROWSER_SETTLE_S = 1.0
 
 
-def time_start(browser, kept_stores: str | None = None, timeout: float = 60.0,
-               **extra: str) -> tuple[float, float, float, float]:  # fmt: skip
+def time_start(browser, kept_stores: str | None = None, timeout: float = 60.0, first_map: bool = False,
+               **extra: str) -> tuple[float, float, float, float, float]:  # fmt: skip
     """Seconds from launching the server to its first HTTP 200, to the first page's trajectories drawn,
     to its first paint and to its controls rendered, in a new browser context (no cached scripts) at
     1280×800, created :data:`BROWSER_SETTLE_S` before the launch; empty stores unless ``kept_stores``;
-    at most ``timeout`` seconds for the trajectories."""
+    at most ``timeout`` seconds for the trajectories.  With ``first_map``, the tab then opens /maps
+    (as a user going on from the first race) and the last value is the seconds until the default map
+    is drawn (its status line names its runs); NaN otherwise."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.add_init_script(RENDERED_PROBE)
@@ -146,7 +153,14 @@ def time_start(browser, kept_stores: str | None = None, timeout: float = 60.0,
         # Dash has rendered the page: its surface control exists (RENDERED_PROBE)
         rendered_ms = page.evaluate("window.__dlRendered || 0")
         fcp_ms = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {startTime: 0}).startTime")
-        return t_http, t_drawn, t_http + fcp_ms / 1000, t_http + rendered_ms / 1000  # navigation starts at t_http
+        t_map = math.nan
+        if first_map:
+            t_open = time.perf_counter()
+            page.goto(url + "maps")
+            page.wait_for_function(MAP_DRAWN, timeout=timeout * 1000)
+            t_map = time.perf_counter() - t_open
+        # navigation starts at t_http
+        return t_http, t_drawn, t_http + fcp_ms / 1000, t_http + rendered_ms / 1000, t_map
     finally:
         stop(server)
         context.close()
@@ -174,7 +188,7 @@ def server_starts(browser, count: int) -> None:
     starts: dict[str, dict[str, list[float]]] = {k: {stage: [] for stage in stages} for k in kinds}
     for _ in range(max(1, count)):
         for name, run in kinds.items():
-            t_http, t_drawn, t_paint, t_rendered = run()
+            t_http, t_drawn, t_paint, t_rendered, _ = run()
             for stage, t in zip(stages, (t_http, t_paint, t_rendered, t_drawn), strict=True):
                 starts[name][stage].append(t)
     shutil.rmtree(kept, ignore_errors=True)
@@ -182,7 +196,7 @@ def server_starts(browser, count: int) -> None:
         print(f"server start, {name}, {len(times['HTTP 200'])} starts (medians; min–max):")
         for stage in stages:
             v = times[stage]
-            print(f"  → {stage + ':':20s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
+            print(f"  → {stage + ':':26s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
                   + ("   (target ≤ 3 s)" if stage == "trajectories drawn" else ""))
     lite, full = (statistics.median(starts[k]["trajectories drawn"]) for k in list(kinds)[:2])
     print(f"  drawn ratio compact / full plotly.js (empty stores): {lite / full:.2f}")
@@ -194,17 +208,20 @@ COLD_START_TIMEOUT = 300.0
 
 def fresh_checkout_starts(browser, count: int) -> None:
     """Time ``count`` fresh checkouts: server start → first race drawn with an empty Numba cache (cold),
-    then a second start on the cache the first filled (warm); print the medians."""
-    stages = ("HTTP 200", "trajectories drawn")
+    then /maps opened from there → its first map drawn; then a second start on the cache the first
+    filled (warm); print the medians."""
+    stages = ("HTTP 200", "trajectories drawn", "then /maps → map drawn")
     times: dict[str, dict[str, list[float]]] = {kind: {stage: [] for stage in stages} for kind in ("cold", "warm")}
     for _ in range(max(1, count)):
         caches = tempfile.mkdtemp(prefix="descent-lab-bench-fresh-")
         env = {"NUMBA_CACHE_DIR": caches}
         try:
             for kind in ("cold", "warm"):
-                t_http, t_drawn, _, _ = time_start(browser, timeout=COLD_START_TIMEOUT, **env)
+                t_http, t_drawn, _, _, t_map = time_start(browser, timeout=COLD_START_TIMEOUT, first_map=kind == "cold",
+                                                          **env)  # fmt: skip
                 times[kind]["HTTP 200"].append(t_http)
                 times[kind]["trajectories drawn"].append(t_drawn)
+                times[kind]["then /maps → map drawn"].append(t_map)
         finally:
             shutil.rmtree(caches, ignore_errors=True)
     targets = {"cold": 15, "warm": 3}
@@ -212,7 +229,9 @@ def fresh_checkout_starts(browser, count: int) -> None:
         print(f"fresh checkout, {label}, {count} starts (medians; min–max):")
         for stage in stages:
             v = times[kind][stage]
-            print(f"  → {stage + ':':20s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
+            if any(math.isnan(t) for t in v):
+                continue
+            print(f"  → {stage + ':':26s} {statistics.median(v):5.2f} s   ({min(v):.2f}–{max(v):.2f})"
                   + (f"   (target ≤ {targets[kind]} s)" if stage == "trajectories drawn" else ""))
 
 
@@ -337,8 +356,10 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=40, help="slider changes to time (default 40, at least 30)")
     parser.add_argument("--starts", type=int, default=5, help="server starts to time of each kind (default 5)")
     parser.add_argument("--fresh", type=int, default=3, help="fresh-checkout starts to time (default 3)")
-    parser.add_argument("--only", choices=("all", "starts", "races", "minibatch", "maps", "basins"), default="all",
-                        help="starts: the server starts only; races: the slider changes only (no server starts); "
+    parser.add_argument("--only", choices=("all", "starts", "fresh", "races", "minibatch", "maps", "basins"),
+                        default="all",
+                        help="starts: the server starts only; fresh: the fresh checkout's starts only; "
+                             "races: the slider changes only (no server starts); "
                              "minibatch: the minibatch race's only; maps: the live map only; basins: the basins layer only")  # fmt: skip
     parser.add_argument("--drags", type=int, default=8, help="slider drags on the live map (default 8)")
     args = parser.parse_args()
@@ -355,8 +376,9 @@ def main() -> int:
         # 1. server start → first page rendered, three kinds of start interleaved
         if args.only in ("all", "starts"):
             server_starts(browser, args.starts)
+        if args.only in ("all", "starts", "fresh"):
             fresh_checkout_starts(browser, args.fresh)
-            if args.only == "starts":
+            if args.only in ("starts", "fresh"):
                 browser.close()
                 return 0
 
