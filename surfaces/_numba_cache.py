@@ -7,7 +7,8 @@ makes any change start a fresh cache.  The base directory is
 ``$NUMBA_CACHE_DIR`` (it must be writable; several processes may share it) or
 ``~/.cache/descent-lab/numba``.  Must run before any kernel is defined.
 It also imports Numba's array functions without their SciPy probe
-(:mod:`surfaces._numba_target`), which saves the server 0.2 s at start-up.
+(:mod:`surfaces._numba_target`), which saves the server 0.2 s at start-up, and
+lets the kernels use the CPU's full vector width.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numba
 
-from surfaces._numba_target import import_arraymath
+from surfaces._numba_target import import_arraymath, use_full_vector_width
 
 _ROOT = Path(__file__).resolve().parent.parent
 _KERNEL_PACKAGES = ("surfaces", "optimizers", "autoencoder")
@@ -50,3 +51,4 @@ def configure() -> Path:
 
 configure()
 import_arraymath()  # before Numba's CPU target is first set up
+use_full_vector_width()  # likewise
