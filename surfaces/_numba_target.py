@@ -68,7 +68,7 @@ def full_width_features(host: str) -> str | None:
 def use_full_vector_width() -> str | None:
     """Compile this process's kernels for the CPU's full vector width; returns the feature string set.
 
-    Must run before Numba's CPU target is first set up (the first kernel a process compiles or loads);
+    Must run before Numba's CPU target is first set up (when a process defines its first kernel);
     later, or when ``NUMBA_CPU_FEATURES`` is set (the user's choice stands), it changes nothing and
     returns None.  The feature string is part of Numba's cache key, so kernels cached either way stay apart.
     """
