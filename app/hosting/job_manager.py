@@ -111,6 +111,26 @@ class DiskcacheJobManager(DiskcacheManager):
         except (psutil.TimeoutExpired, psutil.Error):
             pass
 
+    def job_running(self, job: Any) -> bool:
+        """True while the job's process lives (a zombie has ended), as Dash's rule, without its race.
+
+        Dash's checks that the pid exists, then reads the process's status: the launcher may reap the
+        ended job in between, and the read raised ``NoSuchProcess``, failing the poll with a 500 instead
+        of reporting the job gone.  Here a process that is gone at either moment has ended.
+        """
+        import psutil
+
+        try:
+            pid = int(job)
+        except (TypeError, ValueError):
+            return False
+        if pid <= 0:
+            return False
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
     def register(self, key: Any, fn: Any, progress: Any) -> None:
         """Dash's registration, unless another app's callbacks are being registered (:func:`callbacks_for`)."""
         owners = _REGISTERING.get()

@@ -801,3 +801,39 @@ def test_the_launcher_finds_the_warm_up_of_every_page_with_background_callbacks(
             except ModuleNotFoundError:
                 continue
         assert found, f"jobs of {callback.__module__} would start cold: no JOB_WARM_UP or warm() for them"
+
+
+def test_a_job_process_reaped_while_dash_checks_it_has_ended_rather_than_failing_the_poll(manager, monkeypatch):
+    import psutil
+    from dash.background_callback.managers.diskcache_manager import DiskcacheManager
+
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        assert manager.job_running(running.pid) is True
+        ended.wait(timeout=30)  # exited and reaped: its pid is gone
+        # the moment the race hits: the pid still existed when checked, and is gone when its status is read
+        monkeypatch.setattr(psutil, "pid_exists", lambda pid: True)
+        with pytest.raises(psutil.NoSuchProcess):
+            DiskcacheManager.job_running(manager, ended.pid)  # Dash's own rule fails the request here
+        assert manager.job_running(ended.pid) is False
+        assert manager.job_running(str(ended.pid)) is False  # the handle as the browser sends it back
+        assert manager.job_running(None) is False and manager.job_running("not a pid") is False
+        assert manager.job_running(0) is False and manager.job_running(-1) is False
+    finally:
+        running.kill()
+        running.wait(timeout=10)
+
+
+def test_a_job_process_that_ended_unreaped_is_not_running(manager):
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        import psutil
+
+        while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE:  # exited, not yet waited for
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.01)
+        assert manager.job_running(zombie.pid) is False
+    finally:
+        zombie.wait(timeout=10)
