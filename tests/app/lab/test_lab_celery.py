@@ -26,6 +26,9 @@ every subprocess is stopped in its fixture's teardown.
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
 import json
 import os
 import re
@@ -208,6 +211,26 @@ def redis_url(redis_server_url) -> str:
     return redis_server_url
 
 
+@functools.cache
+def warm_the_workers_kernels() -> None:
+    """Run the worker's warm-up steps (``app.hosting.worker``: ``job_warm_up`` of each of its ``PAGES``) here first.
+
+    On a cold Numba cache the steps compile the lab's and the maps' kernels, a minute or more on a loaded
+    machine, depending on what ran before; here they fill the cache the worker shares, so the worker's
+    start is timed against the limit below, not a compile.  ``PAGES`` is read from the source: importing
+    the module builds the worker's Celery app.
+    """
+    from app.hosting.launcher_warm import job_warm_up
+
+    tree = ast.parse((ROOT / "app" / "hosting" / "worker.py").read_text())
+    pages = next(ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES")  # fmt: skip
+    assert pages, "the worker warms no page"
+    for name in pages:
+        for step in job_warm_up(importlib.import_module(name)):
+            step()
+
+
 def start_worker(url: str, log: Path, pool: list[str], name: str,
                  env: Mapping[str, str] | None = None) -> subprocess.Popen:  # fmt: skip
     """A Celery worker subprocess for the lab's jobs on ``url``, ready to take tasks (its output goes to ``log``)."""
@@ -215,6 +238,7 @@ def start_worker(url: str, log: Path, pool: list[str], name: str,
         import celery  # noqa: F401
     except ImportError:
         pytest.fail("celery is not installed in this environment (pip install 'dash[diskcache,celery]')")
+    warm_the_workers_kernels()
     numba = os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
     full_env = {**os.environ, "REDIS_URL": url, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": numba, **(env or {})}
     with open(log, "wb") as fh:
