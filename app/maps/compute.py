@@ -87,7 +87,8 @@ def run_request(
         )  # fmt: skip
     except _NotStored as stop:
         return stop.outcome
-    status = stored["status"] + (" (computed earlier for the same settings)" if cached else "")
+    # the kernel's load time is the computing request's news, not a later viewer's
+    status = stored["status"] + (" (computed earlier for the same settings)" if cached else stored.get("loading", ""))
     return Outcome(stored["figure"], stored["meta"], status, stored["explain"])
 
 
@@ -143,10 +144,11 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
     div = 100.0 * float(smap.diverged.mean())
     status = (f"{thousands(total)} runs × up to {steps} steps in {seconds:.1f} s: "
               f"{conv:.0f} % converged, {div:.0f} % diverged.")  # fmt: skip
+    note = ""
     if loading >= LOADING_SHOWN:
-        status += f" The sweep kernel took {loading:.0f} s to load first (it is compiled once per install)."
+        note = f" The sweep kernel took {loading:.0f} s to load first (it is compiled once per install)."
     explain = BOUND_EXPLANATION if heavy_ball_bound(cfg) is not None else ""
-    return {"figure": fig, "meta": meta, "status": status, "explain": explain}
+    return {"figure": fig, "meta": meta, "status": status, "loading": note, "explain": explain}
 
 
 def _load_kernel(kind: str, report: Callable[[tuple[str, str]], None] | None) -> float:

@@ -60,6 +60,10 @@ def test_a_map_job_that_must_load_its_kernel_first_says_so_before_its_first_chun
     assert float(seen[2][0]) > 0 and KERNEL_NOTE not in [text for _, text in seen[2:]]
     assert out.status.startswith("400 runs × up to 200 steps in ")
     assert re.search(r" The sweep kernel took [1-9]\d* s to load first \(it is compiled once per install\)\.$", out.status)
+    # the same map asked for again comes from the result store: the load was the first request's news
+    again = run_request(request_data(cfg), report=seen.append)
+    assert again.status.endswith(" (computed earlier for the same settings)") and "to load first" not in again.status
+    assert again.status.startswith("400 runs × up to 200 steps in ") and loaded == ["lock-step"]
     # a hyperparameter map loads the other kernel, and a quick load is not worth a mention
     hyper = small(PRESETS_BY_NAME["momentum_quadratic"].config, grid=12)
     assert hyper.kind == "hyper"
