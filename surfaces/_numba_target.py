@@ -59,8 +59,8 @@ def import_arraymath() -> bool:
 def full_width_features(host: str) -> str | None:
     """The CPU feature string ``host`` (LLVM's comma-separated ``+name``/``-name`` list) with the 256-bit cap
     lifted, or None when the CPU has no 512-bit vectors (``avx512f``) or the string already sets the cap."""
-    names = {f[1:] for f in host.split(",") if f}
-    if "+avx512f" not in host.split(",") or _PREFER_256 in names:
+    flags = host.split(",")
+    if "+avx512f" not in flags or any(f[1:] == _PREFER_256 for f in flags):
         return None
     return f"{host},-{_PREFER_256}"
 

@@ -826,11 +826,11 @@ def test_a_job_process_reaped_while_dash_checks_it_has_ended_rather_than_failing
 
 
 def test_a_job_process_that_ended_unreaped_is_not_running(manager):
+    import psutil
+
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
         deadline = time.monotonic() + 30
-        import psutil
-
         while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE:  # exited, not yet waited for
             assert time.monotonic() < deadline, "the child never exited"
             time.sleep(0.01)
