@@ -132,6 +132,13 @@ class ResultCache:
     def _count(self, what: str) -> None:
         self.stats[what] = self.stats.get(what, 0) + 1
 
+    def peek_text(self, namespace: str, key: str) -> str | None:
+        """The stored JSON text for ``key``, or None: a lookup only (nothing computed, no lease taken)."""
+        found = self._get(self.key(namespace, key))
+        if found is not None:
+            self._count("hit")
+        return found
+
     def fetch(self, namespace: str, key: str, compute: Callable[[], Any], **options: Any) -> tuple[Any, bool]:
         """:meth:`fetch_text`, decoded: ``(value, cached)``."""
         text, cached = self.fetch_text(namespace, key, compute, **options)
@@ -254,6 +261,18 @@ def fetch_text(namespace: str, key: str, compute: Callable[[], Any], **options: 
     if cache is None:
         return passthrough_text(namespace, key, compute)
     return cache.fetch_text(namespace, key, compute, **options)
+
+
+def peek(namespace: str, key: str) -> Any | None:
+    """The stored value for ``key`` on :func:`shared`, decoded, or None (not stored, caching off, or unreadable)."""
+    cache = shared()
+    text = None if cache is None else cache.peek_text(namespace, key)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:  # a damaged entry is a miss
+        return None
 
 
 def fetch(namespace: str, key: str, compute: Callable[[], Any], **options: Any) -> tuple[Any, bool]:

@@ -6,8 +6,9 @@ Data flow (no server-side state; everything lives in the browser)::
         └─ render ──> every control's value, parameter rows          (server)
     any control ──> collect ──> state store, notice, work estimate      (server)
     state store ──> the URL (history.replaceState, assets/maps.js)     (browser)
-    Compute ──> request store ──> compute_map: the map, in a background job
-                 with progress, a Cancel button and a time limit         (worker)
+    Compute ──> request store ──> answer: a map the result cache holds, at once      (server)
+                       └─ not stored ──> job request ──> compute_map: the map, in a background job
+                                    with progress, a Cancel button and a time limit       (worker)
     click on a pixel / typed values ──> that run, and its Explorer link  (server)
     state store ──> live panel (the setting a slider drags)             (server)
     dragging it ──> /_descent/live-map previews (assets/maps_live.js) ──> released: render, computed at once
@@ -27,7 +28,7 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
 from app.hosting.jobs import make_manager
-from app.maps.compute import Outcome, be_nice, run_request
+from app.maps.compute import Outcome, be_nice, run_request, stored_outcome
 from app.maps.export_control import export_download
 from app.maps.form import (
     ALL_FIELDS,
@@ -82,6 +83,18 @@ def collect_outputs(form: Mapping[str, Any], rows: FormRows, store: Any) -> dict
 def outcome_outputs(out: Outcome) -> dict[str, Any]:
     """The compute callback's outputs for a map's outcome."""
     return {"figure": out.figure, "meta": out.meta, "status": out.status, "explain": out.explain}
+
+
+def answer_outputs(request: Any, job_running: bool) -> dict[str, Any]:
+    """The answer callback's outputs for a new request: the stored map itself when the result cache holds it,
+    else the request handed on to the background job.  While a job runs (``job_running``: its Cancel button
+    is enabled) every request goes to the job, which replaces the running one (an answer given here would be
+    overwritten when the running job ends)."""
+    out = None if job_running else stored_outcome(request)
+    if out is None:
+        return {"map": {"figure": no_update, "meta": no_update, "status": no_update, "explain": no_update},
+                "job": request if request is not None else no_update}
+    return {"map": outcome_outputs(out), "job": no_update}
 
 
 def pixel_outputs(from_graph: bool, click: Any, typed_x: Any, typed_y: Any, meta: Any, root: str) -> Any:
@@ -188,15 +201,28 @@ def register_callbacks(app: Any) -> None:
     def run(n_clicks: Any, store: Any) -> Any:
         return run_output(n_clicks, store)
 
-    # -- the map itself: a background job with progress, Cancel and a time limit ----------------
+    # -- the map itself: the result cache's at once, else a background job ------------------------
+    @app.callback(
+        output={"map": {"figure": Output(Ids.GRAPH, "figure"), "meta": Output(Ids.META, "data"),
+                        "status": Output(Ids.STATUS, "children"), "explain": Output(Ids.EXPLAIN, "children")},
+                "job": Output(Ids.JOB_REQUEST, "data")},
+        inputs={"request": Input(Ids.REQUEST, "data")},
+        state={"cancel_disabled": State(Ids.CANCEL, "disabled")},
+    )  # fmt: skip
+    def answer(request: Any, cancel_disabled: Any) -> dict[str, Any]:
+        return answer_outputs(request, job_running=cancel_disabled is False)
+
     extra: dict[str, Any] = {}
     if getattr(app, "_background_manager", None) is None:  # an app built without one (a test's)
         extra["manager"] = make_manager()
 
     @app.callback(
-        output={"figure": Output(Ids.GRAPH, "figure"), "meta": Output(Ids.META, "data"),
-                "status": Output(Ids.STATUS, "children"), "explain": Output(Ids.EXPLAIN, "children")},
-        inputs={"request": Input(Ids.REQUEST, "data")},
+        output={"figure": Output(Ids.GRAPH, "figure", allow_duplicate=True),
+                "meta": Output(Ids.META, "data", allow_duplicate=True),
+                "status": Output(Ids.STATUS, "children", allow_duplicate=True),
+                "explain": Output(Ids.EXPLAIN, "children", allow_duplicate=True)},
+        inputs={"request": Input(Ids.JOB_REQUEST, "data")},
+        prevent_initial_call=True,
         background=True,
         progress=[Output(Ids.PROGRESS, "value"), Output(Ids.PROGRESS_TEXT, "children")],
         progress_default=["0", ""],

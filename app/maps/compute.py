@@ -87,9 +87,33 @@ def run_request(
         )  # fmt: skip
     except _NotStored as stop:
         return stop.outcome
-    # the kernel's load time is the computing request's news, not a later viewer's
-    status = stored["status"] + (" (computed earlier for the same settings)" if cached else stored.get("loading", ""))
+    return _outcome_of(stored, cached)
+
+
+#: what the status line adds to a map that was computed before (for anyone) and read from the result cache
+STORED_NOTE = " (computed earlier for the same settings)"
+
+
+def _outcome_of(stored: dict[str, Any], cached: bool) -> Outcome:
+    """The outcome of a stored map; the kernel's load time is the computing request's news, not a later viewer's."""
+    status = stored["status"] + (STORED_NOTE if cached else stored.get("loading", ""))
     return Outcome(stored["figure"], stored["meta"], status, stored["explain"])
+
+
+def stored_outcome(request: Any) -> Outcome | None:
+    """The outcome of the map a request store asks for when the shared result cache holds it, else None.
+
+    A lookup only, cheap enough for the web request itself: a stored map is shown without a background
+    job (which on a fresh install may first wait for the job launcher's kernel compile).  The request is
+    untrusted: one that does not validate, or a map that is refused, is None here (the job answers it).
+    """
+    cfg = config_from_store(request)
+    if cfg is None or cfg.problem():
+        return None
+    stored = result_cache.peek("sweep", data_key(cfg))
+    if not isinstance(stored, dict) or not {"figure", "meta", "status", "explain"} <= stored.keys():
+        return None
+    return _outcome_of(stored, True)
 
 
 class _NotStored(Exception):

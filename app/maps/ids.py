@@ -16,6 +16,7 @@ class Ids(StrEnum):
     VIEW = "maps-view"  # the map and its toolbar (the skip link's target)
     STATE = "maps-state"  # the current, validated configuration (+ its query)
     REQUEST = "maps-request"  # the configuration to compute (written by Compute and the lessons)
+    JOB_REQUEST = "maps-job-request"  # a request the result cache cannot answer: the background job's input
     META = "maps-meta"  # the configuration of the map on screen (for clicks)
     URL_SINK = "maps-url-sink"
     NOTICE = "maps-notice"

@@ -366,6 +366,7 @@ def build_layout() -> html.Div:
         skip_link(Ids.VIEW, "Skip to the map"),
         dcc.Store(id=Ids.STATE),
         dcc.Store(id=Ids.REQUEST),
+        dcc.Store(id=Ids.JOB_REQUEST),
         dcc.Store(id=Ids.META),
         dcc.Store(id=Ids.URL_SINK),
         dcc.Store(id=Ids.LIVE_INFO),

@@ -111,6 +111,28 @@ def click_cell(pg, x: float, y: float) -> None:
     pg.mouse.click(px, py)
 
 
+#: true once the page's status line (drawn by the router's first render) contains ``arg``
+STATUS_HAS = "(part) => { const s = document.getElementById('maps-status'); return !!s && s.innerText.includes(part); }"
+
+
+def test_a_map_computed_before_is_shown_at_once_without_a_job(page, monkeypatch):
+    from app.hosting import result_cache
+
+    monkeypatch.setattr(result_cache, "_by_pid", {})  # the server reads the jobs' own store, as deployed
+    url = page.base + SMALL.replace("grid=24", "grid=18").replace("steps=200", "steps=150")
+    page.goto(url)
+    page.wait_for_function(STATUS_HAS, arg="324 runs")
+    assert "computed earlier" not in page.locator("#maps-status").inner_text()
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "job=" in r.url or "cacheKey=" in r.url else None)
+    page.goto(url)  # a second visit (another student): the stored map, in the page's own request
+    page.wait_for_function(STATUS_HAS, arg="computed earlier for the same settings")
+    wait_for_map(page, "Basins of attraction")
+    assert polls == []  # no background job was started or polled
+    assert page.locator("#maps-progress-box").is_hidden() and page.locator("#maps-run").is_enabled()
+    assert page.errors == []
+
+
 def test_small_basin_map_is_drawn_and_a_pixel_links_to_the_explorer(page):
     pg = page
     pg.goto(pg.base + SMALL)

@@ -238,6 +238,24 @@ def test_caching_can_be_switched_off(monkeypatch):
     assert make.calls == 2
 
 
+def test_peek_reads_a_stored_value_and_never_computes_or_leases():
+    cache = result_cache.shared()
+    assert result_cache.peek("map", "absent") is None
+    assert cache.kv.get(cache.key("map", "absent") + ":lease") is None  # a lookup takes no lease
+    result_cache.fetch("map", "present", lambda: {"z": [1.5, 2.0]})
+    assert result_cache.peek("map", "present") == {"z": [1.5, 2.0]}
+    assert result_cache.peek("other", "present") is None  # namespaces stay apart
+    cache.kv.set(cache.key("map", "damaged"), b"not a compressed entry", 60)
+    assert result_cache.peek("map", "damaged") is None  # a broken entry is a miss
+
+
+def test_peek_with_caching_off_finds_nothing(monkeypatch):
+    monkeypatch.setenv("DESCENT_LAB_RESULT_CACHE", "off")
+    monkeypatch.setattr(result_cache, "_by_pid", {})
+    result_cache.fetch("race", "q", Counter([1]))
+    assert result_cache.peek("race", "q") is None
+
+
 def test_the_default_store_is_a_disk_directory_shared_by_the_processes(monkeypatch, tmp_path):
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("DESCENT_LAB_RESULT_CACHE", raising=False)
@@ -326,10 +344,11 @@ def replace_map(cfg, grid, steps):
 
 
 def test_a_map_is_swept_once_for_everyone(monkeypatch):
-    from app.maps.compute import run_request
+    from app.maps.compute import run_request, warm_lock_step
     from app.maps.state import request_data
     from optimizers import maps
 
+    warm_lock_step()  # a process that has not loaded the sweep kernel yet loads it with a small sweep of its own
     sweeps = []
     real = maps.basin_map
     monkeypatch.setattr(maps, "basin_map", lambda *a, **k: sweeps.append(1) or real(*a, **k))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from dash import no_update
@@ -12,6 +13,7 @@ from maps_helpers import as_json, form_of, rows_of, small
 
 from app.maps import page as maps_page
 from app.maps.callbacks import (
+    answer_outputs,
     cancel_output,
     collect_outputs,
     new_map_outputs,
@@ -20,12 +22,13 @@ from app.maps.callbacks import (
     render_outputs,
     run_output,
 )
-from app.maps.compute import Outcome
+from app.maps.compute import STORED_NOTE, Outcome, run_request, stored_outcome
 from app.maps.form import FORM_FIELDS, FormRows
 from app.maps.ids import Ids, hp_id
 from app.maps.layout import RENDER_OUTPUTS, controls_for, layout, work_text
 from app.maps.presets import PRESETS, PRESETS_BY_NAME, lesson_for
 from app.maps.state import DEFAULT_MAP, config_from_store, request_data, state_data
+from optimizers.maps import MAX_GRID
 
 
 def test_layout_ids_are_prefixed_and_controls_filled():
@@ -196,13 +199,57 @@ def test_collect_receives_its_grouped_arguments_from_dash(tmp_path, monkeypatch)
     assert out[Ids.WORK]["children"] == work_text(cfg)[0] and out[Ids.LESSON]["children"] == lesson_for(cfg)
 
 
+def _post(dash_app, key, spec, values, changed):
+    body = {"output": key, "outputs": _outputs(key), "changedPropIds": [changed],
+            "inputs": _deps(spec["inputs"], values), "state": _deps(spec.get("state", []), values)}  # fmt: skip
+    return dash_app.server.test_client().post("/_dash-update-component", json=body)
+
+
+def test_a_map_not_stored_goes_to_the_job_and_a_stored_one_is_answered_in_the_request(tmp_path, monkeypatch):
+    dash_app = _app(tmp_path, monkeypatch)
+    key, spec = next((k, v) for k, v in dash_app.callback_map.items()
+                     if f"{Ids.JOB_REQUEST}.data" in k and not v.get("background"))  # fmt: skip
+    assert "maps-graph.figure" in key
+    request = request_data(small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=8, steps=50))
+    values = {f"{Ids.REQUEST}.data": request, f"{Ids.CANCEL}.disabled": True}
+    first = _post(dash_app, key, spec, values, f"{Ids.REQUEST}.data").get_json()["response"]
+    assert first == {Ids.JOB_REQUEST: {"data": request}}  # nothing stored yet: the job computes it
+    computed = run_request(request)
+    again = _post(dash_app, key, spec, values, f"{Ids.REQUEST}.data").get_json()["response"]
+    assert Ids.JOB_REQUEST not in again  # no job
+    assert again[Ids.GRAPH]["figure"] == computed.figure and again[Ids.META]["data"] == computed.meta
+    assert again[Ids.STATUS]["children"] == computed.status + STORED_NOTE
+    # while a job runs, the request goes to it (it replaces the running one), stored or not
+    running = _post(dash_app, key, spec, {**values, f"{Ids.CANCEL}.disabled": False}, f"{Ids.REQUEST}.data")
+    assert running.get_json()["response"] == {Ids.JOB_REQUEST: {"data": request}}
+
+
+def test_the_answer_refuses_hostile_requests_to_the_job_which_explains_them():
+    for hostile in (None, {"cfg": "x"}, {"cfg": {"kind": "basin", "grid": 10**9}}, "text", 7):
+        out = answer_outputs(hostile, job_running=False)
+        assert out["map"]["figure"] is no_update
+        assert out["job"] == (hostile if hostile is not None else no_update)
+
+
+def test_a_refused_map_is_not_looked_up():
+    cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=8, steps=50)
+    huge = replace(cfg, grid=MAX_GRID, base=replace(cfg.base, steps=5000))  # over the work budget
+    assert huge.problem()
+    assert stored_outcome(request_data(huge)) is None
+    assert stored_outcome(request_data(cfg)) is None  # valid, not computed yet
+    run_request(request_data(cfg))
+    out = stored_outcome(request_data(cfg))
+    assert out is not None and out.status.endswith(STORED_NOTE) and out.figure["data"][0]["type"] == "heatmap"
+
+
 def test_the_map_is_computed_in_a_background_job_with_grouped_arguments(tmp_path, monkeypatch):
     dash_app = _app(tmp_path, monkeypatch)
-    key, spec = _callback(dash_app, "maps-graph.figure")
+    key, spec = next((k, v) for k, v in dash_app.callback_map.items() if v.get("background"))
+    assert "maps-graph.figure" in key
     assert spec["background"]["progress"] and spec["background"]["cancel"]
     cfg = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=8, steps=50)
-    body = {"output": key, "outputs": _outputs(key), "changedPropIds": [f"{Ids.REQUEST}.data"], "state": [],
-            "inputs": _deps(spec["inputs"], {f"{Ids.REQUEST}.data": request_data(cfg)})}  # fmt: skip
+    body = {"output": key, "outputs": _outputs(key), "changedPropIds": [f"{Ids.JOB_REQUEST}.data"], "state": [],
+            "inputs": _deps(spec["inputs"], {f"{Ids.JOB_REQUEST}.data": request_data(cfg)})}  # fmt: skip
     client = dash_app.server.test_client()
     handles = client.post("/_dash-update-component", json=body).get_json()
     assert set(handles) >= {"cacheKey", "job"}  # the job was started in its own process
