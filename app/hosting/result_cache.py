@@ -156,11 +156,10 @@ class ResultCache:
         can run and a matching ``wait``; ``on_wait`` is called once if this call waits
         for another's computation, and ``stop()`` returning True ends the wait.
         """
-        full = self.key(namespace, key)
-        found = self._get(full)
+        found = self.peek_text(namespace, key)
         if found is not None:
-            self._count("hit")
             return found, True
+        full = self.key(namespace, key)
         lease_key = full + ":lease"
         _to_json()  # loaded before the lease is taken: while it is held, only the computation runs
         try:
