@@ -1,6 +1,6 @@
 # Descent Lab — the two commands a new user needs:
 #   make run    build .venv if needed, start the explorer at http://127.0.0.1:8050
-#   make test   build .venv if needed, run every test (browser tests included)
+#   make test   build .venv if needed, run every test (browser tests included, beside the others)
 #   make serve  serve a class (gunicorn, several workers; see the README)
 #   make soak   run the browser and job tests RUNS times (default 20) and count failures per test
 
@@ -40,8 +40,9 @@ serve: $(STAMP) $(WEB_BUNDLE)
 system-deps:
 	@sh scripts/ensure-test-deps.sh
 
+# the browser tests and the others as two pytest processes side by side (scripts/run_tests.py)
 test: $(STAMP) system-deps $(WEB_BUNDLE)
-	$(PY) -m pytest
+	$(PY) scripts/run_tests.py
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser"
