@@ -163,9 +163,14 @@ def slider_value(s: float, scale: str) -> float:
 
 
 def _param_key(cid: Any) -> tuple[Any, Any, Any] | None:
+    """(group, slot, key) of a parameter's component id, or None for an id that is not one (the browser's ids
+    are untrusted: a part that is not a string, a number or missing cannot name a parameter)."""
     if not isinstance(cid, dict):
         return None
-    return cid.get("group"), cid.get("slot"), cid.get("key")
+    key = cid.get("group"), cid.get("slot"), cid.get("key")
+    if not all(part is None or isinstance(part, (str, int, float)) for part in key):
+        return None
+    return key
 
 
 def _agrees(num: Any, s: float, smin: float, smax: float, step: float, scale: str) -> bool:

@@ -55,6 +55,16 @@ def test_the_fast_path_and_the_dash_callback_reach_the_same_configuration():
     assert dict(dash.optimizers[0].values)["lr"] == dict(fast.optimizers[0].values)["lr"]
 
 
+@pytest.mark.parametrize("part", ["group", "slot", "key"])
+def test_a_parameter_id_with_a_part_that_cannot_name_one_keeps_its_typed_number(part):
+    """Ids come from the browser: a dict or list where a name belongs is no parameter (no slider overrides it)."""
+    for junk in ({"a": 1}, [1, 2]):
+        sid = {"type": "slider", "group": "hp", "slot": 0, "key": "lr", "scale": "log", part: junk}
+        nid = dict(sid, type="num")
+        fired = {("slider", "hp", 0, "lr")}
+        assert resolve_numbers(Numbers((0.001,), (nid,), (-2.51,), (sid,), ((-5.0, 1.0, 0.01),)), fired) == [0.001]
+
+
 @pytest.mark.parametrize(
     "bad",
     [{"slot": "x"}, {"slot": "9"}, {"slot": "-1"}, {"s": "nan"}, {"s": "inf"}, {"s": "1e9"}, {"key": "LR;drop"},
