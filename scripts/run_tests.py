@@ -32,7 +32,7 @@ BROWSER_TESTS = "tests/browser"
 
 @dataclass(frozen=True)
 class Half:
-    """One of the two pytest processes: its name (the prefix of its lines) and its pytest arguments."""
+    """One of the two pytest processes: its name (in front of each of its lines) and its pytest arguments."""
 
     name: str
     args: tuple[str, ...]
@@ -44,7 +44,7 @@ def halves(extra: list[str], suite: str = SUITE, browser: str = BROWSER_TESTS) -
     Together they run each test of the suite exactly once."""
     return [
         Half("browser", (*extra, browser)),
-        Half("others ", (*extra, suite, f"--ignore={browser}")),
+        Half("others", (*extra, suite, f"--ignore={browser}")),
     ]
 
 
@@ -53,11 +53,11 @@ def combined_status(codes: list[int]) -> int:
     return next((c for c in codes if c != 0), 0)
 
 
-def _relay(name: str, stream: TextIO, out: TextIO, lock: threading.Lock, last: list[str]) -> None:
-    """Copy ``stream``'s lines to ``out`` with ``name`` in front; keep the last line (pytest's summary)."""
+def _relay(prefix: str, stream: TextIO, out: TextIO, lock: threading.Lock, last: list[str]) -> None:
+    """Copy ``stream``'s lines to ``out`` with ``prefix`` in front; keep the last line (pytest's summary)."""
     for line in stream:
         with lock:
-            out.write(f"[{name}] {line}")
+            out.write(f"{prefix} {line}")
             out.flush()
         if line.strip():
             last[0] = line.strip().strip("= ")
@@ -68,12 +68,15 @@ def main(argv: list[str], out: TextIO = sys.stdout, suite: str = SUITE, browser:
     started = time.monotonic()
     lock = threading.Lock()
     runs = []
+    both = halves(argv, suite, browser)
+    width = max(len(half.name) for half in both)
     try:
-        for half in halves(argv, suite, browser):
+        for half in both:
             proc = subprocess.Popen([sys.executable, "-m", "pytest", *half.args], cwd=ROOT, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, bufsize=1)  # fmt: skip
             last = [""]
-            relay = threading.Thread(target=_relay, args=(half.name, proc.stdout, out, lock, last), daemon=True)
+            prefix = f"[{half.name:<{width}}]"
+            relay = threading.Thread(target=_relay, args=(prefix, proc.stdout, out, lock, last), daemon=True)
             relay.start()
             runs.append((half, proc, relay, last))
         codes = []
@@ -88,7 +91,7 @@ def main(argv: list[str], out: TextIO = sys.stdout, suite: str = SUITE, browser:
     minutes, seconds = divmod(round(time.monotonic() - started), 60)
     out.write(f"\nboth halves ended after {minutes}:{seconds:02d}\n")
     for (half, _, _, last), code in zip(runs, codes, strict=True):
-        out.write(f"  {half.name.strip()}: {last[0] or 'no output'} (exit status {code})\n")
+        out.write(f"  {half.name}: {last[0] or 'no output'} (exit status {code})\n")
     return combined_status(codes)
 
 

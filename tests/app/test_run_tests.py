@@ -28,7 +28,8 @@ def test_the_two_halves_split_a_suite_with_no_test_left_out_or_run_twice(tmp_pat
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
         (tmp_path / folder / f"{name}.py").write_text(f"def {name}_a():\n    pass\n\ndef {name}_b():\n    pass\n")
     whole = _collected(str(tmp_path))
-    browser, others = (_collected(*half.args) for half in run_tests.halves([], str(tmp_path), str(tmp_path / "browser")))
+    split = run_tests.halves([], str(tmp_path), str(tmp_path / "browser"))
+    browser, others = (_collected(*half.args) for half in split)
     assert len(whole) == 8
     assert sorted(browser) == ["test_deeper_a", "test_deeper_b", "test_page_a", "test_page_b"]
     assert sorted(browser + others) == sorted(whole)
@@ -60,7 +61,8 @@ def test_a_failure_in_either_half_fails_the_run_and_both_halves_report(tmp_path)
 
 
 def test_options_reach_both_halves_and_a_clean_run_exits_zero(tmp_path):
-    suite, browser = _suite(tmp_path, "def test_page():\n    assert True\n\ndef test_skipped_by_k():\n    assert False\n",
+    suite, browser = _suite(tmp_path,
+                            "def test_page():\n    assert True\n\ndef test_skipped_by_k():\n    assert False\n",
                             "def test_one():\n    assert True\n\ndef test_other_skipped_by_k():\n    assert False\n")
     out = io.StringIO()
     assert run_tests.main(["-q", "-p", "no:cacheprovider", "-k", "not skipped"], out, suite, browser) == 0
