@@ -21,6 +21,7 @@ from typing import Any
 import dill
 from dash import DiskcacheManager
 
+from app.hosting.launcher import result_key_note
 from app.hosting.launcher_client import Launcher, shared_launcher
 
 #: the managers of the app whose background callbacks are being registered (None: no app says)
@@ -44,6 +45,16 @@ def callbacks_for(*managers: Any) -> Iterator[None]:
         yield
     finally:
         _REGISTERING.reset(token)
+
+
+def _process_lives(pid: int) -> bool:
+    """True while the process runs (a zombie has ended; a process gone at any moment of the check has)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class DiskcacheJobManager(DiskcacheManager):
@@ -112,24 +123,27 @@ class DiskcacheJobManager(DiskcacheManager):
             pass
 
     def job_running(self, job: Any) -> bool:
-        """True while the job's process lives (a zombie has ended), as Dash's rule, without its race.
+        """True while the job's process lives (a zombie has ended), or while the result of an ended job waits
+        to be read: Dash's rule, without its two races.
 
-        Dash's checks that the pid exists, then reads the process's status: the launcher may reap the
-        ended job in between, and the read raised ``NoSuchProcess``, failing the poll with a 500 instead
-        of reporting the job gone.  Here a process that is gone at either moment has ended.
+        Dash's poll reads the result, then asks whether the job still runs, and takes "no result and
+        not running" for a cancelled job (the page stops waiting).  A job that writes its result and
+        ends between the two looked cancelled, and its result was never read (seen: a failed job's
+        error lost).  So a job whose result is stored still counts as running, and the next poll
+        reads it (the job's process notes its result key first thing, ``launcher.result_key_note``).
+        And Dash's check of the pid, then of the process's status, raised ``NoSuchProcess`` when the
+        launcher reaped the job in between (a 500): here a process gone at either moment has ended.
         """
-        import psutil
-
         try:
             pid = int(job)
         except (TypeError, ValueError):
             return False
         if pid <= 0:
             return False
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
+        if _process_lives(pid):
+            return True
+        key = self.handle.get(result_key_note(pid))  # noted by the job's process before it ran the job
+        return isinstance(key, str) and key in self.handle
 
     def register(self, key: Any, fn: Any, progress: Any) -> None:
         """Dash's registration, unless another app's callbacks are being registered (:func:`callbacks_for`)."""

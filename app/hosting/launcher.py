@@ -79,6 +79,25 @@ def _store_error(msg: dict[str, Any], text: str, tb: str) -> None:
         traceback.print_exc()
 
 
+#: how long a job process's note of its result key is kept in the store (seconds)
+RESULT_KEY_NOTE_EXPIRY = 24 * 3600
+
+
+def result_key_note(pid: int) -> str:
+    """The store's key under which the job process ``pid`` notes where its result goes (``msg["key"]``)."""
+    return f"descent-lab-job-result-key-{pid}"
+
+
+def _note_result_key(msg: dict[str, Any]) -> None:
+    """Note this process's result key in the job's store before the job runs, so that once the process has
+    ended a poll can still tell a result that waits to be read from a job that left none."""
+    try:
+        store = pickle.loads(msg["store"])
+        store.set(result_key_note(os.getpid()), msg["key"], expire=RESULT_KEY_NOTE_EXPIRY)
+    except BaseException:  # noqa: BLE001  (the job still runs; only that window stays open)
+        traceback.print_exc()
+
+
 def _child(msg: dict[str, Any], fds: list[int]) -> None:
     """In the forked child: become the caller's job process, run the job, exit (never returns)."""
     code = 1
@@ -98,6 +117,7 @@ def _child(msg: dict[str, Any], fds: list[int]) -> None:
         os.environ.clear()
         os.environ.update(msg["env"])
         sys.path[:] = msg["path"]
+        _note_result_key(msg)
         try:
             import dill
 

@@ -342,12 +342,17 @@ def tiny_app(manager: Any, gate: Path) -> Any:
     @dash_app.callback(Output("out", "children"), Input("go", "n_clicks"), State("text", "value"), background=True,
                        progress=[Output("progress", "children")], prevent_initial_call=True)  # fmt: skip
     def work(set_progress: Callable[[Any], None], n_clicks: int, text: str) -> str:
-        if text == "fail":
+        def wait_at_the_gate() -> None:
+            deadline = time.monotonic() + 30  # until the test opens it
+            while not os.path.exists(gate_file) and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        if text.startswith("fail"):
+            if text == "fail at the gate":
+                wait_at_the_gate()
             raise ValueError("the job failed on purpose")
         set_progress(f"half of {text}")
-        deadline = time.monotonic() + 30  # until the test has seen the progress
-        while not os.path.exists(gate_file) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_at_the_gate()  # the test has seen the progress
         set_props("side", {"children": f"side {os.getpid()}"})
         return f"done {text} {n_clicks}"
 
@@ -385,6 +390,42 @@ def test_an_error_in_the_job_is_raised_by_dash_when_the_page_polls(manager, tmp_
     assert status == 500
     raised = [r.exc_info[1] for r in caplog.records if r.exc_info]
     assert any(isinstance(e, BackgroundCallbackError) and "the job failed on purpose" in str(e) for e in raised)
+
+
+def test_a_job_that_ends_between_the_polls_read_and_its_running_check_is_read_by_the_next_poll(manager, tmp_path,
+                                                                                                 monkeypatch, caplog):  # fmt: skip
+    """The worst moment for Dash's poll: no result yet when it reads, and the job's result written and its process
+    gone before it asks whether the job runs.  The job is not taken for cancelled (a 204 that loses the result)."""
+    from dash.exceptions import BackgroundCallbackError
+
+    gate = tmp_path / "gate"
+    read = manager.get_result
+    raced: list[Any] = []
+
+    def read_then_the_job_ends(key: str, job: Any) -> Any:
+        got = read(key, job)
+        if got is manager.UNDEFINED and not raced:
+            gate.touch()  # the job fails now
+            wait_for(lambda: manager.result_ready(key), 30, "the job's result")
+            wait_for(lambda: gone(int(job)), 10, "the job's process ending")
+            raced.append(job)
+        return got
+
+    monkeypatch.setattr(manager, "get_result", read_then_the_job_ends)
+    client = DashTestClient(tiny_app(manager, gate))
+    status, _ = client.run(_body("fail at the gate"), lambda p: None)
+    assert raced and status == 500
+    raised = [r.exc_info[1] for r in caplog.records if r.exc_info]
+    assert any(isinstance(e, BackgroundCallbackError) and "the job failed on purpose" in str(e) for e in raised)
+
+
+def test_an_ended_job_runs_until_its_result_is_read(manager):
+    key, pid = start(manager, quick)
+    wait_for(lambda: manager.result_ready(key), 30, "the job's result")
+    wait_for(lambda: gone(pid), 10, "the job's process ending")
+    assert manager.job_running(pid)  # its result waits: a poll must not take it for cancelled
+    assert manager.get_result(key, pid) == "quick"
+    assert not manager.job_running(pid)
 
 
 def named_app(manager: Any, name: str, scoped: bool) -> Any:
