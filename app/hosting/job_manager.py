@@ -99,16 +99,25 @@ class DiskcacheJobManager(DiskcacheManager):
         Dash's takes a store transaction first (so that two servers do not kill at once, which is
         harmless anyway): a job stuck while it holds the store's write lock could then not be
         killed until SQLite's timeout (60 s) ran out, and the request failed.
+
+        The handle comes from the page (Dash's ``job`` and ``oldJob`` request arguments): only a
+        process the launcher started, a job, is ever killed; any other pid is left alone.
         """
         import psutil
 
         if job is None:
             return
-        pid = int(job)
-        if pid <= 0 or pid in (os.getpid(), self.launcher.pid):
+        try:
+            pid = int(job)
+        except (TypeError, ValueError):
+            return
+        launcher = self.launcher.pid
+        if pid <= 0 or launcher is None or pid in (os.getpid(), launcher):
             return  # never this process or the launcher, whatever the handle says
         try:
             process = psutil.Process(pid)
+            if process.ppid() != launcher:
+                return  # not a job: a pid from the page is not trusted
             children = process.children(recursive=True)
         except psutil.Error:
             return

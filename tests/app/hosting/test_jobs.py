@@ -506,6 +506,22 @@ def test_terminate_job_kills_the_job_process(manager, tmp_path, with_child):
     assert result(manager, key, pid) == "quick"
 
 
+def test_terminate_job_leaves_a_process_that_is_not_a_job_alone(manager):
+    """The pid comes from the page: one that is not the launcher's child (here this test's own child) is never
+    killed, nor is anything done for a handle that is not a pid."""
+    key, pid = start(manager, quick)  # the launcher runs
+    assert result(manager, key, pid) == "quick"
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        for handle in (bystander.pid, str(bystander.pid), "not a pid", -1, 0, os.getpid(), manager.launcher_pid):
+            manager.terminate_job(handle)
+        assert bystander.poll() is None  # still running
+        assert manager.launcher_pid is not None and not gone(manager.launcher_pid)
+    finally:
+        bystander.kill()
+        bystander.wait(10)
+
+
 def test_a_finished_job_leaves_no_process_behind(manager):
     import psutil
 
