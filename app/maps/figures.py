@@ -301,18 +301,16 @@ def basin_figure(
     subtitle: str = "",
     f_star: float | None = None,
     steps: int | None = None,
-    background: tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None = None,
+    contours: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A basin map over the plotting box: each start coloured by ``show``; contours and minima on top.
 
-    ``background`` is (xs, ys, z, levels) of the surface's contour lines (the
-    Explorer's sampled grid and levels), or None for no contours.
+    ``contours`` is the surface's contour-line trace (:func:`contour_trace`), or None for none.
     """
     where = "start (%{x:.3g}, %{y:.3g})"
     traces = value_traces(smap, show, f_star, where, steps)
-    if background is not None:
-        bx, by, bz, levels = background
-        traces.append(contour_trace(bx, by, bz, levels))
+    if contours is not None:
+        traces.append(contours)
     x0, x1 = float(smap.xs[0]), float(smap.xs[-1])
     y0, y1 = float(smap.ys[0]), float(smap.ys[-1])
     traces.append(minima_trace(smap.minima, ((x0, x1), (y0, y1))))

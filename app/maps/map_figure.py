@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from app.hosting import result_cache
 from app.maps import figures as maps_figures
 from app.maps.state import MapConfig
 from app.maps.wording import axis_title, short_value
@@ -21,6 +22,8 @@ from optimizers.maps import SweepMap, heavy_ball_stable
 
 #: the hyperparameters the analytic bound knows: the learning rate, the momentum and the weight decay
 BOUND_KEYS = frozenset({"lr", "momentum", "weight_decay"})
+#: a basin map's contour lines are those of the surface sampled on this many points a side
+CONTOUR_SAMPLES = 200
 
 
 def heavy_ball_bound(cfg: MapConfig) -> tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], str] | None:
@@ -75,6 +78,18 @@ def _surface_title(cfg: MapConfig, surface: Any) -> str:
     return surface.display_name
 
 
+def surface_contours(cfg: MapConfig, surface: Any) -> dict[str, Any]:
+    """The contour-line trace of a basin map's surface (``surface``, built from ``cfg``), from the shared result
+    cache: keyed by the surface alone, so maps of other optimizers and settings on it reuse the lines."""
+
+    def build() -> dict[str, Any]:
+        g = sample(surface, CONTOUR_SAMPLES)
+        return maps_figures.contour_trace(g.xs, g.ys, g.z, levels_for(g.scale))
+
+    trace, _ = result_cache.fetch("map-contours", cfg.base.surface_key(), build)
+    return trace
+
+
 def map_figure(cfg: MapConfig, smap: SweepMap, surface: Any, contours: bool = True) -> dict[str, Any]:
     """The figure of a computed map (calls the pure builders of :mod:`app.maps.figures`); ``contours=False``
     leaves a basin map's surface contour lines out (a live preview whose page already has them)."""
@@ -83,11 +98,10 @@ def map_figure(cfg: MapConfig, smap: SweepMap, surface: Any, contours: bool = Tr
     what = maps_figures.SHOW_LABELS[cfg.show]
     steps = cfg.base.steps
     if cfg.kind == "basin":
-        g = sample(surface, 200) if contours else None
         return maps_figures.basin_figure(
             smap, cfg.show, title=f"Basins of attraction · {label} on {_surface_title(cfg, surface)}",
             subtitle=f"{cfg.grid}×{cfg.grid} starts × up to {steps} steps · colour: {what}",
-            f_star=fs, steps=steps, background=(g.xs, g.ys, g.z, levels_for(g.scale)) if g is not None else None,
+            f_star=fs, steps=steps, contours=surface_contours(cfg, surface) if contours else None,
         )  # fmt: skip
     spec = cfg.spec
     px, py = spec.param(cfg.x_axis.key), spec.param(cfg.y_axis.key)

@@ -155,3 +155,35 @@ def test_no_bound_when_clipping_or_a_schedule_changes_the_iteration():
     assert heavy_ball_bound(map_from_query(q + "&noise=0.1")) is not None
     assert heavy_ball_bound(map_from_query(q + "&clip=norm")) is None
     assert heavy_ball_bound(map_from_query(q + "&sched=cosine")) is None
+
+
+def test_a_basin_maps_contour_lines_are_the_surfaces_computed_once_for_every_map_on_it(monkeypatch):
+    from app.maps import map_figure
+    from app.maps.figures import contour_trace
+    from app.maps.map_figure import CONTOUR_SAMPLES
+    from app.maps.state import build_surface
+    from app.shell.contours import levels_for
+    from app.shell.surface_grid import sample
+
+    adam = small(PRESETS_BY_NAME["himmelblau_adam"].config, grid=12)
+    sgd = map_from_query(map_query(adam).replace("opt=adam", "opt=sgd"))
+    assert sgd.entry.name == "sgd" and sgd.base.surface_key() == adam.base.surface_key()
+    moved = map_from_query("kind=basin&surface=quadratic&s.kappa=30&steps=50&opt=sgd&grid=12")
+    other = map_from_query("kind=basin&surface=quadratic&s.kappa=5&steps=50&opt=sgd&grid=12")
+    assert dict(moved.base.surface_params)["kappa"] == 30 and dict(other.base.surface_params)["kappa"] == 5
+
+    def lines(cfg):
+        (trace,) = [t for t in run_request(request_data(cfg)).figure["data"] if t.get("name") == "contours"]
+        return untyped(trace["x"]), untyped(trace["y"])
+
+    g = sample(build_surface(adam), CONTOUR_SAMPLES)
+    want = contour_trace(g.xs, g.ys, g.z, levels_for(g.scale))
+    sampled: list[int] = []
+    monkeypatch.setattr(map_figure, "sample", lambda s, n: sampled.append(n) or sample(s, n))
+    for got in (lines(adam), lines(sgd)):
+        assert np.array_equal(got[0], untyped(want["x"]), equal_nan=True)
+        assert np.array_equal(got[1], untyped(want["y"]), equal_nan=True)
+    assert sampled == [CONTOUR_SAMPLES]  # the second map's lines came from the shared cache
+    a, b = lines(moved), lines(other)  # another surface parameter: other lines
+    assert sampled == [CONTOUR_SAMPLES] * 3
+    assert a[0].size != b[0].size or not np.array_equal(a[0], b[0], equal_nan=True)

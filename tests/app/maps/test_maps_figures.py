@@ -16,6 +16,7 @@ from app.maps.figures import (
     NONE_COLOR,
     SEQUENTIAL_SCALE,
     basin_figure,
+    contour_trace,
     hyper_figure,
     loss_values,
     stability_boundary,
@@ -107,8 +108,10 @@ def test_loss_colouring_is_log_distance_to_the_minimum(small_map):
 def test_basin_figure_draws_the_contours_it_is_given(small_map):
     xs = ys = np.linspace(-2, 2, 30)
     zz = xs[None, :] ** 2 + ys[:, None] ** 2
-    fig = basin_figure(small_map, "minimum", title="t", background=(xs, ys, zz, [1.0, 2.0]))
-    lines = next(t for t in fig["data"] if t.get("name") == "contours")
+    fig = basin_figure(small_map, "minimum", title="t", contours=contour_trace(xs, ys, zz, [1.0, 2.0]))
+    names = [t.get("name") for t in fig["data"]]
+    assert names.index("contours") == names.index("minima") - 1  # over the colours, under the minima's stars
+    lines = fig["data"][names.index("contours")]
     x = untyped(lines["x"])
     y = untyped(lines["y"])
     r = np.hypot(x[~np.isnan(x)], y[~np.isnan(y)])
