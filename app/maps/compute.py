@@ -58,13 +58,16 @@ def run_request(
     report: Callable[[tuple[str, str]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    later: list[Callable[[], None]] | None = None,
 ) -> Outcome:
     """Compute the map a request store asks for, reporting progress as (percent, text).
 
     The request is untrusted (sanitized again).  A map over the work budget, an
     optimizer setting that is refused, or a formula that does not parse gives a
     message instead of a map.  ``should_stop`` returning True stops the
-    computation (the previous map stays on screen).
+    computation (the previous map stays on screen).  With ``later`` (a list), storing
+    the computed map's data (:func:`store_data`) is appended to it instead of done here:
+    the caller runs it once the map has been answered.
     """
     cfg = config_from_store(request)
     if cfg is None:
@@ -80,7 +83,7 @@ def run_request(
     try:
         stored, cached = result_cache.fetch(
             "sweep", data_key(cfg),
-            lambda: _compute_map(cfg, surface, report, should_stop, clock),
+            lambda: _compute_map(cfg, surface, report, should_stop, clock, later),
             lease=TIME_LIMIT + 30.0, wait=TIME_LIMIT + 30.0, stop=should_stop,
             on_wait=lambda: report(("0", "The same map is being computed for someone else; waiting for it…"))
             if report is not None else None,
@@ -125,10 +128,12 @@ class _NotStored(Exception):
 
 
 def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]], None] | None,
-                 should_stop: Callable[[], bool] | None, clock: Callable[[], float]) -> dict[str, Any]:  # fmt: skip
+                 should_stop: Callable[[], bool] | None, clock: Callable[[], float],
+                 later: list[Callable[[], None]] | None = None) -> dict[str, Any]:  # fmt: skip
     """Run the sweep of a valid map configuration: the cacheable outcome, or :class:`_NotStored`.
 
-    The map's data is stored too (:func:`store_data`), for an export of the map on screen.
+    The map's data is stored too (:func:`store_data`), for an export of the map on screen: here, or
+    appended to ``later`` when that is a list.
     """
     steps = cfg.base.steps
     total = cfg.runs
@@ -157,8 +162,11 @@ def _compute_map(cfg: MapConfig, surface: Any, report: Callable[[tuple[str, str]
     except ValueError as exc:
         msg = f"The map cannot be computed: {first_line(exc)}"
         raise _NotStored(Outcome(style.message_figure(msg), None, msg, "")) from None
-    store_data(cfg, smap)
     seconds = clock() - t0
+    if later is None:
+        store_data(cfg, smap)
+    else:
+        later.append(lambda: store_data(cfg, smap))
     fig = map_figure(cfg, smap, surface)
     path = trajectory_trace(cfg, surface)  # the start's run over a basin map, as the live preview draws it
     if path is not None:

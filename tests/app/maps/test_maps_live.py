@@ -178,3 +178,33 @@ def test_a_released_slider_gets_its_full_map_from_the_route_and_the_pages_comput
     big = "kind=basin&surface=himmelblau&steps=1000&opt=adam,lr=0.5&grid=400"
     assert map_from_query(big).work > live.SETTLE_WORK
     assert live.live_answer({"q": big, "p": "opt.lr", "v": "0.25", "full": "1"}) == {"defer": True, "value": 0.25}
+
+
+def test_a_settled_maps_data_is_stored_after_its_answer_has_gone_and_a_failure_there_is_only_logged(caplog):
+    from flask import Flask
+
+    from app.hosting import result_cache
+    from app.maps.compute import DATA_NAMESPACE, data_key, map_data
+    from app.maps.state import build_surface
+
+    server = Flask("live-settled-test")
+    live.register(server)
+    client = server.test_client()
+    q = "kind=basin&surface=himmelblau&steps=200&opt=adam,lr=0.5&grid=24&show=minimum"
+    full = live.with_setting(map_from_query(q), "opt.lr", 0.3)
+    response = client.get(live.ROUTE, query_string={"q": q, "p": "opt.lr", "v": "0.3", "full": "1"})
+    assert json.loads(response.data)["settled"]
+    assert result_cache.peek(DATA_NAMESPACE, data_key(full)) is None  # answered first …
+    response.close()
+    stored = result_cache.peek(DATA_NAMESPACE, data_key(full))  # … stored once the answer has been sent
+    assert stored is not None
+    smap = map_data(full, build_surface(full))
+    assert np.array_equal(smap.basin, run_sweep(full, build_surface(full)).basin)
+    calls: list[str] = []
+
+    def broken() -> None:
+        calls.append("broken")
+        raise OSError("the store is down")
+
+    live.run_later([broken, lambda: calls.append("next")])
+    assert calls == ["broken", "next"] and "work after the answer failed" in caplog.text
