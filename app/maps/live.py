@@ -244,8 +244,8 @@ def settled_answer(full: MapConfig, value: float, reuse_contours: bool = False,
 
     ``reuse_contours`` (an optimizer's setting: the surface is unchanged) sends the contour lines as
     ``{"name": "contours", "reuse": true}``, the page's own (about 40 % of a 256 × 256 map's answer).
-    With ``later`` (a list), storing the map's data for exports (a 256 × 256 map's 2.7 MB, about a tenth
-    of its time) is appended to it, for the caller to run once the map has been sent."""
+    With ``later`` (a list), storing the map's data for exports (a 256 × 256 map's 2.7 MB of JSON, about a
+    quarter of the answer's time) is appended to it, for the caller to run once the map has been sent."""
     from app.maps.state import request_data
 
     if full.work > SETTLE_WORK:
