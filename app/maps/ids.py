@@ -68,6 +68,8 @@ class Ids(StrEnum):
     PROGRESS_TEXT = "maps-progress-text"
     STATUS = "maps-status"
     GRAPH = "maps-graph"
+    GRAPH_CAPTION = "maps-graph-caption"  # the map's title as text that wraps, on a phone (assets/maps.js)
+    CAPTION_SINK = "maps-caption-sink"
     EXPLAIN = "maps-explain"
     PIXEL = "maps-pixel"
     PICK_X = "maps-pick-x"

@@ -343,11 +343,12 @@ def build_layout() -> html.Div:
         toolbar,
         html.Div(className="maps-map-row", children=[
             live_panel(),  # above the map, or under it on a phone (assets/maps.css places it)
-            html.Div(className="maps-graph-wrap", children=dcc.Graph(
-                id=Ids.GRAPH, className="maps-graph", style={"height": "100%"},
-                figure=style.message_figure("Computing the map…"),
-                config={"displaylogo": False, "responsive": True, "scrollZoom": False,
-                        "modeBarButtonsToRemove": ["lasso2d", "select2d"]})),
+            html.Div(className="maps-graph-wrap", children=[
+                html.P(id=Ids.GRAPH_CAPTION, className="maps-graph-caption"),  # filled by assets/maps.js
+                dcc.Graph(id=Ids.GRAPH, className="maps-graph", figure=style.message_figure("Computing the map…"),
+                          config={"displaylogo": False, "responsive": True, "scrollZoom": False,
+                                  "modeBarButtonsToRemove": ["lasso2d", "select2d"]}),
+            ]),
             side,
         ]),
     ])  # fmt: skip
@@ -372,6 +373,7 @@ def build_layout() -> html.Div:
         dcc.Store(id=Ids.LIVE_INFO),
         dcc.Store(id=Ids.LIVE_COMMIT),
         dcc.Store(id=Ids.LIVE_SINK),
+        dcc.Store(id=Ids.CAPTION_SINK),
         header,
         html.Div(id=Ids.NOTICE, className="maps-notice", role="alert", hidden=True),
         html.P(id=Ids.LESSON, className="maps-lesson"),

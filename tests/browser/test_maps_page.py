@@ -376,3 +376,49 @@ def test_the_live_slider_works_from_the_keyboard(page):
     page.wait_for_function("(v) => { const i = document.querySelector('input[id*=\"lr\"]');"
                            " return i && Math.abs(Number(i.value) - v) < 1e-9; }", arg=value)
     assert not page.errors, page.errors
+
+
+def _box(pg, selector: str) -> dict:
+    return pg.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect();"
+                                         " return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; }")
+
+
+def test_on_a_phone_the_maps_title_wraps_above_the_plots_buttons_and_follows_the_slider(browser, maps_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(maps_server + "/maps?kind=basin&surface=himmelblau&steps=400&opt=adam,lr=0.5&grid=48&show=minimum")
+        wait_for_map(pg, "Basins of attraction")
+        title = "Basins of attraction · Adam · η=0.5 on Himmelblau"
+        pg.wait_for_function("(t) => document.getElementById('maps-graph-caption').innerText.includes(t)", arg=title)
+        caption = pg.inner_text("#maps-graph-caption").split("\n")
+        assert caption[0] == title and caption[1].startswith("48×48 starts × up to 400 steps")
+        cap = _box(pg, "#maps-graph-caption")
+        assert cap["left"] >= 0 and cap["right"] <= 390 and cap["bottom"] - cap["top"] > 40  # wrapped, on screen
+        # the figure's own one-line title is not drawn; the buttons sit under the caption, above the plot
+        shown = pg.eval_on_selector_all("#maps-graph :is(.gtitle, .gtitle-subtitle)",
+                                        "els => els.filter(e => getComputedStyle(e).display !== 'none').length")
+        assert shown == 0
+        pg.locator("#maps-graph .js-plotly-plot").hover()
+        bar, plot = _box(pg, "#maps-graph .modebar-container .modebar"), _box(pg, "#maps-graph .nsewdrag")
+        assert cap["bottom"] <= bar["top"] and bar["bottom"] <= plot["top"], (cap, bar, plot)
+        # a live preview (drawn outside Dash) retitles the map: the caption follows it
+        pg.evaluate("""() => { const s = document.getElementById('maps-live-slider');
+            s.value = String(Number(s.value) - 40); s.dispatchEvent(new Event('input', {bubbles: true})); }""")
+        pg.wait_for_function("document.getElementById('maps-live-status').innerText.startsWith('preview')")
+        value = pg.inner_text("#maps-live-value")[4:]
+        pg.wait_for_function("(v) => document.getElementById('maps-graph-caption').innerText.includes('η=' + v)",
+                             arg=value)
+        assert float(value) < 0.5 and not errors, errors
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_map_keeps_its_own_title_and_no_caption(page):
+    page.goto(page.base + SMALL)
+    wait_for_map(page, "Basins of attraction")
+    assert page.eval_on_selector("#maps-graph-caption", "e => getComputedStyle(e).display") == "none"
+    assert page.eval_on_selector("#maps-graph .gtitle", "e => getComputedStyle(e).display") != "none"
+    assert "Basins of attraction" in page.eval_on_selector("#maps-graph .gtitle", "e => e.textContent")
