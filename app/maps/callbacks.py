@@ -178,7 +178,8 @@ def register_callbacks(app: Any) -> None:
                             Input(Ids.STATE, "data"))  # fmt: skip
     # the map's title and subtitle as a caption that wraps (shown on a phone instead of the figure's own line)
     app.clientside_callback(ClientsideFunction("maps", "followCaption"), Output(Ids.CAPTION_SINK, "data"),
-                            Input(Ids.GRAPH, "figure"), State(Ids.GRAPH, "id"), State(Ids.GRAPH_CAPTION, "id"))  # fmt: skip
+                            Input(Ids.GRAPH, "figure"), State(Ids.GRAPH, "id"),
+                            State(Ids.GRAPH_CAPTION, "id"))  # fmt: skip
 
     # -- the live slider: which setting it drags (server), the dragging itself (assets/maps_live.js) ----------
     @app.callback(

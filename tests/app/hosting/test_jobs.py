@@ -392,8 +392,9 @@ def test_an_error_in_the_job_is_raised_by_dash_when_the_page_polls(manager, tmp_
     assert any(isinstance(e, BackgroundCallbackError) and "the job failed on purpose" in str(e) for e in raised)
 
 
-def test_a_job_that_ends_between_the_polls_read_and_its_running_check_is_read_by_the_next_poll(manager, tmp_path,
-                                                                                                 monkeypatch, caplog):  # fmt: skip
+def test_a_job_that_ends_between_the_polls_read_and_its_running_check_is_read_by_the_next_poll(
+    manager, tmp_path, monkeypatch, caplog
+):
     """The worst moment for Dash's poll: no result yet when it reads, and the job's result written and its process
     gone before it asks whether the job runs.  The job is not taken for cancelled (a 204 that loses the result)."""
     from dash.exceptions import BackgroundCallbackError
