@@ -21,26 +21,20 @@
     return new DOMParser().parseFromString(text, "text/html").documentElement.textContent || "";
   }
 
+  function line(className, text) {
+    var span = document.createElement("span");
+    span.className = className;
+    span.textContent = text;
+    return span;
+  }
+
   function sync(gd, caption) {
     var t = (gd.layout && gd.layout.title) || {};
     var title = plain(typeof t === "string" ? t : t.text);
     var sub = plain(t.subtitle && t.subtitle.text);
-    if (caption.getAttribute("data-title") === title && caption.getAttribute("data-subtitle") === sub) return;
-    caption.setAttribute("data-title", title);
-    caption.setAttribute("data-subtitle", sub);
     var parts = [];
-    if (title) {
-      var main = document.createElement("span");
-      main.className = "maps-graph-caption-title";
-      main.textContent = title;
-      parts.push(main);
-    }
-    if (sub) {
-      var small = document.createElement("span");
-      small.className = "maps-graph-caption-subtitle";
-      small.textContent = sub;
-      parts.push(small);
-    }
+    if (title) parts.push(line("maps-graph-caption-title", title));
+    if (sub) parts.push(line("maps-graph-caption-subtitle", sub));
     caption.replaceChildren.apply(caption, parts);
   }
 
